@@ -1,0 +1,190 @@
+//! Container formats: sniff the family from content, read the reservation carriers, and plan an
+//! edit as data (in-place bytes or a rewrite recipe). Nothing here writes to a user file; the plans
+//! are carried out by `crate::write`, the one module that modifies user files.
+
+pub mod flac;
+pub mod id3v2;
+pub mod mp4;
+pub mod mpeg;
+pub mod ogg;
+pub mod riff;
+pub mod sniff;
+pub mod source;
+pub mod vorbis;
+
+use std::ops::Range;
+
+pub use source::Source;
+
+/// A per-file problem: a short, human-readable sentence (no path; the printer adds it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatError(pub String);
+
+impl std::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<std::io::Error> for FormatError {
+    fn from(e: std::io::Error) -> Self {
+        FormatError(format!("read failed: {e}"))
+    }
+}
+
+/// Builds a `FormatError` from format arguments.
+#[macro_export]
+macro_rules! bad {
+    ($($arg:tt)*) => { $crate::formats::FormatError(format!($($arg)*)) };
+}
+
+pub type Result<T> = std::result::Result<T, FormatError>;
+
+/// The container family, decided by content (never by extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Container {
+    /// MPEG audio (MP3, or AAC/ADTS) with an optional ID3v2 tag at the start.
+    Mpeg,
+    Wav,
+    Aiff,
+    Flac,
+    OggVorbis,
+    OggOpus,
+    OggSpeex,
+    Mp4,
+}
+
+impl Container {
+    pub fn name(self) -> &'static str {
+        match self {
+            Container::Mpeg => "mp3",
+            Container::Wav => "wav",
+            Container::Aiff => "aiff",
+            Container::Flac => "flac",
+            Container::OggVorbis => "ogg-vorbis",
+            Container::OggOpus => "opus",
+            Container::OggSpeex => "speex",
+            Container::Mp4 => "mp4",
+        }
+    }
+}
+
+/// Where a set of fields was found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum CarrierKind {
+    /// An ID3v2 tag (MP3 head, WAV/AIFF chunk, or an ID3 prefix before FLAC); `major` is 2, 3, 4.
+    Id3v2 { major: u8 },
+    VorbisComment,
+    Mp4Ilst,
+}
+
+impl CarrierKind {
+    pub fn label(&self) -> String {
+        match self {
+            CarrierKind::Id3v2 { major } => format!("ID3v2.{major} TXXX"),
+            CarrierKind::VorbisComment => "Vorbis comment".into(),
+            CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
+        }
+    }
+}
+
+/// One user-defined text field as stored: the key exactly as written (TXXX description, Vorbis
+/// field name, freeform atom name) and its value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RawField {
+    pub key: String,
+    pub value: String,
+}
+
+/// The user-defined text fields of one carrier. Readers return every user-defined text field they
+/// find (TXXX frames, all Vorbis comments, all freeform atoms); `crate::policy` picks SPEC's keys.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Carrier {
+    pub kind: CarrierKind,
+    pub fields: Vec<RawField>,
+}
+
+/// What reading a file found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    pub container: Container,
+    pub carriers: Vec<Carrier>,
+}
+
+/// A change to the user-defined text fields of the file's primary carrier: delete every field
+/// whose key equals one of `remove` (ASCII case-insensitive), then append `set` in order.
+/// Keys in `set` are canonical (UPPERCASE ASCII); values are trimmed UTF-8.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Edit {
+    pub remove: Vec<String>,
+    pub set: Vec<(String, String)>,
+}
+
+impl Edit {
+    pub fn removes(&self, key: &str) -> bool {
+        self.remove.iter().any(|k| k.eq_ignore_ascii_case(key))
+    }
+}
+
+/// Fresh padding left by a rewrite so the next edit fits in place.
+pub const REWRITE_PADDING: usize = 8192;
+
+/// One piece of a rewritten file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    /// New bytes.
+    Bytes(Vec<u8>),
+    /// `len` bytes copied verbatim from the original at `offset`.
+    Copy { offset: u64, len: u64 },
+    /// Ogg pages copied from the original range with each page's sequence number shifted by
+    /// `seq_delta` and its CRC recomputed (bodies and granule positions unchanged).
+    OggPages { offset: u64, len: u64, seq_delta: i64 },
+}
+
+/// How to carry out an edit. Built from a scan of the original; the writer checks the file is
+/// unchanged since then before acting on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Overwrite `bytes.len()` bytes at `offset`; the file size does not change.
+    InPlace { offset: u64, bytes: Vec<u8> },
+    /// Build a new file from `parts` (temp sibling + rename).
+    Rewrite { parts: Vec<Part> },
+}
+
+/// Reads the carriers of a file whose container is already known.
+pub fn scan(src: &Source, container: Container) -> Result<Scan> {
+    let carriers = match container {
+        Container::Mpeg => mpeg::carriers(src)?,
+        Container::Wav | Container::Aiff => riff::carriers(src)?,
+        Container::Flac => flac::carriers(src)?,
+        Container::OggVorbis | Container::OggOpus | Container::OggSpeex => ogg::carriers(src)?,
+        Container::Mp4 => mp4::carriers(src)?,
+    };
+    Ok(Scan { container, carriers })
+}
+
+/// Plans `edit` on the file's primary carrier. `Ok(None)` means the edit changes nothing.
+pub fn plan(src: &Source, container: Container, edit: &Edit) -> Result<Option<Plan>> {
+    match container {
+        Container::Mpeg => mpeg::plan(src, edit),
+        Container::Wav | Container::Aiff => riff::plan(src, edit),
+        Container::Flac => flac::plan(src, edit),
+        Container::OggVorbis | Container::OggOpus | Container::OggSpeex => ogg::plan(src, edit),
+        Container::Mp4 => mp4::plan(src, edit),
+    }
+}
+
+/// The byte ranges of the file that hold the audio payload (everything an edit must not
+/// change). Used to prove a write left the audio identical: in place, the written range must not
+/// touch them; after a rewrite, their hash must equal the original's.
+pub fn payload(src: &Source, container: Container) -> Result<Vec<Range<u64>>> {
+    match container {
+        Container::Mpeg => mpeg::payload(src),
+        Container::Wav | Container::Aiff => riff::payload(src),
+        Container::Flac => flac::payload(src),
+        Container::OggVorbis | Container::OggOpus | Container::OggSpeex => ogg::payload(src),
+        Container::Mp4 => mp4::payload(src),
+    }
+}
