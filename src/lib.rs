@@ -2,3 +2,5 @@
 //! inside audio files (see docs/spec.md).
 
 pub mod formats;
+pub mod policy;
+pub mod write;

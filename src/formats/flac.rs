@@ -1,17 +1,223 @@
-//! Placeholder for the flac module (being written).
+//! Native FLAC: our own metadata block patcher. The carrier is the VORBIS_COMMENT block; the
+//! room for a bigger one comes out of PADDING, so the audio never moves when padding suffices.
+//! Every other block (STREAMINFO, PICTURE, SEEKTABLE, APPLICATION, CUESHEET) keeps its bytes and
+//! order. An ID3v2 tag before `fLaC` is kept as it is and read as a second carrier.
 
 use std::ops::Range;
 
-use super::{Carrier, Edit, FormatError, Plan, Result, Source};
+use super::vorbis::Comments;
+use super::{id3v2, Carrier, CarrierKind, Edit, Part, Plan, Result, Source, REWRITE_PADDING};
+use crate::bad;
 
-pub fn carriers(_src: &Source) -> Result<Vec<Carrier>> {
-    Err(FormatError("flac: not implemented yet".into()))
+const STREAMINFO: u8 = 0;
+const PADDING: u8 = 1;
+const VORBIS_COMMENT: u8 = 4;
+/// A block length is 24 bits.
+const MAX_BLOCK: usize = (1 << 24) - 1;
+
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    kind: u8,
+    /// Offset of the 4-byte header.
+    offset: u64,
+    len: u64,
 }
 
-pub fn plan(_src: &Source, _edit: &Edit) -> Result<Option<Plan>> {
-    Err(FormatError("flac: not implemented yet".into()))
+impl Block {
+    fn end(&self) -> u64 {
+        self.offset + 4 + self.len
+    }
 }
 
-pub fn payload(_src: &Source) -> Result<Vec<Range<u64>>> {
-    Err(FormatError("flac: not implemented yet".into()))
+struct Layout {
+    /// Bytes before `fLaC` (an ID3v2 tag), 0 when none.
+    prefix: u64,
+    blocks: Vec<Block>,
+    audio_start: u64,
 }
+
+fn layout(src: &Source) -> Result<Layout> {
+    let prefix = id3v2::region_len(src, 0)?.unwrap_or(0);
+    if src.read(prefix, 4, "FLAC signature")? != b"fLaC" {
+        return Err(bad!("not a FLAC stream (no fLaC signature)"));
+    }
+    let mut blocks = Vec::new();
+    let mut pos = prefix + 4;
+    loop {
+        let h = src.read(pos, 4, "FLAC metadata block header")?;
+        let block = Block { kind: h[0] & 0x7F, offset: pos, len: u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]])) };
+        if blocks.is_empty() && block.kind != STREAMINFO {
+            return Err(bad!("corrupt FLAC: the first metadata block is not STREAMINFO"));
+        }
+        if block.kind == 127 {
+            return Err(bad!("corrupt FLAC: invalid metadata block type 127"));
+        }
+        src.check(pos, 4 + block.len, "FLAC metadata block")?;
+        blocks.push(block);
+        pos = block.end();
+        if h[0] & 0x80 != 0 {
+            break;
+        }
+    }
+    if pos < src.len() {
+        let sync = src.read(pos, 2, "first FLAC frame")?;
+        if sync[0] != 0xFF || sync[1] & 0xFE != 0xF8 {
+            return Err(bad!("corrupt FLAC: no frame sync after the metadata blocks"));
+        }
+    }
+    Ok(Layout { prefix, blocks, audio_start: pos })
+}
+
+impl Layout {
+    fn comment_block(&self) -> Result<Option<Block>> {
+        let mut vc = self.blocks.iter().filter(|b| b.kind == VORBIS_COMMENT);
+        let first = vc.next().copied();
+        if vc.next().is_some() {
+            return Err(bad!("corrupt FLAC: more than one VORBIS_COMMENT block"));
+        }
+        Ok(first)
+    }
+}
+
+fn read_comments(src: &Source, b: &Block) -> Result<Comments> {
+    let data = src.read(b.offset + 4, b.len, "VORBIS_COMMENT block")?;
+    Ok(Comments::decode(&data)?.0)
+}
+
+pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
+    let lay = layout(src)?;
+    let mut out = Vec::new();
+    if lay.prefix > 0 {
+        if let Some(tag) = id3v2::read(src, 0)? {
+            out.push(Carrier { kind: CarrierKind::Id3v2 { major: tag.major }, fields: tag.fields()? });
+        }
+    }
+    if let Some(b) = lay.comment_block()? {
+        out.push(Carrier { kind: CarrierKind::VorbisComment, fields: read_comments(src, &b)?.fields() });
+    }
+    Ok(out)
+}
+
+/// One block of the new metadata: its kind, and either new data or the original block's data.
+enum NewBlock {
+    Data(u8, Vec<u8>),
+    Original(Block),
+}
+
+impl NewBlock {
+    fn kind(&self) -> u8 {
+        match self {
+            NewBlock::Data(k, _) => *k,
+            NewBlock::Original(b) => b.kind,
+        }
+    }
+    fn len(&self) -> u64 {
+        match self {
+            NewBlock::Data(_, d) => d.len() as u64,
+            NewBlock::Original(b) => b.len,
+        }
+    }
+}
+
+pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    let lay = layout(src)?;
+    let vc = lay.comment_block()?;
+    let mut comments = match &vc {
+        Some(b) => read_comments(src, b)?,
+        None if edit.set.is_empty() => return Ok(None),
+        None => Comments { vendor: b"noai".to_vec(), entries: Vec::new() },
+    };
+    if !comments.apply(edit) && vc.is_some() {
+        return Ok(None);
+    }
+    let data = comments.encode();
+    if data.len() > MAX_BLOCK {
+        return Err(bad!("the new VORBIS_COMMENT block would exceed FLAC's 16 MiB block limit"));
+    }
+    let mut blocks: Vec<NewBlock> = Vec::with_capacity(lay.blocks.len() + 2);
+    for b in &lay.blocks {
+        if b.kind == VORBIS_COMMENT {
+            blocks.push(NewBlock::Data(VORBIS_COMMENT, data.clone()));
+        } else {
+            blocks.push(NewBlock::Original(*b));
+            if b.kind == STREAMINFO && vc.is_none() {
+                blocks.push(NewBlock::Data(VORBIS_COMMENT, data.clone()));
+            }
+        }
+    }
+    if let Some(p) = in_place(src, &lay, &mut blocks)? {
+        return Ok(Some(p));
+    }
+    Ok(Some(rewrite(&lay, blocks, src.len())))
+}
+
+/// Resizes one PADDING block so the metadata keeps its length; then the changed span is one
+/// positioned write. `None` when no padding block can absorb the difference.
+fn in_place(src: &Source, lay: &Layout, blocks: &mut [NewBlock]) -> Result<Option<Plan>> {
+    let old_total: u64 = lay.blocks.iter().map(|b| 4 + b.len).sum();
+    let new_total: u64 = blocks.iter().map(|b| 4 + b.len()).sum();
+    let Some(pad) = blocks.iter().position(|b| b.kind() == PADDING) else { return Ok(None) };
+    let pad_len = blocks[pad].len() as i64 - (new_total as i64 - old_total as i64);
+    if pad_len < 0 || pad_len as usize > MAX_BLOCK {
+        return Ok(None);
+    }
+    blocks[pad] = NewBlock::Data(PADDING, vec![0; pad_len as usize]);
+    // The span to rewrite: from the first block that changed to the last one that changed.
+    let changed: Vec<usize> =
+        (0..blocks.len()).filter(|&i| matches!(blocks[i], NewBlock::Data(..))).collect();
+    let (first, last) = (changed[0], changed[changed.len() - 1]);
+    let start = span_offset(lay, blocks, first);
+    let mut bytes = Vec::new();
+    for (i, b) in blocks.iter().enumerate().take(last + 1).skip(first) {
+        push_block(&mut bytes, src, b, i + 1 == blocks.len())?;
+    }
+    Ok(Some(Plan::InPlace { offset: start, bytes }))
+}
+
+/// File offset of block `i` in the new layout (equal lengths before the first change).
+fn span_offset(lay: &Layout, blocks: &[NewBlock], i: usize) -> u64 {
+    lay.prefix + 4 + blocks[..i].iter().map(|b| 4 + b.len()).sum::<u64>()
+}
+
+fn header(kind: u8, len: u64, last: bool) -> [u8; 4] {
+    let l = (len as u32).to_be_bytes();
+    [kind | if last { 0x80 } else { 0 }, l[1], l[2], l[3]]
+}
+
+fn push_block(out: &mut Vec<u8>, src: &Source, b: &NewBlock, last: bool) -> Result<()> {
+    out.extend_from_slice(&header(b.kind(), b.len(), last));
+    match b {
+        NewBlock::Data(_, d) => out.extend_from_slice(d),
+        NewBlock::Original(o) => out.extend_from_slice(&src.read(o.offset + 4, o.len, "FLAC block")?),
+    }
+    Ok(())
+}
+
+/// The whole file rebuilt: old PADDING blocks dropped, one fresh PADDING block last, so the
+/// next edit fits in place. Original blocks are copied, not held in memory.
+fn rewrite(lay: &Layout, blocks: Vec<NewBlock>, file_len: u64) -> Plan {
+    let mut blocks: Vec<NewBlock> = blocks.into_iter().filter(|b| b.kind() != PADDING).collect();
+    blocks.push(NewBlock::Data(PADDING, vec![0; REWRITE_PADDING]));
+    let mut parts = vec![Part::Copy { offset: 0, len: lay.prefix + 4 }];
+    let n = blocks.len();
+    for (i, b) in blocks.into_iter().enumerate() {
+        let h = header(b.kind(), b.len(), i + 1 == n).to_vec();
+        match b {
+            NewBlock::Data(_, d) => parts.push(Part::Bytes([h, d].concat())),
+            NewBlock::Original(o) => {
+                parts.push(Part::Bytes(h));
+                parts.push(Part::Copy { offset: o.offset + 4, len: o.len });
+            }
+        }
+    }
+    parts.push(Part::Copy { offset: lay.audio_start, len: file_len - lay.audio_start });
+    Plan::Rewrite { parts }
+}
+
+pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
+    Ok(vec![layout(src)?.audio_start..src.len()])
+}
+
+#[cfg(test)]
+#[path = "flac_tests.rs"]
+mod tests;

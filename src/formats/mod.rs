@@ -188,3 +188,39 @@ pub fn payload(src: &Source, container: Container) -> Result<Vec<Range<u64>>> {
         Container::Mp4 => mp4::payload(src),
     }
 }
+
+/// Helpers for the format unit tests: a file holding given bytes, and a plan applied in memory.
+#[cfg(test)]
+pub(crate) mod testutil {
+    use std::fs::File;
+    use std::io::Write;
+
+    use super::{Part, Plan, Source};
+
+    /// A temp file with `bytes`, and a `Source` over it (leaked: tests only).
+    pub fn source_of(bytes: &[u8]) -> (&'static File, Source<'static>) {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(bytes).unwrap();
+        let f: &'static File = Box::leak(Box::new(f));
+        (f, Source::new(f, bytes.len() as u64))
+    }
+
+    /// The bytes a plan produces from `old`.
+    pub fn apply(_f: &File, old: &[u8], plan: &Plan) -> Vec<u8> {
+        match plan {
+            Plan::InPlace { offset, bytes } => {
+                let mut out = old.to_vec();
+                out[*offset as usize..*offset as usize + bytes.len()].copy_from_slice(bytes);
+                out
+            }
+            Plan::Rewrite { parts } => parts
+                .iter()
+                .flat_map(|p| match p {
+                    Part::Bytes(b) => b.clone(),
+                    Part::Copy { offset, len } => old[*offset as usize..(*offset + *len) as usize].to_vec(),
+                    Part::OggPages { .. } => panic!("not for this format"),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,17 +1,40 @@
-//! Placeholder for the mpeg module (being written).
+//! MPEG audio (MP3, AAC/ADTS) with an ID3v2 tag at the start: the tag is our carrier; everything
+//! after it (audio frames, ID3v1, APE, Lyrics3) is payload and never touched.
 
 use std::ops::Range;
 
-use super::{Carrier, Edit, FormatError, Plan, Result, Source};
+use super::{id3v2, Carrier, CarrierKind, Edit, Part, Plan, Result, Source};
 
-pub fn carriers(_src: &Source) -> Result<Vec<Carrier>> {
-    Err(FormatError("mpeg: not implemented yet".into()))
+pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
+    Ok(match id3v2::read(src, 0)? {
+        Some(tag) => vec![Carrier { kind: CarrierKind::Id3v2 { major: tag.major }, fields: tag.fields()? }],
+        None => Vec::new(),
+    })
 }
 
-pub fn plan(_src: &Source, _edit: &Edit) -> Result<Option<Plan>> {
-    Err(FormatError("mpeg: not implemented yet".into()))
+pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    let Some(tag) = id3v2::read(src, 0)? else {
+        if edit.set.is_empty() {
+            return Ok(None);
+        }
+        let new = id3v2::new_tag(edit, None)?;
+        return Ok(Some(Plan::Rewrite { parts: vec![Part::Bytes(new), Part::Copy { offset: 0, len: src.len() }] }));
+    };
+    let old = src.read(0, tag.region_len, "ID3v2 tag")?;
+    let region = tag.region_len as usize;
+    let Some(need) = tag.min_len(edit)? else { return Ok(None) };
+    let pad_to = (need <= region).then_some(region);
+    let Some(new) = tag.edited(edit, pad_to)? else { return Ok(None) };
+    id3v2::cross_check(&old, &new, edit)?;
+    Ok(Some(match pad_to {
+        Some(_) => Plan::InPlace { offset: 0, bytes: new },
+        None => Plan::Rewrite {
+            parts: vec![Part::Bytes(new), Part::Copy { offset: tag.region_len, len: src.len() - tag.region_len }],
+        },
+    }))
 }
 
-pub fn payload(_src: &Source) -> Result<Vec<Range<u64>>> {
-    Err(FormatError("mpeg: not implemented yet".into()))
+pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
+    let start = id3v2::region_len(src, 0)?.unwrap_or(0);
+    Ok(vec![start..src.len()])
 }

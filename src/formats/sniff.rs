@@ -1,17 +1,146 @@
-//! Placeholder for the sniff module (being written).
+//! Decides the container family from the first bytes of a file, never from its extension, and
+//! names what a non-audio file looks like so the error is useful ("a JPEG image named .m4a").
 
-use std::ops::Range;
+use super::{id3v2, Container, Result, Source};
+use crate::bad;
 
-use super::{Carrier, Edit, FormatError, Plan, Result, Source};
+/// How many bytes the decision needs (after an ID3v2 prefix).
+const PEEK: u64 = 64;
 
-pub fn carriers(_src: &Source) -> Result<Vec<Carrier>> {
-    Err(FormatError("sniff: not implemented yet".into()))
+/// The container of `src`, or an error naming what the content looks like.
+pub fn container(src: &Source) -> Result<Container> {
+    if src.is_empty() {
+        return Err(bad!("empty file (0 bytes)"));
+    }
+    let head = src.read_upto(0, PEEK)?;
+    if head.starts_with(b"ID3") {
+        let skip = id3v2::region_len(src, 0)?.unwrap_or(0);
+        if skip >= src.len() {
+            return Err(bad!("truncated: the ID3v2 tag claims {skip} bytes, the file has {}", src.len()));
+        }
+        let after = src.read_upto(skip, PEEK)?;
+        return match after.get(..4) {
+            Some(b"fLaC") => Ok(Container::Flac),
+            _ if is_mpeg_sync(&after) => Ok(Container::Mpeg),
+            // Zero padding outside the declared size is common; audio follows somewhere after.
+            _ if after.first() == Some(&0) || after.is_empty() => Ok(Container::Mpeg),
+            _ => Err(bad!("an ID3v2 tag followed by {}", describe(&after))),
+        };
+    }
+    if let Some(c) = by_magic(&head, src)? {
+        return Ok(c);
+    }
+    Err(bad!("not a supported audio file: content looks like {}", describe(&head)))
 }
 
-pub fn plan(_src: &Source, _edit: &Edit) -> Result<Option<Plan>> {
-    Err(FormatError("sniff: not implemented yet".into()))
+fn by_magic(head: &[u8], src: &Source) -> Result<Option<Container>> {
+    let at = |o: usize, m: &[u8]| head.get(o..o + m.len()) == Some(m);
+    Ok(Some(if at(0, b"fLaC") {
+        Container::Flac
+    } else if at(0, b"RIFF") && at(8, b"WAVE") {
+        Container::Wav
+    } else if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
+        Container::Aiff
+    } else if at(4, b"ftyp") {
+        Container::Mp4
+    } else if at(0, b"OggS") {
+        return ogg_codec(head, src).map(Some);
+    } else if is_mpeg_sync(head) {
+        Container::Mpeg
+    } else {
+        return Ok(None);
+    }))
 }
 
-pub fn payload(_src: &Source) -> Result<Vec<Range<u64>>> {
-    Err(FormatError("sniff: not implemented yet".into()))
+/// The codec of the first logical stream, from the first packet of the BOS page.
+fn ogg_codec(head: &[u8], src: &Source) -> Result<Container> {
+    let segments = *head.get(26).ok_or_else(|| bad!("truncated Ogg page"))? as u64;
+    let packet = src.read_upto(27 + segments, 16)?;
+    let is = |m: &[u8]| packet.starts_with(m);
+    if is(b"\x01vorbis") {
+        Ok(Container::OggVorbis)
+    } else if is(b"OpusHead") {
+        Ok(Container::OggOpus)
+    } else if is(b"Speex   ") {
+        Ok(Container::OggSpeex)
+    } else if is(b"\x7fFLAC") {
+        Err(bad!("Ogg FLAC is not supported"))
+    } else {
+        Err(bad!("unsupported Ogg codec"))
+    }
+}
+
+/// An MPEG audio frame header (MP3 layer I–III or AAC ADTS) at the start of `b`.
+fn is_mpeg_sync(b: &[u8]) -> bool {
+    match b {
+        [0xFF, b1, b2, ..] if b1 & 0xE0 == 0xE0 => {
+            let version = (b1 >> 3) & 3;
+            let layer = (b1 >> 1) & 3;
+            if layer == 0 {
+                // ADTS (AAC): version bits 0/2 only, sampling index < 13.
+                return version & 1 == 0 && (b2 >> 2) & 0xF < 13;
+            }
+            let bitrate = b2 >> 4;
+            let rate = (b2 >> 2) & 3;
+            version != 1 && bitrate != 15 && rate != 3
+        }
+        _ => false,
+    }
+}
+
+/// A short description of non-audio content for error messages.
+fn describe(b: &[u8]) -> &'static str {
+    let at = |m: &[u8]| b.starts_with(m);
+    if at(&[0x00, 0x05, 0x16, 0x07]) {
+        "an AppleDouble resource fork (macOS `._` file)"
+    } else if at(&[0xFF, 0xD8, 0xFF]) {
+        "a JPEG image"
+    } else if at(b"\x89PNG") {
+        "a PNG image"
+    } else if at(b"%PDF") {
+        "a PDF document"
+    } else if at(b"PK\x03\x04") {
+        "a ZIP archive"
+    } else if at(b"MAC ") {
+        "Monkey's Audio (APE), which is not supported"
+    } else if at(b"wvpk") {
+        "WavPack, which is not supported"
+    } else if !b.is_empty() && b.iter().all(|&c| c == b'\n' || c == b'\r' || c == b'\t' || (0x20..0x7F).contains(&c) || c >= 0x80) {
+        "text"
+    } else {
+        "unknown data"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn sniff(bytes: &[u8]) -> Result<Container> {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(bytes).unwrap();
+        container(&Source::new(&f, bytes.len() as u64))
+    }
+
+    #[test]
+    fn content_decides() {
+        assert_eq!(sniff(b"fLaC\0\0\0\x22").unwrap(), Container::Flac);
+        assert_eq!(sniff(b"RIFF\0\0\0\0WAVEfmt ").unwrap(), Container::Wav);
+        assert_eq!(sniff(b"FORM\0\0\0\0AIFCFVER").unwrap(), Container::Aiff);
+        assert_eq!(sniff(b"\0\0\0\x20ftypM4A ").unwrap(), Container::Mp4);
+        assert_eq!(sniff(&[0xFF, 0xFB, 0x90, 0x64]).unwrap(), Container::Mpeg);
+        let mut id3flac = b"ID3\x03\0\0\0\0\0\x02\0\0".to_vec();
+        id3flac.extend_from_slice(b"fLaC");
+        assert_eq!(sniff(&id3flac).unwrap(), Container::Flac);
+    }
+
+    #[test]
+    fn non_audio_is_named() {
+        assert!(sniff(b"").unwrap_err().0.contains("empty"));
+        assert!(sniff(b"hello, world\n").unwrap_err().0.contains("text"));
+        assert!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).unwrap_err().0.contains("JPEG"));
+        assert!(sniff(&[0, 5, 0x16, 7, 0, 2]).unwrap_err().0.contains("AppleDouble"));
+        assert!(sniff(b"ID3\x03\0\0\x7f\x7f\x7f\x7f").unwrap_err().0.contains("truncated"));
+    }
 }
