@@ -1,0 +1,123 @@
+//! Command-line definitions (clap derive) and nothing else: `config` turns them into settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::policy::Policy;
+
+/// Write and verify a machine-readable "no AI training" reservation inside audio files.
+#[derive(Debug, Parser)]
+#[command(name = "noai", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  noai tag ~/Music/release                 reserve AI training rights in every file
+  noai verify dist/ --policy no-ai-training   CI gate: exit 1 if any file is not tagged so
+  noai report /srv/catalogue               what is untagged, per folder
+  noai show song.flac                      every carrier and field found in one file
+  noai strip album/                        remove exactly the reservation fields";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the reservation into every audio file (idempotent; in place when it fits).
+    Tag(TagArgs),
+    /// Check every audio file carries a valid reservation (exit 1 on findings, 2 on errors).
+    Verify(VerifyArgs),
+    /// Summarise a catalogue: counts by status and container, untagged files per folder.
+    Report(Common),
+    /// Print every carrier, its raw fields and the effective policy of the given files.
+    Show(Common),
+    /// Remove exactly the reservation fields, nothing else.
+    Strip(StripArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// The reservation to write.
+    #[arg(long, value_enum, default_value_t = Policy::NoAiTraining)]
+    pub policy: Policy,
+    /// TDM policy URL (absolute http/https); required by and only allowed with `--policy license`.
+    #[arg(long, value_name = "URL")]
+    pub policy_url: Option<String>,
+    /// Free text for OTHERCONSTRAINTS, e.g. how to license.
+    #[arg(long, value_name = "TEXT")]
+    pub constraints: Option<String>,
+    /// Change nothing; report what would be written (exit 1 if anything would change).
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Replace a different explicit policy (without it such a file is a `conflict`, left alone).
+    #[arg(long)]
+    pub force: bool,
+    /// Keep each file's modification time.
+    #[arg(long)]
+    pub preserve_mtime: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Expect this policy (default: any policy that reserves rights).
+    #[arg(long, value_enum)]
+    pub policy: Option<Policy>,
+    /// Expect this TDM policy URL too.
+    #[arg(long, value_name = "URL")]
+    pub policy_url: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct StripArgs {
+    /// Change nothing; report what would be removed (exit 1 if anything would change).
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Keep each file's modification time.
+    #[arg(long)]
+    pub preserve_mtime: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Files or folders (default: the current folder).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Worker threads (default: chosen for the machine).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Skip paths matching this glob (repeatable; matched against the path below the root and
+    /// the file name), e.g. `--exclude '*/demos/*'`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Include hidden files and folders (names starting with `.`).
+    #[arg(long)]
+    pub hidden: bool,
+    /// Follow symbolic links (each file is still processed once).
+    #[arg(long, short = 'L')]
+    pub follow_symlinks: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the output to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print only the summary line and errors.
+    #[arg(long, short = 'q', conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// List every file, not only those that need attention.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}

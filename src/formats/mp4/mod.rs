@@ -1,0 +1,397 @@
+//! MP4 / M4A / M4B: the reservation lives in freeform `----` atoms of `moov/udta/meta/ilst` (mean
+//! `com.apple.iTunes`, name = key, UTF-8 `data`). Reading walks box headers only, so `mdat` is
+//! skipped wherever `moov` sits. An edit is written in place when the new `ilst` fits the old one
+//! plus the `free` space around it; otherwise `moov` is rebuilt with fresh padding, its ancestors'
+//! sizes fixed and, when data follows `moov`, every chunk offset shifted by the growth.
+
+mod boxes;
+#[cfg(test)]
+mod tests;
+
+use std::ops::Range;
+
+use boxes::{BoxHeader, Bytes, children, header, make, shift_chunk_offsets, slice, splice};
+
+use super::{Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, RawField, Result, Source};
+use crate::bad;
+
+/// Reads every freeform atom of `moov/udta/meta/ilst` as a field (key = its `name`, any `mean`).
+/// No `ilst` gives no carrier; an `ilst` without freeform atoms gives a carrier with no fields.
+pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
+    let top = children(src, 0, src.len(), true)?;
+    let path = locate(src, the_moov(&top)?)?;
+    let Some(ilst) = path.ilst else {
+        return Ok(Vec::new());
+    };
+    let mut fields = Vec::new();
+    for k in ilst.kids.iter().filter(|k| k.is(b"----")) {
+        // Only freeform atoms are read in full; cover art and other items are skipped by header.
+        let atom = src.bytes(k.start, k.size, "freeform atom")?;
+        let ff = Freeform::parse(&atom)?;
+        if let Some(key) = ff.name {
+            fields.extend(ff.values.into_iter().map(|value| RawField {
+                key: key.clone(),
+                value,
+            }));
+        }
+    }
+    Ok(vec![Carrier {
+        kind: CarrierKind::Mp4Ilst,
+        fields,
+    }])
+}
+
+/// Plans `edit` on the freeform atoms; every other `ilst` item stays byte-identical and in order.
+pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    let top = children(src, 0, src.len(), true)?;
+    if let Some(b) = top.iter().find(|b| b.is(b"moof") || b.is(b"mfra")) {
+        return Err(bad!(
+            "fragmented MP4 ('{}' box) is not supported for writing",
+            b.name()
+        ));
+    }
+    let moov = the_moov(&top)?;
+    if moov.to_end {
+        return Err(bad!(
+            "the moov box has size 0 (runs to the end of the file): refusing to rewrite it"
+        ));
+    }
+    // moov holds only metadata and sample tables (no media), and its size was checked against the
+    // file, so reading it whole is bounded.
+    let buf = src.read(moov.start, moov.size, "moov box")?;
+    let path = locate(buf.as_slice(), BoxHeader { start: 0, ..moov })?;
+    if path.moov.kids.iter().any(|k| k.is(b"mvex")) {
+        return Err(bad!(
+            "fragmented MP4 ('mvex' box) is not supported for writing"
+        ));
+    }
+    let Some(new_ilst) = edit_ilst(&buf, path.ilst.as_ref(), edit)? else {
+        return Ok(None);
+    };
+    check_handler(&buf, path.meta.as_ref())?;
+    if let Some((at, bytes)) = in_place(&buf, &path, &new_ilst)? {
+        return Ok(Some(Plan::InPlace {
+            offset: moov.start + at,
+            bytes,
+        }));
+    }
+    let mut new_moov = rebuild(&buf, &path, &new_ilst)?;
+    let after = src.len() - moov.end();
+    if after > 0 {
+        let delta = new_moov.len() as i128 - i128::from(moov.size);
+        shift_chunk_offsets(&mut new_moov, moov.start..moov.end(), delta)?;
+    }
+    let mut parts = Vec::new();
+    if moov.start > 0 {
+        parts.push(Part::Copy {
+            offset: 0,
+            len: moov.start,
+        });
+    }
+    parts.push(Part::Bytes(new_moov));
+    if after > 0 {
+        parts.push(Part::Copy {
+            offset: moov.end(),
+            len: after,
+        });
+    }
+    Ok(Some(Plan::Rewrite { parts }))
+}
+
+/// The payload of every top-level `mdat` box: the audio an edit must never change.
+pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
+    let top = children(src, 0, src.len(), true)?;
+    Ok(top
+        .iter()
+        .filter(|b| b.is(b"mdat"))
+        .map(|b| b.body()..b.end())
+        .collect())
+}
+
+/// One box on the path to `ilst`: its header, its index among its parent's children, its own
+/// children, and where they end (the insertion point, before any short tail).
+struct Level {
+    head: BoxHeader,
+    at: usize,
+    kids: Vec<BoxHeader>,
+    kids_end: u64,
+}
+
+/// `moov/udta/meta/ilst`, as far as it exists.
+struct Path {
+    moov: Level,
+    udta: Option<Level>,
+    meta: Option<Level>,
+    ilst: Option<Level>,
+}
+
+fn the_moov(top: &[BoxHeader]) -> Result<BoxHeader> {
+    let mut moovs = top.iter().filter(|b| b.is(b"moov"));
+    match (moovs.next(), moovs.next(), top.last()) {
+        (Some(m), None, _) => Ok(*m),
+        (Some(_), Some(_), _) => Err(bad!(
+            "MP4 has more than one moov box; refusing to guess which one counts"
+        )),
+        (None, _, Some(last)) if last.to_end => Err(bad!(
+            "no moov box found: '{}' has size 0 and runs to the end of the file (unfinished recording?)",
+            last.name()
+        )),
+        (None, ..) => Err(bad!("no moov box found (truncated file or not an MP4)")),
+    }
+}
+
+fn locate<D: Bytes + ?Sized>(data: &D, moov: BoxHeader) -> Result<Path> {
+    let moov = Level::read(data, moov, 0, moov.body())?;
+    let udta = child(data, Some(&moov), b"udta")?;
+    let meta = child(data, udta.as_ref(), b"meta")?;
+    let ilst = child(data, meta.as_ref(), b"ilst")?;
+    Ok(Path {
+        moov,
+        udta,
+        meta,
+        ilst,
+    })
+}
+
+impl Level {
+    fn read<D: Bytes + ?Sized>(data: &D, head: BoxHeader, at: usize, first: u64) -> Result<Level> {
+        let kids = children(data, first, head.end(), false)?;
+        let kids_end = kids.last().map_or(first, |k| k.end());
+        Ok(Level {
+            head,
+            at,
+            kids,
+            kids_end,
+        })
+    }
+}
+
+/// The one child of `kind`; two of them would leave us guessing which one players read.
+fn child<D: Bytes + ?Sized>(
+    data: &D,
+    parent: Option<&Level>,
+    kind: &[u8; 4],
+) -> Result<Option<Level>> {
+    let Some(parent) = parent else {
+        return Ok(None);
+    };
+    let mut found = parent.kids.iter().enumerate().filter(|(_, k)| k.is(kind));
+    let Some((at, &h)) = found.next() else {
+        return Ok(None);
+    };
+    if found.next().is_some() {
+        return Err(bad!(
+            "MP4 has two '{}' boxes in '{}'; refusing to guess",
+            h.name(),
+            parent.head.name()
+        ));
+    }
+    let first = if kind == b"meta" {
+        meta_first_child(data, h)?
+    } else {
+        h.body()
+    };
+    Level::read(data, h, at, first).map(Some)
+}
+
+/// ISO `meta` is a FullBox (4 bytes of version/flags, all zero, before its children); QuickTime
+/// writes it as a plain container. A child's size is never 0 and a FullBox's 4 bytes are, so
+/// non-zero leading bytes, or `hdlr` right after them, mean the children start at once.
+fn meta_first_child<D: Bytes + ?Sized>(data: &D, meta: BoxHeader) -> Result<u64> {
+    let len = (meta.end() - meta.body()).min(8);
+    let b = data.bytes(meta.body(), len, "meta box")?;
+    let quicktime =
+        b.get(4..8) == Some(&b"hdlr"[..]) || b.get(0..4).is_some_and(|v| v != [0u8; 4].as_slice());
+    Ok(if quicktime || len < 4 {
+        meta.body()
+    } else {
+        meta.body() + 4
+    })
+}
+
+/// Refuses a `meta` whose handler is not `mdir` (iTunes): under another handler (QuickTime `mdta`
+/// keys) `ilst` items mean something else and our atoms would be misread.
+fn check_handler(buf: &[u8], meta: Option<&Level>) -> Result<()> {
+    for h in meta
+        .map_or(&[][..], |m| &m.kids)
+        .iter()
+        .filter(|k| k.is(b"hdlr"))
+    {
+        let body = slice(buf, h.body()..h.end(), "hdlr box")?;
+        if let Some(t) = body.get(8..12).filter(|t| *t != b"mdir") {
+            return Err(bad!(
+                "udta/meta has handler '{}', not 'mdir': refusing to write iTunes atoms there",
+                String::from_utf8_lossy(t)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The name and text values of one `----` atom.
+struct Freeform {
+    name: Option<String>,
+    values: Vec<String>,
+}
+
+impl Freeform {
+    /// Parses a whole `----` atom. A missing or non-UTF-8 name and non-text data are skipped (they
+    /// cannot be ours); broken sub-atom sizes are errors.
+    fn parse(atom: &[u8]) -> Result<Freeform> {
+        let h = header(atom, 0, atom.size(), false)?;
+        let mut ff = Freeform {
+            name: None,
+            values: Vec::new(),
+        };
+        for k in children(atom, h.body(), h.end(), false)? {
+            let body = slice(atom, k.body()..k.end(), "freeform sub-atom")?;
+            if k.is(b"name") && ff.name.is_none() {
+                // After 4 bytes of version/flags.
+                ff.name = body
+                    .get(4..)
+                    .and_then(|s| std::str::from_utf8(s).ok())
+                    .map(str::to_owned);
+            } else if k.is(b"data") && body.len() >= 8 {
+                // 1 byte version, 3 bytes type, 4 bytes locale, then the value.
+                let value = &body[8..];
+                match u32::from_be_bytes([0, body[1], body[2], body[3]]) {
+                    1 => ff.values.push(String::from_utf8_lossy(value).into_owned()),
+                    // Type 0 ("implicit") holds text for some taggers; accept it only when UTF-8.
+                    0 => ff
+                        .values
+                        .extend(std::str::from_utf8(value).ok().map(str::to_owned)),
+                    _ => {}
+                }
+            }
+        }
+        Ok(ff)
+    }
+}
+
+/// A new freeform atom as iTunes writes it: mean, name, then `data` of type 1 (UTF-8), locale 0.
+fn freeform(key: &str, value: &str) -> Result<Vec<u8>> {
+    let mean = make(b"mean", &[&[0; 4], b"com.apple.iTunes"])?;
+    let name = make(b"name", &[&[0; 4], key.as_bytes()])?;
+    let data = make(b"data", &[&[0, 0, 0, 1, 0, 0, 0, 0], value.as_bytes()])?;
+    make(b"----", &[&mean, &name, &data])
+}
+
+/// The new `ilst` box, or `None` when the edit leaves its content unchanged. Kept items are copied
+/// byte for byte; new atoms go after them, before any short tail.
+fn edit_ilst(buf: &[u8], ilst: Option<&Level>, edit: &Edit) -> Result<Option<Vec<u8>>> {
+    let (old, tail, kids) = match ilst {
+        Some(l) => (
+            slice(buf, l.head.body()..l.head.end(), "ilst box")?,
+            slice(buf, l.kids_end..l.head.end(), "ilst box")?,
+            l.kids.as_slice(),
+        ),
+        None => (&[][..], &[][..], &[][..]),
+    };
+    let mut payload = Vec::with_capacity(old.len());
+    for k in kids {
+        let item = slice(buf, k.start..k.end(), "ilst item")?;
+        let removed = k.is(b"----")
+            && Freeform::parse(item)?
+                .name
+                .is_some_and(|n| edit.removes(&n));
+        if !removed {
+            payload.extend_from_slice(item);
+        }
+    }
+    for (key, value) in &edit.set {
+        payload.extend(freeform(key, value)?);
+    }
+    payload.extend_from_slice(tail);
+    if payload == old {
+        return Ok(None);
+    }
+    make(b"ilst", &[&payload]).map(Some)
+}
+
+/// The run of `free`/`skip` boxes around `kids[i]`, and the box itself: space an edit may reuse.
+fn span(kids: &[BoxHeader], i: usize) -> Result<Range<u64>> {
+    let pad = |k: &BoxHeader| k.is(b"free") || k.is(b"skip");
+    let (before, after) = (kids.get(..i), kids.get(i + 1..));
+    let (Some(before), Some(after)) = (before, after) else {
+        return Err(bad!("internal: bad box index"));
+    };
+    let lo = before.iter().rposition(|k| !pad(k)).map_or(0, |p| p + 1);
+    let hi = after
+        .iter()
+        .position(|k| !pad(k))
+        .map_or(kids.len(), |p| i + 1 + p);
+    match (kids.get(lo), hi.checked_sub(1).and_then(|h| kids.get(h))) {
+        (Some(first), Some(last)) => Ok(first.start..last.end()),
+        _ => Err(bad!("internal: bad box index")),
+    }
+}
+
+/// `content` followed by one `free` box filling exactly `len` bytes; `None` when it does not fit
+/// (a `free` box needs 8 bytes, so 1 to 7 spare bytes do not fit either).
+fn fill(mut content: Vec<u8>, len: u64) -> Option<Vec<u8>> {
+    let spare = usize::try_from(len).ok()?.checked_sub(content.len())?;
+    if spare > 0 {
+        content.extend(boxes::free(spare)?);
+    }
+    Some(content)
+}
+
+/// An in-place edit `(offset in moov, bytes)` that changes no ancestor's size, if one fits: first
+/// the `ilst` and its neighbouring `free` boxes inside `meta`; then `meta` itself and the `free`
+/// boxes next to it inside `udta` (meta's size changes, but the span it shares with them does not).
+fn in_place(buf: &[u8], path: &Path, new_ilst: &[u8]) -> Result<Option<(u64, Vec<u8>)>> {
+    let (Some(udta), Some(meta), Some(ilst)) = (&path.udta, &path.meta, &path.ilst) else {
+        return Ok(None);
+    };
+    let inner = span(&meta.kids, ilst.at)?;
+    if let Some(bytes) = fill(new_ilst.to_vec(), inner.end - inner.start) {
+        return Ok(Some((inner.start, bytes)));
+    }
+    let outer = span(&udta.kids, meta.at)?;
+    if outer.end - outer.start > meta.head.size {
+        let new_meta = splice(buf, &[meta.head], inner, new_ilst)?;
+        if let Some(bytes) = fill(new_meta, outer.end - outer.start) {
+            return Ok(Some((outer.start, bytes)));
+        }
+    }
+    Ok(None)
+}
+
+/// The new `moov`: the `ilst` (with its neighbouring `free` boxes) replaced by the new one plus
+/// `REWRITE_PADDING` bytes of `free`, creating `udta`, `meta` and `ilst` where missing.
+fn rebuild(buf: &[u8], path: &Path, new_ilst: &[u8]) -> Result<Vec<u8>> {
+    let pad =
+        boxes::free(REWRITE_PADDING).ok_or_else(|| bad!("internal: padding below 8 bytes"))?;
+    let content = [new_ilst, &pad].concat();
+    let moov = &path.moov;
+    match (&path.udta, &path.meta, &path.ilst) {
+        (Some(u), Some(m), Some(i)) => splice(
+            buf,
+            &[moov.head, u.head, m.head],
+            span(&m.kids, i.at)?,
+            &content,
+        ),
+        (Some(u), Some(m), None) => splice(
+            buf,
+            &[moov.head, u.head, m.head],
+            m.kids_end..m.kids_end,
+            &content,
+        ),
+        (Some(u), None, _) => splice(
+            buf,
+            &[moov.head, u.head],
+            u.kids_end..u.kids_end,
+            &new_meta(&content)?,
+        ),
+        (None, ..) => {
+            let udta = make(b"udta", &[&new_meta(&content)?])?;
+            splice(buf, &[moov.head], moov.kids_end..moov.kids_end, &udta)
+        }
+    }
+}
+
+/// A `meta` FullBox with the `hdlr` iTunes writes: handler `mdir`, reserved `appl`, empty name.
+fn new_meta(content: &[u8]) -> Result<Vec<u8>> {
+    let hdlr = make(b"hdlr", &[&[0; 8], b"mdirappl", &[0; 9]])?;
+    make(b"meta", &[&[0; 4], &hdlr, content])
+}

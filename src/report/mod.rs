@@ -1,0 +1,162 @@
+//! Results as data: one `FileReport` per file, a `Summary` of a run, and the exit status they
+//! imply. Renderers (`human`, `json`) turn them into text; nothing else prints.
+
+mod human;
+mod json;
+pub mod paths;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::cli::Format;
+use crate::config::{Config, Job};
+use crate::formats::{Carrier, Container};
+use crate::policy::{Policy, Status};
+use crate::walk::Skip;
+use crate::write::Strategy;
+
+/// What a writing job did to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "type")]
+pub enum Action {
+    /// Written: in place or by rewrite, `bytes` written to the file system.
+    Written { strategy: Strategy, bytes: u64 },
+    /// `--dry-run`: would be written this way.
+    WouldWrite { strategy: Strategy },
+    /// Already as wanted: not opened for writing.
+    Unchanged,
+    /// Left alone: carries a different policy (or a conflict/invalid set) and no `--force`.
+    Refused,
+}
+
+/// The outcome for one file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileReport {
+    #[serde(serialize_with = "paths::serialize")]
+    pub path: PathBuf,
+    pub container: Option<Container>,
+    pub status: Status,
+    pub effective_policy: Option<Policy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+    pub carriers: Vec<Carrier>,
+    pub notes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl FileReport {
+    pub fn error(path: PathBuf, container: Option<Container>, msg: String) -> FileReport {
+        FileReport {
+            path,
+            container,
+            status: Status::Error,
+            effective_policy: None,
+            action: None,
+            carriers: Vec::new(),
+            notes: Vec::new(),
+            error: Some(msg),
+        }
+    }
+
+    /// True when this file makes the run exit 1 (a finding).
+    pub fn is_finding(&self) -> bool {
+        match self.action {
+            Some(Action::WouldWrite { .. } | Action::Refused) => true,
+            Some(Action::Written { .. } | Action::Unchanged) => false,
+            None => self.status.is_finding(),
+        }
+    }
+}
+
+/// Counts for the whole run.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub by_status: BTreeMap<&'static str, usize>,
+    pub by_container: BTreeMap<&'static str, usize>,
+    pub written_in_place: usize,
+    pub rewritten: usize,
+    pub would_write: usize,
+    pub unchanged: usize,
+    pub refused: usize,
+    pub bytes_written: u64,
+    pub skipped: BTreeMap<&'static str, usize>,
+    pub recovered: usize,
+    pub errors: usize,
+    pub findings: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, r: &FileReport) {
+        self.files += 1;
+        *self.by_status.entry(r.status.name()).or_default() += 1;
+        if let Some(c) = r.container {
+            *self.by_container.entry(c.name()).or_default() += 1;
+        }
+        match r.action {
+            Some(Action::Written { strategy: Strategy::InPlace, bytes }) => {
+                self.written_in_place += 1;
+                self.bytes_written += bytes;
+            }
+            Some(Action::Written { strategy: Strategy::Rewrite, bytes }) => {
+                self.rewritten += 1;
+                self.bytes_written += bytes;
+            }
+            Some(Action::WouldWrite { .. }) => self.would_write += 1,
+            Some(Action::Unchanged) => self.unchanged += 1,
+            Some(Action::Refused) => self.refused += 1,
+            None => {}
+        }
+        if r.status == crate::policy::Status::Error {
+            self.errors += 1;
+        } else if r.is_finding() {
+            self.findings += 1;
+        }
+    }
+
+    pub fn skip(&mut self, why: Skip) {
+        let k = match why {
+            Skip::NotAudio => "not-audio",
+            Skip::Symlink => "symlink",
+            Skip::NotRegular => "not-a-regular-file",
+        };
+        *self.skipped.entry(k).or_default() += 1;
+    }
+
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.errors > 0 {
+            ExitStatus::Error
+        } else if self.findings > 0 {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
+
+/// The process exit code (DESIGN.md): an error outranks findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success = 0,
+    Findings = 1,
+    Error = 2,
+}
+
+/// Renders a finished run.
+pub trait Renderer {
+    fn render(&self, out: &mut dyn Write, cfg: &Config, files: &[FileReport], summary: &Summary) -> std::io::Result<()>;
+}
+
+pub fn renderer(format: Format) -> Box<dyn Renderer> {
+    match format {
+        Format::Human => Box::new(human::Human::new()),
+        Format::Json => Box::new(json::Json),
+    }
+}
+
+/// A job's name for the summary line (`tag` → "written").
+pub fn job_label(job: &Job) -> &'static str {
+    job.name()
+}

@@ -1,0 +1,173 @@
+//! Discovery: the roots walked in a stable, sorted order; audio candidates chosen by extension
+//! (the container is decided later by content); hidden and excluded entries left out; symlinks
+//! not followed unless asked. Also notices the journals and temp files of interrupted runs.
+
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::config::WalkOptions;
+use crate::write;
+
+/// File extensions (lowercase) that make a file a candidate (SPEC §4).
+pub const AUDIO_EXTENSIONS: [&str; 13] =
+    ["mp3", "wav", "aif", "aiff", "aifc", "flac", "ogg", "oga", "opus", "spx", "m4a", "m4b", "mp4"];
+
+/// Why an entry is not processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Skip {
+    NotAudio,
+    Symlink,
+    NotRegular,
+}
+
+/// One entry the walk produced, in output order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    Candidate(PathBuf),
+    Skipped(PathBuf, Skip),
+    /// A path that could not be walked (permission denied, loop, too long…).
+    Error(PathBuf, String),
+}
+
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub found: Vec<Found>,
+    /// Undo journals and temp files of an interrupted run, to recover or clean up.
+    pub leftovers: Vec<PathBuf>,
+}
+
+pub fn is_audio_name(name: &OsStr) -> bool {
+    Path::new(name)
+        .extension()
+        .and_then(OsStr::to_str)
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
+
+fn is_hidden(name: &OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
+}
+
+fn is_leftover(name: &OsStr) -> bool {
+    write::is_journal_name(name) || write::is_temp_name(name)
+}
+
+pub fn walk(opts: &WalkOptions) -> Walk {
+    let mut out = Walk::default();
+    let mut seen = HashSet::new();
+    for root in &opts.roots {
+        walk_root(root, opts, &mut out, &mut seen);
+    }
+    out
+}
+
+fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walk, seen: &mut HashSet<(u64, u64)>) {
+    let mut leftovers = Vec::new();
+    let walker = WalkDir::new(root)
+        .follow_links(opts.follow_symlinks)
+        .follow_root_links(opts.follow_symlinks)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name();
+            if e.depth() > 0 && is_leftover(name) {
+                leftovers.push(e.path().to_path_buf());
+                return false;
+            }
+            let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+            let excluded = e.depth() > 0 && (opts.excludes.is_match(rel) || opts.excludes.is_match(name));
+            let hidden = e.depth() > 0 && !opts.hidden && is_hidden(name);
+            !excluded && !hidden
+        });
+    for entry in walker {
+        match entry {
+            Ok(e) => classify(e, opts, out, seen),
+            Err(err) => {
+                let path = err.path().unwrap_or(root).to_path_buf();
+                let msg = match err.loop_ancestor() {
+                    Some(a) => format!("symlink loop back to {}", a.display()),
+                    None => err.io_error().map_or_else(|| err.to_string(), |e| e.to_string()),
+                };
+                out.found.push(Found::Error(path, msg));
+            }
+        }
+    }
+    out.leftovers.extend(leftovers);
+}
+
+fn classify(e: walkdir::DirEntry, opts: &WalkOptions, out: &mut Walk, seen: &mut HashSet<(u64, u64)>) {
+    let ft = e.file_type();
+    if ft.is_dir() {
+        return;
+    }
+    let path = e.into_path();
+    if ft.is_symlink() {
+        // Only reached when not following (a followed link reports its target's type).
+        let skip = if is_audio_name(path.as_os_str()) { Skip::Symlink } else { Skip::NotAudio };
+        out.found.push(Found::Skipped(path, skip));
+        return;
+    }
+    if !is_audio_name(path.file_name().unwrap_or_default()) {
+        out.found.push(Found::Skipped(path, Skip::NotAudio));
+        return;
+    }
+    if !ft.is_file() {
+        out.found.push(Found::Skipped(path, Skip::NotRegular));
+        return;
+    }
+    if opts.follow_symlinks {
+        // The same file reached twice through links is processed once.
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(m) = std::fs::metadata(&path) {
+            if !seen.insert((m.dev(), m.ino())) {
+                return;
+            }
+        }
+    }
+    out.found.push(Found::Candidate(path));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(root: &Path, hidden: bool, follow: bool, excludes: &[&str]) -> WalkOptions {
+        let mut b = globset::GlobSetBuilder::new();
+        for g in excludes {
+            b.add(globset::Glob::new(g).unwrap());
+        }
+        WalkOptions { roots: vec![root.to_path_buf()], excludes: b.build().unwrap(), hidden, follow_symlinks: follow }
+    }
+
+    fn names(w: &Walk) -> Vec<String> {
+        w.found
+            .iter()
+            .map(|f| match f {
+                Found::Candidate(p) => format!("+{}", p.file_name().unwrap().to_string_lossy()),
+                Found::Skipped(p, s) => format!("-{}:{s:?}", p.file_name().unwrap().to_string_lossy()),
+                Found::Error(p, _) => format!("!{}", p.display()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sorted_filtered_and_symlinks_not_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        for f in ["b.MP3", "a.flac", "cover.jpg", ".hidden.mp3", "sub/c.Opus", "demo/x.mp3"] {
+            std::fs::create_dir_all(r.join(f).parent().unwrap()).unwrap();
+            std::fs::write(r.join(f), b"x").unwrap();
+        }
+        std::os::unix::fs::symlink(r.join("a.flac"), r.join("link.flac")).unwrap();
+        std::fs::write(r.join(".a.flac.noai-journal"), b"").unwrap();
+        let w = walk(&opts(r, false, false, &["demo"]));
+        assert_eq!(names(&w), ["+a.flac", "+b.MP3", "-cover.jpg:NotAudio", "-link.flac:Symlink", "+c.Opus"]);
+        assert_eq!(w.leftovers, vec![r.join(".a.flac.noai-journal")]);
+        let w = walk(&opts(r, true, true, &[]));
+        assert!(names(&w).contains(&"+.hidden.mp3".to_string()));
+        assert!(!names(&w).contains(&"+link.flac".to_string()), "same file once when following");
+    }
+}
