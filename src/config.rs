@@ -3,19 +3,27 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 
 use crate::cli::{Cli, Command, Common, Format};
-use crate::policy::{is_policy_url, Policy, Wanted};
+use crate::policy::{Policy, Wanted, is_policy_url};
 
 /// What to do with each file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Job {
-    Tag { wanted: Wanted, dry_run: bool, force: bool },
-    Verify { expected: Option<Wanted> },
+    Tag {
+        wanted: Wanted,
+        dry_run: bool,
+        force: bool,
+    },
+    Verify {
+        expected: Option<Wanted>,
+    },
     Report,
     Show,
-    Strip { dry_run: bool },
+    Strip {
+        dry_run: bool,
+    },
 }
 
 impl Job {
@@ -31,7 +39,10 @@ impl Job {
 
     /// True for the jobs that may modify files (and so also recover interrupted writes).
     pub fn writes(&self) -> bool {
-        matches!(self, Job::Tag { dry_run: false, .. } | Job::Strip { dry_run: false })
+        matches!(
+            self,
+            Job::Tag { dry_run: false, .. } | Job::Strip { dry_run: false }
+        )
     }
 }
 
@@ -67,7 +78,15 @@ impl Config {
         let (job, common, preserve_mtime) = match cli.command {
             Command::Tag(a) => {
                 let wanted = wanted(a.policy, a.policy_url, a.constraints)?;
-                (Job::Tag { wanted, dry_run: a.dry_run, force: a.force }, a.common, a.preserve_mtime)
+                (
+                    Job::Tag {
+                        wanted,
+                        dry_run: a.dry_run,
+                        force: a.force,
+                    },
+                    a.common,
+                    a.preserve_mtime,
+                )
             }
             Command::Verify(a) => {
                 let expected = match (a.policy, a.policy_url) {
@@ -79,31 +98,54 @@ impl Config {
             }
             Command::Report(c) => (Job::Report, c, false),
             Command::Show(c) => (Job::Show, c, false),
-            Command::Strip(a) => (Job::Strip { dry_run: a.dry_run }, a.common, a.preserve_mtime),
+            Command::Strip(a) => (
+                Job::Strip { dry_run: a.dry_run },
+                a.common,
+                a.preserve_mtime,
+            ),
         };
         Ok(Config {
             job,
             threads: threads(common.threads)?,
             walk: walk_options(&common)?,
-            output: OutputOptions { format: common.format, path: common.output, quiet: common.quiet, verbose: common.verbose },
+            output: OutputOptions {
+                format: common.format,
+                path: common.output,
+                quiet: common.quiet,
+                verbose: common.verbose,
+            },
             preserve_mtime,
         })
     }
 }
 
-fn wanted(policy: Policy, policy_url: Option<String>, constraints: Option<String>) -> Result<Wanted> {
+fn wanted(
+    policy: Policy,
+    policy_url: Option<String>,
+    constraints: Option<String>,
+) -> Result<Wanted> {
     let policy_url = policy_url.map(|u| u.trim().to_string());
     match (&policy, &policy_url) {
-        (Policy::License, None) => bail!("--policy license needs --policy-url URL (the terms to license under)"),
-        (Policy::License, Some(u)) if !is_policy_url(u) => bail!("--policy-url {u:?} is not an absolute http(s) URL"),
-        (p, Some(_)) if *p != Policy::License => bail!("--policy-url only goes with --policy license"),
+        (Policy::License, None) => {
+            bail!("--policy license needs --policy-url URL (the terms to license under)")
+        }
+        (Policy::License, Some(u)) if !is_policy_url(u) => {
+            bail!("--policy-url {u:?} is not an absolute http(s) URL")
+        }
+        (p, Some(_)) if *p != Policy::License => {
+            bail!("--policy-url only goes with --policy license")
+        }
         _ => {}
     }
     let constraints = constraints.map(|c| c.trim().to_string());
     if constraints.as_deref() == Some("") {
         bail!("--constraints is empty");
     }
-    Ok(Wanted { policy, policy_url, constraints })
+    Ok(Wanted {
+        policy,
+        policy_url,
+        constraints,
+    })
 }
 
 /// Two threads per core: the work is mostly waiting on reads, and measured faster that way on
@@ -125,6 +167,15 @@ fn walk_options(c: &Common) -> Result<WalkOptions> {
             .map_err(|e| anyhow::anyhow!("bad --exclude pattern {g:?}: {e}"))?;
         b.add(glob);
     }
-    let roots = if c.paths.is_empty() { vec![PathBuf::from(".")] } else { c.paths.clone() };
-    Ok(WalkOptions { roots, excludes: b.build()?, hidden: c.hidden, follow_symlinks: c.follow_symlinks })
+    let roots = if c.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        c.paths.clone()
+    };
+    Ok(WalkOptions {
+        roots,
+        excludes: b.build()?,
+        hidden: c.hidden,
+        follow_symlinks: c.follow_symlinks,
+    })
 }

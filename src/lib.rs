@@ -27,9 +27,9 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     let cfg = Config::from_cli(cli)?;
     // Open the output first: an unwritable `-o` must fail before any file is touched.
     let mut out: Box<dyn Write> = match &cfg.output.path {
-        Some(p) if p.as_os_str() != "-" => {
-            Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?))
-        }
+        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
         _ => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let walked = walk::walk(&cfg.walk);
@@ -65,7 +65,11 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
 
 /// Journals and temp files of interrupted runs: a writing job recovers them first; a
 /// read-only job reports the affected files as errors (their bytes may be torn until then).
-fn handle_leftovers(cfg: &Config, leftovers: &[PathBuf], summary: &mut Summary) -> HashMap<PathBuf, String> {
+fn handle_leftovers(
+    cfg: &Config,
+    leftovers: &[PathBuf],
+    summary: &mut Summary,
+) -> HashMap<PathBuf, String> {
     let mut pending = HashMap::new();
     for p in leftovers {
         let name = p.file_name().unwrap_or_default();
@@ -75,26 +79,26 @@ fn handle_leftovers(cfg: &Config, leftovers: &[PathBuf], summary: &mut Summary) 
             }
             continue;
         }
-        let Some(target) = journal_target(p) else { continue };
+        let Some(target) = write::journal_target(p) else {
+            continue;
+        };
         if !cfg.job.writes() {
-            pending.insert(target, "an interrupted write left an undo journal; run `noai tag` (or `strip`) to recover".into());
+            pending.insert(
+                target,
+                "an interrupted write left an undo journal; run `noai tag` (or `strip`) to recover"
+                    .into(),
+            );
             continue;
         }
         match write::recover(p) {
             Ok(_) => summary.recovered += 1,
             Err(e) => {
-                pending.insert(target, format!("recovery of an interrupted write failed: {e}"));
+                pending.insert(
+                    target,
+                    format!("recovery of an interrupted write failed: {e}"),
+                );
             }
         }
     }
     pending
 }
-
-fn journal_target(journal: &std::path::Path) -> Option<PathBuf> {
-    let name = journal.file_name()?.as_encoded_bytes();
-    let inner = name.strip_prefix(b".")?.strip_suffix(write::JOURNAL_SUFFIX.as_bytes())?;
-    // SAFETY: `inner` is a sub-slice of an OsStr's encoded bytes split at ASCII boundaries.
-    let inner = unsafe { std::ffi::OsStr::from_encoded_bytes_unchecked(inner) };
-    Some(journal.with_file_name(inner))
-}
-

@@ -15,8 +15,9 @@ pub const SPEC_KEYS: [&str; 4] = [KEY_RESERVATION, KEY_DATAMINING, KEY_POLICY, K
 pub const PLUS_PREFIX: &str = "http://ns.useplus.org/ldf/vocab/";
 
 /// A reservation policy (SPEC §2), declared most restrictive first so `Ord` ranks them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
-#[derive(serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Policy {
     NoTdm,
@@ -75,10 +76,16 @@ impl Policy {
         if code == "DMI-UNSPECIFIED" {
             return Some(DmiValue::Unspecified);
         }
-        if matches!(code, "DMI-PROHIBITED-SEEEMBEDDEDRIGHTSEXPR" | "DMI-PROHIBITED-SEELINKEDRIGHTSEXPR") {
+        if matches!(
+            code,
+            "DMI-PROHIBITED-SEEEMBEDDEDRIGHTSEXPR" | "DMI-PROHIBITED-SEELINKEDRIGHTSEXPR"
+        ) {
             return Some(DmiValue::Policy(Policy::License));
         }
-        Policy::ALL.into_iter().find(|p| p.dmi_code() == code).map(DmiValue::Policy)
+        Policy::ALL
+            .into_iter()
+            .find(|p| p.dmi_code() == code)
+            .map(DmiValue::Policy)
     }
 }
 
@@ -108,7 +115,10 @@ impl Wanted {
     /// The canonical `(KEY, value)` pairs, in SPEC order.
     pub fn fields(&self) -> Vec<(String, String)> {
         let mut out = vec![
-            (KEY_RESERVATION.to_string(), if self.policy.reserved() { "1" } else { "0" }.to_string()),
+            (
+                KEY_RESERVATION.to_string(),
+                if self.policy.reserved() { "1" } else { "0" }.to_string(),
+            ),
             (KEY_DATAMINING.to_string(), self.policy.datamining_uri()),
         ];
         if let Some(url) = &self.policy_url {
@@ -123,7 +133,9 @@ impl Wanted {
 
 /// True when `url` is an absolute http(s) URL with a host, as `TDM-POLICY` requires.
 pub fn is_policy_url(url: &str) -> bool {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
     match rest {
         Some(r) => {
             let host = r.split(['/', '?', '#']).next().unwrap_or("");
@@ -157,19 +169,27 @@ pub struct Signals {
 pub fn parse_fields(fields: &[RawField]) -> Signals {
     let mut s = Signals::default();
     for key in SPEC_KEYS {
-        let found: Vec<&RawField> = fields.iter().filter(|f| f.key.eq_ignore_ascii_case(key)).collect();
+        let found: Vec<&RawField> = fields
+            .iter()
+            .filter(|f| f.key.eq_ignore_ascii_case(key))
+            .collect();
         let Some(first) = found.first() else { continue };
         s.present = true;
         if found.iter().any(|f| f.key != key) {
-            s.noncanonical.push(format!("key `{}` is not written as `{key}`", first.key));
+            s.noncanonical
+                .push(format!("key `{}` is not written as `{key}`", first.key));
         }
         let values: Vec<&str> = found.iter().map(|f| f.value.trim()).collect();
         if values.iter().any(|v| *v != values[0]) {
-            s.invalid.push(format!("{key} appears {} times with different values", found.len()));
+            s.invalid.push(format!(
+                "{key} appears {} times with different values",
+                found.len()
+            ));
             continue;
         }
         if found.len() > 1 {
-            s.noncanonical.push(format!("{key} appears {} times", found.len()));
+            s.noncanonical
+                .push(format!("{key} appears {} times", found.len()));
         }
         parse_value(&mut s, key, values[0]);
     }
@@ -181,15 +201,20 @@ fn parse_value(s: &mut Signals, key: &str, v: &str) {
         KEY_RESERVATION => match v {
             "1" => s.reservation = Some(true),
             "0" => s.reservation = Some(false),
-            _ => s.invalid.push(format!("{KEY_RESERVATION}={v:?} (must be 1 or 0)")),
+            _ => s
+                .invalid
+                .push(format!("{KEY_RESERVATION}={v:?} (must be 1 or 0)")),
         },
         KEY_DATAMINING => {
             let code = v.strip_prefix(PLUS_PREFIX);
             if code.is_none() {
                 if v.starts_with("DMI-") {
-                    s.noncanonical.push(format!("{KEY_DATAMINING} is a bare code, not the full PLUS URI"));
+                    s.noncanonical.push(format!(
+                        "{KEY_DATAMINING} is a bare code, not the full PLUS URI"
+                    ));
                 } else if v.starts_with("https://ns.useplus.org/") {
-                    s.noncanonical.push(format!("{KEY_DATAMINING} uses https; the PLUS URI is http"));
+                    s.noncanonical
+                        .push(format!("{KEY_DATAMINING} uses https; the PLUS URI is http"));
                 }
             }
             let code = code
@@ -198,17 +223,22 @@ fn parse_value(s: &mut Signals, key: &str, v: &str) {
             match Policy::from_dmi_code(code) {
                 Some(DmiValue::Unspecified) => {
                     s.datamining = Some(DmiValue::Unspecified);
-                    s.noncanonical.push(format!("{KEY_DATAMINING} is DMI-UNSPECIFIED (states nothing)"));
+                    s.noncanonical.push(format!(
+                        "{KEY_DATAMINING} is DMI-UNSPECIFIED (states nothing)"
+                    ));
                 }
                 Some(d) => s.datamining = Some(d),
-                None => s.invalid.push(format!("{KEY_DATAMINING}={v:?} is not a PLUS Data Mining value")),
+                None => s.invalid.push(format!(
+                    "{KEY_DATAMINING}={v:?} is not a PLUS Data Mining value"
+                )),
             }
         }
         KEY_POLICY => {
             if is_policy_url(v) {
                 s.policy_url = Some(v.to_string());
             } else {
-                s.invalid.push(format!("{KEY_POLICY}={v:?} is not an absolute http(s) URL"));
+                s.invalid
+                    .push(format!("{KEY_POLICY}={v:?} is not an absolute http(s) URL"));
             }
         }
         _ => s.constraints = Some(v.to_string()),
@@ -242,7 +272,10 @@ impl Status {
     }
 
     pub fn is_finding(self) -> bool {
-        matches!(self, Status::Untagged | Status::Mismatch | Status::Conflict | Status::Invalid)
+        matches!(
+            self,
+            Status::Untagged | Status::Mismatch | Status::Conflict | Status::Invalid
+        )
     }
 }
 
@@ -279,7 +312,10 @@ fn claim(s: &Signals) -> Result<Option<Claim>, String> {
             u8::from(r),
             p.dmi_code()
         )),
-        (r, Some(policy)) => Ok(Some(Claim::Specific { policy, complete: r.is_some() })),
+        (r, Some(policy)) => Ok(Some(Claim::Specific {
+            policy,
+            complete: r.is_some(),
+        })),
         (Some(reserved), None) => Ok(Some(Claim::Lone { reserved })),
         (None, None) => Ok(None),
     }
@@ -295,13 +331,15 @@ fn combine(claims: &[Claim]) -> Result<Option<(Policy, bool)>, String> {
             Claim::Lone { .. } => None,
         })
         .collect();
-    let lone = |want: bool| claims.iter().any(|c| *c == Claim::Lone { reserved: want });
+    let lone = |want: bool| claims.contains(&Claim::Lone { reserved: want });
     if let Some(&(first, _)) = specific.first() {
         if let Some((other, _)) = specific.iter().find(|(p, _)| *p != first) {
             return Err(format!("carriers disagree: {first} vs {other}"));
         }
         if (first.reserved() && lone(false)) || (!first.reserved() && lone(true)) {
-            return Err(format!("carriers disagree: {first} vs a lone TDM-RESERVATION"));
+            return Err(format!(
+                "carriers disagree: {first} vs a lone TDM-RESERVATION"
+            ));
         }
         return Ok(Some((first, specific.iter().all(|(_, c)| !c))));
     }
@@ -344,7 +382,12 @@ pub fn evaluate(carriers: &[Carrier], expected: Option<&Wanted>) -> Verdict {
         }
     }
     if !any {
-        return Verdict { status: Status::Untagged, effective: None, incomplete: false, notes };
+        return Verdict {
+            status: Status::Untagged,
+            effective: None,
+            incomplete: false,
+            notes,
+        };
     }
     let (effective, incomplete) = match combine(&claims) {
         Ok(Some((p, inc))) => (Some(p), inc),
@@ -361,10 +404,20 @@ pub fn evaluate(carriers: &[Carrier], expected: Option<&Wanted>) -> Verdict {
     } else if conflict {
         Status::Conflict
     } else {
-        let found = Found { effective, incomplete, lone_only, urls: &urls };
+        let found = Found {
+            effective,
+            incomplete,
+            lone_only,
+            urls: &urls,
+        };
         match_expected(&found, expected, &mut notes)
     };
-    Verdict { status, effective, incomplete, notes }
+    Verdict {
+        status,
+        effective,
+        incomplete,
+        notes,
+    }
 }
 
 /// The combined valid signals of a file, for the comparison with what is expected.
@@ -381,7 +434,10 @@ fn match_expected(found: &Found, expected: Option<&Wanted>, notes: &mut Vec<Stri
         return Status::Untagged;
     };
     if found.incomplete {
-        notes.push("incomplete set: TDM-RESERVATION or DATAMINING is missing (`noai tag` completes it)".into());
+        notes.push(
+            "incomplete set: TDM-RESERVATION or DATAMINING is missing (`noai tag` completes it)"
+                .into(),
+        );
     }
     match expected {
         None if effective.reserved() => Status::Tagged,

@@ -12,8 +12,9 @@ use crate::config::WalkOptions;
 use crate::write;
 
 /// File extensions (lowercase) that make a file a candidate (SPEC §4).
-pub const AUDIO_EXTENSIONS: [&str; 13] =
-    ["mp3", "wav", "aif", "aiff", "aifc", "flac", "ogg", "oga", "opus", "spx", "m4a", "m4b", "mp4"];
+pub const AUDIO_EXTENSIONS: [&str; 13] = [
+    "mp3", "wav", "aif", "aiff", "aifc", "flac", "ogg", "oga", "opus", "spx", "m4a", "m4b", "mp4",
+];
 
 /// Why an entry is not processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -78,7 +79,8 @@ fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walk, seen: &mut HashSet
                 return false;
             }
             let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-            let excluded = e.depth() > 0 && (opts.excludes.is_match(rel) || opts.excludes.is_match(name));
+            let excluded =
+                e.depth() > 0 && (opts.excludes.is_match(rel) || opts.excludes.is_match(name));
             let hidden = e.depth() > 0 && !opts.hidden && is_hidden(name);
             !excluded && !hidden
         });
@@ -89,7 +91,9 @@ fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walk, seen: &mut HashSet
                 let path = err.path().unwrap_or(root).to_path_buf();
                 let msg = match err.loop_ancestor() {
                     Some(a) => format!("symlink loop back to {}", a.display()),
-                    None => err.io_error().map_or_else(|| err.to_string(), |e| e.to_string()),
+                    None => err
+                        .io_error()
+                        .map_or_else(|| err.to_string(), |e| e.to_string()),
                 };
                 out.found.push(Found::Error(path, msg));
             }
@@ -98,7 +102,12 @@ fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walk, seen: &mut HashSet
     out.leftovers.extend(leftovers);
 }
 
-fn classify(e: walkdir::DirEntry, opts: &WalkOptions, out: &mut Walk, seen: &mut HashSet<(u64, u64)>) {
+fn classify(
+    e: walkdir::DirEntry,
+    opts: &WalkOptions,
+    out: &mut Walk,
+    seen: &mut HashSet<(u64, u64)>,
+) {
     let ft = e.file_type();
     if ft.is_dir() {
         return;
@@ -106,7 +115,11 @@ fn classify(e: walkdir::DirEntry, opts: &WalkOptions, out: &mut Walk, seen: &mut
     let path = e.into_path();
     if ft.is_symlink() {
         // Only reached when not following (a followed link reports its target's type).
-        let skip = if is_audio_name(path.as_os_str()) { Skip::Symlink } else { Skip::NotAudio };
+        let skip = if is_audio_name(path.as_os_str()) {
+            Skip::Symlink
+        } else {
+            Skip::NotAudio
+        };
         out.found.push(Found::Skipped(path, skip));
         return;
     }
@@ -121,10 +134,10 @@ fn classify(e: walkdir::DirEntry, opts: &WalkOptions, out: &mut Walk, seen: &mut
     if opts.follow_symlinks {
         // The same file reached twice through links is processed once.
         use std::os::unix::fs::MetadataExt;
-        if let Ok(m) = std::fs::metadata(&path) {
-            if !seen.insert((m.dev(), m.ino())) {
-                return;
-            }
+        if let Ok(m) = std::fs::metadata(&path)
+            && !seen.insert((m.dev(), m.ino()))
+        {
+            return;
         }
     }
     out.found.push(Found::Candidate(path));
@@ -139,7 +152,12 @@ mod tests {
         for g in excludes {
             b.add(globset::Glob::new(g).unwrap());
         }
-        WalkOptions { roots: vec![root.to_path_buf()], excludes: b.build().unwrap(), hidden, follow_symlinks: follow }
+        WalkOptions {
+            roots: vec![root.to_path_buf()],
+            excludes: b.build().unwrap(),
+            hidden,
+            follow_symlinks: follow,
+        }
     }
 
     fn names(w: &Walk) -> Vec<String> {
@@ -147,7 +165,9 @@ mod tests {
             .iter()
             .map(|f| match f {
                 Found::Candidate(p) => format!("+{}", p.file_name().unwrap().to_string_lossy()),
-                Found::Skipped(p, s) => format!("-{}:{s:?}", p.file_name().unwrap().to_string_lossy()),
+                Found::Skipped(p, s) => {
+                    format!("-{}:{s:?}", p.file_name().unwrap().to_string_lossy())
+                }
                 Found::Error(p, _) => format!("!{}", p.display()),
             })
             .collect()
@@ -157,17 +177,36 @@ mod tests {
     fn sorted_filtered_and_symlinks_not_followed() {
         let d = tempfile::tempdir().unwrap();
         let r = d.path();
-        for f in ["b.MP3", "a.flac", "cover.jpg", ".hidden.mp3", "sub/c.Opus", "demo/x.mp3"] {
+        for f in [
+            "b.MP3",
+            "a.flac",
+            "cover.jpg",
+            ".hidden.mp3",
+            "sub/c.Opus",
+            "demo/x.mp3",
+        ] {
             std::fs::create_dir_all(r.join(f).parent().unwrap()).unwrap();
             std::fs::write(r.join(f), b"x").unwrap();
         }
         std::os::unix::fs::symlink(r.join("a.flac"), r.join("link.flac")).unwrap();
         std::fs::write(r.join(".a.flac.noai-journal"), b"").unwrap();
         let w = walk(&opts(r, false, false, &["demo"]));
-        assert_eq!(names(&w), ["+a.flac", "+b.MP3", "-cover.jpg:NotAudio", "-link.flac:Symlink", "+c.Opus"]);
+        assert_eq!(
+            names(&w),
+            [
+                "+a.flac",
+                "+b.MP3",
+                "-cover.jpg:NotAudio",
+                "-link.flac:Symlink",
+                "+c.Opus"
+            ]
+        );
         assert_eq!(w.leftovers, vec![r.join(".a.flac.noai-journal")]);
         let w = walk(&opts(r, true, true, &[]));
         assert!(names(&w).contains(&"+.hidden.mp3".to_string()));
-        assert!(!names(&w).contains(&"+link.flac".to_string()), "same file once when following");
+        assert!(
+            !names(&w).contains(&"+link.flac".to_string()),
+            "same file once when following"
+        );
     }
 }

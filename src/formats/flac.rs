@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use super::vorbis::Comments;
-use super::{id3v2, Carrier, CarrierKind, Edit, Part, Plan, Result, Source, REWRITE_PADDING};
+use super::{Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, Result, Source, id3v2};
 use crate::bad;
 
 const STREAMINFO: u8 = 0;
@@ -45,9 +45,15 @@ fn layout(src: &Source) -> Result<Layout> {
     let mut pos = prefix + 4;
     loop {
         let h = src.read(pos, 4, "FLAC metadata block header")?;
-        let block = Block { kind: h[0] & 0x7F, offset: pos, len: u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]])) };
+        let block = Block {
+            kind: h[0] & 0x7F,
+            offset: pos,
+            len: u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]])),
+        };
         if blocks.is_empty() && block.kind != STREAMINFO {
-            return Err(bad!("corrupt FLAC: the first metadata block is not STREAMINFO"));
+            return Err(bad!(
+                "corrupt FLAC: the first metadata block is not STREAMINFO"
+            ));
         }
         if block.kind == 127 {
             return Err(bad!("corrupt FLAC: invalid metadata block type 127"));
@@ -62,10 +68,16 @@ fn layout(src: &Source) -> Result<Layout> {
     if pos < src.len() {
         let sync = src.read(pos, 2, "first FLAC frame")?;
         if sync[0] != 0xFF || sync[1] & 0xFE != 0xF8 {
-            return Err(bad!("corrupt FLAC: no frame sync after the metadata blocks"));
+            return Err(bad!(
+                "corrupt FLAC: no frame sync after the metadata blocks"
+            ));
         }
     }
-    Ok(Layout { prefix, blocks, audio_start: pos })
+    Ok(Layout {
+        prefix,
+        blocks,
+        audio_start: pos,
+    })
 }
 
 impl Layout {
@@ -87,13 +99,19 @@ fn read_comments(src: &Source, b: &Block) -> Result<Comments> {
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     let lay = layout(src)?;
     let mut out = Vec::new();
-    if lay.prefix > 0 {
-        if let Some(tag) = id3v2::read(src, 0)? {
-            out.push(Carrier { kind: CarrierKind::Id3v2 { major: tag.major }, fields: tag.fields()? });
-        }
+    if lay.prefix > 0
+        && let Some(tag) = id3v2::read(src, 0)?
+    {
+        out.push(Carrier {
+            kind: CarrierKind::Id3v2 { major: tag.major },
+            fields: tag.fields()?,
+        });
     }
     if let Some(b) = lay.comment_block()? {
-        out.push(Carrier { kind: CarrierKind::VorbisComment, fields: read_comments(src, &b)?.fields() });
+        out.push(Carrier {
+            kind: CarrierKind::VorbisComment,
+            fields: read_comments(src, &b)?.fields(),
+        });
     }
     Ok(out)
 }
@@ -125,14 +143,19 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let mut comments = match &vc {
         Some(b) => read_comments(src, b)?,
         None if edit.set.is_empty() => return Ok(None),
-        None => Comments { vendor: b"noai".to_vec(), entries: Vec::new() },
+        None => Comments {
+            vendor: b"noai".to_vec(),
+            entries: Vec::new(),
+        },
     };
     if !comments.apply(edit) && vc.is_some() {
         return Ok(None);
     }
     let data = comments.encode();
     if data.len() > MAX_BLOCK {
-        return Err(bad!("the new VORBIS_COMMENT block would exceed FLAC's 16 MiB block limit"));
+        return Err(bad!(
+            "the new VORBIS_COMMENT block would exceed FLAC's 16 MiB block limit"
+        ));
     }
     let mut blocks: Vec<NewBlock> = Vec::with_capacity(lay.blocks.len() + 2);
     for b in &lay.blocks {
@@ -156,22 +179,28 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
 fn in_place(src: &Source, lay: &Layout, blocks: &mut [NewBlock]) -> Result<Option<Plan>> {
     let old_total: u64 = lay.blocks.iter().map(|b| 4 + b.len).sum();
     let new_total: u64 = blocks.iter().map(|b| 4 + b.len()).sum();
-    let Some(pad) = blocks.iter().position(|b| b.kind() == PADDING) else { return Ok(None) };
+    let Some(pad) = blocks.iter().position(|b| b.kind() == PADDING) else {
+        return Ok(None);
+    };
     let pad_len = blocks[pad].len() as i64 - (new_total as i64 - old_total as i64);
     if pad_len < 0 || pad_len as usize > MAX_BLOCK {
         return Ok(None);
     }
     blocks[pad] = NewBlock::Data(PADDING, vec![0; pad_len as usize]);
     // The span to rewrite: from the first block that changed to the last one that changed.
-    let changed: Vec<usize> =
-        (0..blocks.len()).filter(|&i| matches!(blocks[i], NewBlock::Data(..))).collect();
+    let changed: Vec<usize> = (0..blocks.len())
+        .filter(|&i| matches!(blocks[i], NewBlock::Data(..)))
+        .collect();
     let (first, last) = (changed[0], changed[changed.len() - 1]);
     let start = span_offset(lay, blocks, first);
     let mut bytes = Vec::new();
     for (i, b) in blocks.iter().enumerate().take(last + 1).skip(first) {
         push_block(&mut bytes, src, b, i + 1 == blocks.len())?;
     }
-    Ok(Some(Plan::InPlace { offset: start, bytes }))
+    Ok(Some(Plan::InPlace {
+        offset: start,
+        bytes,
+    }))
 }
 
 /// File offset of block `i` in the new layout (equal lengths before the first change).
@@ -188,7 +217,9 @@ fn push_block(out: &mut Vec<u8>, src: &Source, b: &NewBlock, last: bool) -> Resu
     out.extend_from_slice(&header(b.kind(), b.len(), last));
     match b {
         NewBlock::Data(_, d) => out.extend_from_slice(d),
-        NewBlock::Original(o) => out.extend_from_slice(&src.read(o.offset + 4, o.len, "FLAC block")?),
+        NewBlock::Original(o) => {
+            out.extend_from_slice(&src.read(o.offset + 4, o.len, "FLAC block")?)
+        }
     }
     Ok(())
 }
@@ -198,7 +229,10 @@ fn push_block(out: &mut Vec<u8>, src: &Source, b: &NewBlock, last: bool) -> Resu
 fn rewrite(lay: &Layout, blocks: Vec<NewBlock>, file_len: u64) -> Plan {
     let mut blocks: Vec<NewBlock> = blocks.into_iter().filter(|b| b.kind() != PADDING).collect();
     blocks.push(NewBlock::Data(PADDING, vec![0; REWRITE_PADDING]));
-    let mut parts = vec![Part::Copy { offset: 0, len: lay.prefix + 4 }];
+    let mut parts = vec![Part::Copy {
+        offset: 0,
+        len: lay.prefix + 4,
+    }];
     let n = blocks.len();
     for (i, b) in blocks.into_iter().enumerate() {
         let h = header(b.kind(), b.len(), i + 1 == n).to_vec();
@@ -206,16 +240,25 @@ fn rewrite(lay: &Layout, blocks: Vec<NewBlock>, file_len: u64) -> Plan {
             NewBlock::Data(_, d) => parts.push(Part::Bytes([h, d].concat())),
             NewBlock::Original(o) => {
                 parts.push(Part::Bytes(h));
-                parts.push(Part::Copy { offset: o.offset + 4, len: o.len });
+                parts.push(Part::Copy {
+                    offset: o.offset + 4,
+                    len: o.len,
+                });
             }
         }
     }
-    parts.push(Part::Copy { offset: lay.audio_start, len: file_len - lay.audio_start });
+    parts.push(Part::Copy {
+        offset: lay.audio_start,
+        len: file_len - lay.audio_start,
+    });
     Plan::Rewrite { parts }
 }
 
 pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
-    Ok(vec![layout(src)?.audio_start..src.len()])
+    Ok(vec![Range {
+        start: layout(src)?.audio_start,
+        end: src.len(),
+    }])
 }
 
 #[cfg(test)]

@@ -56,21 +56,33 @@ pub fn header_len(h: &[u8]) -> Result<Option<u64>> {
     if h[6..10].iter().any(|b| b & 0x80 != 0) {
         return Err(bad!("corrupt ID3v2 header: size is not syncsafe"));
     }
-    let footer = if h[3] == 4 && h[5] & FLAG_FOOTER != 0 { 10 } else { 0 };
+    let footer = if h[3] == 4 && h[5] & FLAG_FOOTER != 0 {
+        10
+    } else {
+        0
+    };
     Ok(Some(10 + u64::from(syncsafe(&h[6..10])) + footer))
 }
 
 fn syncsafe(b: &[u8]) -> u32 {
-    b.iter().fold(0u32, |acc, &x| (acc << 7) | u32::from(x & 0x7F))
+    b.iter()
+        .fold(0u32, |acc, &x| (acc << 7) | u32::from(x & 0x7F))
 }
 
 fn to_syncsafe(n: u32) -> [u8; 4] {
-    [(n >> 21) as u8 & 0x7F, (n >> 14) as u8 & 0x7F, (n >> 7) as u8 & 0x7F, n as u8 & 0x7F]
+    [
+        (n >> 21) as u8 & 0x7F,
+        (n >> 14) as u8 & 0x7F,
+        (n >> 7) as u8 & 0x7F,
+        n as u8 & 0x7F,
+    ]
 }
 
 /// Reads and parses the tag at `offset`. `None` when there is none.
 pub fn read(src: &Source, offset: u64) -> Result<Option<Tag>> {
-    let Some(len) = region_len(src, offset)? else { return Ok(None) };
+    let Some(len) = region_len(src, offset)? else {
+        return Ok(None);
+    };
     let bytes = src.read(offset, len, "ID3v2 tag")?;
     parse(&bytes).map(Some)
 }
@@ -85,9 +97,17 @@ pub fn parse(bytes: &[u8]) -> Result<Tag> {
     if major == 2 && flags & 0x40 != 0 {
         return Err(bad!("compressed ID3v2.2 tag (undefined by the standard)"));
     }
-    let footer = if flags & FLAG_FOOTER != 0 && major == 4 { 10 } else { 0 };
+    let footer = if flags & FLAG_FOOTER != 0 && major == 4 {
+        10
+    } else {
+        0
+    };
     let body = &bytes[10..bytes.len() - footer];
-    let mut frames = if major < 4 && flags & FLAG_UNSYNC != 0 { unsync_decode(body) } else { body.to_vec() };
+    let mut frames = if major < 4 && flags & FLAG_UNSYNC != 0 {
+        unsync_decode(body)
+    } else {
+        body.to_vec()
+    };
     if major >= 3 && flags & FLAG_EXTENDED != 0 {
         let skip = extended_len(&frames, major)?;
         frames.drain(..skip);
@@ -95,11 +115,19 @@ pub fn parse(bytes: &[u8]) -> Result<Tag> {
     let spans = walk(&frames, major)?;
     let used = spans.last().map_or(0, |s| s.end);
     frames.truncate(used);
-    Ok(Tag { major, flags, region_len: region_len as u64, frames, spans })
+    Ok(Tag {
+        major,
+        flags,
+        region_len: region_len as u64,
+        frames,
+        spans,
+    })
 }
 
 fn extended_len(data: &[u8], major: u8) -> Result<usize> {
-    let b = data.get(..6).ok_or_else(|| bad!("corrupt ID3v2 extended header"))?;
+    let b = data
+        .get(..6)
+        .ok_or_else(|| bad!("corrupt ID3v2 extended header"))?;
     let n = if major == 3 {
         if b[4] & 0x80 != 0 {
             return Err(bad!("ID3v2.3 extended header with CRC is not supported"));
@@ -122,8 +150,14 @@ fn walk(data: &[u8], major: u8) -> Result<Vec<std::ops::Range<usize>>> {
     let mut pos = 0;
     while pos + head <= data.len() && data[pos] != 0 {
         let id = &data[pos..pos + id_len];
-        if !id.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
-            return Err(bad!("corrupt ID3v2 frame id {:?} at byte {pos}", String::from_utf8_lossy(id)));
+        if !id
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
+            return Err(bad!(
+                "corrupt ID3v2 frame id {:?} at byte {pos}",
+                String::from_utf8_lossy(id)
+            ));
         }
         let s = &data[pos + id_len..];
         let size = match major {
@@ -133,7 +167,10 @@ fn walk(data: &[u8], major: u8) -> Result<Vec<std::ops::Range<usize>>> {
         } as usize;
         let end = pos + head + size;
         if end > data.len() {
-            return Err(bad!("corrupt ID3v2 frame {}: {size} bytes run past the tag", String::from_utf8_lossy(id)));
+            return Err(bad!(
+                "corrupt ID3v2 frame {}: {size} bytes run past the tag",
+                String::from_utf8_lossy(id)
+            ));
         }
         spans.push(pos..end);
         pos = end;
@@ -180,7 +217,8 @@ impl Tag {
         let head = self.head_len();
         let mut body = self.frames[span.start + head..span.end].to_vec();
         if self.major >= 3 {
-            let flags = u16::from_be_bytes([self.frames[span.start + 8], self.frames[span.start + 9]]);
+            let flags =
+                u16::from_be_bytes([self.frames[span.start + 8], self.frames[span.start + 9]]);
             body = frame_body(self.major, flags, body)?;
         }
         decode_user_text(&body)
@@ -188,7 +226,11 @@ impl Tag {
 
     /// Every `TXXX` frame as a field.
     pub fn fields(&self) -> Result<Vec<RawField>> {
-        self.spans.iter().filter(|s| self.is_user_text(s)).map(|s| self.user_text(s)).collect()
+        self.spans
+            .iter()
+            .filter(|s| self.is_user_text(s))
+            .map(|s| self.user_text(s))
+            .collect()
     }
 
     /// The tag with `edit` applied, as bytes: unchanged frames byte-identical, then ours. `None`
@@ -226,7 +268,10 @@ fn assemble(major: u8, flags: u8, body: &[u8], pad_to: Option<usize>) -> Result<
         Some(n) => n,
         None => 10 + body.len() + super::REWRITE_PADDING,
     };
-    let size = u32::try_from(total - 10).ok().filter(|&s| s < 1 << 28).ok_or_else(|| bad!("ID3v2 tag too large"))?;
+    let size = u32::try_from(total - 10)
+        .ok()
+        .filter(|&s| s < 1 << 28)
+        .ok_or_else(|| bad!("ID3v2 tag too large"))?;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(&[b'I', b'D', b'3', major, 0, flags]);
     out.extend_from_slice(&to_syncsafe(size));
@@ -247,7 +292,9 @@ pub fn new_tag(edit: &Edit, pad_to: Option<usize>) -> Result<Vec<u8>> {
 impl Tag {
     /// The fewest bytes the tag needs after `edit` (no padding); `None` when nothing changes.
     pub fn min_len(&self, edit: &Edit) -> Result<Option<usize>> {
-        Ok(self.edited(edit, None)?.map(|b| b.len() - super::REWRITE_PADDING))
+        Ok(self
+            .edited(edit, None)?
+            .map(|b| b.len() - super::REWRITE_PADDING))
     }
 }
 
@@ -282,7 +329,9 @@ fn decode_user_text(body: &[u8]) -> Result<RawField> {
     let (&enc, rest) = body.split_first().ok_or_else(|| bad!("empty TXXX frame"))?;
     let wide = matches!(enc, 1 | 2);
     let split = if wide {
-        rest.chunks_exact(2).position(|c| c == [0, 0]).map(|i| (i * 2, i * 2 + 2))
+        rest.chunks_exact(2)
+            .position(|c| c == [0, 0])
+            .map(|i| (i * 2, i * 2 + 2))
     } else {
         rest.iter().position(|&b| b == 0).map(|i| (i, i + 1))
     };
@@ -291,7 +340,10 @@ fn decode_user_text(body: &[u8]) -> Result<RawField> {
         None => (rest, &[][..]),
     };
     let text = |b: &[u8]| decode_text(enc, b).map(|s| s.trim_end_matches('\0').to_string());
-    Ok(RawField { key: text(desc)?, value: text(value)? })
+    Ok(RawField {
+        key: text(desc)?,
+        value: text(value)?,
+    })
 }
 
 fn decode_text(enc: u8, b: &[u8]) -> Result<String> {
@@ -306,7 +358,13 @@ fn decode_text(enc: u8, b: &[u8]) -> Result<String> {
             };
             let units: Vec<u16> = data
                 .chunks_exact(2)
-                .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+                .map(|c| {
+                    if le {
+                        u16::from_le_bytes([c[0], c[1]])
+                    } else {
+                        u16::from_be_bytes([c[0], c[1]])
+                    }
+                })
                 .collect();
             String::from_utf16(&units).map_err(|_| bad!("TXXX text is not valid UTF-16"))
         }
@@ -374,15 +432,30 @@ pub fn cross_check(old: &[u8], new: &[u8], edit: &Edit) -> Result<()> {
         // already proved the frame layout, so there is nothing to compare against.
         return Ok(());
     };
-    let new_tag = parse(new).map_err(|e| FormatError(format!("internal check: new ID3v2 tag does not parse ({e})")))?;
-    let ours = |f: &id3::Frame| f.content().extended_text().is_some_and(|t| edit.removes(&t.description));
+    let new_tag = parse(new).map_err(|e| {
+        FormatError(format!(
+            "internal check: new ID3v2 tag does not parse ({e})"
+        ))
+    })?;
+    let ours = |f: &id3::Frame| {
+        f.content()
+            .extended_text()
+            .is_some_and(|t| edit.removes(&t.description))
+    };
     let kept = |t: &id3::Tag| t.frames().filter(|f| !ours(f)).cloned().collect::<Vec<_>>();
     if kept(&old_tag) != kept(&new_tag) {
-        return Err(bad!("internal check: the new ID3v2 tag would change other frames; not written"));
+        return Err(bad!(
+            "internal check: the new ID3v2 tag would change other frames; not written"
+        ));
     }
     for (k, v) in &edit.set {
-        if !new_tag.extended_texts().any(|t| &t.description == k && &t.value == v) {
-            return Err(bad!("internal check: {k} missing from the new ID3v2 tag; not written"));
+        if !new_tag
+            .extended_texts()
+            .any(|t| &t.description == k && &t.value == v)
+        {
+            return Err(bad!(
+                "internal check: {k} missing from the new ID3v2 tag; not written"
+            ));
         }
     }
     Ok(())

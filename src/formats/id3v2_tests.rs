@@ -6,40 +6,66 @@ use id3::TagLike;
 fn edit(set: &[(&str, &str)]) -> Edit {
     Edit {
         remove: set.iter().map(|(k, _)| k.to_string()).collect(),
-        set: set.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        set: set
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
 }
 
 fn tag_with(version: id3::Version, frames: &[(&str, &str)], padding: usize) -> Vec<u8> {
     let mut t = id3::Tag::with_version(version);
     for (k, v) in frames {
-        t.add_frame(id3::frame::ExtendedText { description: k.to_string(), value: v.to_string() });
+        t.add_frame(id3::frame::ExtendedText {
+            description: k.to_string(),
+            value: v.to_string(),
+        });
     }
     t.set_title("Song");
     if version != id3::Version::Id3v22 {
         t.add_frame(id3::frame::Frame::with_content(
             "PRIV",
-            id3::Content::Private(id3::frame::Private { owner_identifier: "XMP".into(), private_data: vec![0xFF, 0xE0, 1] }),
+            id3::Content::Private(id3::frame::Private {
+                owner_identifier: "XMP".into(),
+                private_data: vec![0xFF, 0xE0, 1],
+            }),
         ));
     }
     let mut out = Vec::new();
-    id3::Encoder::new().version(version).padding(padding).encode(&t, &mut out).unwrap();
+    id3::Encoder::new()
+        .version(version)
+        .padding(padding)
+        .encode(&t, &mut out)
+        .unwrap();
     out
 }
 
 #[test]
 fn splices_in_every_version_and_keeps_other_frames() {
-    for v in [id3::Version::Id3v22, id3::Version::Id3v23, id3::Version::Id3v24] {
+    for v in [
+        id3::Version::Id3v22,
+        id3::Version::Id3v23,
+        id3::Version::Id3v24,
+    ] {
         let old = tag_with(v, &[("MOOD", "calm")], 512);
         let tag = parse(&old).unwrap();
-        let e = edit(&[("TDM-RESERVATION", "1"), ("OTHERCONSTRAINTS", "Écrivez-nous — 写")]);
+        let e = edit(&[
+            ("TDM-RESERVATION", "1"),
+            ("OTHERCONSTRAINTS", "Écrivez-nous — 写"),
+        ]);
         let new = tag.edited(&e, Some(old.len())).unwrap().unwrap();
         assert_eq!(new.len(), old.len(), "{v:?}: padded to the old region");
         assert_eq!(new[3], old[3], "version kept");
         cross_check(&old, &new, &e).unwrap();
         let fields = parse(&new).unwrap().fields().unwrap();
-        assert!(fields.contains(&RawField { key: "MOOD".into(), value: "calm".into() }));
-        assert!(fields.contains(&RawField { key: "OTHERCONSTRAINTS".into(), value: "Écrivez-nous — 写".into() }));
+        assert!(fields.contains(&RawField {
+            key: "MOOD".into(),
+            value: "calm".into()
+        }));
+        assert!(fields.contains(&RawField {
+            key: "OTHERCONSTRAINTS".into(),
+            value: "Écrivez-nous — 写".into()
+        }));
     }
 }
 
@@ -47,14 +73,47 @@ fn splices_in_every_version_and_keeps_other_frames() {
 fn replaces_case_insensitively_and_is_idempotent() {
     let old = tag_with(id3::Version::Id3v23, &[("tdm-reservation", "0")], 256);
     let e = edit(&[("TDM-RESERVATION", "1")]);
-    let new = parse(&old).unwrap().edited(&e, Some(old.len())).unwrap().unwrap();
+    let new = parse(&old)
+        .unwrap()
+        .edited(&e, Some(old.len()))
+        .unwrap()
+        .unwrap();
     let f = parse(&new).unwrap().fields().unwrap();
-    assert_eq!(f.iter().filter(|f| f.key.eq_ignore_ascii_case("tdm-reservation")).count(), 1);
-    assert_eq!(f.iter().find(|f| f.key == "TDM-RESERVATION").unwrap().value, "1");
-    let strip = Edit { remove: vec!["TDM-RESERVATION".into()], set: vec![] };
-    let stripped = parse(&new).unwrap().edited(&strip, Some(new.len())).unwrap().unwrap();
-    assert!(parse(&stripped).unwrap().fields().unwrap().iter().all(|f| f.key != "TDM-RESERVATION"));
-    assert!(parse(&stripped).unwrap().edited(&strip, None).unwrap().is_none(), "nothing left to strip");
+    assert_eq!(
+        f.iter()
+            .filter(|f| f.key.eq_ignore_ascii_case("tdm-reservation"))
+            .count(),
+        1
+    );
+    assert_eq!(
+        f.iter().find(|f| f.key == "TDM-RESERVATION").unwrap().value,
+        "1"
+    );
+    let strip = Edit {
+        remove: vec!["TDM-RESERVATION".into()],
+        set: vec![],
+    };
+    let stripped = parse(&new)
+        .unwrap()
+        .edited(&strip, Some(new.len()))
+        .unwrap()
+        .unwrap();
+    assert!(
+        parse(&stripped)
+            .unwrap()
+            .fields()
+            .unwrap()
+            .iter()
+            .all(|f| f.key != "TDM-RESERVATION")
+    );
+    assert!(
+        parse(&stripped)
+            .unwrap()
+            .edited(&strip, None)
+            .unwrap()
+            .is_none(),
+        "nothing left to strip"
+    );
 }
 
 #[test]
@@ -63,10 +122,19 @@ fn tag_level_unsync_v23_is_decoded_and_written_plain() {
     let mut t = id3::Tag::read_from2(std::io::Cursor::new(&old)).unwrap();
     t.set_artist("ÿ\u{e0}");
     let mut unsynced = Vec::new();
-    id3::Encoder::new().version(id3::Version::Id3v23).unsynchronisation(true).padding(64).encode(&t, &mut unsynced).unwrap();
+    id3::Encoder::new()
+        .version(id3::Version::Id3v23)
+        .unsynchronisation(true)
+        .padding(64)
+        .encode(&t, &mut unsynced)
+        .unwrap();
     assert_ne!(unsynced[5] & FLAG_UNSYNC, 0);
     let e = edit(&[("TDM-RESERVATION", "1")]);
-    let new = parse(&unsynced).unwrap().edited(&e, Some(unsynced.len())).unwrap().unwrap();
+    let new = parse(&unsynced)
+        .unwrap()
+        .edited(&e, Some(unsynced.len()))
+        .unwrap()
+        .unwrap();
     assert_eq!(new[5] & FLAG_UNSYNC, 0);
     cross_check(&unsynced, &new, &e).unwrap();
 }
@@ -86,8 +154,14 @@ fn hostile_headers_are_errors() {
     bad_size.extend_from_slice(b"TXXX\x7f\xff\xff\xff\x00\x00");
     bad_size.resize(42, 0);
     assert!(parse(&bad_size).is_err(), "frame runs past the tag");
-    assert!(header_len(b"ID3\x03\x00\x00\x80\x00\x00\x00").is_err(), "not syncsafe");
-    assert!(header_len(b"ID3\x09\x00\x00\x00\x00\x00\x00").is_err(), "unknown version");
+    assert!(
+        header_len(b"ID3\x03\x00\x00\x80\x00\x00\x00").is_err(),
+        "not syncsafe"
+    );
+    assert!(
+        header_len(b"ID3\x09\x00\x00\x00\x00\x00\x00").is_err(),
+        "unknown version"
+    );
     let mut garbage = b"ID3\x03\x00\x00\x00\x00\x00\x0a".to_vec();
     garbage.extend_from_slice(b"\x01\x02\x03\x04\x00\x00\x00\x00\x00\x00");
     assert!(parse(&garbage).is_err(), "garbage frame id");

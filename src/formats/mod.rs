@@ -75,7 +75,9 @@ impl Container {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum CarrierKind {
     /// An ID3v2 tag (MP3 head, WAV/AIFF chunk, or an ID3 prefix before FLAC); `major` is 2, 3, 4.
-    Id3v2 { major: u8 },
+    Id3v2 {
+        major: u8,
+    },
     VorbisComment,
     Mp4Ilst,
 }
@@ -140,7 +142,11 @@ pub enum Part {
     Copy { offset: u64, len: u64 },
     /// Ogg pages copied from the original range with each page's sequence number shifted by
     /// `seq_delta` and its CRC recomputed (bodies and granule positions unchanged).
-    OggPages { offset: u64, len: u64, seq_delta: i64 },
+    OggPages {
+        offset: u64,
+        len: u64,
+        seq_delta: i64,
+    },
 }
 
 /// How to carry out an edit. Built from a scan of the original; the writer checks the file is
@@ -162,7 +168,10 @@ pub fn scan(src: &Source, container: Container) -> Result<Scan> {
         Container::OggVorbis | Container::OggOpus | Container::OggSpeex => ogg::carriers(src)?,
         Container::Mp4 => mp4::carriers(src)?,
     };
-    Ok(Scan { container, carriers })
+    Ok(Scan {
+        container,
+        carriers,
+    })
 }
 
 /// Plans `edit` on the file's primary carrier. `Ok(None)` means the edit changes nothing.
@@ -197,16 +206,16 @@ pub(crate) mod testutil {
 
     use super::{Part, Plan, Source};
 
-    /// A temp file with `bytes`, and a `Source` over it (leaked: tests only).
-    pub fn source_of(bytes: &[u8]) -> (&'static File, Source<'static>) {
+    /// A `Source` over a temp file holding `bytes` (the file is leaked: tests only).
+    pub fn source_of(bytes: &[u8]) -> Source<'static> {
         let mut f = tempfile::tempfile().unwrap();
         f.write_all(bytes).unwrap();
         let f: &'static File = Box::leak(Box::new(f));
-        (f, Source::new(f, bytes.len() as u64))
+        Source::new(f, bytes.len() as u64)
     }
 
     /// The bytes a plan produces from `old`.
-    pub fn apply(_f: &File, old: &[u8], plan: &Plan) -> Vec<u8> {
+    pub fn apply(old: &[u8], plan: &Plan) -> Vec<u8> {
         match plan {
             Plan::InPlace { offset, bytes } => {
                 let mut out = old.to_vec();
@@ -217,7 +226,9 @@ pub(crate) mod testutil {
                 .iter()
                 .flat_map(|p| match p {
                     Part::Bytes(b) => b.clone(),
-                    Part::Copy { offset, len } => old[*offset as usize..(*offset + *len) as usize].to_vec(),
+                    Part::Copy { offset, len } => {
+                        old[*offset as usize..(*offset + *len) as usize].to_vec()
+                    }
                     Part::OggPages { .. } => panic!("not for this format"),
                 })
                 .collect(),

@@ -3,13 +3,26 @@
 
 use std::ops::Range;
 
-use super::{id3v2, Carrier, CarrierKind, Edit, Part, Plan, Result, Source};
+use super::{Carrier, CarrierKind, Edit, Part, Plan, Result, Source, id3v2};
 
+/// Every ID3v2 tag at the head of the file: normally one, but some taggers stack a second one
+/// after the first, and a reservation hidden there must count too. Only the first is edited.
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
-    Ok(match id3v2::read(src, 0)? {
-        Some(tag) => vec![Carrier { kind: CarrierKind::Id3v2 { major: tag.major }, fields: tag.fields()? }],
-        None => Vec::new(),
-    })
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for _ in 0..super::sniff::MAX_STACKED_TAGS {
+        let Some(tag) = id3v2::read(src, pos)? else {
+            break;
+        };
+        pos += tag.region_len;
+        out.push(Carrier {
+            kind: CarrierKind::Id3v2 { major: tag.major },
+            fields: tag.fields()?,
+        });
+    }
+    // The edited tag is the first; `carriers().last()` is the primary one by convention.
+    out.reverse();
+    Ok(out)
 }
 
 pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
@@ -18,23 +31,47 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
             return Ok(None);
         }
         let new = id3v2::new_tag(edit, None)?;
-        return Ok(Some(Plan::Rewrite { parts: vec![Part::Bytes(new), Part::Copy { offset: 0, len: src.len() }] }));
+        return Ok(Some(Plan::Rewrite {
+            parts: vec![
+                Part::Bytes(new),
+                Part::Copy {
+                    offset: 0,
+                    len: src.len(),
+                },
+            ],
+        }));
     };
     let old = src.read(0, tag.region_len, "ID3v2 tag")?;
     let region = tag.region_len as usize;
-    let Some(need) = tag.min_len(edit)? else { return Ok(None) };
+    let Some(need) = tag.min_len(edit)? else {
+        return Ok(None);
+    };
     let pad_to = (need <= region).then_some(region);
-    let Some(new) = tag.edited(edit, pad_to)? else { return Ok(None) };
+    let Some(new) = tag.edited(edit, pad_to)? else {
+        return Ok(None);
+    };
     id3v2::cross_check(&old, &new, edit)?;
     Ok(Some(match pad_to {
-        Some(_) => Plan::InPlace { offset: 0, bytes: new },
+        Some(_) => Plan::InPlace {
+            offset: 0,
+            bytes: new,
+        },
         None => Plan::Rewrite {
-            parts: vec![Part::Bytes(new), Part::Copy { offset: tag.region_len, len: src.len() - tag.region_len }],
+            parts: vec![
+                Part::Bytes(new),
+                Part::Copy {
+                    offset: tag.region_len,
+                    len: src.len() - tag.region_len,
+                },
+            ],
         },
     }))
 }
 
 pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
     let start = id3v2::region_len(src, 0)?.unwrap_or(0);
-    Ok(vec![start..src.len()])
+    Ok(vec![Range {
+        start,
+        end: src.len(),
+    }])
 }

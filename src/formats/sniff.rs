@@ -1,11 +1,13 @@
 //! Decides the container family from the first bytes of a file, never from its extension, and
 //! names what a non-audio file looks like so the error is useful ("a JPEG image named .m4a").
 
-use super::{id3v2, Container, Result, Source};
+use super::{Container, Result, Source, id3v2};
 use crate::bad;
 
 /// How many bytes the decision needs (after an ID3v2 prefix).
 const PEEK: u64 = 64;
+/// Stacked ID3v2 tags we look through before giving up.
+pub const MAX_STACKED_TAGS: usize = 8;
 
 /// The container of `src`, or an error naming what the content looks like.
 pub fn container(src: &Source) -> Result<Container> {
@@ -14,9 +16,12 @@ pub fn container(src: &Source) -> Result<Container> {
     }
     let head = src.read_upto(0, PEEK)?;
     if head.starts_with(b"ID3") {
-        let skip = id3v2::region_len(src, 0)?.unwrap_or(0);
+        let skip = id3_chain_len(src)?;
         if skip >= src.len() {
-            return Err(bad!("truncated: the ID3v2 tag claims {skip} bytes, the file has {}", src.len()));
+            return Err(bad!(
+                "truncated: the ID3v2 tag claims {skip} bytes, the file has {}",
+                src.len()
+            ));
         }
         let after = src.read_upto(skip, PEEK)?;
         return match after.get(..4) {
@@ -30,7 +35,22 @@ pub fn container(src: &Source) -> Result<Container> {
     if let Some(c) = by_magic(&head, src)? {
         return Ok(c);
     }
-    Err(bad!("not a supported audio file: content looks like {}", describe(&head)))
+    Err(bad!(
+        "not a supported audio file: content looks like {}",
+        describe(&head)
+    ))
+}
+
+/// The length of the ID3v2 tags at the start of the file (some taggers stack a second one).
+fn id3_chain_len(src: &Source) -> Result<u64> {
+    let mut pos = 0;
+    for _ in 0..MAX_STACKED_TAGS {
+        match id3v2::region_len(src, pos)? {
+            Some(n) => pos += n,
+            None => break,
+        }
+    }
+    Ok(pos)
 }
 
 fn by_magic(head: &[u8], src: &Source) -> Result<Option<Container>> {
@@ -105,7 +125,11 @@ fn describe(b: &[u8]) -> &'static str {
         "Monkey's Audio (APE), which is not supported"
     } else if at(b"wvpk") {
         "WavPack, which is not supported"
-    } else if !b.is_empty() && b.iter().all(|&c| c == b'\n' || c == b'\r' || c == b'\t' || (0x20..0x7F).contains(&c) || c >= 0x80) {
+    } else if !b.is_empty()
+        && b.iter().all(|&c| {
+            c == b'\n' || c == b'\r' || c == b'\t' || (0x20..0x7F).contains(&c) || c >= 0x80
+        })
+    {
         "text"
     } else {
         "unknown data"
@@ -139,8 +163,23 @@ mod tests {
     fn non_audio_is_named() {
         assert!(sniff(b"").unwrap_err().0.contains("empty"));
         assert!(sniff(b"hello, world\n").unwrap_err().0.contains("text"));
-        assert!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]).unwrap_err().0.contains("JPEG"));
-        assert!(sniff(&[0, 5, 0x16, 7, 0, 2]).unwrap_err().0.contains("AppleDouble"));
-        assert!(sniff(b"ID3\x03\0\0\x7f\x7f\x7f\x7f").unwrap_err().0.contains("truncated"));
+        assert!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0])
+                .unwrap_err()
+                .0
+                .contains("JPEG")
+        );
+        assert!(
+            sniff(&[0, 5, 0x16, 7, 0, 2])
+                .unwrap_err()
+                .0
+                .contains("AppleDouble")
+        );
+        assert!(
+            sniff(b"ID3\x03\0\0\x7f\x7f\x7f\x7f")
+                .unwrap_err()
+                .0
+                .contains("truncated")
+        );
     }
 }

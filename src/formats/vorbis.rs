@@ -56,7 +56,10 @@ impl Comments {
                 let eq = e.iter().position(|&b| b == b'=')?;
                 let key = std::str::from_utf8(&e[..eq]).ok()?;
                 let value = String::from_utf8_lossy(&e[eq + 1..]).into_owned();
-                Some(RawField { key: key.to_string(), value })
+                Some(RawField {
+                    key: key.to_string(),
+                    value,
+                })
             })
             .collect()
     }
@@ -91,9 +94,14 @@ fn take_u32(data: &[u8], pos: &mut usize, what: &str) -> Result<u32> {
 
 fn take_string(data: &[u8], pos: &mut usize, what: &str) -> Result<Vec<u8>> {
     let len = take_u32(data, pos, what)? as usize;
-    let end = pos.checked_add(len).filter(|&e| e <= data.len()).ok_or_else(|| {
-        FormatError(format!("corrupt comment block: {what} of {len} bytes runs past the block"))
-    })?;
+    let end = pos
+        .checked_add(len)
+        .filter(|&e| e <= data.len())
+        .ok_or_else(|| {
+            FormatError(format!(
+                "corrupt comment block: {what} of {len} bytes runs past the block"
+            ))
+        })?;
     let s = data[*pos..end].to_vec();
     *pos = end;
     Ok(s)
@@ -127,7 +135,10 @@ mod tests {
             set: vec![("TDM-RESERVATION".into(), "1".into())],
         };
         assert!(c.apply(&edit));
-        assert_eq!(c.entries, block(&["TITLE=x", "ARTIST=y", "TDM-RESERVATION=1"]).entries);
+        assert_eq!(
+            c.entries,
+            block(&["TITLE=x", "ARTIST=y", "TDM-RESERVATION=1"]).entries
+        );
         assert!(!c.apply(&edit), "second application changes nothing");
     }
 

@@ -6,7 +6,13 @@ use crate::formats::{Carrier, CarrierKind, RawField};
 fn carrier(kind: CarrierKind, fields: &[(&str, &str)]) -> Carrier {
     Carrier {
         kind,
-        fields: fields.iter().map(|(k, v)| RawField { key: k.to_string(), value: v.to_string() }).collect(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| RawField {
+                key: k.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
     }
 }
 
@@ -15,7 +21,11 @@ fn vc(fields: &[(&str, &str)]) -> Vec<Carrier> {
 }
 
 fn wanted(policy: Policy) -> Wanted {
-    Wanted { policy, policy_url: None, constraints: None }
+    Wanted {
+        policy,
+        policy_url: None,
+        constraints: None,
+    }
 }
 
 fn full(policy: Policy) -> Vec<(String, String)> {
@@ -30,8 +40,16 @@ fn as_refs(f: &[(String, String)]) -> Vec<(&str, &str)> {
 fn each_policy_writes_spec_values() {
     let table = [
         (Policy::NoAiTraining, "1", "DMI-PROHIBITED-AIMLTRAINING"),
-        (Policy::NoGenaiTraining, "1", "DMI-PROHIBITED-GENAIMLTRAINING"),
-        (Policy::NoTdmExceptSearch, "1", "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"),
+        (
+            Policy::NoGenaiTraining,
+            "1",
+            "DMI-PROHIBITED-GENAIMLTRAINING",
+        ),
+        (
+            Policy::NoTdmExceptSearch,
+            "1",
+            "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING",
+        ),
         (Policy::NoTdm, "1", "DMI-PROHIBITED"),
         (Policy::License, "1", "DMI-PROHIBITED-SEECONSTRAINT"),
         (Policy::Allow, "0", "DMI-ALLOWED"),
@@ -39,7 +57,13 @@ fn each_policy_writes_spec_values() {
     for (p, r, code) in table {
         let f = wanted(p).fields();
         assert_eq!(f[0], ("TDM-RESERVATION".to_string(), r.to_string()));
-        assert_eq!(f[1], ("DATAMINING".to_string(), format!("http://ns.useplus.org/ldf/vocab/{code}")));
+        assert_eq!(
+            f[1],
+            (
+                "DATAMINING".to_string(),
+                format!("http://ns.useplus.org/ldf/vocab/{code}")
+            )
+        );
         assert_eq!(f.len(), 2);
     }
 }
@@ -47,9 +71,26 @@ fn each_policy_writes_spec_values() {
 #[test]
 fn restrictiveness_order_matches_spec() {
     use Policy::*;
-    let mut all = vec![Allow, License, NoGenaiTraining, NoAiTraining, NoTdmExceptSearch, NoTdm];
+    let mut all = vec![
+        Allow,
+        License,
+        NoGenaiTraining,
+        NoAiTraining,
+        NoTdmExceptSearch,
+        NoTdm,
+    ];
     all.sort();
-    assert_eq!(all, vec![NoTdm, NoTdmExceptSearch, NoAiTraining, NoGenaiTraining, License, Allow]);
+    assert_eq!(
+        all,
+        vec![
+            NoTdm,
+            NoTdmExceptSearch,
+            NoAiTraining,
+            NoGenaiTraining,
+            License,
+            Allow
+        ]
+    );
 }
 
 #[test]
@@ -77,20 +118,32 @@ fn allow_is_a_mismatch_when_nothing_is_expected() {
 
 #[test]
 fn other_policy_is_a_mismatch_for_an_expected_one() {
-    let v = evaluate(&vc(&as_refs(&full(Policy::NoGenaiTraining))), Some(&wanted(Policy::NoAiTraining)));
+    let v = evaluate(
+        &vc(&as_refs(&full(Policy::NoGenaiTraining))),
+        Some(&wanted(Policy::NoAiTraining)),
+    );
     assert_eq!(v.status, Status::Mismatch);
     assert_eq!(v.effective, Some(Policy::NoGenaiTraining));
 }
 
 #[test]
 fn reservation_zero_with_prohibition_is_a_conflict() {
-    let v = evaluate(&vc(&[("TDM-RESERVATION", "0"), ("DATAMINING", &Policy::NoAiTraining.datamining_uri())]), None);
+    let v = evaluate(
+        &vc(&[
+            ("TDM-RESERVATION", "0"),
+            ("DATAMINING", &Policy::NoAiTraining.datamining_uri()),
+        ]),
+        None,
+    );
     assert_eq!(v.status, Status::Conflict);
 }
 
 #[test]
 fn carriers_that_disagree_are_a_conflict() {
-    let a = carrier(CarrierKind::Id3v2 { major: 3 }, &as_refs(&full(Policy::NoAiTraining)));
+    let a = carrier(
+        CarrierKind::Id3v2 { major: 3 },
+        &as_refs(&full(Policy::NoAiTraining)),
+    );
     let b = carrier(CarrierKind::VorbisComment, &as_refs(&full(Policy::Allow)));
     assert_eq!(evaluate(&[a, b], None).status, Status::Conflict);
 }
@@ -98,7 +151,10 @@ fn carriers_that_disagree_are_a_conflict() {
 #[test]
 fn lone_reservation_contradicts_no_prohibiting_carrier() {
     let a = carrier(CarrierKind::Id3v2 { major: 3 }, &[("TDM-RESERVATION", "1")]);
-    let b = carrier(CarrierKind::VorbisComment, &as_refs(&full(Policy::NoGenaiTraining)));
+    let b = carrier(
+        CarrierKind::VorbisComment,
+        &as_refs(&full(Policy::NoGenaiTraining)),
+    );
     let v = evaluate(&[a, b], None);
     assert_eq!(v.status, Status::Tagged);
     assert_eq!(v.effective, Some(Policy::NoGenaiTraining));
@@ -113,7 +169,11 @@ fn invalid_values_are_invalid() {
         vec![("TDM-RESERVATION", "1"), ("TDM-POLICY", "example.org/p")],
         vec![("TDM-RESERVATION", "1"), ("TDM-RESERVATION", "0")],
     ] {
-        assert_eq!(evaluate(&vc(&fields), None).status, Status::Invalid, "{fields:?}");
+        assert_eq!(
+            evaluate(&vc(&fields), None).status,
+            Status::Invalid,
+            "{fields:?}"
+        );
     }
 }
 
@@ -124,16 +184,28 @@ fn lone_signals_count_but_are_incomplete() {
     assert!(v.incomplete);
     assert!(v.notes.iter().any(|n| n.contains("incomplete")));
     // ExifTool writes only plus:DataMining.
-    let v = evaluate(&vc(&[("DATAMINING", &Policy::NoAiTraining.datamining_uri())]), None);
+    let v = evaluate(
+        &vc(&[("DATAMINING", &Policy::NoAiTraining.datamining_uri())]),
+        None,
+    );
     assert_eq!((v.status, v.incomplete), (Status::Tagged, true));
     // A lone reservation does not say which policy: not the expected one.
-    let v = evaluate(&vc(&[("TDM-RESERVATION", "1")]), Some(&wanted(Policy::NoAiTraining)));
+    let v = evaluate(
+        &vc(&[("TDM-RESERVATION", "1")]),
+        Some(&wanted(Policy::NoAiTraining)),
+    );
     assert_eq!(v.status, Status::Mismatch);
 }
 
 #[test]
 fn lowercase_keys_and_bare_codes_are_accepted_as_noncanonical() {
-    let v = evaluate(&vc(&[("tdm-reservation", "1"), ("datamining", "DMI-PROHIBITED-AIMLTRAINING")]), None);
+    let v = evaluate(
+        &vc(&[
+            ("tdm-reservation", "1"),
+            ("datamining", "DMI-PROHIBITED-AIMLTRAINING"),
+        ]),
+        None,
+    );
     assert_eq!(v.status, Status::Tagged);
     assert_eq!(v.effective, Some(Policy::NoAiTraining));
     assert_eq!(v.notes.len(), 3, "{:?}", v.notes);
@@ -141,17 +213,36 @@ fn lowercase_keys_and_bare_codes_are_accepted_as_noncanonical() {
 
 #[test]
 fn unspecified_is_not_a_reservation() {
-    let v = evaluate(&vc(&[("DATAMINING", "http://ns.useplus.org/ldf/vocab/DMI-UNSPECIFIED")]), None);
+    let v = evaluate(
+        &vc(&[(
+            "DATAMINING",
+            "http://ns.useplus.org/ldf/vocab/DMI-UNSPECIFIED",
+        )]),
+        None,
+    );
     assert_eq!(v.status, Status::Untagged);
 }
 
 #[test]
 fn expected_policy_url_must_match() {
-    let w = Wanted { policy: Policy::License, policy_url: Some("https://a.example/p.json".into()), constraints: None };
+    let w = Wanted {
+        policy: Policy::License,
+        policy_url: Some("https://a.example/p.json".into()),
+        constraints: None,
+    };
     let fields = w.fields();
-    assert_eq!(evaluate(&vc(&as_refs(&fields)), Some(&w)).status, Status::Tagged);
-    let other = Wanted { policy_url: Some("https://b.example/p.json".into()), ..w.clone() };
-    assert_eq!(evaluate(&vc(&as_refs(&fields)), Some(&other)).status, Status::Mismatch);
+    assert_eq!(
+        evaluate(&vc(&as_refs(&fields)), Some(&w)).status,
+        Status::Tagged
+    );
+    let other = Wanted {
+        policy_url: Some("https://b.example/p.json".into()),
+        ..w.clone()
+    };
+    assert_eq!(
+        evaluate(&vc(&as_refs(&fields)), Some(&other)).status,
+        Status::Mismatch
+    );
 }
 
 #[test]

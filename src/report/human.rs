@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use super::{paths, Action, FileReport, Renderer, Summary};
+use super::{Action, FileReport, Renderer, Summary, paths};
 use crate::config::{Config, Job};
 use crate::policy::Status;
 use crate::write::Strategy;
@@ -16,12 +16,17 @@ pub struct Human {
 
 impl Human {
     pub fn new() -> Human {
-        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal();
+        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::io::stdout().is_terminal();
         Human { color }
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 
     fn label(&self, r: &FileReport) -> String {
@@ -40,7 +45,12 @@ impl Human {
     fn line(&self, out: &mut dyn Write, r: &FileReport) -> std::io::Result<()> {
         let detail = detail(r);
         let sep = if detail.is_empty() { "" } else { "  " };
-        writeln!(out, "{} {}{sep}{detail}", self.label(r), paths::display(&r.path))
+        writeln!(
+            out,
+            "{} {}{sep}{detail}",
+            self.label(r),
+            paths::display(&r.path)
+        )
     }
 }
 
@@ -50,7 +60,9 @@ fn detail(r: &FileReport) -> String {
     }
     let mut parts = Vec::new();
     match r.action {
-        Some(Action::Written { strategy, bytes }) => parts.push(format!("{}, {bytes} bytes", strategy_word(strategy))),
+        Some(Action::Written { strategy, bytes }) => {
+            parts.push(format!("{}, {bytes} bytes", strategy_word(strategy)))
+        }
         Some(Action::WouldWrite { strategy }) => parts.push(strategy_word(strategy).to_string()),
         _ => {}
     }
@@ -69,18 +81,30 @@ fn strategy_word(s: Strategy) -> &'static str {
 }
 
 fn needs_attention(r: &FileReport) -> bool {
-    r.status == Status::Error || r.is_finding() || !r.notes.is_empty() && r.action != Some(Action::Unchanged)
+    r.status == Status::Error
+        || r.is_finding()
+        || !r.notes.is_empty() && r.action != Some(Action::Unchanged)
 }
 
 impl Renderer for Human {
-    fn render(&self, out: &mut dyn Write, cfg: &Config, files: &[FileReport], s: &Summary) -> std::io::Result<()> {
+    fn render(
+        &self,
+        out: &mut dyn Write,
+        cfg: &Config,
+        files: &[FileReport],
+        s: &Summary,
+    ) -> std::io::Result<()> {
         match cfg.job {
             Job::Report => return self.catalogue(out, cfg, files, s),
             Job::Show => return self.show(out, files, s),
             _ => {}
         }
         for r in files {
-            let show = if cfg.output.quiet { r.status == Status::Error } else { cfg.output.verbose || needs_attention(r) };
+            let show = if cfg.output.quiet {
+                r.status == Status::Error
+            } else {
+                cfg.output.verbose || needs_attention(r)
+            };
             if show {
                 self.line(out, r)?;
             }
@@ -91,14 +115,27 @@ impl Renderer for Human {
 
 impl Human {
     /// `report`: summary first, then folders with untagged files, then those files.
-    fn catalogue(&self, out: &mut dyn Write, cfg: &Config, files: &[FileReport], s: &Summary) -> std::io::Result<()> {
+    fn catalogue(
+        &self,
+        out: &mut dyn Write,
+        cfg: &Config,
+        files: &[FileReport],
+        s: &Summary,
+    ) -> std::io::Result<()> {
         writeln!(out, "{}", summary_line(&cfg.job, s))?;
-        let counts = |m: &BTreeMap<&str, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        let counts = |m: &BTreeMap<&str, usize>| {
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         writeln!(out, "by status:    {}", counts(&s.by_status))?;
         writeln!(out, "by container: {}", counts(&s.by_container))?;
         let mut folders: BTreeMap<&Path, (usize, usize)> = BTreeMap::new();
         for r in files {
-            let e = folders.entry(r.path.parent().unwrap_or(Path::new(""))).or_default();
+            let e = folders
+                .entry(r.path.parent().unwrap_or(Path::new("")))
+                .or_default();
             e.1 += 1;
             if r.status != Status::Tagged {
                 e.0 += 1;
@@ -108,12 +145,20 @@ impl Human {
         if needy.is_empty() || cfg.output.quiet {
             return Ok(());
         }
-        writeln!(out, "\nfolders needing attention ({} of {}):", needy.len(), folders.len())?;
+        writeln!(
+            out,
+            "\nfolders needing attention ({} of {}):",
+            needy.len(),
+            folders.len()
+        )?;
         for (dir, (bad, total)) in &needy {
             writeln!(out, "  {bad:>6} of {total:<6} {}", paths::display(dir))?;
         }
         writeln!(out, "\nfiles:")?;
-        for r in files.iter().filter(|r| r.status != Status::Tagged || cfg.output.verbose) {
+        for r in files
+            .iter()
+            .filter(|r| r.status != Status::Tagged || cfg.output.verbose)
+        {
             self.line(out, r)?;
         }
         Ok(())
@@ -127,12 +172,31 @@ impl Human {
                 writeln!(out, "  error: {e}")?;
                 continue;
             }
-            writeln!(out, "  container: {}", r.container.map_or("?", |c| c.name()))?;
+            writeln!(
+                out,
+                "  container: {}",
+                r.container.map_or("?", |c| c.name())
+            )?;
             writeln!(out, "  status:    {}", r.status.name())?;
-            writeln!(out, "  policy:    {}", r.effective_policy.map_or("none".to_string(), |p| p.to_string()))?;
+            writeln!(
+                out,
+                "  policy:    {}",
+                r.effective_policy
+                    .map_or("none".to_string(), |p| p.to_string())
+            )?;
             for c in &r.carriers {
-                let ours: Vec<_> = c.fields.iter().filter(|f| crate::policy::is_spec_key(&f.key)).collect();
-                writeln!(out, "  carrier:   {} ({} fields, {} of the reservation)", c.kind.label(), c.fields.len(), ours.len())?;
+                let ours: Vec<_> = c
+                    .fields
+                    .iter()
+                    .filter(|f| crate::policy::is_spec_key(&f.key))
+                    .collect();
+                writeln!(
+                    out,
+                    "  carrier:   {} ({} fields, {} of the reservation)",
+                    c.kind.label(),
+                    c.fields.len(),
+                    ours.len()
+                )?;
                 for f in ours {
                     writeln!(out, "    {} = {}", f.key, f.value)?;
                 }
@@ -153,7 +217,11 @@ pub fn summary_line(job: &Job, s: &Summary) -> String {
     let mut parts = Vec::new();
     match job {
         Job::Tag { .. } | Job::Strip { .. } => {
-            let verb = if matches!(job, Job::Tag { .. }) { "tagged" } else { "stripped" };
+            let verb = if matches!(job, Job::Tag { .. }) {
+                "tagged"
+            } else {
+                "stripped"
+            };
             if s.written_in_place + s.rewritten > 0 {
                 parts.push(format!(
                     "{} {verb} ({} in place, {} rewritten, {} bytes)",
@@ -163,24 +231,41 @@ pub fn summary_line(job: &Job, s: &Summary) -> String {
                     s.bytes_written
                 ));
             }
-            for (n, w) in [(s.would_write, "would change"), (s.unchanged, "unchanged"), (s.refused, "left alone (use --force)")] {
+            for (n, w) in [
+                (s.would_write, "would change"),
+                (s.unchanged, "unchanged"),
+                (s.refused, "left alone (use --force)"),
+            ] {
                 if n > 0 {
                     parts.push(format!("{n} {w}"));
                 }
             }
             if s.errors > 0 {
-                parts.push(format!("{} error{}", s.errors, if s.errors == 1 { "" } else { "s" }));
+                parts.push(format!(
+                    "{} error{}",
+                    s.errors,
+                    if s.errors == 1 { "" } else { "s" }
+                ));
             }
         }
         _ => parts.extend(s.by_status.iter().map(|(k, v)| format!("{v} {k}"))),
     }
     let skipped: usize = s.skipped.values().sum();
-    let mut line = format!("{} audio file{}", s.files, if s.files == 1 { "" } else { "s" });
+    let mut line = format!(
+        "{} audio file{}",
+        s.files,
+        if s.files == 1 { "" } else { "s" }
+    );
     if !parts.is_empty() {
         line += &format!(": {}", parts.join(", "));
     }
     if skipped > 0 {
-        let why = s.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ");
+        let why = s
+            .skipped
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         line += &format!("; skipped {why}");
     }
     if s.recovered > 0 {

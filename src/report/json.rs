@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{paths, FileReport, Renderer, Summary};
+use super::{FileReport, Renderer, Summary, paths};
 use crate::config::Config;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -11,7 +11,13 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Json;
 
 impl Renderer for Json {
-    fn render(&self, out: &mut dyn Write, cfg: &Config, files: &[FileReport], s: &Summary) -> std::io::Result<()> {
+    fn render(
+        &self,
+        out: &mut dyn Write,
+        cfg: &Config,
+        files: &[FileReport],
+        s: &Summary,
+    ) -> std::io::Result<()> {
         let files: Vec<serde_json::Value> = files.iter().map(file_value).collect();
         let doc = serde_json::json!({
             "schema_version": SCHEMA_VERSION,

@@ -96,11 +96,17 @@ impl Summary {
             *self.by_container.entry(c.name()).or_default() += 1;
         }
         match r.action {
-            Some(Action::Written { strategy: Strategy::InPlace, bytes }) => {
+            Some(Action::Written {
+                strategy: Strategy::InPlace,
+                bytes,
+            }) => {
                 self.written_in_place += 1;
                 self.bytes_written += bytes;
             }
-            Some(Action::Written { strategy: Strategy::Rewrite, bytes }) => {
+            Some(Action::Written {
+                strategy: Strategy::Rewrite,
+                bytes,
+            }) => {
                 self.rewritten += 1;
                 self.bytes_written += bytes;
             }
@@ -146,7 +152,13 @@ pub enum ExitStatus {
 
 /// Renders a finished run.
 pub trait Renderer {
-    fn render(&self, out: &mut dyn Write, cfg: &Config, files: &[FileReport], summary: &Summary) -> std::io::Result<()>;
+    fn render(
+        &self,
+        out: &mut dyn Write,
+        cfg: &Config,
+        files: &[FileReport],
+        summary: &Summary,
+    ) -> std::io::Result<()>;
 }
 
 pub fn renderer(format: Format) -> Box<dyn Renderer> {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{sync_dir, Snapshot};
+use super::{Snapshot, sync_dir};
 use crate::bad;
 use crate::formats::Result;
 
@@ -26,28 +26,42 @@ pub struct Journal {
 }
 
 fn journal_path(target: &Path) -> PathBuf {
-    let mut name = OsString::from(".");
-    name.push(target.file_name().unwrap_or_default());
-    name.push(JOURNAL_SUFFIX);
-    target.with_file_name(name)
+    super::sibling(target, JOURNAL_SUFFIX)
 }
 
 /// True for a file name of our journals.
 pub fn is_journal_name(name: &std::ffi::OsStr) -> bool {
     let b = name.as_bytes();
-    b.starts_with(b".") && b.ends_with(JOURNAL_SUFFIX.as_bytes()) && b.len() > 1 + JOURNAL_SUFFIX.len()
+    b.starts_with(b".")
+        && b.ends_with(JOURNAL_SUFFIX.as_bytes())
+        && b.len() > 1 + JOURNAL_SUFFIX.len()
 }
 
-fn target_of(journal: &Path) -> Option<PathBuf> {
-    let b = journal.file_name()?.as_bytes();
-    let inner = &b[1..b.len() - JOURNAL_SUFFIX.len()];
-    Some(journal.with_file_name(OsString::from_vec(inner.to_vec())))
+/// The file a journal belongs to, from the name recorded in it.
+pub fn target_of(journal: &Path) -> Option<PathBuf> {
+    let rec = std::fs::read(journal).ok()?;
+    let (name, _) = split_name(&rec)?;
+    Some(journal.with_file_name(OsString::from_vec(name.to_vec())))
+}
+
+/// Splits a record after the magic into the recorded file name and the rest.
+fn split_name(rec: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = rec.strip_prefix(MAGIC)?;
+    let n = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?) as usize;
+    let name = rest.get(8..8usize.checked_add(n)?)?;
+    Some((name, &rest[8 + n..]))
 }
 
 impl Journal {
     /// Writes and syncs the journal; errors if one already exists (an earlier run was
     /// interrupted and its recovery has not happened, or another process is writing).
-    pub fn create(target: &Path, snap: &Snapshot, offset: u64, old: &[u8], new: &[u8]) -> Result<Journal> {
+    pub fn create(
+        target: &Path,
+        snap: &Snapshot,
+        offset: u64,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<Journal> {
         let path = journal_path(target);
         let mut f = OpenOptions::new()
             .write(true)
@@ -55,8 +69,11 @@ impl Journal {
             .mode(0o600)
             .open(&path)
             .map_err(|e| bad!("cannot create the undo journal {}: {e}", path.display()))?;
-        let mut rec = Vec::with_capacity(old.len() + 80);
+        let name = target.file_name().unwrap_or_default().as_bytes();
+        let mut rec = Vec::with_capacity(old.len() + name.len() + 96);
         rec.extend_from_slice(MAGIC);
+        rec.extend_from_slice(&(name.len() as u64).to_le_bytes());
+        rec.extend_from_slice(name);
         for n in [snap.dev, snap.ino, snap.size, offset, old.len() as u64] {
             rec.extend_from_slice(&n.to_le_bytes());
         }
@@ -92,32 +109,48 @@ pub enum Recovery {
 /// then removes the journal. A journal that does not match its file is left for a person.
 pub fn recover(journal: &Path) -> Result<Recovery> {
     let rec = std::fs::read(journal).map_err(|e| bad!("cannot read journal: {e}"))?;
-    let target = target_of(journal).ok_or_else(|| bad!("bad journal name"))?;
-    if rec.len() < 8 + 40 + 32 + 32 || &rec[..8] != MAGIC {
+    let discard = || {
         // A journal torn while being written: the target was not touched yet.
         std::fs::remove_file(journal).map_err(|e| bad!("cannot remove journal: {e}"))?;
-        return Ok(Recovery::Clean);
+        Ok(Recovery::Clean)
+    };
+    if rec.len() < 32 || Sha256::digest(&rec[..rec.len() - 32]).as_slice() != &rec[rec.len() - 32..]
+    {
+        return discard();
     }
-    let (body, sum) = rec.split_at(rec.len() - 32);
-    if Sha256::digest(body).as_slice() != sum {
-        std::fs::remove_file(journal).map_err(|e| bad!("cannot remove journal: {e}"))?;
-        return Ok(Recovery::Clean);
+    let Some((name, body)) = split_name(&rec[..rec.len() - 32]) else {
+        return discard();
+    };
+    if body.len() < 72 {
+        return discard();
     }
-    let n = |i: usize| u64::from_le_bytes(body[8 + i * 8..16 + i * 8].try_into().unwrap_or_default());
+    let target = journal.with_file_name(OsString::from_vec(name.to_vec()));
+    let n = |i: usize| u64::from_le_bytes(body[i * 8..i * 8 + 8].try_into().unwrap_or_default());
     let (dev, ino, size, offset, old_len) = (n(0), n(1), n(2), n(3), n(4) as usize);
-    let new_hash = &body[48..80];
-    let old = body.get(80..80 + old_len).ok_or_else(|| bad!("corrupt journal"))?;
-    let f = OpenOptions::new().read(true).write(true).open(&target).map_err(|e| bad!("cannot open {}: {e}", target.display()))?;
+    let new_hash = &body[40..72];
+    let old = body
+        .get(72..72 + old_len)
+        .ok_or_else(|| bad!("corrupt journal"))?;
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&target)
+        .map_err(|e| bad!("cannot open {}: {e}", target.display()))?;
     let snap = Snapshot::of(&f.metadata()?);
     if (snap.dev, snap.ino, snap.size) != (dev, ino, size) {
-        return Err(bad!("journal {} does not match its file any more; left in place", journal.display()));
+        return Err(bad!(
+            "journal {} does not match its file any more; left in place",
+            journal.display()
+        ));
     }
     let mut now = vec![0u8; old_len];
     f.read_exact_at(&mut now, offset)?;
     let outcome = if now == old || Sha256::digest(&now).as_slice() == new_hash {
         Recovery::Clean
     } else {
-        f.write_all_at(old, offset).and_then(|_| f.sync_data()).map_err(|e| bad!("rollback failed: {e}"))?;
+        f.write_all_at(old, offset)
+            .and_then(|_| f.sync_data())
+            .map_err(|e| bad!("rollback failed: {e}"))?;
         Recovery::RolledBack
     };
     std::fs::remove_file(journal).map_err(|e| bad!("cannot remove journal: {e}"))?;
@@ -144,7 +177,12 @@ mod tests {
         let j = Journal::create(&p, &snap, 7, b"OLD", b"NEW").unwrap();
         leave(j);
         // Torn: one byte of three written.
-        File::options().write(true).open(&p).unwrap().write_all_at(b"N", 7).unwrap();
+        File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .write_all_at(b"N", 7)
+            .unwrap();
         let jp = journal_path(&p);
         assert!(is_journal_name(jp.file_name().unwrap()));
         assert_eq!(recover(&jp).unwrap(), Recovery::RolledBack);
@@ -152,7 +190,12 @@ mod tests {
         assert!(!jp.exists());
         // Complete: the new bytes stay.
         leave(Journal::create(&p, &snap, 7, b"OLD", b"NEW").unwrap());
-        File::options().write(true).open(&p).unwrap().write_all_at(b"NEW", 7).unwrap();
+        File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .write_all_at(b"NEW", 7)
+            .unwrap();
         assert_eq!(recover(&jp).unwrap(), Recovery::Clean);
         assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-NEW-AUDIO");
     }

@@ -17,7 +17,7 @@ use std::path::Path;
 use crate::bad;
 use crate::formats::{self, Container, Edit, FormatError, Plan, Result};
 
-pub use journal::{is_journal_name, recover, JOURNAL_SUFFIX};
+pub use journal::{JOURNAL_SUFFIX, is_journal_name, recover, target_of as journal_target};
 pub use rewrite::{is_temp_name, remove_stale_temp};
 
 /// The identity and state of a file when it was scanned.
@@ -49,10 +49,13 @@ impl Snapshot {
 
     /// Errors unless the file at `path` is still this one, unchanged.
     fn check_unchanged(&self, path: &Path) -> Result<()> {
-        let now = std::fs::symlink_metadata(path).map_err(|e| bad!("cannot stat before writing: {e}"))?;
+        let now =
+            std::fs::symlink_metadata(path).map_err(|e| bad!("cannot stat before writing: {e}"))?;
         let now = Snapshot::of(&now);
         if (now.dev, now.ino, now.size, now.mtime) != (self.dev, self.ino, self.size, self.mtime) {
-            return Err(bad!("the file changed while it was being processed; not written (run again)"));
+            return Err(bad!(
+                "the file changed while it was being processed; not written (run again)"
+            ));
         }
         Ok(())
     }
@@ -91,7 +94,26 @@ pub struct Target<'a> {
 /// unchanged, on failure it is as it was.
 pub fn apply(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Written> {
     if t.snapshot.mode & 0o222 == 0 {
-        return Err(bad!("read-only file (mode {:o}): not changed", t.snapshot.mode & 0o7777));
+        return Err(bad!(
+            "read-only file (mode {:o}): not changed",
+            t.snapshot.mode & 0o7777
+        ));
+    }
+    // Both strategies create a file beside the target (undo journal or temp file); a folder
+    // without write permission is refused by its mode, so root behaves like everyone else.
+    let dir = t
+        .path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let dir_mode = std::fs::metadata(dir)
+        .map_err(|e| bad!("cannot stat its folder: {e}"))?
+        .mode();
+    if dir_mode & 0o222 == 0 {
+        return Err(bad!(
+            "read-only folder (mode {:o}): noai needs to create its undo or temp file beside the file; not changed",
+            dir_mode & 0o7777
+        ));
     }
     match plan {
         Plan::InPlace { offset, bytes } => in_place(t, offset, &bytes, opts),
@@ -103,11 +125,15 @@ fn in_place(t: &Target, offset: u64, bytes: &[u8], opts: Options) -> Result<Writ
     let src = formats::Source::new(t.file, t.snapshot.size);
     let end = offset + bytes.len() as u64;
     if end > t.snapshot.size {
-        return Err(bad!("internal check: in-place write past the end of the file; not written"));
+        return Err(bad!(
+            "internal check: in-place write past the end of the file; not written"
+        ));
     }
     for r in formats::payload(&src, t.container)? {
         if offset < r.end && r.start < end {
-            return Err(bad!("internal check: in-place write would touch audio data; not written"));
+            return Err(bad!(
+                "internal check: in-place write would touch audio data; not written"
+            ));
         }
     }
     let old = src.read(offset, bytes.len() as u64, "metadata region")?;
@@ -119,7 +145,9 @@ fn in_place(t: &Target, offset: u64, bytes: &[u8], opts: Options) -> Result<Writ
         .map_err(|e| bad!("cannot open for writing: {e}"))?;
     let same = Snapshot::of(&out.metadata()?);
     if (same.dev, same.ino) != (t.snapshot.dev, t.snapshot.ino) {
-        return Err(bad!("the file was replaced while it was being processed; not written"));
+        return Err(bad!(
+            "the file was replaced while it was being processed; not written"
+        ));
     }
     t.snapshot.check_unchanged(t.path)?;
     let journal = journal::Journal::create(t.path, &t.snapshot, offset, &old, bytes)?;
@@ -127,7 +155,10 @@ fn in_place(t: &Target, offset: u64, bytes: &[u8], opts: Options) -> Result<Writ
     match result {
         Ok(()) => {
             journal.finish();
-            Ok(Written { strategy: Strategy::InPlace, bytes: bytes.len() as u64 })
+            Ok(Written {
+                strategy: Strategy::InPlace,
+                bytes: bytes.len() as u64,
+            })
         }
         Err(e) => {
             // Put the old bytes back now rather than at the next run.
@@ -140,7 +171,13 @@ fn in_place(t: &Target, offset: u64, bytes: &[u8], opts: Options) -> Result<Writ
     }
 }
 
-fn write_region(out: &File, offset: u64, bytes: &[u8], snap: &Snapshot, opts: Options) -> Result<()> {
+fn write_region(
+    out: &File,
+    offset: u64,
+    bytes: &[u8],
+    snap: &Snapshot,
+    opts: Options,
+) -> Result<()> {
     let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
     out.write_all_at(bytes, offset).map_err(io)?;
     if opts.preserve_mtime {
@@ -148,7 +185,8 @@ fn write_region(out: &File, offset: u64, bytes: &[u8], snap: &Snapshot, opts: Op
     }
     out.sync_data().map_err(io)?;
     let mut check = vec![0u8; bytes.len()];
-    out.read_exact_at(&mut check, offset).map_err(|e| bad!("cannot read back the written region: {e}"))?;
+    out.read_exact_at(&mut check, offset)
+        .map_err(|e| bad!("cannot read back the written region: {e}"))?;
     if check != bytes {
         return Err(bad!("read-back of the written region differs"));
     }
@@ -158,20 +196,57 @@ fn write_region(out: &File, offset: u64, bytes: &[u8], snap: &Snapshot, opts: Op
 /// Sets the file's modification time (access time is left alone).
 pub(crate) fn set_mtime(f: &File, mtime: (i64, i64)) -> Result<()> {
     let times = [
-        libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT },
-        libc::timespec { tv_sec: mtime.0, tv_nsec: mtime.1 },
+        libc::timespec {
+            tv_sec: 0,
+            tv_nsec: libc::UTIME_OMIT,
+        },
+        libc::timespec {
+            tv_sec: mtime.0,
+            tv_nsec: mtime.1,
+        },
     ];
     // SAFETY: a valid fd and a pointer to two initialised timespecs, as futimens requires.
     let rc = unsafe { libc::futimens(std::os::fd::AsRawFd::as_raw_fd(f), times.as_ptr()) };
     if rc != 0 {
-        return Err(bad!("cannot restore the modification time: {}", std::io::Error::last_os_error()));
+        return Err(bad!(
+            "cannot restore the modification time: {}",
+            std::io::Error::last_os_error()
+        ));
     }
     Ok(())
 }
 
+/// The path of a helper file beside `target`: `.<name><suffix>`, or for a name too long for
+/// that, `.<first 120 bytes>~<hash><suffix>` so it stays within the 255-byte name limit.
+pub(crate) fn sibling(target: &Path, suffix: &str) -> std::path::PathBuf {
+    use sha2::Digest;
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let name = target.file_name().unwrap_or_default().as_bytes();
+    let mut out = b".".to_vec();
+    if 1 + name.len() + suffix.len() <= 255 {
+        out.extend_from_slice(name);
+    } else {
+        out.extend_from_slice(&name[..120]);
+        let hash = sha2::Sha256::digest(name);
+        out.push(b'~');
+        out.extend(
+            hash[..8]
+                .iter()
+                .flat_map(|b| format!("{b:02x}").into_bytes()),
+        );
+    }
+    out.extend_from_slice(suffix.as_bytes());
+    target.with_file_name(std::ffi::OsString::from_vec(out))
+}
+
 /// fsyncs a directory so a new, renamed or removed entry in it is durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    let d = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir })
-        .map_err(|e| bad!("cannot open the folder to sync it: {e}"))?;
-    d.sync_all().map_err(|e| bad!("cannot sync the folder: {e}"))
+    let d = File::open(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    })
+    .map_err(|e| bad!("cannot open the folder to sync it: {e}"))?;
+    d.sync_all()
+        .map_err(|e| bad!("cannot sync the folder: {e}"))
 }

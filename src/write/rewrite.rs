@@ -3,7 +3,6 @@
 //! verified, given the original's mode and owner, renamed over the original, folder fsynced.
 //! Any failure removes the temp file and leaves the original as it was.
 
-use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -12,26 +11,31 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{set_mtime, sync_dir, Options, Strategy, Target, Written};
+use super::{Options, Strategy, Target, Written, set_mtime, sync_dir};
 use crate::bad;
-use crate::formats::{self, ogg, sniff, Edit, FormatError, Part, Result, Source};
+use crate::formats::{self, Edit, FormatError, Part, Result, Source, ogg, sniff};
 
 const TEMP_MARK: &str = ".noai-";
 const TEMP_SUFFIX: &str = ".tmp";
 
 fn temp_path(target: &Path) -> PathBuf {
-    let mut name = OsString::from(".");
-    name.push(target.file_name().unwrap_or_default());
-    name.push(format!("{TEMP_MARK}{}{TEMP_SUFFIX}", std::process::id()));
-    target.with_file_name(name)
+    super::sibling(
+        target,
+        &format!("{TEMP_MARK}{}{TEMP_SUFFIX}", std::process::id()),
+    )
 }
 
 /// The pid in one of our temp names (`.<name>.noai-<pid>.tmp`), if it is one.
 fn temp_pid(name: &std::ffi::OsStr) -> Option<i32> {
     let b = name.as_bytes();
     let stem = b.strip_prefix(b".")?.strip_suffix(TEMP_SUFFIX.as_bytes())?;
-    let mark = stem.windows(TEMP_MARK.len()).rposition(|w| w == TEMP_MARK.as_bytes())?;
-    std::str::from_utf8(&stem[mark + TEMP_MARK.len()..]).ok()?.parse().ok()
+    let mark = stem
+        .windows(TEMP_MARK.len())
+        .rposition(|w| w == TEMP_MARK.as_bytes())?;
+    std::str::from_utf8(&stem[mark + TEMP_MARK.len()..])
+        .ok()?
+        .parse()
+        .ok()
 }
 
 pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
@@ -40,7 +44,9 @@ pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
 
 /// Removes a temp file left by a run that was killed; one whose process still runs is kept.
 pub fn remove_stale_temp(path: &Path) -> Result<bool> {
-    let Some(pid) = path.file_name().and_then(temp_pid) else { return Ok(false) };
+    let Some(pid) = path.file_name().and_then(temp_pid) else {
+        return Ok(false);
+    };
     // SAFETY: kill with signal 0 only checks whether the process exists.
     let alive = pid == std::process::id() as i32 || unsafe { libc::kill(pid, 0) } == 0;
     if alive {
@@ -68,13 +74,17 @@ pub fn run(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<Wri
         .map_err(|e| bad!("cannot create a temp file beside it: {e}"))?;
     let result = fill_and_verify(t, &out, parts, edit, opts).and_then(|bytes| {
         t.snapshot.check_unchanged(t.path)?;
-        std::fs::rename(&tmp, t.path).map_err(|e| bad!("cannot rename the temp file over it: {e}"))?;
+        std::fs::rename(&tmp, t.path)
+            .map_err(|e| bad!("cannot rename the temp file over it: {e}"))?;
         Ok(bytes)
     });
     match result {
         Ok(bytes) => {
             sync_dir(t.path.parent().unwrap_or(Path::new(".")))?;
-            Ok(Written { strategy: Strategy::Rewrite, bytes })
+            Ok(Written {
+                strategy: Strategy::Rewrite,
+                bytes,
+            })
         }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -83,16 +93,24 @@ pub fn run(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<Wri
     }
 }
 
-fn fill_and_verify(t: &Target, out: &File, parts: &[Part], edit: &Edit, opts: Options) -> Result<u64> {
+fn fill_and_verify(
+    t: &Target,
+    out: &File,
+    parts: &[Part],
+    edit: &Edit,
+    opts: Options,
+) -> Result<u64> {
     let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
     let mut w = out;
     for part in parts {
         match part {
             Part::Bytes(b) => w.write_all(b).map_err(io)?,
             Part::Copy { offset, len } => copy_range(t.file, *offset, *len, &mut w)?,
-            Part::OggPages { offset, len, seq_delta } => {
-                ogg::copy_pages(t.file, *offset, *len, *seq_delta, &mut w).map_err(io)?
-            }
+            Part::OggPages {
+                offset,
+                len,
+                seq_delta,
+            } => ogg::copy_pages(t.file, *offset, *len, *seq_delta, &mut w).map_err(io)?,
         }
     }
     out.sync_all().map_err(io)?;
@@ -104,10 +122,16 @@ fn fill_and_verify(t: &Target, out: &File, parts: &[Part], edit: &Edit, opts: Op
     // SAFETY: valid fd; plain syscalls with integer arguments.
     unsafe {
         if libc::fchown(fd, t.snapshot.uid, t.snapshot.gid) != 0 && libc::geteuid() == 0 {
-            return Err(bad!("cannot keep the owner: {}", std::io::Error::last_os_error()));
+            return Err(bad!(
+                "cannot keep the owner: {}",
+                std::io::Error::last_os_error()
+            ));
         }
         if libc::fchmod(fd, t.snapshot.mode & 0o7777) != 0 {
-            return Err(bad!("cannot keep the mode: {}", std::io::Error::last_os_error()));
+            return Err(bad!(
+                "cannot keep the mode: {}",
+                std::io::Error::last_os_error()
+            ));
         }
     }
     if opts.preserve_mtime {
@@ -118,11 +142,16 @@ fn fill_and_verify(t: &Target, out: &File, parts: &[Part], edit: &Edit, opts: Op
 }
 
 fn copy_range(src: &File, offset: u64, len: u64, out: &mut impl Write) -> Result<()> {
-    let mut r = src.try_clone().map_err(|e| bad!("cannot reopen for copying: {e}"))?;
-    r.seek(SeekFrom::Start(offset)).map_err(|e| bad!("seek failed: {e}"))?;
+    let mut r = src
+        .try_clone()
+        .map_err(|e| bad!("cannot reopen for copying: {e}"))?;
+    r.seek(SeekFrom::Start(offset))
+        .map_err(|e| bad!("seek failed: {e}"))?;
     let copied = std::io::copy(&mut r.take(len), out).map_err(|e| bad!("copy failed: {e}"))?;
     if copied != len {
-        return Err(bad!("the file shrank while it was being copied; not written"));
+        return Err(bad!(
+            "the file shrank while it was being copied; not written"
+        ));
     }
     Ok(())
 }
@@ -131,18 +160,27 @@ fn copy_range(src: &File, offset: u64, len: u64, out: &mut impl Write) -> Result
 fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
     let old_src = Source::new(t.file, t.snapshot.size);
     let new_src = Source::new(out, len);
-    let container = sniff::container(&new_src).map_err(|e| bad!("internal check: the new file does not parse ({e}); not written"))?;
+    let container = sniff::container(&new_src)
+        .map_err(|e| bad!("internal check: the new file does not parse ({e}); not written"))?;
     if container != t.container {
-        return Err(bad!("internal check: the new file is no longer {}; not written", t.container.name()));
+        return Err(bad!(
+            "internal check: the new file is no longer {}; not written",
+            t.container.name()
+        ));
     }
     if payload_hash(&old_src, t)? != payload_hash(&new_src, t)? {
-        return Err(bad!("internal check: the audio data would change; not written"));
+        return Err(bad!(
+            "internal check: the audio data would change; not written"
+        ));
     }
-    let scan = formats::scan(&new_src, container).map_err(|e| bad!("internal check: the new tags do not parse ({e}); not written"))?;
+    let scan = formats::scan(&new_src, container)
+        .map_err(|e| bad!("internal check: the new tags do not parse ({e}); not written"))?;
     let fields: Vec<_> = scan.carriers.iter().flat_map(|c| c.fields.iter()).collect();
     for (k, v) in &edit.set {
         if !fields.iter().any(|f| &f.key == k && &f.value == v) {
-            return Err(bad!("internal check: {k} is missing from the new file; not written"));
+            return Err(bad!(
+                "internal check: {k} is missing from the new file; not written"
+            ));
         }
     }
     Ok(())

@@ -157,10 +157,18 @@ impl Headers {
                 }
             }
             offset = page.end();
-            h.pages.push(page);
             if h.packets.len() == want {
+                h.pages.push(page);
                 return Ok(h);
             }
+            // Re-paginating would drop the flag, and nothing valid follows it anyway.
+            if page.has(FLAG_EOS) {
+                return Err(bad!(
+                    "the Ogg stream ends (byte {}) inside its headers",
+                    page.offset
+                ));
+            }
+            h.pages.push(page);
         }
     }
 
@@ -388,13 +396,18 @@ fn walk_audio(
     let mut ended = headers.pages.last().is_some_and(|p| p.has(FLAG_EOS));
     let mut offset = start;
     while offset < src.len() {
-        if src.read_upto(offset, 4)? != b"OggS" {
-            return Err(bad!(
-                "{} bytes after the last Ogg page (at byte {offset}), e.g. an ID3v1 tag; not supported",
-                src.len() - offset
-            ));
-        }
-        let page = page::read_header(src, offset)?;
+        let page = match page::read_header(src, offset) {
+            Ok(page) => page,
+            // A damaged or truncated page keeps its own message; anything else is foreign data.
+            Err(e) if src.read_upto(offset, 4)? == b"OggS" => return Err(e),
+            Err(_) => {
+                return Err(bad!(
+                    "{} bytes after the last Ogg page (at byte {offset}), e.g. an ID3v1 tag; \
+                     not supported",
+                    src.len() - offset
+                ));
+            }
+        };
         if page.has(FLAG_BOS) {
             return Err(bad!(
                 "chained Ogg: a second stream starts at byte {offset}; not supported"

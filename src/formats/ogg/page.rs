@@ -4,7 +4,7 @@
 //! file length first and a page can never claim more than 27 + 255 + 255 * 255 bytes.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 
 use crate::bad;
@@ -271,7 +271,7 @@ fn invalid(msg: String) -> io::Error {
 /// Streams the pages in `[offset, offset + len)` of `src` to `out`, adding `seq_delta` to each
 /// page's sequence number and recomputing its CRC; flags, granules and bodies are unchanged. Each
 /// page's stored CRC is checked first, so a rewrite never launders existing corruption. Memory is
-/// bounded by one page plus a 64 KiB read buffer. The range must hold whole pages.
+/// bounded by one page plus 64 KiB read and write buffers. The range must hold whole pages.
 pub fn copy_pages(
     src: &File,
     offset: u64,
@@ -290,6 +290,8 @@ pub fn copy_pages(
             end,
         },
     );
+    // Callers may pass an unbuffered file: batch the two small writes per page.
+    let mut out = BufWriter::with_capacity(1 << 16, out);
     let mut pos = offset;
     let mut fixed = [0u8; HEADER_LEN];
     let mut lacing = [0u8; MAX_SEGMENTS];
@@ -333,5 +335,5 @@ pub fn copy_pages(
         out.write_all(&body)?;
         pos = h.end();
     }
-    Ok(())
+    out.flush()
 }

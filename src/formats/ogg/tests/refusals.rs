@@ -29,6 +29,28 @@ fn chained_multiplexed_and_trailing_data_are_refused() {
     trailing.resize(trailing.len() + 125, b' ');
     assert!(plan_err(&trailing).contains("128 bytes after the last Ogg page"));
 
+    let tags = opus_tags(&["A=b"], 600);
+    let mut early_eos = raw_page(FLAG_BOS, 0, SERIAL, 0, lace(19), &opus_id());
+    let lacing = lace(tags.len());
+    early_eos.extend(raw_page(
+        FLAG_EOS,
+        NO_GRANULE,
+        SERIAL,
+        1,
+        lacing[..2].to_vec(),
+        &tags[..510],
+    ));
+    early_eos.extend(raw_page(
+        FLAG_CONTINUED,
+        0,
+        SERIAL,
+        2,
+        lacing[2..].to_vec(),
+        &tags[510..],
+    ));
+    let e = with(&early_eos, carriers).unwrap_err().0;
+    assert!(e.contains("inside its headers"), "{e}");
+
     let mut after_eos = one.clone();
     after_eos.extend(raw_page(0, 9999, SERIAL, 5, lace(3), &[1, 2, 3]));
     assert!(plan_err(&after_eos).contains("end of the stream"));

@@ -1,0 +1,97 @@
+import sys, json, hashlib
+import mutagen
+from mutagen.id3 import ID3
+from mutagen.flac import FLAC
+from mutagen.mp4 import MP4, MP4FreeForm, MP4Cover
+from mutagen.wave import WAVE
+from mutagen.aiff import AIFF
+from mutagen.mp3 import MP3
+from mutagen.oggvorbis import OggVorbis
+from mutagen.oggopus import OggOpus
+from mutagen.oggspeex import OggSpeex
+
+path, kind = sys.argv[1], sys.argv[2]
+OURS = {"TDM-RESERVATION", "DATAMINING", "TDM-POLICY", "OTHERCONSTRAINTS"}
+
+def val(v):
+    if isinstance(v, bytes):
+        return "sha256:%s:%d" % (hashlib.sha256(v).hexdigest(), len(v))
+    if isinstance(v, (list, tuple)):
+        return [val(x) for x in v]
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, int):
+        return int(v)
+    return repr(v)
+
+def id3(tags, out):
+    if tags is None:
+        out["id3"] = None
+        return
+    frames, ours = {}, []
+    for key, fr in sorted(tags.items()):
+        if fr.FrameID == "TXXX" and fr.desc.upper() in OURS:
+            ours.append([fr.desc, fr.text[0] if len(fr.text) == 1 else fr.text, int(fr.encoding)])
+            continue
+        if fr.FrameID == "PRIV" and fr.owner == "XMP":
+            continue
+        d = {"id": fr.FrameID}
+        for spec in fr._framespec + fr._optionalspec:
+            if hasattr(fr, spec.name):
+                d[spec.name] = val(getattr(fr, spec.name))
+        frames[key] = d
+    out["id3"] = {"version": list(tags.version), "frames": frames}
+    out["ours"] = ours
+
+def vc(tags, out):
+    pairs = list(list.__iter__(tags)) if tags is not None else []
+    out["ours"] = [[k, v, None] for k, v in pairs if k.upper() in OURS]
+    out["comments"] = [[k, val(v.encode())] if k.upper() == "METADATA_BLOCK_PICTURE" else [k, v]
+                       for k, v in pairs if k.upper() not in OURS]
+    out["vendor"] = tags.vendor if tags is not None else None
+
+out = {"kind": kind, "ours": []}
+if kind == "mp3":
+    id3(MP3(path).tags, out)
+elif kind == "wav":
+    id3(WAVE(path).tags, out)
+elif kind == "aiff":
+    id3(AIFF(path).tags, out)
+elif kind == "flac":
+    f = FLAC(path)
+    vc(f.tags, out)
+    out["pictures"] = [[p.type, p.mime, p.desc, p.width, p.height, val(p.data)] for p in f.pictures]
+    try:
+        prefix = ID3(path)
+    except Exception:
+        prefix = None
+    sub = {}
+    id3(prefix, sub)
+    out["id3_prefix"] = sub["id3"]
+elif kind in ("ogg", "opus", "spx"):
+    cls = {"ogg": OggVorbis, "opus": OggOpus, "spx": OggSpeex}[kind]
+    f = cls(path)
+    vc(f.tags, out)
+elif kind == "mp4":
+    f = MP4(path)
+    items, ours = {}, []
+    for k, vs in sorted((f.tags or {}).items()):
+        if k.startswith("----:com.apple.iTunes:") and k.split(":", 2)[2].upper() in OURS:
+            for v in vs:
+                ours.append([k.split(":", 2)[2], bytes(v).decode("utf-8", "replace"), int(v.dataformat)])
+            continue
+        conv = []
+        for v in vs:
+            if isinstance(v, MP4Cover):
+                conv.append(["cover", int(v.imageformat), val(bytes(v))])
+            elif isinstance(v, MP4FreeForm):
+                conv.append(["freeform", int(v.dataformat), val(bytes(v))])
+            else:
+                conv.append(val(v))
+        items[k] = conv
+    out["ours"] = ours
+    out["items"] = items
+    out["chapters"] = [[c.start, c.title] for c in (f.chapters or [])] if hasattr(f, "chapters") else None
+else:
+    raise SystemExit("unknown kind " + kind)
+print(json.dumps(out, sort_keys=True))
