@@ -118,6 +118,10 @@ pub struct Common {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Aligned text for people; colour only on a terminal.
     Human,
+    /// One JSON document (schema in docs/json.md).
     Json,
+    /// One JSON object per line, streamed as files are done, then a summary line.
+    Jsonl,
 }

@@ -2,9 +2,11 @@
 //! (the container is decided later by content); hidden and excluded entries left out; symlinks
 //! not followed unless asked. Also notices the journals and temp files of interrupted runs.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use walkdir::WalkDir;
 
@@ -34,11 +36,17 @@ pub enum Found {
     Error(PathBuf, String),
 }
 
-#[derive(Debug, Default)]
-pub struct Walk {
-    pub found: Vec<Found>,
-    /// Undo journals and temp files of an interrupted run, to recover or clean up.
-    pub leftovers: Vec<PathBuf>,
+type Entries = Box<dyn Iterator<Item = walkdir::Result<walkdir::DirEntry>>>;
+
+/// The walk as a stream of `Found`, root by root, in sorted order: a catalogue of any size is
+/// processed in chunks without listing it first.
+pub struct Walker {
+    opts: WalkOptions,
+    next_root: usize,
+    current: Option<(PathBuf, Entries)>,
+    seen: HashSet<(u64, u64)>,
+    /// Undo journals and temp files of an interrupted run, noticed on the way.
+    leftovers: Rc<RefCell<Vec<PathBuf>>>,
 }
 
 pub fn is_audio_name(name: &OsStr) -> bool {
@@ -56,61 +64,91 @@ fn is_leftover(name: &OsStr) -> bool {
     write::is_journal_name(name) || write::is_temp_name(name)
 }
 
-pub fn walk(opts: &WalkOptions) -> Walk {
-    let mut out = Walk::default();
-    let mut seen = HashSet::new();
-    for root in &opts.roots {
-        walk_root(root, opts, &mut out, &mut seen);
+pub fn walk(opts: &WalkOptions) -> Walker {
+    Walker {
+        opts: opts.clone(),
+        next_root: 0,
+        current: None,
+        seen: HashSet::new(),
+        leftovers: Rc::new(RefCell::new(Vec::new())),
     }
-    out
 }
 
-fn walk_root(root: &Path, opts: &WalkOptions, out: &mut Walk, seen: &mut HashSet<(u64, u64)>) {
-    let mut leftovers = Vec::new();
-    let walker = WalkDir::new(root)
-        .follow_links(opts.follow_symlinks)
-        .follow_root_links(opts.follow_symlinks)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            let name = e.file_name();
-            if e.depth() > 0 && is_leftover(name) {
-                leftovers.push(e.path().to_path_buf());
-                return false;
+impl Walker {
+    /// The journals and temp files seen so far (all of them once the walk is done).
+    pub fn leftovers(&self) -> Vec<PathBuf> {
+        self.leftovers.borrow().clone()
+    }
+
+    fn entries(&self, root: &Path) -> Entries {
+        let (root_owned, opts, leftovers) = (
+            root.to_path_buf(),
+            self.opts.clone(),
+            self.leftovers.clone(),
+        );
+        let walker = WalkDir::new(root)
+            .follow_links(opts.follow_symlinks)
+            .follow_root_links(opts.follow_symlinks)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(move |e| {
+                let name = e.file_name();
+                if e.depth() > 0 && is_leftover(name) {
+                    leftovers.borrow_mut().push(e.path().to_path_buf());
+                    return false;
+                }
+                let rel = e.path().strip_prefix(&root_owned).unwrap_or(e.path());
+                let excluded =
+                    e.depth() > 0 && (opts.excludes.is_match(rel) || opts.excludes.is_match(name));
+                let hidden = e.depth() > 0 && !opts.hidden && is_hidden(name);
+                !excluded && !hidden
+            });
+        Box::new(walker)
+    }
+}
+
+impl Iterator for Walker {
+    type Item = Found;
+
+    fn next(&mut self) -> Option<Found> {
+        loop {
+            if self.current.is_none() {
+                let root = self.opts.roots.get(self.next_root)?.clone();
+                self.next_root += 1;
+                let entries = self.entries(&root);
+                self.current = Some((root, entries));
             }
-            let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-            let excluded =
-                e.depth() > 0 && (opts.excludes.is_match(rel) || opts.excludes.is_match(name));
-            let hidden = e.depth() > 0 && !opts.hidden && is_hidden(name);
-            !excluded && !hidden
-        });
-    for entry in walker {
-        match entry {
-            Ok(e) => classify(e, opts, out, seen),
-            Err(err) => {
-                let path = err.path().unwrap_or(root).to_path_buf();
-                let msg = match err.loop_ancestor() {
-                    Some(a) => format!("symlink loop back to {}", a.display()),
-                    None => err
-                        .io_error()
-                        .map_or_else(|| err.to_string(), |e| e.to_string()),
-                };
-                out.found.push(Found::Error(path, msg));
+            let (root, entries) = self.current.as_mut()?;
+            match entries.next() {
+                None => self.current = None,
+                Some(Ok(e)) => {
+                    if let Some(found) = classify(e, &self.opts, &mut self.seen) {
+                        return Some(found);
+                    }
+                }
+                Some(Err(err)) => {
+                    let path = err.path().unwrap_or(root).to_path_buf();
+                    let msg = match err.loop_ancestor() {
+                        Some(a) => format!("symlink loop back to {}", a.display()),
+                        None => err
+                            .io_error()
+                            .map_or_else(|| err.to_string(), |e| e.to_string()),
+                    };
+                    return Some(Found::Error(path, msg));
+                }
             }
         }
     }
-    out.leftovers.extend(leftovers);
 }
 
 fn classify(
     e: walkdir::DirEntry,
     opts: &WalkOptions,
-    out: &mut Walk,
     seen: &mut HashSet<(u64, u64)>,
-) {
+) -> Option<Found> {
     let ft = e.file_type();
     if ft.is_dir() {
-        return;
+        return None;
     }
     let path = e.into_path();
     if ft.is_symlink() {
@@ -120,16 +158,13 @@ fn classify(
         } else {
             Skip::NotAudio
         };
-        out.found.push(Found::Skipped(path, skip));
-        return;
+        return Some(Found::Skipped(path, skip));
     }
     if !is_audio_name(path.file_name().unwrap_or_default()) {
-        out.found.push(Found::Skipped(path, Skip::NotAudio));
-        return;
+        return Some(Found::Skipped(path, Skip::NotAudio));
     }
     if !ft.is_file() {
-        out.found.push(Found::Skipped(path, Skip::NotRegular));
-        return;
+        return Some(Found::Skipped(path, Skip::NotRegular));
     }
     if opts.follow_symlinks {
         // The same file reached twice through links is processed once.
@@ -137,10 +172,10 @@ fn classify(
         if let Ok(m) = std::fs::metadata(&path)
             && !seen.insert((m.dev(), m.ino()))
         {
-            return;
+            return None;
         }
     }
-    out.found.push(Found::Candidate(path));
+    Some(Found::Candidate(path))
 }
 
 #[cfg(test)]
@@ -160,9 +195,8 @@ mod tests {
         }
     }
 
-    fn names(w: &Walk) -> Vec<String> {
-        w.found
-            .iter()
+    fn names(w: &[Found]) -> Vec<String> {
+        w.iter()
             .map(|f| match f {
                 Found::Candidate(p) => format!("+{}", p.file_name().unwrap().to_string_lossy()),
                 Found::Skipped(p, s) => {
@@ -190,7 +224,8 @@ mod tests {
         }
         std::os::unix::fs::symlink(r.join("a.flac"), r.join("link.flac")).unwrap();
         std::fs::write(r.join(".a.flac.noai-journal"), b"").unwrap();
-        let w = walk(&opts(r, false, false, &["demo"]));
+        let mut walker = walk(&opts(r, false, false, &["demo"]));
+        let w: Vec<Found> = walker.by_ref().collect();
         assert_eq!(
             names(&w),
             [
@@ -201,8 +236,8 @@ mod tests {
                 "+c.Opus"
             ]
         );
-        assert_eq!(w.leftovers, vec![r.join(".a.flac.noai-journal")]);
-        let w = walk(&opts(r, true, true, &[]));
+        assert_eq!(walker.leftovers(), vec![r.join(".a.flac.noai-journal")]);
+        let w: Vec<Found> = walk(&opts(r, true, true, &[])).collect();
         assert!(names(&w).contains(&"+.hidden.mp3".to_string()));
         assert!(
             !names(&w).contains(&"+link.flac".to_string()),

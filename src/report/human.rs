@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Action, FileReport, Renderer, Summary, paths};
 use crate::config::{Config, Job};
@@ -11,14 +11,29 @@ use crate::policy::Status;
 use crate::write::Strategy;
 
 pub struct Human {
+    out: Box<dyn Write>,
+    job: Job,
+    quiet: bool,
+    verbose: bool,
     color: bool,
+    /// `report` only: per folder (untagged, total), and the lines to list after the summary.
+    folders: BTreeMap<PathBuf, (usize, usize)>,
+    held: Vec<String>,
 }
 
 impl Human {
-    pub fn new() -> Human {
-        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::io::stdout().is_terminal();
-        Human { color }
+    pub fn new(cfg: &Config, out: Box<dyn Write>) -> Human {
+        let terminal = cfg.output.path.is_none() && std::io::stdout().is_terminal();
+        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal;
+        Human {
+            out,
+            job: cfg.job.clone(),
+            quiet: cfg.output.quiet,
+            verbose: cfg.output.verbose,
+            color,
+            folders: BTreeMap::new(),
+            held: Vec::new(),
+        }
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -42,15 +57,10 @@ impl Human {
         self.paint(code, &format!("{word:<11}"))
     }
 
-    fn line(&self, out: &mut dyn Write, r: &FileReport) -> std::io::Result<()> {
+    fn line(&self, r: &FileReport) -> String {
         let detail = detail(r);
         let sep = if detail.is_empty() { "" } else { "  " };
-        writeln!(
-            out,
-            "{} {}{sep}{detail}",
-            self.label(r),
-            paths::display(&r.path)
-        )
+        format!("{} {}{sep}{detail}", self.label(r), paths::display(&r.path))
     }
 }
 
@@ -87,126 +97,123 @@ fn needs_attention(r: &FileReport) -> bool {
 }
 
 impl Renderer for Human {
-    fn render(
-        &self,
-        out: &mut dyn Write,
-        cfg: &Config,
-        files: &[FileReport],
-        s: &Summary,
-    ) -> std::io::Result<()> {
-        match cfg.job {
-            Job::Report => return self.catalogue(out, cfg, files, s),
-            Job::Show => return self.show(out, files, s),
-            _ => {}
-        }
-        for r in files {
-            let show = if cfg.output.quiet {
-                r.status == Status::Error
-            } else {
-                cfg.output.verbose || needs_attention(r)
-            };
-            if show {
-                self.line(out, r)?;
+    fn file(&mut self, r: &FileReport) -> std::io::Result<()> {
+        match self.job {
+            Job::Report => self.hold(r),
+            Job::Show => self.show(r),
+            _ => {
+                let show = if self.quiet {
+                    r.status == Status::Error
+                } else {
+                    self.verbose || needs_attention(r)
+                };
+                if show {
+                    let line = self.line(r);
+                    writeln!(self.out, "{line}")?;
+                }
+                Ok(())
             }
         }
-        writeln!(out, "{}", summary_line(&cfg.job, s))
+    }
+
+    fn finish(&mut self, s: &Summary) -> std::io::Result<()> {
+        if self.job == Job::Report {
+            self.catalogue(s)?;
+        } else if self.job != Job::Show || s.files == 0 {
+            writeln!(self.out, "{}", summary_line(&self.job, s))?;
+        }
+        self.out.flush()
     }
 }
 
 impl Human {
+    /// `report`: counts per folder, and the lines of files that are not tagged (or all, `-v`).
+    fn hold(&mut self, r: &FileReport) -> std::io::Result<()> {
+        let dir = r.path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let e = self.folders.entry(dir).or_default();
+        e.1 += 1;
+        if r.status != Status::Tagged {
+            e.0 += 1;
+        }
+        if (r.status != Status::Tagged || self.verbose) && !self.quiet {
+            let line = self.line(r);
+            self.held.push(line);
+        }
+        Ok(())
+    }
+
     /// `report`: summary first, then folders with untagged files, then those files.
-    fn catalogue(
-        &self,
-        out: &mut dyn Write,
-        cfg: &Config,
-        files: &[FileReport],
-        s: &Summary,
-    ) -> std::io::Result<()> {
-        writeln!(out, "{}", summary_line(&cfg.job, s))?;
+    fn catalogue(&mut self, s: &Summary) -> std::io::Result<()> {
+        writeln!(self.out, "{}", summary_line(&self.job, s))?;
         let counts = |m: &BTreeMap<&str, usize>| {
             m.iter()
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        writeln!(out, "by status:    {}", counts(&s.by_status))?;
-        writeln!(out, "by container: {}", counts(&s.by_container))?;
-        let mut folders: BTreeMap<&Path, (usize, usize)> = BTreeMap::new();
-        for r in files {
-            let e = folders
-                .entry(r.path.parent().unwrap_or(Path::new("")))
-                .or_default();
-            e.1 += 1;
-            if r.status != Status::Tagged {
-                e.0 += 1;
+        writeln!(self.out, "by status:    {}", counts(&s.by_status))?;
+        writeln!(self.out, "by container: {}", counts(&s.by_container))?;
+        let needy: Vec<_> = self
+            .folders
+            .iter()
+            .filter(|(_, (bad, _))| *bad > 0)
+            .collect();
+        if !needy.is_empty() && !self.quiet {
+            writeln!(
+                self.out,
+                "\nfolders needing attention ({} of {}):",
+                needy.len(),
+                self.folders.len()
+            )?;
+            for (dir, (bad, total)) in &needy {
+                writeln!(self.out, "  {bad:>6} of {total:<6} {}", paths::display(dir))?;
             }
         }
-        let needy: Vec<_> = folders.iter().filter(|(_, (bad, _))| *bad > 0).collect();
-        if needy.is_empty() || cfg.output.quiet {
-            return Ok(());
-        }
-        writeln!(
-            out,
-            "\nfolders needing attention ({} of {}):",
-            needy.len(),
-            folders.len()
-        )?;
-        for (dir, (bad, total)) in &needy {
-            writeln!(out, "  {bad:>6} of {total:<6} {}", paths::display(dir))?;
-        }
-        writeln!(out, "\nfiles:")?;
-        for r in files
-            .iter()
-            .filter(|r| r.status != Status::Tagged || cfg.output.verbose)
-        {
-            self.line(out, r)?;
+        if !self.held.is_empty() {
+            writeln!(self.out, "\nfiles:")?;
+            for line in &self.held {
+                writeln!(self.out, "{line}")?;
+            }
         }
         Ok(())
     }
 
-    /// `show`: every carrier and field of each file.
-    fn show(&self, out: &mut dyn Write, files: &[FileReport], s: &Summary) -> std::io::Result<()> {
-        for r in files {
-            writeln!(out, "{}", paths::display(&r.path))?;
-            if let Some(e) = &r.error {
-                writeln!(out, "  error: {e}")?;
-                continue;
-            }
+    /// `show`: every carrier and field of one file.
+    fn show(&mut self, r: &FileReport) -> std::io::Result<()> {
+        let out = &mut self.out;
+        writeln!(out, "{}", paths::display(&r.path))?;
+        if let Some(e) = &r.error {
+            return writeln!(out, "  error: {e}");
+        }
+        writeln!(
+            out,
+            "  container: {}",
+            r.container.map_or("?", |c| c.name())
+        )?;
+        writeln!(out, "  status:    {}", r.status.name())?;
+        let policy = r
+            .effective_policy
+            .map_or("none".to_string(), |p| p.to_string());
+        writeln!(out, "  policy:    {policy}")?;
+        for c in &r.carriers {
+            let ours: Vec<_> = c
+                .fields
+                .iter()
+                .filter(|f| crate::policy::is_spec_key(&f.key))
+                .collect();
             writeln!(
                 out,
-                "  container: {}",
-                r.container.map_or("?", |c| c.name())
+                "  carrier:   {} ({} fields, {} of the reservation)",
+                c.kind.label(),
+                c.fields.len(),
+                ours.len()
             )?;
-            writeln!(out, "  status:    {}", r.status.name())?;
-            writeln!(
-                out,
-                "  policy:    {}",
-                r.effective_policy
-                    .map_or("none".to_string(), |p| p.to_string())
-            )?;
-            for c in &r.carriers {
-                let ours: Vec<_> = c
-                    .fields
-                    .iter()
-                    .filter(|f| crate::policy::is_spec_key(&f.key))
-                    .collect();
-                writeln!(
-                    out,
-                    "  carrier:   {} ({} fields, {} of the reservation)",
-                    c.kind.label(),
-                    c.fields.len(),
-                    ours.len()
-                )?;
-                for f in ours {
-                    writeln!(out, "    {} = {}", f.key, f.value)?;
-                }
-            }
-            for n in &r.notes {
-                writeln!(out, "  note:      {n}")?;
+            for f in ours {
+                writeln!(out, "    {} = {}", f.key, f.value)?;
             }
         }
-        if s.files == 0 {
-            writeln!(out, "no audio files")?;
+        for n in &r.notes {
+            writeln!(out, "  note:      {n}")?;
         }
         Ok(())
     }

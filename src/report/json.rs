@@ -1,5 +1,7 @@
-//! `--format json`: one document, `schema_version` first, then the summary and one object per
-//! file (schema in docs/json.md). Paths that are not valid UTF-8 also carry `path_hex`.
+//! `--format json`: one document (`schema_version`, `tool`, `command`, `files`, `summary`);
+//! `--format jsonl`: one object per line, `"type": "file"` for each file as it is done, then one
+//! `"type": "summary"`. Both stream: nothing but the summary is kept in memory. Paths that are not
+//! valid UTF-8 also carry `path_hex` (schema in docs/json.md).
 
 use std::io::Write;
 
@@ -8,26 +10,71 @@ use crate::config::Config;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-pub struct Json;
+pub struct Json {
+    out: Box<dyn Write>,
+    lines: bool,
+    command: &'static str,
+    started: bool,
+}
+
+impl Json {
+    pub fn new(cfg: &Config, out: Box<dyn Write>, lines: bool) -> Json {
+        Json {
+            out,
+            lines,
+            command: cfg.job.name(),
+            started: false,
+        }
+    }
+
+    fn header(&mut self) -> std::io::Result<()> {
+        if !self.started && !self.lines {
+            let tool = serde_json::json!({ "name": "noai", "version": env!("CARGO_PKG_VERSION") });
+            write!(
+                self.out,
+                "{{\n\"schema_version\": {SCHEMA_VERSION},\n\"tool\": {tool},\n\"command\": \"{}\",\n\"files\": [",
+                self.command
+            )?;
+        }
+        Ok(())
+    }
+}
 
 impl Renderer for Json {
-    fn render(
-        &self,
-        out: &mut dyn Write,
-        cfg: &Config,
-        files: &[FileReport],
-        s: &Summary,
-    ) -> std::io::Result<()> {
-        let files: Vec<serde_json::Value> = files.iter().map(file_value).collect();
-        let doc = serde_json::json!({
-            "schema_version": SCHEMA_VERSION,
-            "tool": { "name": "noai", "version": env!("CARGO_PKG_VERSION") },
-            "command": cfg.job.name(),
-            "summary": s,
-            "files": files,
-        });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        writeln!(out)
+    fn file(&mut self, r: &FileReport) -> std::io::Result<()> {
+        self.header()?;
+        let mut v = file_value(r);
+        if self.lines {
+            if let Some(o) = v.as_object_mut() {
+                o.insert("type".into(), "file".into());
+            }
+            serde_json::to_writer(&mut self.out, &v)?;
+            writeln!(self.out)
+        } else {
+            let sep = if self.started { "," } else { "" };
+            self.started = true;
+            write!(self.out, "{sep}\n  ")?;
+            serde_json::to_writer(&mut self.out, &v).map_err(std::io::Error::from)
+        }
+    }
+
+    fn finish(&mut self, s: &Summary) -> std::io::Result<()> {
+        if self.lines {
+            let mut v = serde_json::to_value(s)?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("type".into(), "summary".into());
+                o.insert("schema_version".into(), SCHEMA_VERSION.into());
+                o.insert("command".into(), self.command.into());
+            }
+            serde_json::to_writer(&mut self.out, &v)?;
+            writeln!(self.out)?;
+        } else {
+            self.header()?;
+            write!(self.out, "\n],\n\"summary\": ")?;
+            serde_json::to_writer_pretty(&mut self.out, s)?;
+            writeln!(self.out, "\n}}")?;
+        }
+        self.out.flush()
     }
 }
 

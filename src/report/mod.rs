@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::cli::Format;
-use crate::config::{Config, Job};
+use crate::config::Config;
 use crate::formats::{Carrier, Container};
 use crate::policy::{Policy, Status};
 use crate::walk::Skip;
@@ -150,25 +150,17 @@ pub enum ExitStatus {
     Error = 2,
 }
 
-/// Renders a finished run.
+/// Renders a run as it happens: `file` for each report in path order, `finish` once at the end.
+/// Renderers own their output, so a streamed format never holds the whole run in memory.
 pub trait Renderer {
-    fn render(
-        &self,
-        out: &mut dyn Write,
-        cfg: &Config,
-        files: &[FileReport],
-        summary: &Summary,
-    ) -> std::io::Result<()>;
+    fn file(&mut self, r: &FileReport) -> std::io::Result<()>;
+    fn finish(&mut self, summary: &Summary) -> std::io::Result<()>;
 }
 
-pub fn renderer(format: Format) -> Box<dyn Renderer> {
-    match format {
-        Format::Human => Box::new(human::Human::new()),
-        Format::Json => Box::new(json::Json),
+pub fn renderer(cfg: &Config, out: Box<dyn Write>) -> Box<dyn Renderer> {
+    match cfg.output.format {
+        Format::Human => Box::new(human::Human::new(cfg, out)),
+        Format::Json => Box::new(json::Json::new(cfg, out, false)),
+        Format::Jsonl => Box::new(json::Json::new(cfg, out, true)),
     }
-}
-
-/// A job's name for the summary line (`tag` → "written").
-pub fn job_label(job: &Job) -> &'static str {
-    job.name()
 }

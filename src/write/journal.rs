@@ -1,6 +1,6 @@
 //! The undo journal of an in-place write: `.<name>.noai-journal` beside the file holds the old
-//! bytes of the region about to be overwritten. It is written and fsynced (with its folder)
-//! before the file is touched and removed after the write is durable, so a kill or crash at any
+//! bytes of the region about to be overwritten. It is written and made durable (the batch's
+//! `syncfs`) before the file is touched and removed after the write is durable, so a kill or crash at any
 //! instant leaves either the old file, the new file, or a journal that `recover` uses to put
 //! the old bytes back over a torn write.
 
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{Snapshot, sync_dir};
+use super::Snapshot;
 use crate::bad;
 use crate::formats::Result;
 
@@ -25,7 +25,8 @@ pub struct Journal {
     path: PathBuf,
 }
 
-fn journal_path(target: &Path) -> PathBuf {
+/// Where the undo journal of `target` lives.
+pub fn journal_path(target: &Path) -> PathBuf {
     super::sibling(target, JOURNAL_SUFFIX)
 }
 
@@ -80,13 +81,13 @@ impl Journal {
         rec.extend_from_slice(&Sha256::digest(new));
         rec.extend_from_slice(old);
         rec.extend_from_slice(&Sha256::digest(&rec));
-        let written = f.write_all(&rec).and_then(|_| f.sync_all());
+        // Not synced here: the batch's `sync` makes every journal durable before any file changes.
+        let written = f.write_all(&rec);
         let journal = Journal { path };
         if let Err(e) = written {
             journal.finish();
             return Err(bad!("cannot write the undo journal: {e}"));
         }
-        sync_dir(journal.path.parent().unwrap_or(Path::new(".")))?;
         Ok(journal)
     }
 

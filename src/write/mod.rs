@@ -1,23 +1,29 @@
 //! The only code that modifies user files. Two strategies, both crash-safe:
 //! - in place, when the new metadata has exactly the old region's length: the old region is
-//!   saved to an undo journal first (fsynced), then one positioned write + fdatasync; a torn
-//!   write is rolled back by `recover` on the next run;
-//! - otherwise a temp sibling (`O_EXCL`) is written, fsynced, verified (same container, audio
-//!   payload hash equal, our fields readable) and renamed over the original.
+//!   saved to an undo journal first, then one positioned write; a torn write is rolled back by
+//!   `recover` on the next run;
+//! - otherwise a temp sibling (`O_EXCL`) is written, verified (same container, audio payload
+//!   hash equal, our fields readable) and renamed over the original.
 //!
-//! Before either, the file must still be the one that was scanned (same inode, size, mtime).
+//! Writes go in steps so a batch of files shares its syncs (group commit): `stage` every file
+//! (journal or temp file), `sync` once, `apply` every file, `sync` once, `finish` (drop the
+//! journals). The ordering is what makes a crash safe: a journal or temp file is durable before
+//! the user's file changes. Before `apply`, the file must still be the one that was scanned.
 
 mod journal;
 mod rewrite;
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::bad;
 use crate::formats::{self, Container, Edit, FormatError, Plan, Result};
 
-pub use journal::{JOURNAL_SUFFIX, is_journal_name, recover, target_of as journal_target};
+use journal::Journal;
+pub use journal::{
+    JOURNAL_SUFFIX, is_journal_name, journal_path, recover, target_of as journal_target,
+};
 pub use rewrite::{is_temp_name, remove_stale_temp};
 
 /// The identity and state of a file when it was scanned.
@@ -90,23 +96,174 @@ pub struct Target<'a> {
     pub container: Container,
 }
 
-/// Carries out `plan` on the target; on success the file holds `edit` and its audio payload is
-/// unchanged, on failure it is as it was.
+/// A change that is staged but not yet made: an undo journal (in place) or a complete,
+/// verified temp file (rewrite). The user's file is untouched until `apply`.
+pub struct Staged {
+    path: PathBuf,
+    snapshot: Snapshot,
+    opts: Options,
+    kind: Kind,
+    applied: bool,
+}
+
+enum Kind {
+    InPlace {
+        out: File,
+        offset: u64,
+        bytes: Vec<u8>,
+        old: Vec<u8>,
+        journal: Journal,
+    },
+    Rewrite {
+        tmp: PathBuf,
+        len: u64,
+    },
+}
+
+/// Step 1, per file: checks, then writes the undo journal or the verified temp file. Nothing is
+/// durable yet and the user's file is unchanged.
+pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Staged> {
+    check_writable(t)?;
+    let kind = match plan {
+        Plan::InPlace { offset, bytes } => stage_in_place(t, offset, bytes)?,
+        Plan::Rewrite { parts } => {
+            let (tmp, len) = rewrite::stage(t, &parts, edit, opts)?;
+            Kind::Rewrite { tmp, len }
+        }
+    };
+    Ok(Staged {
+        path: t.path.to_path_buf(),
+        snapshot: t.snapshot,
+        opts,
+        kind,
+        applied: false,
+    })
+}
+
+/// Steps 2 and 4, once per batch: makes everything written so far durable with one `syncfs`
+/// per file system, instead of an fsync per file and folder.
+pub fn sync<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()> {
+    let mut done = std::collections::HashSet::new();
+    for p in paths {
+        let dir = parent_dir(p);
+        let d = File::open(dir).map_err(|e| bad!("cannot open the folder to sync it: {e}"))?;
+        if !done.insert(d.metadata()?.dev()) {
+            continue;
+        }
+        // SAFETY: syncfs on a valid fd.
+        if unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&d)) } != 0 {
+            return Err(bad!(
+                "cannot sync the file system: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Staged {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Step 3: makes the change: one positioned write, or the rename over the original. The
+    /// file must still be the one that was read.
+    pub fn apply(&mut self) -> Result<()> {
+        self.snapshot.check_unchanged(&self.path)?;
+        match &self.kind {
+            Kind::InPlace {
+                out, offset, bytes, ..
+            } => {
+                self.applied = true;
+                write_region(out, *offset, bytes, &self.snapshot, self.opts)
+            }
+            Kind::Rewrite { tmp, .. } => {
+                std::fs::rename(tmp, &self.path)
+                    .map_err(|e| bad!("cannot rename the temp file over it: {e}"))?;
+                self.applied = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// Step 5, after the second `sync`: removes the undo journal.
+    pub fn finish(self) -> Written {
+        match self.kind {
+            Kind::InPlace { bytes, journal, .. } => {
+                journal.finish();
+                Written {
+                    strategy: Strategy::InPlace,
+                    bytes: bytes.len() as u64,
+                }
+            }
+            Kind::Rewrite { len, .. } => Written {
+                strategy: Strategy::Rewrite,
+                bytes: len,
+            },
+        }
+    }
+
+    /// Undoes a staged (or applied but not yet durable) change: the old bytes go back, the temp
+    /// file goes away. A renamed temp cannot be undone and is left as the (verified) new file.
+    pub fn abort(self) {
+        match self.kind {
+            Kind::InPlace {
+                out,
+                offset,
+                old,
+                journal,
+                ..
+            } => {
+                let restored = !self.applied
+                    || out
+                        .write_all_at(&old, offset)
+                        .and_then(|_| out.sync_data())
+                        .is_ok();
+                // Without a restore the journal stays, and the next run rolls the file back.
+                if restored {
+                    journal.finish();
+                }
+            }
+            Kind::Rewrite { tmp, .. } => {
+                if !self.applied {
+                    let _ = std::fs::remove_file(tmp);
+                }
+            }
+        }
+    }
+}
+
+/// All steps for one file (tests and one-off use; the engine batches the syncs).
 pub fn apply(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Written> {
+    let mut staged = stage(t, plan, edit, opts)?;
+    let steps = sync([t.path])
+        .and_then(|_| staged.apply())
+        .and_then(|_| sync([t.path]));
+    match steps {
+        Ok(()) => Ok(staged.finish()),
+        Err(e) => {
+            staged.abort();
+            Err(e)
+        }
+    }
+}
+
+fn parent_dir(p: &Path) -> &Path {
+    p.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Read-only files and folders are refused by their mode bits, so root behaves like everyone
+/// else; both strategies need to create a file (journal or temp) beside the target.
+fn check_writable(t: &Target) -> Result<()> {
     if t.snapshot.mode & 0o222 == 0 {
         return Err(bad!(
             "read-only file (mode {:o}): not changed",
             t.snapshot.mode & 0o7777
         ));
     }
-    // Both strategies create a file beside the target (undo journal or temp file); a folder
-    // without write permission is refused by its mode, so root behaves like everyone else.
-    let dir = t
-        .path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let dir_mode = std::fs::metadata(dir)
+    let dir_mode = std::fs::metadata(parent_dir(t.path))
         .map_err(|e| bad!("cannot stat its folder: {e}"))?
         .mode();
     if dir_mode & 0o222 == 0 {
@@ -115,13 +272,10 @@ pub fn apply(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Writt
             dir_mode & 0o7777
         ));
     }
-    match plan {
-        Plan::InPlace { offset, bytes } => in_place(t, offset, &bytes, opts),
-        Plan::Rewrite { parts } => rewrite::run(t, &parts, edit, opts),
-    }
+    Ok(())
 }
 
-fn in_place(t: &Target, offset: u64, bytes: &[u8], opts: Options) -> Result<Written> {
+fn stage_in_place(t: &Target, offset: u64, bytes: Vec<u8>) -> Result<Kind> {
     let src = formats::Source::new(t.file, t.snapshot.size);
     let end = offset + bytes.len() as u64;
     if end > t.snapshot.size {
@@ -149,26 +303,14 @@ fn in_place(t: &Target, offset: u64, bytes: &[u8], opts: Options) -> Result<Writ
             "the file was replaced while it was being processed; not written"
         ));
     }
-    t.snapshot.check_unchanged(t.path)?;
-    let journal = journal::Journal::create(t.path, &t.snapshot, offset, &old, bytes)?;
-    let result = write_region(&out, offset, bytes, &t.snapshot, opts);
-    match result {
-        Ok(()) => {
-            journal.finish();
-            Ok(Written {
-                strategy: Strategy::InPlace,
-                bytes: bytes.len() as u64,
-            })
-        }
-        Err(e) => {
-            // Put the old bytes back now rather than at the next run.
-            let restored = out.write_all_at(&old, offset).and_then(|_| out.sync_data());
-            if restored.is_ok() {
-                journal.finish();
-            }
-            Err(e)
-        }
-    }
+    let journal = Journal::create(t.path, &t.snapshot, offset, &old, &bytes)?;
+    Ok(Kind::InPlace {
+        out,
+        offset,
+        bytes,
+        old,
+        journal,
+    })
 }
 
 fn write_region(
@@ -183,7 +325,6 @@ fn write_region(
     if opts.preserve_mtime {
         set_mtime(out, snap.mtime)?;
     }
-    out.sync_data().map_err(io)?;
     let mut check = vec![0u8; bytes.len()];
     out.read_exact_at(&mut check, offset)
         .map_err(|e| bad!("cannot read back the written region: {e}"))?;
@@ -218,7 +359,7 @@ pub(crate) fn set_mtime(f: &File, mtime: (i64, i64)) -> Result<()> {
 
 /// The path of a helper file beside `target`: `.<name><suffix>`, or for a name too long for
 /// that, `.<first 120 bytes>~<hash><suffix>` so it stays within the 255-byte name limit.
-pub(crate) fn sibling(target: &Path, suffix: &str) -> std::path::PathBuf {
+pub(crate) fn sibling(target: &Path, suffix: &str) -> PathBuf {
     use sha2::Digest;
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     let name = target.file_name().unwrap_or_default().as_bytes();
@@ -237,16 +378,4 @@ pub(crate) fn sibling(target: &Path, suffix: &str) -> std::path::PathBuf {
     }
     out.extend_from_slice(suffix.as_bytes());
     target.with_file_name(std::ffi::OsString::from_vec(out))
-}
-
-/// fsyncs a directory so a new, renamed or removed entry in it is durable.
-pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    let d = File::open(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    })
-    .map_err(|e| bad!("cannot open the folder to sync it: {e}"))?;
-    d.sync_all()
-        .map_err(|e| bad!("cannot sync the folder: {e}"))
 }

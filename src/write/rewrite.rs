@@ -1,7 +1,7 @@
 //! The rewrite strategy: a temp sibling `.<name>.noai-<pid>.tmp` created with `O_EXCL`, filled
-//! from the plan (unchanged ranges copied with `copy_file_range` via `io::copy`), fsynced,
-//! verified, given the original's mode and owner, renamed over the original, folder fsynced.
-//! Any failure removes the temp file and leaves the original as it was.
+//! from the plan (unchanged ranges copied with `copy_file_range` via `io::copy`), verified and
+//! given the original's mode and owner. The batch syncs it before `Staged::apply` renames it over
+//! the original. Any failure removes the temp file and leaves the original as it was.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{Options, Strategy, Target, Written, set_mtime, sync_dir};
+use super::{Options, Target, set_mtime};
 use crate::bad;
 use crate::formats::{self, Edit, FormatError, Part, Result, Source, ogg, sniff};
 
@@ -56,7 +56,9 @@ pub fn remove_stale_temp(path: &Path) -> Result<bool> {
     Ok(true)
 }
 
-pub fn run(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<Written> {
+/// Writes and verifies the temp file; returns its path and length. Not synced (the batch's
+/// `sync` does that before any rename) and not renamed; on error nothing is left behind.
+pub fn stage(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<(PathBuf, u64)> {
     if t.snapshot.nlink > 1 {
         return Err(bad!(
             "the file has {} hard links and this change needs a rewrite, which would split them; not changed",
@@ -72,20 +74,8 @@ pub fn run(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<Wri
         .custom_flags(libc::O_NOFOLLOW)
         .open(&tmp)
         .map_err(|e| bad!("cannot create a temp file beside it: {e}"))?;
-    let result = fill_and_verify(t, &out, parts, edit, opts).and_then(|bytes| {
-        t.snapshot.check_unchanged(t.path)?;
-        std::fs::rename(&tmp, t.path)
-            .map_err(|e| bad!("cannot rename the temp file over it: {e}"))?;
-        Ok(bytes)
-    });
-    match result {
-        Ok(bytes) => {
-            sync_dir(t.path.parent().unwrap_or(Path::new(".")))?;
-            Ok(Written {
-                strategy: Strategy::Rewrite,
-                bytes,
-            })
-        }
+    match fill_and_verify(t, &out, parts, edit, opts) {
+        Ok(len) => Ok((tmp, len)),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
@@ -113,7 +103,6 @@ fn fill_and_verify(
             } => ogg::copy_pages(t.file, *offset, *len, *seq_delta, &mut w).map_err(io)?,
         }
     }
-    out.sync_all().map_err(io)?;
     let len = out.metadata().map_err(io)?.len();
     verify(t, out, len, edit)?;
     // Mode and owner as before; chown fails for a non-root user on a file they do not own,
@@ -137,7 +126,6 @@ fn fill_and_verify(
     if opts.preserve_mtime {
         set_mtime(out, t.snapshot.mtime)?;
     }
-    out.sync_all().map_err(io)?;
     Ok(len)
 }
 

@@ -1,0 +1,199 @@
+//! The workers: a chunk of candidates at a time on the rayon pool, one `FileReport` per file, in
+//! input order. A file's failure, or even a panic while handling it, becomes that file's
+//! `error`; the run goes on. Writing jobs plan every file of the chunk first, then `commit`
+//! carries the writes out with shared syncs.
+
+mod commit;
+mod decide;
+
+use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::bad;
+use crate::config::{Config, Job};
+use crate::formats::{self, Container, Edit, FormatError, Plan, Result, Scan, Source, sniff};
+use crate::policy::{self, Status, Wanted};
+use crate::report::FileReport;
+use crate::write::{self, Snapshot};
+
+/// An open file, its identity, container and carriers. For writing jobs it holds an exclusive
+/// `flock` until it is dropped.
+pub(crate) struct Opened {
+    pub file: File,
+    pub snapshot: Snapshot,
+    pub container: Container,
+    pub scan: Scan,
+}
+
+/// A file whose report is ready except for the write: what to do and what to expect after.
+pub(crate) struct Pending {
+    pub report: FileReport,
+    pub opened: Opened,
+    pub plan: Plan,
+    pub edit: Edit,
+    /// The policy the file must verify as afterwards; `None` for `strip` (untagged expected).
+    pub expect: Option<Wanted>,
+}
+
+/// What planning one file produced: a finished report, or a write to commit.
+pub(crate) enum Prepared {
+    Done(FileReport),
+    Write(Box<Pending>),
+}
+
+/// Processes one chunk of candidates; reports come back in input order.
+pub fn run_chunk(cfg: &Config, pool: &rayon::ThreadPool, paths: &[PathBuf]) -> Vec<FileReport> {
+    pool.install(|| {
+        let prepared: Vec<Prepared> = paths
+            .par_iter()
+            .map(|p| guarded(p, || prepare(cfg, p)))
+            .collect();
+        if cfg.job.writes() {
+            commit::commit(cfg, prepared)
+        } else {
+            prepared
+                .into_iter()
+                .map(|p| match p {
+                    Prepared::Done(r) => r,
+                    Prepared::Write(w) => w.report,
+                })
+                .collect()
+        }
+    })
+}
+
+/// Runs `f`, turning a panic into an `error` report for `path`.
+pub(crate) fn guarded<F: FnOnce() -> Prepared>(path: &Path, f: F) -> Prepared {
+    catch(f).unwrap_or_else(|msg| Prepared::Done(FileReport::error(path.to_path_buf(), None, msg)))
+}
+
+/// Runs `f`; a panic becomes an error message instead of ending the run.
+pub(crate) fn catch<T, F: FnOnce() -> T>(f: F) -> std::result::Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("internal error (please report): {msg}")
+    })
+}
+
+pub(crate) fn open(path: &Path, lock: bool) -> Result<Opened> {
+    // O_NONBLOCK: a FIFO named `.mp3` must not hang the run; O_NOFOLLOW: links are the
+    // walker's decision (a followed link arrives here as the link's own path).
+    let follow = if path.is_symlink() {
+        0
+    } else {
+        libc::O_NOFOLLOW
+    };
+    let file = File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | follow)
+        .open(path)
+        .map_err(|e| bad!("cannot open: {e}"))?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(bad!("not a regular file"));
+    }
+    // One writer per file across processes: a second `noai tag` skips a busy file.
+    // SAFETY: flock on a valid fd.
+    if lock
+        && unsafe {
+            libc::flock(
+                std::os::fd::AsRawFd::as_raw_fd(&file),
+                libc::LOCK_EX | libc::LOCK_NB,
+            )
+        } != 0
+    {
+        return Err(bad!("busy: another process is writing this file"));
+    }
+    let snapshot = Snapshot::of(&meta);
+    let src = Source::new(&file, snapshot.size);
+    let container = sniff::container(&src)?;
+    let scan = formats::scan(&src, container)?;
+    Ok(Opened {
+        file,
+        snapshot,
+        container,
+        scan,
+    })
+}
+
+/// Reads one file and decides what the job does with it.
+fn prepare(cfg: &Config, path: &Path) -> Prepared {
+    if let Some(msg) = pending_journal(cfg, path) {
+        return Prepared::Done(FileReport::error(path.to_path_buf(), None, msg));
+    }
+    let opened = match open(path, cfg.job.writes()) {
+        Ok(o) => o,
+        Err(FormatError(msg)) => {
+            return Prepared::Done(FileReport::error(path.to_path_buf(), None, msg));
+        }
+    };
+    let expected = match &cfg.job {
+        Job::Verify { expected } => expected.as_ref(),
+        Job::Tag { wanted, .. } => Some(wanted),
+        _ => None,
+    };
+    let verdict = policy::evaluate(&opened.scan.carriers, expected);
+    let report = FileReport {
+        path: path.to_path_buf(),
+        container: Some(opened.container),
+        status: verdict.status,
+        effective_policy: verdict.effective,
+        action: None,
+        carriers: opened.scan.carriers.clone(),
+        notes: verdict.notes.clone(),
+        error: None,
+    };
+    match &cfg.job {
+        Job::Tag {
+            wanted,
+            dry_run,
+            force,
+        } => decide::tag(report, opened, &verdict, wanted, *dry_run, *force),
+        Job::Strip { dry_run } => decide::strip(report, opened, *dry_run),
+        _ => Prepared::Done(report),
+    }
+}
+
+/// An undo journal beside the file means an earlier run was interrupted mid-write. A writing
+/// job rolls it back first; a read-only job must not trust the bytes and says so.
+fn pending_journal(cfg: &Config, path: &Path) -> Option<String> {
+    let journal = write::journal_path(path);
+    if !journal.exists() {
+        return None;
+    }
+    if !cfg.job.writes() {
+        return Some(
+            "an interrupted write left an undo journal; run `noai tag` (or `strip`) to recover it"
+                .into(),
+        );
+    }
+    match write::recover(&journal) {
+        Ok(_) => None,
+        Err(e) => Some(format!("recovery of an interrupted write failed: {e}")),
+    }
+}
+
+/// Re-reads a written file from disk, as `verify` would, and checks it says what was intended.
+pub(crate) fn verify_written(path: &Path, expect: Option<&Wanted>) -> Result<policy::Verdict> {
+    let after = open(path, false).map_err(|e| bad!("written, but cannot be read back: {e}"))?;
+    let verdict = policy::evaluate(&after.scan.carriers, expect);
+    match expect {
+        Some(_) if verdict.status != Status::Tagged => Err(bad!(
+            "written, but verify now says {}: {}",
+            verdict.status.name(),
+            verdict.notes.join("; ")
+        )),
+        None if verdict.status != Status::Untagged => {
+            Err(bad!("stripped, but fields of the reservation remain"))
+        }
+        _ => Ok(verdict),
+    }
+}
