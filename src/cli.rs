@@ -28,18 +28,52 @@ pub enum Command {
     /// Check every audio file carries a valid reservation (exit 1 on findings, 2 on errors).
     Verify(VerifyArgs),
     /// Summarise a catalogue: counts by status and container, untagged files per folder.
-    Report(Common),
+    Report(ReportArgs),
     /// Print every carrier, its raw fields and the effective policy of the given files.
     Show(Common),
     /// Remove exactly the reservation fields, nothing else.
     Strip(StripArgs),
+    /// Print what to publish beside the files: tdmrep.json rule, HTTP headers, HTML meta tags.
+    Site(SiteArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// List only the files that lack a passing reservation (not errors); with `-0`, as bare
+    /// NUL-separated paths for `xargs -0`.
+    #[arg(long)]
+    pub untagged_only: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The reservation to state (default: from noai.toml, else no-ai-training).
+    #[arg(long, value_enum)]
+    pub policy: Option<Policy>,
+    /// TDM policy URL (with `--policy license`).
+    #[arg(long, value_name = "URL")]
+    pub policy_url: Option<String>,
+    /// Read settings from this file instead of the nearest noai.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print the completion script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
 pub struct TagArgs {
-    /// The reservation to write.
-    #[arg(long, value_enum, default_value_t = Policy::NoAiTraining)]
-    pub policy: Policy,
+    /// The reservation to write (default: from noai.toml, else no-ai-training).
+    #[arg(long, value_enum)]
+    pub policy: Option<Policy>,
     /// TDM policy URL (absolute http/https); required by and only allowed with `--policy license`.
     #[arg(long, value_name = "URL")]
     pub policy_url: Option<String>,
@@ -55,6 +89,10 @@ pub struct TagArgs {
     /// Keep each file's modification time.
     #[arg(long)]
     pub preserve_mtime: bool,
+    /// Append one JSON line per written file to FILE: UTC time, path, policy, fields, SHA-256 of
+    /// the file before and after and of its audio payload (dated proof of the reservation).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -84,11 +122,21 @@ pub struct StripArgs {
 }
 
 /// Options every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct Common {
     /// Files or folders (default: the current folder).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Read the paths from FILE (`-` = standard input), one per line, or NUL-separated with
+    /// `-0`; lets a job runner shard a catalogue by path lists.
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    pub files_from: Option<PathBuf>,
+    /// Paths are NUL-separated: in `--files-from` input, and in `report --untagged-only` output.
+    #[arg(long = "null", short = '0')]
+    pub null: bool,
+    /// Read settings from this file instead of the nearest noai.toml at or above the first path.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Worker threads (default: chosen for the machine).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -114,14 +162,35 @@ pub struct Common {
     /// List every file, not only those that need attention.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Colour in human output: `auto` (only on a terminal, and not with NO_COLOR), `always`,
+    /// `never`.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    #[default]
     /// Aligned text for people; colour only on a terminal.
     Human,
     /// One JSON document (schema in docs/json.md).
     Json,
     /// One JSON object per line, streamed as files are done, then a summary line.
     Jsonl,
+    /// JUnit XML for CI test reports: one testsuite per PATH, one testcase per file.
+    Junit,
+    /// GitHub Actions workflow commands: one `::error` per finding or error, then a `::notice`.
+    Github,
+    /// CSV (RFC 4180) with a header row, one row per file.
+    Csv,
+    /// One self-contained HTML page: summary, folders by untagged files, sortable file table.
+    Html,
 }

@@ -7,7 +7,9 @@ pub mod config;
 pub mod engine;
 pub mod formats;
 pub mod policy;
+pub mod progress;
 pub mod report;
+pub mod site;
 pub mod walk;
 pub mod write;
 
@@ -27,6 +29,19 @@ const CHUNK: usize = 512;
 /// Runs one command line to completion; `Err` only for run-stopping problems (bad arguments,
 /// an unwritable output file). Per-file problems are in the report and the exit status.
 pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
+    match &cli.command {
+        cli::Command::Site(a) => {
+            let wanted = config::site_wanted(a.policy, a.policy_url.clone(), a.config.as_deref())?;
+            print!("{}", site::render(&wanted));
+            return Ok(ExitStatus::Success);
+        }
+        cli::Command::Completions(a) => {
+            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "noai", &mut std::io::stdout());
+            return Ok(ExitStatus::Success);
+        }
+        _ => {}
+    }
     let cfg = Config::from_cli(cli)?;
     // Open the output first: an unwritable `-o` must fail before any file is touched.
     let out: Box<dyn Write> = match &cfg.output.path {
@@ -35,7 +50,12 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         )),
         _ => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
+    let mut evidence = match &cfg.evidence {
+        Some(p) => Some(report::evidence::Log::open(p)?),
+        None => None,
+    };
     let mut renderer = report::renderer(&cfg, out);
+    let progress = progress::Progress::start(&cfg);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()?;
@@ -67,11 +87,21 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             };
             if let Some(r) = report {
                 summary.add(&r);
-                renderer.file(&r)?;
+                progress.inc();
+                if let Some(log) = &mut evidence {
+                    log.record(&cfg, &r)?;
+                }
+                if !cfg.output.untagged_only || report::lacks_reservation(&r) {
+                    renderer.file(&r)?;
+                }
             }
         }
     }
     clean_leftovers(&cfg, &walker.leftovers(), &mut summary);
+    progress.finish();
+    if let Some(log) = evidence {
+        log.close()?;
+    }
     renderer.finish(&summary)?;
     Ok(summary.exit_status())
 }

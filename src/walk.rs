@@ -5,12 +5,14 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::ffi::OsStr;
+use std::io::BufRead;
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use walkdir::WalkDir;
 
-use crate::config::WalkOptions;
+use crate::config::{Roots, WalkOptions};
 use crate::write;
 
 /// File extensions (lowercase) that make a file a candidate (SPEC §4).
@@ -42,7 +44,7 @@ type Entries = Box<dyn Iterator<Item = walkdir::Result<walkdir::DirEntry>>>;
 /// processed in chunks without listing it first.
 pub struct Walker {
     opts: WalkOptions,
-    next_root: usize,
+    roots: RootSource,
     current: Option<(PathBuf, Entries)>,
     seen: HashSet<(u64, u64)>,
     /// Undo journals and temp files of an interrupted run, noticed on the way.
@@ -64,10 +66,78 @@ fn is_leftover(name: &OsStr) -> bool {
     write::is_journal_name(name) || write::is_temp_name(name)
 }
 
+/// The roots, from the command line or read lazily from a `--files-from` list.
+enum RootSource {
+    Paths(std::vec::IntoIter<PathBuf>),
+    List {
+        reader: Box<dyn BufRead>,
+        null: bool,
+    },
+    Failed(Option<(PathBuf, String)>),
+}
+
+impl RootSource {
+    fn open(roots: &Roots) -> RootSource {
+        match roots {
+            Roots::Paths(p) => RootSource::Paths(p.clone().into_iter()),
+            Roots::List { from, null } => {
+                let reader: std::io::Result<Box<dyn BufRead>> = if from.as_os_str() == "-" {
+                    Ok(Box::new(std::io::BufReader::new(std::io::stdin())))
+                } else {
+                    std::fs::File::open(from)
+                        .map(|f| Box::new(std::io::BufReader::new(f)) as Box<dyn BufRead>)
+                };
+                match reader {
+                    Ok(reader) => RootSource::List {
+                        reader,
+                        null: *null,
+                    },
+                    Err(e) => RootSource::Failed(Some((
+                        from.clone(),
+                        format!("cannot read the path list: {e}"),
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// The next root, or an error to report in its place.
+    fn next(&mut self) -> Option<Result<PathBuf, (PathBuf, String)>> {
+        match self {
+            RootSource::Paths(it) => it.next().map(Ok),
+            RootSource::Failed(e) => e.take().map(Err),
+            RootSource::List { reader, null } => loop {
+                let mut line = Vec::new();
+                let sep = if *null { 0 } else { b'\n' };
+                match reader.read_until(sep, &mut line) {
+                    Ok(0) => return None,
+                    Ok(_) => {
+                        if line.last() == Some(&sep) {
+                            line.pop();
+                        }
+                        if !*null && line.last() == Some(&b'\r') {
+                            line.pop();
+                        }
+                        if !line.is_empty() {
+                            return Some(Ok(PathBuf::from(std::ffi::OsString::from_vec(line))));
+                        }
+                    }
+                    Err(e) => {
+                        return Some(Err((
+                            PathBuf::from("-"),
+                            format!("cannot read the path list: {e}"),
+                        )));
+                    }
+                }
+            },
+        }
+    }
+}
+
 pub fn walk(opts: &WalkOptions) -> Walker {
     Walker {
         opts: opts.clone(),
-        next_root: 0,
+        roots: RootSource::open(&opts.roots),
         current: None,
         seen: HashSet::new(),
         leftovers: Rc::new(RefCell::new(Vec::new())),
@@ -113,8 +183,10 @@ impl Iterator for Walker {
     fn next(&mut self) -> Option<Found> {
         loop {
             if self.current.is_none() {
-                let root = self.opts.roots.get(self.next_root)?.clone();
-                self.next_root += 1;
+                let root = match self.roots.next()? {
+                    Ok(root) => root,
+                    Err((path, msg)) => return Some(Found::Error(path, msg)),
+                };
                 let entries = self.entries(&root);
                 self.current = Some((root, entries));
             }
@@ -188,7 +260,7 @@ mod tests {
             b.add(globset::Glob::new(g).unwrap());
         }
         WalkOptions {
-            roots: vec![root.to_path_buf()],
+            roots: Roots::Paths(vec![root.to_path_buf()]),
             excludes: b.build().unwrap(),
             hidden,
             follow_symlinks: follow,

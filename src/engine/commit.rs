@@ -7,8 +7,9 @@ use rayon::prelude::*;
 
 use super::{Pending, Prepared, catch, verify_written};
 use crate::config::Config;
+use crate::formats::{self, Source};
 use crate::policy::Status;
-use crate::report::{Action, FileReport};
+use crate::report::{Action, FileReport, Hashes};
 use crate::write::{self, Staged, Target};
 
 /// One file on its way through the steps.
@@ -31,7 +32,7 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> Vec<FileReport> {
         .into_par_iter()
         .map(|p| match p {
             Prepared::Done(r) => Slot::Done(r),
-            Prepared::Write(w) => stage(*w, opts),
+            Prepared::Write(w) => stage(*w, opts, cfg.evidence.is_some()),
         })
         .collect();
     barrier(&mut slots, "before writing");
@@ -46,7 +47,29 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> Vec<FileReport> {
         .collect()
 }
 
-fn stage(p: Pending, opts: write::Options) -> Slot {
+/// Whole-file and payload hashes of the original, for `--evidence`.
+fn hashes_before(p: &Pending) -> crate::formats::Result<Hashes> {
+    let src = Source::new(&p.opened.file, p.opened.snapshot.size);
+    Ok(Hashes {
+        before: formats::hex(&formats::sha256_file(&src)?),
+        after: String::new(),
+        payload: formats::hex(&formats::payload_sha256(&src, p.opened.container)?),
+    })
+}
+
+fn hash_after(path: &std::path::Path) -> crate::formats::Result<String> {
+    let f = std::fs::File::open(path)?;
+    let src = Source::new(&f, f.metadata()?.len());
+    Ok(formats::hex(&formats::sha256_file(&src)?))
+}
+
+fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Slot {
+    if evidence {
+        match hashes_before(&p) {
+            Ok(h) => p.report.hashes = Some(h),
+            Err(e) => return Slot::Done(fail(p.report, e.0)),
+        }
+    }
     let target = Target {
         path: &p.report.path,
         file: &p.opened.file,
@@ -103,6 +126,17 @@ fn finish(p: Pending, staged: Staged) -> FileReport {
     drop(opened);
     match catch(|| verify_written(&report.path, expect.as_ref())) {
         Ok(Ok(v)) => {
+            if let Some(h) = &mut report.hashes {
+                match hash_after(&report.path) {
+                    Ok(after) => h.after = after,
+                    Err(e) => {
+                        return fail(
+                            report,
+                            format!("written, but cannot be hashed for the evidence log: {e}"),
+                        );
+                    }
+                }
+            }
             report.status = v.status;
             report.effective_policy = v.effective;
             report.notes = v.notes;

@@ -150,6 +150,7 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
         carriers: opened.scan.carriers.clone(),
         notes: verdict.notes.clone(),
         error: None,
+        hashes: None,
     };
     match &cfg.job {
         Job::Tag {

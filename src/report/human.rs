@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Action, FileReport, Renderer, Summary, paths};
+use crate::cli::ColorChoice;
 use crate::config::{Config, Job};
 use crate::policy::Status;
 use crate::write::Strategy;
@@ -24,7 +25,12 @@ pub struct Human {
 impl Human {
     pub fn new(cfg: &Config, out: Box<dyn Write>) -> Human {
         let terminal = cfg.output.path.is_none() && std::io::stdout().is_terminal();
-        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match cfg.output.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && !no_color,
+        };
         Human {
             out,
             job: cfg.job.clone(),
@@ -64,7 +70,8 @@ impl Human {
     }
 }
 
-fn detail(r: &FileReport) -> String {
+/// What happened to a file in a few words: the error, or the action, policy and notes.
+pub(super) fn detail(r: &FileReport) -> String {
     if let Some(e) = &r.error {
         return e.clone();
     }

@@ -1,8 +1,15 @@
 //! Results as data: one `FileReport` per file, a `Summary` of a run, and the exit status they
-//! imply. Renderers (`human`, `json`) turn them into text; nothing else prints.
+//! imply. Renderers (`human`, `json`, `junit`, `github`, `csv`, `html`; docs/formats.md) turn
+//! them into text; nothing else prints.
 
+mod csv;
+pub mod evidence;
+mod github;
+mod html;
 mod human;
 mod json;
+mod junit;
+mod pathlist;
 pub mod paths;
 
 use std::collections::BTreeMap;
@@ -44,6 +51,22 @@ pub struct FileReport {
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// SHA-256 hashes around a write, with `tag --evidence`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hashes: Option<Hashes>,
+}
+
+/// Hex SHA-256 of the whole file before and after a write, and of its audio payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Hashes {
+    pub before: String,
+    pub after: String,
+    pub payload: String,
+}
+
+/// True for a readable audio file without a passing reservation (`report --untagged-only`).
+pub fn lacks_reservation(r: &FileReport) -> bool {
+    !matches!(r.status, Status::Tagged | Status::Error)
 }
 
 impl FileReport {
@@ -57,6 +80,7 @@ impl FileReport {
             carriers: Vec::new(),
             notes: Vec::new(),
             error: Some(msg),
+            hashes: None,
         }
     }
 
@@ -159,8 +183,13 @@ pub trait Renderer {
 
 pub fn renderer(cfg: &Config, out: Box<dyn Write>) -> Box<dyn Renderer> {
     match cfg.output.format {
+        Format::Human if cfg.output.untagged_only => Box::new(pathlist::PathList::new(cfg, out)),
         Format::Human => Box::new(human::Human::new(cfg, out)),
         Format::Json => Box::new(json::Json::new(cfg, out, false)),
         Format::Jsonl => Box::new(json::Json::new(cfg, out, true)),
+        Format::Junit => Box::new(junit::Junit::new(cfg, out)),
+        Format::Github => Box::new(github::Github::new(cfg, out)),
+        Format::Csv => Box::new(csv::Csv::new(out)),
+        Format::Html => Box::new(html::Html::new(cfg, out)),
     }
 }

@@ -38,10 +38,18 @@ pub fn hex(p: &Path) -> Option<String> {
     if std::str::from_utf8(b).is_ok() {
         return None;
     }
-    Some(b.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    }))
+    Some(hex_bytes(p))
+}
+
+/// The raw bytes of any path in hex (`hex` gives it only for names that are not valid UTF-8).
+pub fn hex_bytes(p: &Path) -> String {
+    p.as_os_str()
+        .as_bytes()
+        .iter()
+        .fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]

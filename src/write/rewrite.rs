@@ -9,8 +9,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use super::{Options, Target, set_mtime};
 use crate::bad;
 use crate::formats::{self, Edit, FormatError, Part, Result, Source, ogg, sniff};
@@ -156,7 +154,9 @@ fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
             t.container.name()
         ));
     }
-    if payload_hash(&old_src, t)? != payload_hash(&new_src, t)? {
+    if formats::payload_sha256(&old_src, t.container)?
+        != formats::payload_sha256(&new_src, t.container)?
+    {
         return Err(bad!(
             "internal check: the audio data would change; not written"
         ));
@@ -172,22 +172,6 @@ fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// SHA-256 over the payload ranges, read in 1 MiB steps.
-pub(crate) fn payload_hash(src: &Source, t: &Target) -> Result<[u8; 32]> {
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    for r in formats::payload(src, t.container)? {
-        let mut pos = r.start;
-        while pos < r.end {
-            let n = ((r.end - pos) as usize).min(buf.len());
-            src.read_into(pos, &mut buf[..n], "audio data")?;
-            h.update(&buf[..n]);
-            pos += n as u64;
-        }
-    }
-    Ok(h.finalize().into())
 }
 
 #[cfg(test)]

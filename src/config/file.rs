@@ -1,0 +1,127 @@
+//! `noai.toml`: a repository states its policy once, and `tag` and `verify` (locally and in CI)
+//! use exactly that. Found in the first root or its nearest ancestor, or given with `--config`.
+//! Unknown keys and bad values are errors that name the key and the file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::policy::Policy;
+
+pub const FILE_NAME: &str = "noai.toml";
+
+/// The settings a config file may hold; every field is optional and flags override it.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    pub policy: Option<String>,
+    pub policy_url: Option<String>,
+    pub constraints: Option<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub hidden: Option<bool>,
+    /// Where it was read from, for messages.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+impl FileConfig {
+    /// The policy named in the file, checked.
+    pub fn policy(&self) -> Result<Option<Policy>> {
+        let Some(name) = &self.policy else {
+            return Ok(None);
+        };
+        match Policy::ALL.into_iter().find(|p| p.name() == name) {
+            Some(p) => Ok(Some(p)),
+            None => bail!(
+                "{}: `policy = {name:?}` is not one of {}",
+                self.source_name(),
+                Policy::ALL.map(|p| p.name()).join(", ")
+            ),
+        }
+    }
+
+    pub fn source_name(&self) -> String {
+        self.source
+            .as_ref()
+            .map_or_else(|| FILE_NAME.to_string(), |p| p.display().to_string())
+    }
+}
+
+/// Loads `explicit`, or else the nearest `noai.toml` at or above `start`; none found is fine.
+pub fn load(explicit: Option<&Path>, start: &Path) -> Result<FileConfig> {
+    let path = match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => find(start),
+    };
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    parse(&text, &path)
+}
+
+pub fn parse(text: &str, path: &Path) -> Result<FileConfig> {
+    let mut cfg: FileConfig = toml::from_str(text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim()))?;
+    cfg.source = Some(path.to_path_buf());
+    cfg.policy()?;
+    Ok(cfg)
+}
+
+fn find(start: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(start).ok()?;
+    let mut dir = if start.is_dir() {
+        Some(start.as_path())
+    } else {
+        start.parent()
+    };
+    while let Some(d) = dir {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_known_keys() {
+        let c = parse("policy = \"license\"\npolicy-url = \"https://a.example/p\"\nexclude = [\"demos/**\"]\nhidden = true\n", Path::new("x/noai.toml")).unwrap();
+        assert_eq!(c.policy().unwrap(), Some(Policy::License));
+        assert_eq!(c.exclude, ["demos/**"]);
+        assert_eq!(c.hidden, Some(true));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_key_and_file() {
+        let e = parse("polcy = \"no-tdm\"\n", Path::new("repo/noai.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("repo/noai.toml") && e.contains("polcy"), "{e}");
+        let e = parse("policy = \"no-ai\"\n", Path::new("repo/noai.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("repo/noai.toml") && e.contains("policy"), "{e}");
+        let e = parse("hidden = \"yes\"\n", Path::new("repo/noai.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("hidden"), "{e}");
+    }
+
+    #[test]
+    fn found_in_an_ancestor() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("a/b")).unwrap();
+        std::fs::write(d.path().join(FILE_NAME), "policy = \"no-tdm\"\n").unwrap();
+        let c = load(None, &d.path().join("a/b")).unwrap();
+        assert_eq!(c.policy().unwrap(), Some(Policy::NoTdm));
+    }
+}

@@ -1,0 +1,313 @@
+//! Resolved settings: the parsed command line checked and turned into what the walker, the
+//! engine and the printer need. Bad combinations are errors here, before any file is opened.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+pub mod file;
+
+use crate::cli::{Cli, ColorChoice, Command, Common, Format};
+use crate::policy::{Policy, Wanted, is_policy_url};
+
+/// What to do with each file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    Tag {
+        wanted: Wanted,
+        dry_run: bool,
+        force: bool,
+    },
+    Verify {
+        expected: Option<Wanted>,
+    },
+    Report,
+    Show,
+    Strip {
+        dry_run: bool,
+    },
+}
+
+impl Job {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::Tag { .. } => "tag",
+            Job::Verify { .. } => "verify",
+            Job::Report => "report",
+            Job::Show => "show",
+            Job::Strip { .. } => "strip",
+        }
+    }
+
+    /// True for the jobs that may modify files (and so also recover interrupted writes).
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            Job::Tag { dry_run: false, .. } | Job::Strip { dry_run: false }
+        )
+    }
+}
+
+/// Where the walk starts: paths from the command line, or a list read as the walk goes (so a
+/// shard list of a million paths is never held in memory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Roots {
+    Paths(Vec<PathBuf>),
+    /// `--files-from`: a file, or standard input for `-`; NUL-separated with `-0`.
+    List {
+        from: PathBuf,
+        null: bool,
+    },
+}
+
+impl Roots {
+    /// The root paths given on the command line (none for a `--files-from` list).
+    pub fn iter(&self) -> std::slice::Iter<'_, PathBuf> {
+        match self {
+            Roots::Paths(p) => p.iter(),
+            Roots::List { .. } => [].iter(),
+        }
+    }
+}
+
+/// How the walker chooses files.
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub roots: Roots,
+    pub excludes: globset::GlobSet,
+    pub hidden: bool,
+    pub follow_symlinks: bool,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub color: ColorChoice,
+    /// `report --untagged-only`: list only files without a passing reservation.
+    pub untagged_only: bool,
+    /// Bare NUL-separated paths instead of lines (with `untagged_only`).
+    pub null: bool,
+    /// The root paths as given, for renderers that group by root (JUnit suites).
+    pub roots: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub job: Job,
+    pub walk: WalkOptions,
+    pub output: OutputOptions,
+    pub threads: usize,
+    pub preserve_mtime: bool,
+    /// `tag --evidence FILE`.
+    pub evidence: Option<PathBuf>,
+}
+
+/// The flags of `tag` that a config file can also give.
+struct PolicyFlags {
+    policy: Option<Policy>,
+    policy_url: Option<String>,
+    constraints: Option<String>,
+}
+
+impl Config {
+    pub fn from_cli(cli: Cli) -> Result<Config> {
+        let (command, common) = split(cli.command)?;
+        let start = common
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("."));
+        let file = file::load(common.config.as_deref(), &start)?;
+        let mut evidence = None;
+        let mut untagged_only = false;
+        let (job, preserve_mtime) = match command {
+            Command::Tag(a) => {
+                let flags = PolicyFlags {
+                    policy: a.policy,
+                    policy_url: a.policy_url,
+                    constraints: a.constraints,
+                };
+                let wanted = wanted_from(flags, &file)?.unwrap_or_else(|| default_wanted(&file));
+                evidence = a.evidence;
+                (
+                    Job::Tag {
+                        wanted,
+                        dry_run: a.dry_run,
+                        force: a.force,
+                    },
+                    a.preserve_mtime,
+                )
+            }
+            Command::Verify(a) => {
+                let flags = PolicyFlags {
+                    policy: a.policy,
+                    policy_url: a.policy_url,
+                    constraints: None,
+                };
+                (
+                    Job::Verify {
+                        expected: wanted_from(flags, &file)?,
+                    },
+                    false,
+                )
+            }
+            Command::Report(a) => {
+                untagged_only = a.untagged_only;
+                (Job::Report, false)
+            }
+            Command::Show(_) => (Job::Show, false),
+            Command::Strip(a) => (Job::Strip { dry_run: a.dry_run }, a.preserve_mtime),
+            Command::Site(_) | Command::Completions(_) => unreachable!("handled by `split`"),
+        };
+        if common.null && !untagged_only && common.files_from.is_none() {
+            bail!("-0/--null goes with --files-from or report --untagged-only");
+        }
+        Ok(Config {
+            job,
+            threads: threads(common.threads)?,
+            walk: walk_options(&common, &file)?,
+            output: OutputOptions {
+                format: common.format,
+                path: common.output.clone(),
+                quiet: common.quiet,
+                verbose: common.verbose,
+                color: common.color,
+                untagged_only,
+                null: common.null,
+                roots: if common.paths.is_empty() {
+                    vec![PathBuf::from(".")]
+                } else {
+                    common.paths.clone()
+                },
+            },
+            preserve_mtime,
+            evidence,
+        })
+    }
+}
+
+/// The command and its shared options; `site` and `completions` have none and never get here.
+fn split(command: Command) -> Result<(Command, Common)> {
+    let mut c = command;
+    let common = match &mut c {
+        Command::Tag(a) => std::mem::take(&mut a.common),
+        Command::Verify(a) => std::mem::take(&mut a.common),
+        Command::Report(a) => std::mem::take(&mut a.common),
+        Command::Show(a) => std::mem::take(a),
+        Command::Strip(a) => std::mem::take(&mut a.common),
+        Command::Site(_) | Command::Completions(_) => bail!("internal: not a file command"),
+    };
+    Ok((c, common))
+}
+
+/// The policy to write or expect: flags first, then the config file; `None` when neither
+/// names one.
+fn wanted_from(flags: PolicyFlags, file: &file::FileConfig) -> Result<Option<Wanted>> {
+    let from_file = flags.policy.is_none();
+    let Some(policy) = flags.policy.or(file.policy()?) else {
+        if flags.policy_url.is_some() {
+            bail!("--policy-url needs --policy license");
+        }
+        return Ok(None);
+    };
+    let url = flags.policy_url.or_else(|| file.policy_url.clone());
+    let constraints = flags.constraints.or_else(|| file.constraints.clone());
+    wanted(policy, url, constraints).map(Some).map_err(|e| {
+        if from_file {
+            anyhow::anyhow!("{}: {e}", file.source_name())
+        } else {
+            e
+        }
+    })
+}
+
+fn default_wanted(file: &file::FileConfig) -> Wanted {
+    Wanted {
+        policy: Policy::NoAiTraining,
+        policy_url: None,
+        constraints: file.constraints.clone(),
+    }
+}
+
+/// The `site` command's policy: flags, then the config file, then the default.
+pub fn site_wanted(
+    policy: Option<Policy>,
+    policy_url: Option<String>,
+    config: Option<&std::path::Path>,
+) -> Result<Wanted> {
+    let file = file::load(config, std::path::Path::new("."))?;
+    let flags = PolicyFlags {
+        policy,
+        policy_url,
+        constraints: None,
+    };
+    Ok(wanted_from(flags, &file)?.unwrap_or_else(|| default_wanted(&file)))
+}
+
+fn wanted(
+    policy: Policy,
+    policy_url: Option<String>,
+    constraints: Option<String>,
+) -> Result<Wanted> {
+    let policy_url = policy_url.map(|u| u.trim().to_string());
+    match (&policy, &policy_url) {
+        (Policy::License, None) => {
+            bail!("--policy license needs --policy-url URL (the terms to license under)")
+        }
+        (Policy::License, Some(u)) if !is_policy_url(u) => {
+            bail!("--policy-url {u:?} is not an absolute http(s) URL")
+        }
+        (p, Some(_)) if *p != Policy::License => {
+            bail!("--policy-url only goes with --policy license")
+        }
+        _ => {}
+    }
+    let constraints = constraints.map(|c| c.trim().to_string());
+    if constraints.as_deref() == Some("") {
+        bail!("--constraints is empty");
+    }
+    Ok(Wanted {
+        policy,
+        policy_url,
+        constraints,
+    })
+}
+
+/// Two threads per core: the work is mostly waiting on reads, and measured faster that way on
+/// a 2-core machine (see BENCHMARKS.md).
+fn threads(n: Option<usize>) -> Result<usize> {
+    match n {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(2, |n| n.get()) * 2),
+    }
+}
+
+fn walk_options(c: &Common, file: &file::FileConfig) -> Result<WalkOptions> {
+    let mut b = globset::GlobSetBuilder::new();
+    for g in file.exclude.iter().chain(&c.exclude) {
+        let glob = globset::GlobBuilder::new(g)
+            .literal_separator(false)
+            .build()
+            .map_err(|e| anyhow::anyhow!("bad --exclude pattern {g:?}: {e}"))?;
+        b.add(glob);
+    }
+    let roots = match &c.files_from {
+        Some(from) => Roots::List {
+            from: from.clone(),
+            null: c.null,
+        },
+        None if c.paths.is_empty() => Roots::Paths(vec![PathBuf::from(".")]),
+        None => Roots::Paths(c.paths.clone()),
+    };
+    Ok(WalkOptions {
+        roots,
+        excludes: b.build()?,
+        hidden: c.hidden || file.hidden.unwrap_or(false),
+        follow_symlinks: c.follow_symlinks,
+    })
+}

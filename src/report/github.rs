@@ -1,0 +1,109 @@
+//! `--format github`: GitHub Actions workflow commands, so findings show up as annotations on
+//! the run and on the files of a pull request. One `::error file=PATH,title=noai STATUS::MESSAGE`
+//! line per finding and per error, streamed as files are done, then one `::notice` line with
+//! the summary; passing files print nothing. Every line is `error`, never `warning`: each of
+//! them makes the run exit non-zero (1 or 2), so each one fails the job. Values are escaped by
+//! GitHub's rules (`%` `\r` `\n` in the message; also `:` `,` in properties), so no file name
+//! can end a line or start a command of its own. A name that is not valid UTF-8 is given in
+//! lossy form, with `(path bytes: HEX)` added to the message (docs/formats.md).
+
+use std::io::Write;
+
+use super::{FileReport, Renderer, Summary, human, paths};
+use crate::config::{Config, Job};
+use crate::policy::Status;
+
+pub struct Github {
+    out: Box<dyn Write>,
+    job: Job,
+}
+
+impl Github {
+    pub fn new(cfg: &Config, out: Box<dyn Write>) -> Github {
+        Github {
+            out,
+            job: cfg.job.clone(),
+        }
+    }
+}
+
+/// Escapes the message part of a workflow command.
+pub(super) fn escape_data(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes a property value (`file=`, `title=`) of a workflow command.
+pub(super) fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The workflow command for one file, or `None` when it passes.
+fn line(r: &FileReport) -> Option<String> {
+    let (status, mut message) = if r.status == Status::Error {
+        ("error", r.error.clone().unwrap_or_else(|| "error".into()))
+    } else if r.is_finding() {
+        let d = human::detail(r);
+        let name = r.status.name();
+        (name, if d.is_empty() { name.to_string() } else { d })
+    } else {
+        return None;
+    };
+    if let Some(hex) = paths::hex(&r.path) {
+        message.push_str(&format!(" (path bytes: {hex})"));
+    }
+    Some(format!(
+        "::error file={},title={}::{}",
+        escape_property(&r.path.to_string_lossy()),
+        escape_property(&format!("noai {status}")),
+        escape_data(&message)
+    ))
+}
+
+impl Renderer for Github {
+    fn file(&mut self, r: &FileReport) -> std::io::Result<()> {
+        match line(r) {
+            Some(l) => writeln!(self.out, "{l}"),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(&mut self, s: &Summary) -> std::io::Result<()> {
+        writeln!(
+            self.out,
+            "::notice title={}::{}",
+            escape_property(&format!("noai {}", self.job.name())),
+            escape_data(&human::summary_line(&self.job, s))
+        )?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn escapes_by_github_rules() {
+        assert_eq!(escape_data("50%\r\nok: a,b"), "50%25%0D%0Aok: a,b");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+
+    #[test]
+    fn one_error_line_per_error() {
+        let r = FileReport::error(PathBuf::from("d/a,b:\nc.mp3"), None, "bad\nframe".into());
+        assert_eq!(
+            line(&r).unwrap(),
+            "::error file=d/a%2Cb%3A%0Ac.mp3,title=noai error::bad%0Aframe"
+        );
+    }
+}
