@@ -89,6 +89,10 @@ pub struct TagArgs {
     /// Keep each file's modification time.
     #[arg(long)]
     pub preserve_mtime: bool,
+    /// Write only the plain tags, no XMP packet (by default XMP goes into MP3, WAV, AIFF and
+    /// MP4 files too, where ExifTool and IPTC tools read it).
+    #[arg(long)]
+    pub no_xmp: bool,
     /// Append one JSON line per written file to FILE: UTC time, path, policy, fields, SHA-256 of
     /// the file before and after and of its audio payload (dated proof of the reservation).
     #[arg(long, value_name = "FILE")]

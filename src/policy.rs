@@ -365,6 +365,7 @@ pub fn evaluate(carriers: &[Carrier], expected: Option<&Wanted>) -> Verdict {
         }
         any = true;
         let label = c.kind.label();
+        notes.extend(c.notes.iter().map(|n| format!("{label}: {n}")));
         notes.extend(s.noncanonical.iter().map(|n| format!("{label}: {n}")));
         if !s.invalid.is_empty() {
             invalid = true;

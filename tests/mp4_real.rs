@@ -90,6 +90,17 @@ fn apply(path: &Path, plan: &Plan, out: &Path) {
             v[*offset as usize..*offset as usize + bytes.len()].copy_from_slice(bytes);
             v
         }
+        Plan::Patch { regions } => {
+            let mut v = orig.clone();
+            for r in regions {
+                let end = r.offset as usize + r.bytes.len();
+                if v.len() < end {
+                    v.resize(end, 0);
+                }
+                v[r.offset as usize..end].copy_from_slice(&r.bytes);
+            }
+            v
+        }
         Plan::Rewrite { parts } => {
             let mut v = Vec::new();
             for p in parts {

@@ -171,6 +171,7 @@ fn apply(orig: &Path, plan: &Plan, out: &Path) {
                 .write_all_at(bytes, *offset)
                 .unwrap();
         }
+        Plan::Patch { .. } => panic!("Ogg plans are never patches"),
         Plan::Rewrite { parts } => {
             let mut w = std::io::BufWriter::new(File::create(out).unwrap());
             for part in parts {
@@ -278,7 +279,7 @@ fn seq_delta(plan: &Plan) -> Option<i64> {
             Part::OggPages { seq_delta, .. } => Some(*seq_delta),
             _ => None,
         }),
-        Plan::InPlace { .. } => None,
+        Plan::InPlace { .. } | Plan::Patch { .. } => None,
     }
 }
 

@@ -102,6 +102,8 @@ pub struct Config {
     pub output: OutputOptions,
     pub threads: usize,
     pub preserve_mtime: bool,
+    /// Write XMP packets too (`tag --no-xmp` turns it off).
+    pub xmp: bool,
     /// `tag --evidence FILE`.
     pub evidence: Option<PathBuf>,
 }
@@ -124,6 +126,7 @@ impl Config {
         let file = file::load(common.config.as_deref(), &start)?;
         let mut evidence = None;
         let mut untagged_only = false;
+        let mut xmp = true;
         let (job, preserve_mtime) = match command {
             Command::Tag(a) => {
                 let flags = PolicyFlags {
@@ -131,8 +134,9 @@ impl Config {
                     policy_url: a.policy_url,
                     constraints: a.constraints,
                 };
-                let wanted = wanted_from(flags, &file)?.unwrap_or_else(|| default_wanted(&file));
+                let wanted = wanted_or_default(flags, &file)?;
                 evidence = a.evidence;
+                xmp = !a.no_xmp;
                 (
                     Job::Tag {
                         wanted,
@@ -150,7 +154,7 @@ impl Config {
                 };
                 (
                     Job::Verify {
-                        expected: wanted_from(flags, &file)?,
+                        expected: wanted_from(flags, &file, None)?,
                     },
                     false,
                 )
@@ -186,6 +190,7 @@ impl Config {
             },
             preserve_mtime,
             evidence,
+            xmp,
         })
     }
 }
@@ -204,11 +209,15 @@ fn split(command: Command) -> Result<(Command, Common)> {
     Ok((c, common))
 }
 
-/// The policy to write or expect: flags first, then the config file; `None` when neither
-/// names one.
-fn wanted_from(flags: PolicyFlags, file: &file::FileConfig) -> Result<Option<Wanted>> {
-    let from_file = flags.policy.is_none();
-    let Some(policy) = flags.policy.or(file.policy()?) else {
+/// The policy to write or expect: flags first, then the config file, then `default`; `None`
+/// when none of them names one.
+fn wanted_from(
+    flags: PolicyFlags,
+    file: &file::FileConfig,
+    default: Option<Policy>,
+) -> Result<Option<Wanted>> {
+    let from_file = flags.policy.is_none() && file.policy.is_some();
+    let Some(policy) = flags.policy.or(file.policy()?).or(default) else {
         if flags.policy_url.is_some() {
             bail!("--policy-url needs --policy license");
         }
@@ -225,12 +234,10 @@ fn wanted_from(flags: PolicyFlags, file: &file::FileConfig) -> Result<Option<Wan
     })
 }
 
-fn default_wanted(file: &file::FileConfig) -> Wanted {
-    Wanted {
-        policy: Policy::NoAiTraining,
-        policy_url: None,
-        constraints: file.constraints.clone(),
-    }
+/// `wanted_from` with the default policy, which always yields a set.
+fn wanted_or_default(flags: PolicyFlags, file: &file::FileConfig) -> Result<Wanted> {
+    wanted_from(flags, file, Some(Policy::NoAiTraining))?
+        .ok_or_else(|| anyhow::anyhow!("no policy"))
 }
 
 /// The `site` command's policy: flags, then the config file, then the default.
@@ -245,7 +252,7 @@ pub fn site_wanted(
         policy_url,
         constraints: None,
     };
-    Ok(wanted_from(flags, &file)?.unwrap_or_else(|| default_wanted(&file)))
+    wanted_or_default(flags, &file)
 }
 
 fn wanted(

@@ -71,7 +71,7 @@ fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Slot {
         }
     }
     let target = Target {
-        path: &p.report.path,
+        path: &p.opened.real,
         file: &p.opened.file,
         snapshot: p.opened.snapshot,
         container: p.opened.container,

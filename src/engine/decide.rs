@@ -2,18 +2,26 @@
 //! refuse (a different explicit policy without `--force`), report a dry run, or plan a write.
 
 use super::{Opened, Pending, Prepared};
-use crate::formats::{self, Edit, Plan, Scan, Source};
-use crate::policy::{SPEC_KEYS, Status, Verdict, Wanted};
+use crate::formats::{self, Carrier, CarrierKind, Edit, Plan, Scan, Source};
+use crate::policy::{KEY_CONSTRAINTS, KEY_POLICY, SPEC_KEYS, Status, Verdict, Wanted};
 use crate::report::{Action, FileReport};
 use crate::write::Strategy;
+
+/// The settings of a writing job that shape every file's plan.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteJob {
+    pub dry: bool,
+    pub force: bool,
+    /// Also write the XMP packet where the container has a standard carrier.
+    pub xmp: bool,
+}
 
 pub fn tag(
     mut report: FileReport,
     o: Opened,
     v: &Verdict,
     wanted: &Wanted,
-    dry: bool,
-    force: bool,
+    job: WriteJob,
 ) -> Prepared {
     let fields = wanted.fields();
     let compatible = match v.status {
@@ -24,11 +32,14 @@ pub fn tag(
         }
         _ => false,
     };
-    if v.status == Status::Tagged && is_exact(&o.scan, &fields) {
+    // ID3v2.2 has no XMP carrier (the XMP spec covers ID3v2.3 and v2.4 only).
+    let v22 = primary(&o.scan).is_some_and(|c| c.kind == CarrierKind::Id3v2 { major: 2 });
+    let xmp = job.xmp && o.container.has_xmp() && !v22;
+    if v.status == Status::Tagged && is_exact(&o.scan, wanted, &fields, xmp) {
         report.action = Some(Action::Unchanged);
         return Prepared::Done(report);
     }
-    if !compatible && !force {
+    if !compatible && !job.force {
         report.action = Some(Action::Refused);
         report.notes.push(
             "left alone: it carries a different or invalid reservation; use --force to replace it"
@@ -36,41 +47,79 @@ pub fn tag(
         );
         return Prepared::Done(report);
     }
+    // Every field of the reservation is replaced, so a forced change leaves no stale
+    // TDM-POLICY; free-text constraints survive only when the policy stays the same.
+    let mut set = fields;
+    if wanted.constraints.is_none()
+        && v.effective == Some(wanted.policy)
+        && let Some(c) = primary(&o.scan).and_then(|p| single(p, KEY_CONSTRAINTS))
+    {
+        set.push((KEY_CONSTRAINTS.to_string(), c));
+    }
     let edit = Edit {
-        remove: fields.iter().map(|(k, _)| k.clone()).collect(),
-        set: fields,
+        remove: SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
+        set,
     };
-    plan(report, o, edit, dry, Some(wanted.clone()))
+    plan(report, o, edit, job, Some(wanted.clone()))
 }
 
-pub fn strip(report: FileReport, o: Opened, dry: bool) -> Prepared {
+pub fn strip(report: FileReport, o: Opened, job: WriteJob) -> Prepared {
     let edit = Edit {
         remove: SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
         set: Vec::new(),
     };
-    plan(report, o, edit, dry, None)
+    // Stripping always covers the XMP properties too (SPEC §5).
+    plan(report, o, edit, WriteJob { xmp: true, ..job }, None)
 }
 
-/// True when the carrier we write already holds exactly the wanted fields, canonically spelled.
-fn is_exact(scan: &Scan, fields: &[(String, String)]) -> bool {
-    let Some(primary) = scan.carriers.last() else {
-        return false;
+/// The plain-tag carrier we write: the last one that is not XMP (formats list it last).
+fn primary(scan: &Scan) -> Option<&Carrier> {
+    scan.carriers
+        .iter()
+        .rev()
+        .find(|c| !matches!(c.kind, CarrierKind::Xmp { .. }))
+}
+
+/// The value of `key` in a carrier, if it holds exactly one.
+fn single(c: &Carrier, key: &str) -> Option<String> {
+    let mut same = c.fields.iter().filter(|f| f.key.eq_ignore_ascii_case(key));
+    match (same.next(), same.next()) {
+        (Some(f), None) => Some(f.value.clone()),
+        _ => None,
+    }
+}
+
+/// True when every carrier we write already holds exactly the wanted fields, canonically
+/// spelled, and no TDM-POLICY the wanted set does not have.
+fn is_exact(scan: &Scan, wanted: &Wanted, fields: &[(String, String)], xmp: bool) -> bool {
+    let exact = |c: &Carrier| {
+        let all = fields.iter().all(|(k, val)| {
+            let mut same_key = c.fields.iter().filter(|f| f.key.eq_ignore_ascii_case(k));
+            matches!((same_key.next(), same_key.next()), (Some(f), None) if &f.key == k && &f.value == val)
+        });
+        let stray_policy = wanted.policy_url.is_none()
+            && c.fields
+                .iter()
+                .any(|f| f.key.eq_ignore_ascii_case(KEY_POLICY));
+        all && !stray_policy && c.notes.is_empty()
     };
-    fields.iter().all(|(k, val)| {
-        let mut same_key = primary.fields.iter().filter(|f| f.key.eq_ignore_ascii_case(k));
-        matches!((same_key.next(), same_key.next()), (Some(f), None) if &f.key == k && &f.value == val)
-    })
+    let xmp_ok = !xmp
+        || scan
+            .carriers
+            .iter()
+            .any(|c| matches!(c.kind, CarrierKind::Xmp { .. }) && exact(c));
+    primary(scan).is_some_and(exact) && xmp_ok
 }
 
 fn plan(
     mut report: FileReport,
     o: Opened,
     edit: Edit,
-    dry: bool,
+    job: WriteJob,
     expect: Option<Wanted>,
 ) -> Prepared {
     let src = Source::new(&o.file, o.snapshot.size);
-    let plan = match formats::plan(&src, o.container, &edit) {
+    let plan = match formats::plan_with(&src, o.container, &edit, job.xmp) {
         Ok(Some(p)) => p,
         Ok(None) => {
             report.action = Some(Action::Unchanged);
@@ -82,9 +131,9 @@ fn plan(
             return Prepared::Done(report);
         }
     };
-    if dry {
+    if job.dry {
         let strategy = match plan {
-            Plan::InPlace { .. } => Strategy::InPlace,
+            Plan::InPlace { .. } | Plan::Patch { .. } => Strategy::InPlace,
             Plan::Rewrite { .. } => Strategy::Rewrite,
         };
         report.action = Some(Action::WouldWrite { strategy });

@@ -23,6 +23,9 @@ use crate::write::{self, Snapshot};
 /// An open file, its identity, container and carriers. For writing jobs it holds an exclusive
 /// `flock` until it is dropped.
 pub(crate) struct Opened {
+    /// Where the file really is: a followed symlink (`-L`) resolved, so writes replace the
+    /// target, never the link.
+    pub real: PathBuf,
     pub file: File,
     pub snapshot: Snapshot,
     pub container: Container,
@@ -84,17 +87,18 @@ pub(crate) fn catch<T, F: FnOnce() -> T>(f: F) -> std::result::Result<T, String>
 }
 
 pub(crate) fn open(path: &Path, lock: bool) -> Result<Opened> {
-    // O_NONBLOCK: a FIFO named `.mp3` must not hang the run; O_NOFOLLOW: links are the
-    // walker's decision (a followed link arrives here as the link's own path).
-    let follow = if path.is_symlink() {
-        0
+    // A followed link arrives as the link's own path (the walker decided to follow it): work on
+    // its target. O_NONBLOCK: a FIFO named `.mp3` must not hang the run; O_NOFOLLOW: the path
+    // opened is the one checked.
+    let real = if path.is_symlink() {
+        std::fs::canonicalize(path).map_err(|e| bad!("cannot resolve the link: {e}"))?
     } else {
-        libc::O_NOFOLLOW
+        path.to_path_buf()
     };
     let file = File::options()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | follow)
-        .open(path)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(&real)
         .map_err(|e| bad!("cannot open: {e}"))?;
     let meta = file.metadata()?;
     if !meta.is_file() {
@@ -117,6 +121,7 @@ pub(crate) fn open(path: &Path, lock: bool) -> Result<Opened> {
     let container = sniff::container(&src)?;
     let scan = formats::scan(&src, container)?;
     Ok(Opened {
+        real,
         file,
         snapshot,
         container,
@@ -157,8 +162,22 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
             wanted,
             dry_run,
             force,
-        } => decide::tag(report, opened, &verdict, wanted, *dry_run, *force),
-        Job::Strip { dry_run } => decide::strip(report, opened, *dry_run),
+        } => {
+            let job = decide::WriteJob {
+                dry: *dry_run,
+                force: *force,
+                xmp: cfg.xmp,
+            };
+            decide::tag(report, opened, &verdict, wanted, job)
+        }
+        Job::Strip { dry_run } => {
+            let job = decide::WriteJob {
+                dry: *dry_run,
+                force: false,
+                xmp: true,
+            };
+            decide::strip(report, opened, job)
+        }
         _ => Prepared::Done(report),
     }
 }
@@ -166,7 +185,11 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
 /// An undo journal beside the file means an earlier run was interrupted mid-write. A writing
 /// job rolls it back first; a read-only job must not trust the bytes and says so.
 fn pending_journal(cfg: &Config, path: &Path) -> Option<String> {
-    let journal = write::journal_path(path);
+    let real = match path.is_symlink() {
+        true => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        false => path.to_path_buf(),
+    };
+    let journal = write::journal_path(&real);
     if !journal.exists() {
         return None;
     }

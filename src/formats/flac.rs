@@ -102,16 +102,16 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     if lay.prefix > 0
         && let Some(tag) = id3v2::read(src, 0)?
     {
-        out.push(Carrier {
-            kind: CarrierKind::Id3v2 { major: tag.major },
-            fields: tag.fields()?,
-        });
+        out.push(Carrier::new(
+            CarrierKind::Id3v2 { major: tag.major },
+            tag.fields()?,
+        ));
     }
     if let Some(b) = lay.comment_block()? {
-        out.push(Carrier {
-            kind: CarrierKind::VorbisComment,
-            fields: read_comments(src, &b)?.fields(),
-        });
+        out.push(Carrier::new(
+            CarrierKind::VorbisComment,
+            read_comments(src, &b)?.fields(),
+        ));
     }
     Ok(out)
 }

@@ -11,6 +11,7 @@ pub mod riff;
 pub mod sniff;
 pub mod source;
 pub mod vorbis;
+pub mod xmp;
 
 use std::ops::Range;
 
@@ -45,17 +46,28 @@ pub type Result<T> = std::result::Result<T, FormatError>;
 #[serde(rename_all = "kebab-case")]
 pub enum Container {
     /// MPEG audio (MP3, or AAC/ADTS) with an optional ID3v2 tag at the start.
+    #[serde(rename = "mp3")]
     Mpeg,
     Wav,
     Aiff,
     Flac,
     OggVorbis,
+    #[serde(rename = "opus")]
     OggOpus,
+    #[serde(rename = "speex")]
     OggSpeex,
     Mp4,
 }
 
 impl Container {
+    /// True when the container has a standard XMP carrier (SPEC §3.1).
+    pub fn has_xmp(self) -> bool {
+        matches!(
+            self,
+            Container::Mpeg | Container::Wav | Container::Aiff | Container::Mp4
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Container::Mpeg => "mp3",
@@ -80,6 +92,10 @@ pub enum CarrierKind {
     },
     VorbisComment,
     Mp4Ilst,
+    /// An XMP packet; `place` names its container box, chunk or frame.
+    Xmp {
+        place: &'static str,
+    },
 }
 
 impl CarrierKind {
@@ -88,6 +104,7 @@ impl CarrierKind {
             CarrierKind::Id3v2 { major } => format!("ID3v2.{major} TXXX"),
             CarrierKind::VorbisComment => "Vorbis comment".into(),
             CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
+            CarrierKind::Xmp { place } => format!("XMP ({place})"),
         }
     }
 }
@@ -106,6 +123,19 @@ pub struct RawField {
 pub struct Carrier {
     pub kind: CarrierKind,
     pub fields: Vec<RawField>,
+    /// What the reader noticed about the carrier itself (e.g. a non-canonical namespace).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl Carrier {
+    pub fn new(kind: CarrierKind, fields: Vec<RawField>) -> Carrier {
+        Carrier {
+            kind,
+            fields,
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// What reading a file found.
@@ -157,6 +187,27 @@ pub enum Plan {
     InPlace { offset: u64, bytes: Vec<u8> },
     /// Build a new file from `parts` (temp sibling + rename).
     Rewrite { parts: Vec<Part> },
+    /// Several positioned writes, in increasing offset order and not overlapping; the last may
+    /// start exactly at the end of the file (an append: the file grows, nothing moves).
+    Patch { regions: Vec<Region> },
+}
+
+/// One positioned write of a `Plan::Patch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl Plan {
+    /// The plan as positioned writes, or `None` for a rewrite.
+    pub fn regions(self) -> Option<Vec<Region>> {
+        match self {
+            Plan::InPlace { offset, bytes } => Some(vec![Region { offset, bytes }]),
+            Plan::Patch { regions } => Some(regions),
+            Plan::Rewrite { .. } => None,
+        }
+    }
 }
 
 /// Reads the carriers of a file whose container is already known.
@@ -185,6 +236,25 @@ pub fn plan(src: &Source, container: Container, edit: &Edit) -> Result<Option<Pl
     }
 }
 
+/// As `plan`, and with `xmp` the container's XMP packet too (merged, or created when fields are
+/// set), where the container has a standard carrier.
+pub fn plan_with(
+    src: &Source,
+    container: Container,
+    edit: &Edit,
+    xmp: bool,
+) -> Result<Option<Plan>> {
+    if !xmp || !container.has_xmp() {
+        return plan(src, container, edit);
+    }
+    match container {
+        Container::Mpeg => mpeg::plan_xmp(src, edit),
+        Container::Wav | Container::Aiff => riff::plan_xmp(src, edit),
+        Container::Mp4 => mp4::plan_xmp(src, edit),
+        _ => plan(src, container, edit),
+    }
+}
+
 /// The byte ranges of the file that hold the audio payload (everything an edit must not
 /// change). Used to prove a write left the audio identical: in place, the written range must not
 /// touch them; after a rewrite, their hash must equal the original's.
@@ -196,6 +266,39 @@ pub fn payload(src: &Source, container: Container) -> Result<Vec<Range<u64>>> {
         Container::OggVorbis | Container::OggOpus | Container::OggSpeex => ogg::payload(src),
         Container::Mp4 => mp4::payload(src),
     }
+}
+
+/// `parts` with the original bytes at `offset` replaced by `bytes` (same length): the `Copy`
+/// part covering them is split around the new bytes. For folding a small patch (a retyped box,
+/// a size field) into a rewrite.
+pub fn patch_parts(parts: Vec<Part>, offset: u64, bytes: &[u8]) -> Result<Vec<Part>> {
+    let end = offset + bytes.len() as u64;
+    let mut out = Vec::with_capacity(parts.len() + 2);
+    let mut done = false;
+    for p in parts {
+        match p {
+            Part::Copy { offset: o, len } if !done && o <= offset && end <= o + len => {
+                out.push(Part::Copy {
+                    offset: o,
+                    len: offset - o,
+                });
+                out.push(Part::Bytes(bytes.to_vec()));
+                out.push(Part::Copy {
+                    offset: end,
+                    len: o + len - end,
+                });
+                done = true;
+            }
+            other => out.push(other),
+        }
+    }
+    if !done {
+        return Err(FormatError(format!(
+            "internal: no copied range covers bytes {offset}..{end}"
+        )));
+    }
+    out.retain(|p| !matches!(p, Part::Copy { len: 0, .. }));
+    Ok(out)
 }
 
 /// SHA-256 of the audio payload (the ranges `payload` names), read in 1 MiB steps.
@@ -270,6 +373,17 @@ pub(crate) mod testutil {
                     Part::OggPages { .. } => panic!("not for this format"),
                 })
                 .collect(),
+            Plan::Patch { regions } => {
+                let mut out = old.to_vec();
+                for r in regions {
+                    let end = r.offset as usize + r.bytes.len();
+                    if out.len() < end {
+                        out.resize(end, 0);
+                    }
+                    out[r.offset as usize..end].copy_from_slice(&r.bytes);
+                }
+                out
+            }
         }
     }
 }

@@ -15,22 +15,29 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
             break;
         };
         pos += tag.region_len;
-        out.push(Carrier {
-            kind: CarrierKind::Id3v2 { major: tag.major },
-            fields: tag.fields()?,
-        });
+        if let Some(packet) = tag.xmp()? {
+            out.push(super::xmp::carrier(&packet, "ID3 PRIV")?);
+        }
+        out.push(Carrier::new(
+            CarrierKind::Id3v2 { major: tag.major },
+            tag.fields()?,
+        ));
     }
-    // The edited tag is the first; `carriers().last()` is the primary one by convention.
+    // The edited tag is the first; the last plain carrier is the primary one by convention.
     out.reverse();
     Ok(out)
 }
 
 pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    plan_tag(src, edit, false)
+}
+
+fn plan_tag(src: &Source, edit: &Edit, xmp: bool) -> Result<Option<Plan>> {
     let Some(tag) = id3v2::read(src, 0)? else {
         if edit.set.is_empty() {
             return Ok(None);
         }
-        let new = id3v2::new_tag(edit, None)?;
+        let new = id3v2::new_tag_xmp(edit, None, xmp)?;
         return Ok(Some(Plan::Rewrite {
             parts: vec![
                 Part::Bytes(new),
@@ -43,11 +50,11 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     };
     let old = src.read(0, tag.region_len, "ID3v2 tag")?;
     let region = tag.region_len as usize;
-    let Some(need) = tag.min_len(edit)? else {
+    let Some(need) = tag.min_len_xmp(edit, xmp)? else {
         return Ok(None);
     };
     let pad_to = (need <= region).then_some(region);
-    let Some(new) = tag.edited(edit, pad_to)? else {
+    let Some(new) = tag.edited_xmp(edit, pad_to, xmp)? else {
         return Ok(None);
     };
     id3v2::cross_check(&old, &new, edit)?;
@@ -74,4 +81,9 @@ pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
         start,
         end: src.len(),
     }])
+}
+
+/// As `plan`, with the XMP packet in a `PRIV` frame of the same tag (SPEC §3.1).
+pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    plan_tag(src, edit, true)
 }

@@ -5,6 +5,7 @@ use crate::formats::{Carrier, CarrierKind, RawField};
 
 fn carrier(kind: CarrierKind, fields: &[(&str, &str)]) -> Carrier {
     Carrier {
+        notes: Vec::new(),
         kind,
         fields: fields
             .iter()

@@ -4,8 +4,9 @@
 //! the summary; passing files print nothing. Every line is `error`, never `warning`: each of
 //! them makes the run exit non-zero (1 or 2), so each one fails the job. Values are escaped by
 //! GitHub's rules (`%` `\r` `\n` in the message; also `:` `,` in properties), so no file name
-//! can end a line or start a command of its own. A name that is not valid UTF-8 is given in
-//! lossy form, with `(path bytes: HEX)` added to the message (docs/formats.md).
+//! can end a line or start a command of its own; other control characters become U+FFFD. A name
+//! that is not valid UTF-8 (or has control characters) is given in that lossy form, with
+//! `(path bytes: HEX)` added to the message (docs/formats.md).
 
 use std::io::Write;
 
@@ -48,23 +49,19 @@ pub(super) fn escape_property(s: &str) -> String {
 
 /// The workflow command for one file, or `None` when it passes.
 fn line(r: &FileReport) -> Option<String> {
-    let (status, mut message) = if r.status == Status::Error {
-        ("error", r.error.clone().unwrap_or_else(|| "error".into()))
-    } else if r.is_finding() {
-        let d = human::detail(r);
-        let name = r.status.name();
-        (name, if d.is_empty() { name.to_string() } else { d })
-    } else {
+    if r.status != Status::Error && !r.is_finding() {
         return None;
-    };
-    if let Some(hex) = paths::hex(&r.path) {
+    }
+    let mut message = human::failure_message(r);
+    let (path, hex) = paths::text(&r.path);
+    if let Some(hex) = hex {
         message.push_str(&format!(" (path bytes: {hex})"));
     }
     Some(format!(
         "::error file={},title={}::{}",
-        escape_property(&r.path.to_string_lossy()),
-        escape_property(&format!("noai {status}")),
-        escape_data(&message)
+        escape_property(&path),
+        escape_property(&format!("noai {}", r.status.name())),
+        escape_data(&paths::plain(&message))
     ))
 }
 

@@ -90,6 +90,23 @@ pub(super) fn detail(r: &FileReport) -> String {
     parts.join("; ")
 }
 
+/// Why a file fails, in words: `detail`, or what its status means when there are no notes.
+pub(super) fn failure_message(r: &FileReport) -> String {
+    let d = detail(r);
+    if !d.is_empty() {
+        return d;
+    }
+    match r.status {
+        Status::Error => "error",
+        Status::Untagged => "no reservation (TDM-RESERVATION / DATAMINING) found",
+        Status::Mismatch => "the reservation is not the expected policy",
+        Status::Conflict => "the reservation fields contradict each other",
+        Status::Invalid => "a reservation field has an invalid value",
+        s => s.name(),
+    }
+    .to_string()
+}
+
 fn strategy_word(s: Strategy) -> &'static str {
     match s {
         Strategy::InPlace => "in place",

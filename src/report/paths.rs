@@ -2,6 +2,7 @@
 //! inject escape sequences nor be lost), and lossless in JSON (`path` plus `path_hex` when the
 //! name is not valid UTF-8 — see docs/json.md).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -30,6 +31,30 @@ pub fn display(p: &Path) -> String {
 /// Serialises a path as its UTF-8 text, with invalid bytes replaced by U+FFFD (see `hex`).
 pub fn serialize<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&p.to_string_lossy())
+}
+
+/// The path as plain text for formats that cannot escape bytes (XML, workflow commands):
+/// invalid UTF-8 and control characters other than tab, newline and carriage return become
+/// U+FFFD. The second value is `hex_bytes` when the text is not exactly the name.
+pub fn text(p: &Path) -> (String, Option<String>) {
+    let lossy = p.to_string_lossy();
+    let text = plain(&lossy);
+    let exact = matches!((&lossy, &text), (Cow::Borrowed(_), Cow::Borrowed(_)));
+    (text.into_owned(), (!exact).then(|| hex_bytes(p)))
+}
+
+/// Text without control characters other than tab, newline and carriage return (XML 1.0 cannot
+/// carry them even escaped, and a log viewer may act on them): each becomes U+FFFD.
+pub fn plain(s: &str) -> Cow<'_, str> {
+    let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if !s.chars().any(bad) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| if bad(c) { '\u{fffd}' } else { c })
+            .collect(),
+    )
 }
 
 /// The raw bytes of a path in hex, for names that are not valid UTF-8.
@@ -63,5 +88,11 @@ mod tests {
         assert_eq!(display(p), "a\\u{1b}[31mred\\u{a}\\xe9.mp3");
         assert_eq!(hex(p).unwrap(), "611b5b33316d7265640ae92e6d7033");
         assert_eq!(hex(Path::new("Café.mp3")), None);
+        assert_eq!(text(Path::new("a\tb\n.mp3")), ("a\tb\n.mp3".into(), None));
+        assert_eq!(plain("a<b>&\"'\t\r\n"), "a<b>&\"'\t\r\n");
+        assert_eq!(plain("a\x1b[0m\x00"), "a\u{fffd}[0m\u{fffd}");
+        let (t, h) = text(p);
+        assert_eq!(t, "a\u{fffd}[31mred\n\u{fffd}.mp3");
+        assert_eq!(h.unwrap(), "611b5b33316d7265640ae92e6d7033");
     }
 }

@@ -18,7 +18,7 @@ use crate::bad;
 use crate::formats::Result;
 
 pub const JOURNAL_SUFFIX: &str = ".noai-journal";
-const MAGIC: &[u8; 8] = b"NOAIJ001";
+const MAGIC: &[u8; 8] = b"NOAIJ002";
 
 /// A journal on disk for one in-place write.
 pub struct Journal {
@@ -53,15 +53,106 @@ fn split_name(rec: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((name, &rest[8 + n..]))
 }
 
+/// One region of a patch as the journal keeps it: where, the old bytes, the new length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undo {
+    pub offset: u64,
+    pub old: Vec<u8>,
+    pub new_len: u64,
+}
+
+/// Record layout (little-endian): MAGIC, name length + name, dev, ino, old size, new size,
+/// region count, then per region offset, old length, new length, old bytes; SHA-256 of all
+/// new bytes; SHA-256 of everything before it.
+fn encode(name: &[u8], snap: &Snapshot, new_size: u64, undo: &[Undo], new_hash: &[u8]) -> Vec<u8> {
+    let mut rec =
+        Vec::with_capacity(128 + name.len() + undo.iter().map(|u| u.old.len() + 24).sum::<usize>());
+    rec.extend_from_slice(MAGIC);
+    rec.extend_from_slice(&(name.len() as u64).to_le_bytes());
+    rec.extend_from_slice(name);
+    for n in [snap.dev, snap.ino, snap.size, new_size, undo.len() as u64] {
+        rec.extend_from_slice(&n.to_le_bytes());
+    }
+    for u in undo {
+        for n in [u.offset, u.old.len() as u64, u.new_len] {
+            rec.extend_from_slice(&n.to_le_bytes());
+        }
+        rec.extend_from_slice(&u.old);
+    }
+    rec.extend_from_slice(new_hash);
+    let sum = Sha256::digest(&rec);
+    rec.extend_from_slice(&sum);
+    rec
+}
+
+/// Reads a record front to back.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (a, b) = self.0.split_at_checked(n)?;
+        self.0 = b;
+        Some(a)
+    }
+
+    fn num(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+}
+
+struct Decoded {
+    target: PathBuf,
+    dev: u64,
+    ino: u64,
+    old_size: u64,
+    new_size: u64,
+    undo: Vec<Undo>,
+    new_hash: Vec<u8>,
+}
+
+/// `None` for a record that is incomplete or damaged (torn while it was being written: the
+/// target was not touched yet, since that happens only after the journal is durable).
+fn decode(journal: &Path, rec: &[u8]) -> Option<Decoded> {
+    let (body, sum) = rec.split_at(rec.len().checked_sub(32)?);
+    if Sha256::digest(body).as_slice() != sum {
+        return None;
+    }
+    let (name, rest) = split_name(body)?;
+    let mut c = Cursor(rest);
+    let (dev, ino, old_size, new_size, count) = (c.num()?, c.num()?, c.num()?, c.num()?, c.num()?);
+    let mut undo = Vec::new();
+    for _ in 0..count.min(1 << 16) {
+        let (offset, old_len, new_len) = (c.num()?, c.num()?, c.num()?);
+        let old = c.take(usize::try_from(old_len).ok()?)?.to_vec();
+        undo.push(Undo {
+            offset,
+            old,
+            new_len,
+        });
+    }
+    let new_hash = c.take(32)?.to_vec();
+    let target = journal.with_file_name(OsString::from_vec(name.to_vec()));
+    Some(Decoded {
+        target,
+        dev,
+        ino,
+        old_size,
+        new_size,
+        undo,
+        new_hash,
+    })
+}
+
 impl Journal {
-    /// Writes and syncs the journal; errors if one already exists (an earlier run was
-    /// interrupted and its recovery has not happened, or another process is writing).
+    /// Writes the journal (not synced: the batch's `sync` makes every journal durable before
+    /// any file changes). Errors if one already exists: an earlier run was interrupted and its
+    /// recovery has not happened, or another process is writing.
     pub fn create(
         target: &Path,
         snap: &Snapshot,
-        offset: u64,
-        old: &[u8],
-        new: &[u8],
+        new_size: u64,
+        undo: &[Undo],
+        new_bytes: &[&[u8]],
     ) -> Result<Journal> {
         let path = journal_path(target);
         let mut f = OpenOptions::new()
@@ -70,21 +161,14 @@ impl Journal {
             .mode(0o600)
             .open(&path)
             .map_err(|e| bad!("cannot create the undo journal {}: {e}", path.display()))?;
-        let name = target.file_name().unwrap_or_default().as_bytes();
-        let mut rec = Vec::with_capacity(old.len() + name.len() + 96);
-        rec.extend_from_slice(MAGIC);
-        rec.extend_from_slice(&(name.len() as u64).to_le_bytes());
-        rec.extend_from_slice(name);
-        for n in [snap.dev, snap.ino, snap.size, offset, old.len() as u64] {
-            rec.extend_from_slice(&n.to_le_bytes());
+        let mut h = Sha256::new();
+        for b in new_bytes {
+            h.update(b);
         }
-        rec.extend_from_slice(&Sha256::digest(new));
-        rec.extend_from_slice(old);
-        rec.extend_from_slice(&Sha256::digest(&rec));
-        // Not synced here: the batch's `sync` makes every journal durable before any file changes.
-        let written = f.write_all(&rec);
+        let name = target.file_name().unwrap_or_default().as_bytes();
+        let rec = encode(name, snap, new_size, undo, &h.finalize());
         let journal = Journal { path };
-        if let Err(e) = written {
+        if let Err(e) = f.write_all(&rec) {
             journal.finish();
             return Err(bad!("cannot write the undo journal: {e}"));
         }
@@ -106,68 +190,103 @@ pub enum Recovery {
     RolledBack,
 }
 
-/// Handles a journal left by an interrupted run: restores the old bytes over a torn region,
-/// then removes the journal. A journal that does not match its file is left for a person.
+/// Handles a journal left by an interrupted run: puts the old bytes back over a torn patch
+/// (and the old length, if the patch appended), then removes the journal. A journal that does
+/// not match its file any more is left for a person.
 pub fn recover(journal: &Path) -> Result<Recovery> {
     let rec = std::fs::read(journal).map_err(|e| bad!("cannot read journal: {e}"))?;
-    let discard = || {
-        // A journal torn while being written: the target was not touched yet.
-        std::fs::remove_file(journal).map_err(|e| bad!("cannot remove journal: {e}"))?;
-        Ok(Recovery::Clean)
+    let remove = || std::fs::remove_file(journal).map_err(|e| bad!("cannot remove journal: {e}"));
+    let Some(d) = decode(journal, &rec) else {
+        remove()?;
+        return Ok(Recovery::Clean);
     };
-    if rec.len() < 32 || Sha256::digest(&rec[..rec.len() - 32]).as_slice() != &rec[rec.len() - 32..]
-    {
-        return discard();
-    }
-    let Some((name, body)) = split_name(&rec[..rec.len() - 32]) else {
-        return discard();
-    };
-    if body.len() < 72 {
-        return discard();
-    }
-    let target = journal.with_file_name(OsString::from_vec(name.to_vec()));
-    let n = |i: usize| u64::from_le_bytes(body[i * 8..i * 8 + 8].try_into().unwrap_or_default());
-    let (dev, ino, size, offset, old_len) = (n(0), n(1), n(2), n(3), n(4) as usize);
-    let new_hash = &body[40..72];
-    let old = body
-        .get(72..72 + old_len)
-        .ok_or_else(|| bad!("corrupt journal"))?;
     let f = OpenOptions::new()
         .read(true)
         .write(true)
-        .open(&target)
-        .map_err(|e| bad!("cannot open {}: {e}", target.display()))?;
+        .open(&d.target)
+        .map_err(|e| bad!("cannot open {}: {e}", d.target.display()))?;
     let snap = Snapshot::of(&f.metadata()?);
-    if (snap.dev, snap.ino, snap.size) != (dev, ino, size) {
+    let (lo, hi) = (d.old_size.min(d.new_size), d.old_size.max(d.new_size));
+    if (snap.dev, snap.ino) != (d.dev, d.ino) || snap.size < lo || snap.size > hi {
         return Err(bad!(
             "journal {} does not match its file any more; left in place",
             journal.display()
         ));
     }
-    let mut now = vec![0u8; old_len];
-    f.read_exact_at(&mut now, offset)?;
-    let outcome = if now == old || Sha256::digest(&now).as_slice() == new_hash {
-        Recovery::Clean
-    } else {
-        f.write_all_at(old, offset)
-            .and_then(|_| f.sync_data())
+    if state(&f, &d)? == State::Torn {
+        for u in &d.undo {
+            f.write_all_at(&u.old, u.offset)
+                .map_err(|e| bad!("rollback failed: {e}"))?;
+        }
+        f.set_len(d.old_size)
+            .and_then(|_| f.sync_all())
             .map_err(|e| bad!("rollback failed: {e}"))?;
-        Recovery::RolledBack
+        remove()?;
+        return Ok(Recovery::RolledBack);
+    }
+    remove()?;
+    Ok(Recovery::Clean)
+}
+
+#[derive(PartialEq, Eq)]
+enum State {
+    Old,
+    New,
+    Torn,
+}
+
+/// Whether the file holds the old bytes, the new ones, or a mix.
+fn state(f: &std::fs::File, d: &Decoded) -> Result<State> {
+    let size = f.metadata()?.len();
+    let read = |off: u64, len: u64| -> Result<Option<Vec<u8>>> {
+        if off + len > size {
+            return Ok(None);
+        }
+        let mut b = vec![0u8; len as usize];
+        f.read_exact_at(&mut b, off)?;
+        Ok(Some(b))
     };
-    std::fs::remove_file(journal).map_err(|e| bad!("cannot remove journal: {e}"))?;
-    Ok(outcome)
+    let mut old = size == d.old_size;
+    let mut h = Sha256::new();
+    let mut new_complete = size == d.new_size;
+    for u in &d.undo {
+        old = old && read(u.offset, u.old.len() as u64)?.as_deref() == Some(&u.old[..]);
+        match read(u.offset, u.new_len)? {
+            Some(b) => h.update(&b),
+            None => new_complete = false,
+        }
+    }
+    Ok(if old {
+        State::Old
+    } else if new_complete && h.finalize().as_slice() == d.new_hash {
+        State::New
+    } else {
+        State::Torn
+    })
 }
 
 /// Creates `path` for tests that simulate a crash between journal and write.
 #[cfg(test)]
-pub(crate) fn leave(j: Journal) {
-    std::mem::forget(j);
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use std::fs::File;
+
+    fn undo(offset: u64, old: &[u8], new_len: u64) -> Undo {
+        Undo {
+            offset,
+            old: old.to_vec(),
+            new_len,
+        }
+    }
+
+    fn write_at(p: &Path, off: u64, b: &[u8]) {
+        File::options()
+            .write(true)
+            .open(p)
+            .unwrap()
+            .write_all_at(b, off)
+            .unwrap();
+    }
 
     #[test]
     fn torn_write_is_rolled_back_and_complete_write_kept() {
@@ -175,30 +294,33 @@ mod tests {
         let p = dir.path().join("song.mp3");
         std::fs::write(&p, b"HEADER-OLD-AUDIO").unwrap();
         let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
-        let j = Journal::create(&p, &snap, 7, b"OLD", b"NEW").unwrap();
-        leave(j);
-        // Torn: one byte of three written.
-        File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .write_all_at(b"N", 7)
-            .unwrap();
         let jp = journal_path(&p);
         assert!(is_journal_name(jp.file_name().unwrap()));
+        std::mem::forget(Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap());
+        write_at(&p, 7, b"N"); // torn: one byte of three
         assert_eq!(recover(&jp).unwrap(), Recovery::RolledBack);
         assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-OLD-AUDIO");
         assert!(!jp.exists());
-        // Complete: the new bytes stay.
-        leave(Journal::create(&p, &snap, 7, b"OLD", b"NEW").unwrap());
-        File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .write_all_at(b"NEW", 7)
-            .unwrap();
+        std::mem::forget(Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap());
+        write_at(&p, 7, b"NEW"); // complete: the new bytes stay
         assert_eq!(recover(&jp).unwrap(), Recovery::Clean);
         assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-NEW-AUDIO");
+    }
+
+    #[test]
+    fn torn_append_is_truncated_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.m4a");
+        std::fs::write(&p, b"moov....mdat....").unwrap();
+        let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
+        let regions = [undo(0, b"moov", 4), undo(16, b"", 8)];
+        std::mem::forget(
+            Journal::create(&p, &snap, 24, &regions, &[b"free", b"uuidXMP!"]).unwrap(),
+        );
+        write_at(&p, 0, b"free");
+        write_at(&p, 16, b"uuid"); // the append stopped half way
+        assert_eq!(recover(&journal_path(&p)).unwrap(), Recovery::RolledBack);
+        assert_eq!(std::fs::read(&p).unwrap(), b"moov....mdat....");
     }
 
     #[test]
@@ -207,7 +329,7 @@ mod tests {
         let p = dir.path().join("a.flac");
         std::fs::write(&p, b"data").unwrap();
         let jp = journal_path(&p);
-        std::fs::write(&jp, b"NOAIJ001\x01\x02").unwrap();
+        std::fs::write(&jp, b"NOAIJ002\x01\x02").unwrap();
         assert_eq!(recover(&jp).unwrap(), Recovery::Clean);
         assert_eq!(std::fs::read(&p).unwrap(), b"data");
     }

@@ -18,12 +18,12 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::bad;
-use crate::formats::{self, Container, Edit, FormatError, Plan, Result};
+use crate::formats::{self, Container, Edit, FormatError, Plan, Region, Result};
 
-use journal::Journal;
 pub use journal::{
     JOURNAL_SUFFIX, is_journal_name, journal_path, recover, target_of as journal_target,
 };
+use journal::{Journal, Undo};
 pub use rewrite::{is_temp_name, remove_stale_temp};
 
 /// The identity and state of a file when it was scanned.
@@ -109,9 +109,8 @@ pub struct Staged {
 enum Kind {
     InPlace {
         out: File,
-        offset: u64,
-        bytes: Vec<u8>,
-        old: Vec<u8>,
+        regions: Vec<Region>,
+        undo: Vec<Undo>,
         journal: Journal,
     },
     Rewrite {
@@ -125,11 +124,11 @@ enum Kind {
 pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Staged> {
     check_writable(t)?;
     let kind = match plan {
-        Plan::InPlace { offset, bytes } => stage_in_place(t, offset, bytes)?,
         Plan::Rewrite { parts } => {
             let (tmp, len) = rewrite::stage(t, &parts, edit, opts)?;
             Kind::Rewrite { tmp, len }
         }
+        patch => stage_in_place(t, patch.regions().unwrap_or_default())?,
     };
     Ok(Staged {
         path: t.path.to_path_buf(),
@@ -171,11 +170,9 @@ impl Staged {
     pub fn apply(&mut self) -> Result<()> {
         self.snapshot.check_unchanged(&self.path)?;
         match &self.kind {
-            Kind::InPlace {
-                out, offset, bytes, ..
-            } => {
+            Kind::InPlace { out, regions, .. } => {
                 self.applied = true;
-                write_region(out, *offset, bytes, &self.snapshot, self.opts)
+                write_regions(out, regions, &self.snapshot, self.opts)
             }
             Kind::Rewrite { tmp, .. } => {
                 std::fs::rename(tmp, &self.path)
@@ -189,11 +186,14 @@ impl Staged {
     /// Step 5, after the second `sync`: removes the undo journal.
     pub fn finish(self) -> Written {
         match self.kind {
-            Kind::InPlace { bytes, journal, .. } => {
+            Kind::InPlace {
+                regions, journal, ..
+            } => {
                 journal.finish();
+                let bytes = regions.iter().map(|r| r.bytes.len() as u64).sum();
                 Written {
                     strategy: Strategy::InPlace,
-                    bytes: bytes.len() as u64,
+                    bytes,
                 }
             }
             Kind::Rewrite { len, .. } => Written {
@@ -203,24 +203,23 @@ impl Staged {
         }
     }
 
-    /// Undoes a staged (or applied but not yet durable) change: the old bytes go back, the temp
-    /// file goes away. A renamed temp cannot be undone and is left as the (verified) new file.
+    /// Undoes a staged (or applied but not yet durable) change: the old bytes and length go
+    /// back, the temp file goes away. A renamed temp cannot be undone and is left as the
+    /// (verified) new file.
     pub fn abort(self) {
         match self.kind {
             Kind::InPlace {
-                out,
-                offset,
-                old,
-                journal,
-                ..
+                out, undo, journal, ..
             } => {
-                let restored = !self.applied
-                    || out
-                        .write_all_at(&old, offset)
-                        .and_then(|_| out.sync_data())
-                        .is_ok();
+                let restore = || -> std::io::Result<()> {
+                    for u in &undo {
+                        out.write_all_at(&u.old, u.offset)?;
+                    }
+                    out.set_len(self.snapshot.size)?;
+                    out.sync_all()
+                };
                 // Without a restore the journal stays, and the next run rolls the file back.
-                if restored {
+                if !self.applied || restore().is_ok() {
                     journal.finish();
                 }
             }
@@ -275,22 +274,38 @@ fn check_writable(t: &Target) -> Result<()> {
     Ok(())
 }
 
-fn stage_in_place(t: &Target, offset: u64, bytes: Vec<u8>) -> Result<Kind> {
+fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
     let src = formats::Source::new(t.file, t.snapshot.size);
-    let end = offset + bytes.len() as u64;
-    if end > t.snapshot.size {
-        return Err(bad!(
-            "internal check: in-place write past the end of the file; not written"
-        ));
-    }
-    for r in formats::payload(&src, t.container)? {
-        if offset < r.end && r.start < end {
+    let size = t.snapshot.size;
+    let payload = formats::payload(&src, t.container)?;
+    let mut prev_end = 0;
+    let mut undo = Vec::with_capacity(regions.len());
+    for (i, r) in regions.iter().enumerate() {
+        let end = r.offset + r.bytes.len() as u64;
+        let append = r.offset == size && i + 1 == regions.len();
+        if r.offset < prev_end || (end > size && !append) {
+            return Err(bad!(
+                "internal check: overlapping or out-of-file write regions; not written"
+            ));
+        }
+        if payload.iter().any(|p| r.offset < p.end && p.start < end) {
             return Err(bad!(
                 "internal check: in-place write would touch audio data; not written"
             ));
         }
+        let old = if append {
+            Vec::new()
+        } else {
+            src.read(r.offset, r.bytes.len() as u64, "metadata region")?
+        };
+        undo.push(Undo {
+            offset: r.offset,
+            old,
+            new_len: r.bytes.len() as u64,
+        });
+        prev_end = end;
     }
-    let old = src.read(offset, bytes.len() as u64, "metadata region")?;
+    let new_size = size.max(prev_end);
     let out = OpenOptions::new()
         .read(true)
         .write(true)
@@ -303,33 +318,31 @@ fn stage_in_place(t: &Target, offset: u64, bytes: Vec<u8>) -> Result<Kind> {
             "the file was replaced while it was being processed; not written"
         ));
     }
-    let journal = Journal::create(t.path, &t.snapshot, offset, &old, &bytes)?;
+    let new: Vec<&[u8]> = regions.iter().map(|r| r.bytes.as_slice()).collect();
+    let journal = Journal::create(t.path, &t.snapshot, new_size, &undo, &new)?;
     Ok(Kind::InPlace {
         out,
-        offset,
-        bytes,
-        old,
+        regions,
+        undo,
         journal,
     })
 }
 
-fn write_region(
-    out: &File,
-    offset: u64,
-    bytes: &[u8],
-    snap: &Snapshot,
-    opts: Options,
-) -> Result<()> {
+fn write_regions(out: &File, regions: &[Region], snap: &Snapshot, opts: Options) -> Result<()> {
     let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
-    out.write_all_at(bytes, offset).map_err(io)?;
+    for r in regions {
+        out.write_all_at(&r.bytes, r.offset).map_err(io)?;
+    }
     if opts.preserve_mtime {
         set_mtime(out, snap.mtime)?;
     }
-    let mut check = vec![0u8; bytes.len()];
-    out.read_exact_at(&mut check, offset)
-        .map_err(|e| bad!("cannot read back the written region: {e}"))?;
-    if check != bytes {
-        return Err(bad!("read-back of the written region differs"));
+    for r in regions {
+        let mut check = vec![0u8; r.bytes.len()];
+        out.read_exact_at(&mut check, r.offset)
+            .map_err(|e| bad!("cannot read back the written region: {e}"))?;
+        if check != r.bytes {
+            return Err(bad!("read-back of the written region differs"));
+        }
     }
     Ok(())
 }

@@ -13,14 +13,17 @@ use serde_json::Value;
 
 pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-audio");
 pub const DMI: &str = "http://ns.useplus.org/ldf/vocab/";
-pub const OUR_KEYS: [&str; 4] = ["TDM-RESERVATION", "DATAMINING", "TDM-POLICY", "OTHERCONSTRAINTS"];
 const MUTAGEN_DUMP: &str = include_str!("mutagen_dump.py");
 
 /// Every policy with the exact values SPEC §2 says it writes.
 pub const POLICIES: [(&str, &str, &str); 6] = [
     ("no-ai-training", "1", "DMI-PROHIBITED-AIMLTRAINING"),
     ("no-genai-training", "1", "DMI-PROHIBITED-GENAIMLTRAINING"),
-    ("no-tdm-except-search", "1", "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING"),
+    (
+        "no-tdm-except-search",
+        "1",
+        "DMI-PROHIBITED-EXCEPTSEARCHENGINEINDEXING",
+    ),
     ("no-tdm", "1", "DMI-PROHIBITED"),
     ("license", "1", "DMI-PROHIBITED-SEECONSTRAINT"),
     ("allow", "0", "DMI-ALLOWED"),
@@ -33,7 +36,8 @@ pub fn tempdir() -> tempfile::TempDir {
 /// Copies `sample-audio/<name>` to `<dir>/<as_name>` and returns the new path.
 pub fn copy_as(dir: &Path, name: &str, as_name: &str) -> PathBuf {
     let dst = dir.join(as_name);
-    std::fs::copy(Path::new(SAMPLES).join(name), &dst).unwrap_or_else(|e| panic!("cannot copy sample {name}: {e}"));
+    std::fs::copy(Path::new(SAMPLES).join(name), &dst)
+        .unwrap_or_else(|e| panic!("cannot copy sample {name}: {e}"));
     dst
 }
 
@@ -73,7 +77,11 @@ pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Output { status, stdout: out_t.join().unwrap(), stderr: err_t.join().unwrap() }
+    Output {
+        status,
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    }
 }
 
 /// The result of one `noai` run.
@@ -87,13 +95,21 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("noai {:?}: stdout is not JSON ({e}):\n{}\nstderr: {}", self.args, self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "noai {:?}: stdout is not JSON ({e}):\n{}\nstderr: {}",
+                self.args, self.stdout, self.stderr
+            )
+        })
     }
 
     /// Asserts the exit code, printing the whole run when it differs.
     pub fn expect(self, code: i32) -> Run {
-        assert_eq!(self.code, code, "noai {:?}: exit {} (want {code})\nstdout:\n{}\nstderr:\n{}", self.args, self.code, self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "noai {:?}: exit {} (want {code})\nstdout:\n{}\nstderr:\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        );
         self
     }
 }
@@ -109,7 +125,10 @@ pub fn noai_in<S: AsRef<std::ffi::OsStr>>(cwd: Option<&Path>, args: &[S]) -> Run
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        args: args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect(),
+        args: args
+            .iter()
+            .map(|a| a.as_ref().to_string_lossy().into_owned())
+            .collect(),
     }
 }
 
@@ -137,11 +156,16 @@ pub fn file_entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
 /// `(type, strategy)` of a file's `action` in a JSON report.
 pub fn action(doc: &Value, name: &str) -> (String, String) {
     let a = &file_entry(doc, name)["action"];
-    (a["type"].as_str().unwrap_or("").to_string(), a["strategy"].as_str().unwrap_or("").to_string())
+    (
+        a["type"].as_str().unwrap_or("").to_string(),
+        a["strategy"].as_str().unwrap_or("").to_string(),
+    )
 }
 
 fn missing(tool: &str, e: impl std::fmt::Display) -> ! {
-    panic!("`{tool}` is required by this test but could not be run ({e}): install it with scripts/test-deps")
+    panic!(
+        "`{tool}` is required by this test but could not be run ({e}): install it with scripts/test-deps (scripts/test installs the readers too)"
+    )
 }
 
 /// Runs an external tool; a tool that cannot start is a loud failure, not a skip.
@@ -155,7 +179,11 @@ pub fn tool(cmd: &mut Command) -> Output {
 
 fn tool_ok(cmd: &mut Command) -> String {
     let out = tool(cmd);
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -177,12 +205,21 @@ pub fn kind_of(path: &Path) -> &'static str {
 /// Everything mutagen sees in a file (see mutagen_dump.py): `ours` = the SPEC fields as
 /// `[key, value, encoding]`, the rest = every other tag, picture and chapter.
 pub fn mutagen(path: &Path) -> Value {
-    let out = tool(Command::new("python3").args(["-c", MUTAGEN_DUMP]).arg(path).arg(kind_of(path)));
+    let out = tool(
+        Command::new("python3")
+            .args(["-c", MUTAGEN_DUMP])
+            .arg(path)
+            .arg(kind_of(path)),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     if err.contains("No module named 'mutagen'") {
-        missing("python3 -m mutagen", "the mutagen module is not installed");
+        missing("mutagen (Python module)", "python3 cannot import it");
     }
-    assert!(out.status.success(), "mutagen could not read {}: {err}", path.display());
+    assert!(
+        out.status.success(),
+        "mutagen could not read {}: {err}",
+        path.display()
+    );
     serde_json::from_slice(&out.stdout).expect("mutagen dump is not JSON")
 }
 
@@ -192,7 +229,12 @@ pub fn ours(dump: &Value) -> std::collections::BTreeMap<String, String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f[0].as_str().unwrap().to_string(), f[1].as_str().unwrap_or("<not one string>").to_string()))
+        .map(|f| {
+            (
+                f[0].as_str().unwrap().to_string(),
+                f[1].as_str().unwrap_or("<not one string>").to_string(),
+            )
+        })
         .collect()
 }
 
@@ -214,14 +256,24 @@ pub fn others(dump: &Value) -> Value {
 
 /// `ffmpeg -map 0:a -c copy -f md5`: the hash of the audio packets.
 pub fn audio_md5(path: &Path) -> String {
-    let s = tool_ok(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-i"]).arg(path).args(["-map", "0:a", "-c", "copy", "-f", "md5", "-"]));
+    let s = tool_ok(
+        Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-i"])
+            .arg(path)
+            .args(["-map", "0:a", "-c", "copy", "-f", "md5", "-"]),
+    );
     assert!(s.starts_with("MD5="), "unexpected ffmpeg md5 output {s:?}");
     s.trim().to_string()
 }
 
 /// What ffmpeg complains about when decoding the whole file (empty = clean).
 pub fn decode_errors(path: &Path) -> String {
-    let out = tool(Command::new("ffmpeg").args(["-nostdin", "-v", "error", "-i"]).arg(path).args(["-f", "null", "-"]));
+    let out = tool(
+        Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-i"])
+            .arg(path)
+            .args(["-f", "null", "-"]),
+    );
     let mut s = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() {
         s += &format!("\n(ffmpeg exit {:?})", out.status.code());
@@ -231,7 +283,11 @@ pub fn decode_errors(path: &Path) -> String {
 
 /// ffprobe's chapters (start, end, title) as JSON.
 pub fn chapters(path: &Path) -> Value {
-    let s = tool_ok(Command::new("ffprobe").args(["-v", "error", "-show_chapters", "-of", "json"]).arg(path));
+    let s = tool_ok(
+        Command::new("ffprobe")
+            .args(["-v", "error", "-show_chapters", "-of", "json"])
+            .arg(path),
+    );
     let v: Value = serde_json::from_str(&s).expect("ffprobe json");
     let list = v["chapters"].as_array().cloned().unwrap_or_default();
     Value::Array(
@@ -301,15 +357,27 @@ pub fn iff_chunks(b: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
     let le = &b[..4] == b"RIFF";
     let rd = |x: &[u8]| {
         let a: [u8; 4] = x.try_into().unwrap();
-        if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+        if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
     };
-    assert_eq!(rd(&b[4..8]) as usize, b.len() - 8, "RIFF/FORM size field does not match the file length");
+    assert_eq!(
+        rd(&b[4..8]) as usize,
+        b.len() - 8,
+        "RIFF/FORM size field does not match the file length"
+    );
     let mut p = 12;
     let mut out = Vec::new();
     while p + 8 <= b.len() {
         let id: [u8; 4] = b[p..p + 4].try_into().unwrap();
         let n = rd(&b[p + 4..p + 8]) as usize;
-        assert!(p + 8 + n <= b.len(), "chunk {:?} runs past the end", String::from_utf8_lossy(&id));
+        assert!(
+            p + 8 + n <= b.len(),
+            "chunk {:?} runs past the end",
+            String::from_utf8_lossy(&id)
+        );
         out.push((id, b[p + 8..p + 8 + n].to_vec()));
         p += 8 + n + (n & 1);
     }
@@ -320,4 +388,35 @@ pub fn iff_chunks(b: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
 /// An ID3v2 tag at the start of `b`: (major version, flags).
 pub fn id3_header(b: &[u8]) -> Option<(u8, u8)> {
     b.starts_with(b"ID3").then(|| (b[3], b[5]))
+}
+
+/// A path as the `&str` argument noai takes.
+pub fn p(f: &Path) -> &str {
+    f.to_str().unwrap()
+}
+
+/// (bytes, mtime): what "nothing was written" compares.
+pub fn state(f: &Path) -> (Vec<u8>, (i64, i64)) {
+    let (_, _, s, ns) = stat(f);
+    (bytes(f), (s, ns))
+}
+
+/// The SPEC fields a policy writes (SPEC §2), as mutagen reports them.
+pub fn want(
+    policy: &str,
+    url: Option<&str>,
+    constraints: Option<&str>,
+) -> std::collections::BTreeMap<String, String> {
+    let (_, res, dmi) = POLICIES.iter().find(|x| x.0 == policy).unwrap();
+    let mut m = std::collections::BTreeMap::from([
+        ("TDM-RESERVATION".to_string(), res.to_string()),
+        ("DATAMINING".to_string(), format!("{DMI}{dmi}")),
+    ]);
+    if let Some(u) = url {
+        m.insert("TDM-POLICY".into(), u.into());
+    }
+    if let Some(c) = constraints {
+        m.insert("OTHERCONSTRAINTS".into(), c.into());
+    }
+    m
 }

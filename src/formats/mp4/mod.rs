@@ -7,6 +7,7 @@
 mod boxes;
 #[cfg(test)]
 mod tests;
+mod uuid;
 
 use std::ops::Range;
 
@@ -20,8 +21,10 @@ use crate::bad;
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     let top = children(src, 0, src.len(), true)?;
     let path = locate(src, the_moov(&top)?)?;
+    // The XMP packet first: the ilst carrier, written last, is the primary one.
+    let mut out: Vec<Carrier> = uuid::carrier(src)?.into_iter().collect();
     let Some(ilst) = path.ilst else {
-        return Ok(Vec::new());
+        return Ok(out);
     };
     let mut fields = Vec::new();
     for k in ilst.kids.iter().filter(|k| k.is(b"----")) {
@@ -35,10 +38,8 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
             }));
         }
     }
-    Ok(vec![Carrier {
-        kind: CarrierKind::Mp4Ilst,
-        fields,
-    }])
+    out.push(Carrier::new(CarrierKind::Mp4Ilst, fields));
+    Ok(out)
 }
 
 /// Plans `edit` on the freeform atoms; every other `ilst` item stays byte-identical and in order.
@@ -96,6 +97,11 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
         });
     }
     Ok(Some(Plan::Rewrite { parts }))
+}
+
+/// As `plan`, with the XMP `uuid` box too (SPEC §3.1).
+pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    uuid::combine(src, plan(src, edit)?, edit)
 }
 
 /// The payload of every top-level `mdat` box: the audio an edit must never change.

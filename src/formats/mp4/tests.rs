@@ -116,6 +116,17 @@ fn apply(orig: &[u8], plan: &Plan) -> Vec<u8> {
             out[*offset as usize..*offset as usize + bytes.len()].copy_from_slice(bytes);
             out
         }
+        Plan::Patch { regions } => {
+            let mut out = orig.to_vec();
+            for r in regions {
+                let end = r.offset as usize + r.bytes.len();
+                if out.len() < end {
+                    out.resize(end, 0);
+                }
+                out[r.offset as usize..end].copy_from_slice(&r.bytes);
+            }
+            out
+        }
         Plan::Rewrite { parts } => {
             let mut out = Vec::new();
             for p in parts {

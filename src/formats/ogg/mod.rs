@@ -266,10 +266,10 @@ impl CommentPacket {
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     let headers = Headers::read(src, false)?;
     let comments = headers.comments()?;
-    Ok(vec![Carrier {
-        kind: CarrierKind::VorbisComment,
-        fields: comments.comments.fields(),
-    }])
+    Ok(vec![Carrier::new(
+        CarrierKind::VorbisComment,
+        comments.comments.fields(),
+    )])
 }
 
 /// Plans `edit` on the comment packet: in place when the new header pages fit the old ones

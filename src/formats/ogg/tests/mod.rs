@@ -149,6 +149,17 @@ fn try_apply(orig: &[u8], plan: &Plan) -> std::io::Result<Vec<u8>> {
             v[*offset as usize..*offset as usize + bytes.len()].copy_from_slice(bytes);
             v
         }
+        Plan::Patch { regions } => {
+            let mut v = orig.to_vec();
+            for r in regions {
+                let end = r.offset as usize + r.bytes.len();
+                if v.len() < end {
+                    v.resize(end, 0);
+                }
+                v[r.offset as usize..end].copy_from_slice(&r.bytes);
+            }
+            v
+        }
         Plan::Rewrite { parts } => {
             let mut file = tempfile::tempfile().unwrap();
             file.write_all(orig).unwrap();

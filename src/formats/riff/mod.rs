@@ -4,8 +4,11 @@
 
 use std::ops::Range;
 
-use super::{Carrier, CarrierKind, Edit, Part, Plan, Result, Source, id3v2};
+mod plan;
+
+use super::{Carrier, CarrierKind, Result, Source, id3v2, xmp};
 use crate::bad;
+pub use plan::{plan, plan_xmp};
 
 /// The root chunk and where its children are.
 struct Layout {
@@ -14,9 +17,73 @@ struct Layout {
     root_end: u64,
     /// Every child chunk: id, offset of its header, data length.
     chunks: Vec<([u8; 4], u64, u64)>,
+    /// Offsets of the `APPL` chunks whose signature is `XMP `.
+    appl_signatures: Vec<u64>,
+}
+
+/// Where an XMP chunk is: WAV `_PMX` (packet = chunk data), AIFF `APPL` with signature `XMP `
+/// (packet after the 4-byte signature).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct XmpChunk {
+    pub offset: u64,
+    pub len: u64,
+    pub skip: u64,
+}
+
+impl XmpChunk {
+    fn packet_offset(&self) -> u64 {
+        self.offset + 8 + self.skip
+    }
+    fn packet_len(&self) -> u64 {
+        self.len - self.skip
+    }
 }
 
 impl Layout {
+    /// The XMP chunk; two are an error (SPEC: one packet per file).
+    pub(super) fn xmp(&self) -> Result<Option<XmpChunk>> {
+        let mut found = None;
+        for &(id, offset, len) in &self.chunks {
+            let hit = if self.big_endian {
+                &id == b"APPL" && len >= 4
+            } else {
+                &id == b"_PMX"
+            };
+            if !hit || (self.big_endian && !self.appl_is_xmp(offset)) {
+                continue;
+            }
+            if found.is_some() {
+                return Err(bad!("two XMP chunks; not supported"));
+            }
+            found = Some(XmpChunk {
+                offset,
+                len,
+                skip: if self.big_endian { 4 } else { 0 },
+            });
+        }
+        Ok(found)
+    }
+
+    fn appl_is_xmp(&self, offset: u64) -> bool {
+        self.appl_signatures.contains(&offset)
+    }
+
+    pub(super) fn xmp_place(&self) -> &'static str {
+        if self.big_endian {
+            "APPL chunk"
+        } else {
+            "_PMX chunk"
+        }
+    }
+
+    pub(super) fn xmp_chunk_head(&self) -> (&'static [u8; 4], &'static [u8]) {
+        if self.big_endian {
+            (b"APPL", b"XMP ")
+        } else {
+            (b"_PMX", b"")
+        }
+    }
+
     fn id3(&self) -> Result<Option<(u64, u64)>> {
         let mut found = self
             .chunks
@@ -67,6 +134,7 @@ fn layout(src: &Source) -> Result<Layout> {
         ));
     }
     let mut chunks = Vec::new();
+    let mut appl_signatures = Vec::new();
     let mut pos = 12;
     while pos + 8 <= root_end {
         let h = src.read(pos, 8, "chunk header")?;
@@ -79,6 +147,13 @@ fn layout(src: &Source) -> Result<Layout> {
             ));
         }
         chunks.push((id, pos, len));
+        if big_endian
+            && &id == b"APPL"
+            && len >= 4
+            && src.read(pos + 8, 4, "APPL signature")? == b"XMP "
+        {
+            appl_signatures.push(pos);
+        }
         // Chunks are padded to an even length; a missing pad byte at the very end is tolerated.
         pos = (pos + 8 + len + (len & 1)).min(root_end);
     }
@@ -86,22 +161,31 @@ fn layout(src: &Source) -> Result<Layout> {
         big_endian,
         root_end,
         chunks,
+        appl_signatures,
     })
 }
 
+/// The XMP packet (SPEC §3.1) is listed first, the ID3 tag last (the primary carrier).
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
-    let Some((off, len)) = layout(src)?.id3()? else {
-        return Ok(Vec::new());
+    let lay = layout(src)?;
+    let mut out = Vec::new();
+    if let Some(x) = lay.xmp()? {
+        let packet = src.read(x.packet_offset(), x.packet_len(), "XMP chunk")?;
+        out.push(xmp::carrier(&packet, lay.xmp_place())?);
+    }
+    let Some((off, len)) = lay.id3()? else {
+        return Ok(out);
     };
     let data = src.read(off + 8, len, "ID3 chunk")?;
     let Some(tag_len) = id3_len(&data)? else {
-        return Ok(Vec::new());
+        return Ok(out);
     };
     let tag = id3v2::parse(&data[..tag_len])?;
-    Ok(vec![Carrier {
-        kind: CarrierKind::Id3v2 { major: tag.major },
-        fields: tag.fields()?,
-    }])
+    out.push(Carrier::new(
+        CarrierKind::Id3v2 { major: tag.major },
+        tag.fields()?,
+    ));
+    Ok(out)
 }
 
 /// The length of the ID3v2 tag at the start of chunk data, checked against the chunk.
@@ -125,89 +209,14 @@ fn id3_len(data: &[u8]) -> Result<Option<usize>> {
     Ok(Some(tag))
 }
 
-pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-    let lay = layout(src)?;
-    let existing = lay.id3()?;
-    let (new_tag, fits_at) = match existing {
-        Some((off, len)) => {
-            let data = src.read(off + 8, len, "ID3 chunk")?;
-            match id3_len(&data)? {
-                Some(tag_len) => {
-                    let tag = id3v2::parse(&data[..tag_len])?;
-                    let Some(need) = tag.min_len(edit)? else {
-                        return Ok(None);
-                    };
-                    let fits = need as u64 <= len;
-                    let pad_to = fits.then_some(len as usize);
-                    let Some(new) = tag.edited(edit, pad_to)? else {
-                        return Ok(None);
-                    };
-                    id3v2::cross_check(&data[..tag_len], &new, edit)?;
-                    (new, fits.then_some(off + 8))
-                }
-                None if edit.set.is_empty() => return Ok(None),
-                None => (id3v2::new_tag(edit, None)?, None),
-            }
-        }
-        None if edit.set.is_empty() => return Ok(None),
-        None => (id3v2::new_tag(edit, None)?, None),
-    };
-    if let Some(offset) = fits_at {
-        return Ok(Some(Plan::InPlace {
-            offset,
-            bytes: new_tag,
-        }));
-    }
-    rebuild(src, &lay, existing, new_tag).map(Some)
-}
-
-/// The whole file with the ID3 chunk replaced (or appended at the end of the root chunk).
-fn rebuild(src: &Source, lay: &Layout, existing: Option<(u64, u64)>, tag: Vec<u8>) -> Result<Plan> {
-    let mut chunk = Vec::with_capacity(tag.len() + 9);
-    let id = match existing {
-        Some((off, _)) => src.read(off, 4, "chunk id")?,
-        None => lay.new_chunk_id().to_vec(),
-    };
-    chunk.extend_from_slice(&id);
-    chunk.extend_from_slice(&lay.size_bytes(tag.len() as u64)?);
-    chunk.extend_from_slice(&tag);
-    if tag.len() % 2 == 1 {
-        chunk.push(0);
-    }
-    let (cut_start, cut_end) = match existing {
-        Some((off, len)) => (off, (off + 8 + len + (len & 1)).min(lay.root_end)),
-        None => (lay.root_end, lay.root_end),
-    };
-    // A last chunk with an odd length and no pad byte needs one before our chunk follows it.
-    let lead_pad = (cut_start - 12) % 2 == 1;
-    let new_root =
-        lay.root_end - 8 - (cut_end - cut_start) + chunk.len() as u64 + u64::from(lead_pad);
-    let mut head = src.read(0, 12, "root header")?;
-    head[4..8].copy_from_slice(&lay.size_bytes(new_root)?);
-    if lead_pad {
-        chunk.insert(0, 0);
-    }
-    Ok(Plan::Rewrite {
-        parts: vec![
-            Part::Bytes(head),
-            Part::Copy {
-                offset: 12,
-                len: cut_start - 12,
-            },
-            Part::Bytes(chunk),
-            Part::Copy {
-                offset: cut_end,
-                len: src.len() - cut_end,
-            },
-        ],
-    })
-}
-
+/// Every chunk but the ID3 and XMP chunks (the ones an edit may change), plus any bytes after
+/// the root chunk.
 pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
     let lay = layout(src)?;
+    let xmp_at = lay.xmp()?.map(|x| x.offset);
     let mut out: Vec<Range<u64>> = Vec::new();
     for &(id, off, len) in &lay.chunks {
-        if !id.eq_ignore_ascii_case(b"id3 ") {
+        if !id.eq_ignore_ascii_case(b"id3 ") && Some(off) != xmp_at {
             out.push(off..(off + 8 + len).min(lay.root_end));
         }
     }
@@ -218,5 +227,4 @@ pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
 }
 
 #[cfg(test)]
-#[path = "riff_tests.rs"]
 mod tests;

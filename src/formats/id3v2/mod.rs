@@ -4,22 +4,25 @@
 //! lose frames flagged "tag alter preservation", per-frame unsync or compression on the way);
 //! the id3 crate then re-reads both tags as an independent check.
 
-use super::{Edit, FormatError, RawField, Result, Source};
+mod frame;
+
+use super::{Edit, FormatError, RawField, Result, Source, xmp};
 use crate::bad;
+use frame::{decode_user_text, encode_user_text, encode_xmp, frame_body, unsync_decode};
 
 const FLAG_UNSYNC: u8 = 0x80;
 const FLAG_EXTENDED: u8 = 0x40;
 const FLAG_FOOTER: u8 = 0x10;
 /// v2.4 frame flags: compression, encryption, unsynchronisation, data length indicator.
-const F24_COMPRESSED: u16 = 0x0008;
-const F24_ENCRYPTED: u16 = 0x0004;
-const F24_UNSYNC: u16 = 0x0002;
-const F24_DLI: u16 = 0x0001;
-const F24_GROUP: u16 = 0x0040;
+pub(crate) const F24_COMPRESSED: u16 = 0x0008;
+pub(crate) const F24_ENCRYPTED: u16 = 0x0004;
+pub(crate) const F24_UNSYNC: u16 = 0x0002;
+pub(crate) const F24_DLI: u16 = 0x0001;
+pub(crate) const F24_GROUP: u16 = 0x0040;
 /// v2.3 frame flags: compression, encryption, grouping.
-const F23_COMPRESSED: u16 = 0x0080;
-const F23_ENCRYPTED: u16 = 0x0040;
-const F23_GROUP: u16 = 0x0020;
+pub(crate) const F23_COMPRESSED: u16 = 0x0080;
+pub(crate) const F23_ENCRYPTED: u16 = 0x0040;
+pub(crate) const F23_GROUP: u16 = 0x0020;
 
 /// A parsed tag: its version, flags, where it sits, and its frames as raw bytes.
 #[derive(Debug, Clone)]
@@ -69,7 +72,7 @@ fn syncsafe(b: &[u8]) -> u32 {
         .fold(0u32, |acc, &x| (acc << 7) | u32::from(x & 0x7F))
 }
 
-fn to_syncsafe(n: u32) -> [u8; 4] {
+pub(crate) fn to_syncsafe(n: u32) -> [u8; 4] {
     [
         (n >> 21) as u8 & 0x7F,
         (n >> 14) as u8 & 0x7F,
@@ -178,30 +181,6 @@ fn walk(data: &[u8], major: u8) -> Result<Vec<std::ops::Range<usize>>> {
     Ok(spans)
 }
 
-fn unsync_decode(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len());
-    let mut prev = 0u8;
-    for &b in data {
-        if !(prev == 0xFF && b == 0x00) {
-            out.push(b);
-        }
-        prev = b;
-    }
-    out
-}
-
-fn unsync_encode(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + 8);
-    for (i, &b) in data.iter().enumerate() {
-        out.push(b);
-        let next = data.get(i + 1).copied();
-        if b == 0xFF && next.is_none_or(|n| n == 0 || n & 0xE0 == 0xE0) {
-            out.push(0);
-        }
-    }
-    out
-}
-
 impl Tag {
     fn head_len(&self) -> usize {
         if self.major == 2 { 6 } else { 10 }
@@ -214,14 +193,36 @@ impl Tag {
 
     /// The user text frame at `span` as a field; an error for one we cannot read safely.
     fn user_text(&self, span: &std::ops::Range<usize>) -> Result<RawField> {
-        let head = self.head_len();
-        let mut body = self.frames[span.start + head..span.end].to_vec();
-        if self.major >= 3 {
-            let flags =
-                u16::from_be_bytes([self.frames[span.start + 8], self.frames[span.start + 9]]);
-            body = frame_body(self.major, flags, body)?;
+        decode_user_text(&self.frame_data(span)?)
+    }
+
+    fn is_xmp(&self, span: &std::ops::Range<usize>) -> bool {
+        let id = &self.frames[span.start..span.start + if self.major == 2 { 3 } else { 4 }];
+        (id == b"PRIV" || id == b"PRV")
+            && self.frame_data(span).is_ok_and(|b| b.starts_with(b"XMP\0"))
+    }
+
+    /// A frame's body with per-frame transformations undone.
+    fn frame_data(&self, span: &std::ops::Range<usize>) -> Result<Vec<u8>> {
+        let body = self.frames[span.start + self.head_len()..span.end].to_vec();
+        if self.major < 3 {
+            return Ok(body);
         }
-        decode_user_text(&body)
+        let flags = u16::from_be_bytes([self.frames[span.start + 8], self.frames[span.start + 9]]);
+        frame_body(self.major, flags, body)
+    }
+
+    /// The XMP packet of the `PRIV` frame with owner `XMP`, if any; two are an error (SPEC:
+    /// one packet per file).
+    pub fn xmp(&self) -> Result<Option<Vec<u8>>> {
+        let mut packets = self.spans.iter().filter(|s| self.is_xmp(s));
+        let Some(first) = packets.next() else {
+            return Ok(None);
+        };
+        if packets.next().is_some() {
+            return Err(bad!("two XMP packets (ID3 PRIV frames); not supported"));
+        }
+        Ok(Some(self.frame_data(first)?[4..].to_vec()))
     }
 
     /// Every `TXXX` frame as a field.
@@ -236,21 +237,55 @@ impl Tag {
     /// The tag with `edit` applied, as bytes: unchanged frames byte-identical, then ours. `None`
     /// when nothing changes. `padding` bytes of zeros follow the frames.
     pub fn edited(&self, edit: &Edit, pad_to: Option<usize>) -> Result<Option<Vec<u8>>> {
+        self.edited_xmp(edit, pad_to, false)
+    }
+
+    /// As `edited`, and with `xmp` the `PRIV` XMP packet too: merged in place of the old
+    /// frame, or a new frame appended when setting fields (SPEC §3.1).
+    pub fn edited_xmp(
+        &self,
+        edit: &Edit,
+        pad_to: Option<usize>,
+        xmp: bool,
+    ) -> Result<Option<Vec<u8>>> {
         let mut body = Vec::with_capacity(self.frames.len() + 256);
         let mut changed = false;
+        let v24_unsync = self.major == 4 && self.flags & FLAG_UNSYNC != 0;
+        // ID3v2.2 has no PRIV frame (the XMP spec covers v2.3 and v2.4 only).
+        let xmp = xmp && self.major > 2;
+        let mut xmp_done = !xmp;
         for span in &self.spans {
             if self.is_user_text(span) && edit.removes(&self.user_text(span)?.key) {
                 changed = true;
                 continue;
             }
+            if xmp && self.is_xmp(span) {
+                if xmp_done {
+                    return Err(bad!("two XMP packets (ID3 PRIV frames); not supported"));
+                }
+                xmp_done = true;
+                let old = self.frame_data(span)?;
+                let merged = xmp::merge(Some(&old[4..]), &edit.set)?;
+                if merged != old[4..] {
+                    let merged = xmp::compact(&merged);
+                    body.extend_from_slice(&encode_xmp(self.major, &merged, v24_unsync));
+                    changed = true;
+                    continue;
+                }
+            }
             body.extend_from_slice(&self.frames[span.clone()]);
         }
-        let v24_unsync = self.major == 4 && self.flags & FLAG_UNSYNC != 0;
         for (k, v) in &edit.set {
             body.extend_from_slice(&encode_user_text(self.major, k, v, v24_unsync));
             changed = true;
         }
-        if !changed {
+        if !xmp_done && !edit.set.is_empty() {
+            let packet = xmp::compact(&xmp::merge(None, &edit.set)?);
+            body.extend_from_slice(&encode_xmp(self.major, &packet, v24_unsync));
+            changed = true;
+        }
+        // Removing our frames and appending the same ones again is no change at all.
+        if !changed || body == self.frames {
             return Ok(None);
         }
         // Keep only the flags that still describe the tag: no extended header, no footer, and
@@ -282,9 +317,21 @@ fn assemble(major: u8, flags: u8, body: &[u8], pad_to: Option<usize>) -> Result<
 
 /// A new tag holding only our frames (files without an ID3v2 tag get a v2.3 one, SPEC §3).
 pub fn new_tag(edit: &Edit, pad_to: Option<usize>) -> Result<Vec<u8>> {
+    new_tag_xmp(edit, pad_to, false)
+}
+
+/// As `new_tag`, with an XMP `PRIV` frame when `xmp` and fields are set.
+pub fn new_tag_xmp(edit: &Edit, pad_to: Option<usize>, xmp: bool) -> Result<Vec<u8>> {
     let mut body = Vec::new();
     for (k, v) in &edit.set {
         body.extend_from_slice(&encode_user_text(3, k, v, false));
+    }
+    if xmp && !edit.set.is_empty() {
+        body.extend_from_slice(&encode_xmp(
+            3,
+            &xmp::compact(&xmp::merge(None, &edit.set)?),
+            false,
+        ));
     }
     assemble(3, 0, &body, pad_to)
 }
@@ -292,135 +339,15 @@ pub fn new_tag(edit: &Edit, pad_to: Option<usize>) -> Result<Vec<u8>> {
 impl Tag {
     /// The fewest bytes the tag needs after `edit` (no padding); `None` when nothing changes.
     pub fn min_len(&self, edit: &Edit) -> Result<Option<usize>> {
+        self.min_len_xmp(edit, false)
+    }
+
+    /// As `min_len`, with the XMP packet edited too.
+    pub fn min_len_xmp(&self, edit: &Edit, xmp: bool) -> Result<Option<usize>> {
         Ok(self
-            .edited(edit, None)?
+            .edited_xmp(edit, None, xmp)?
             .map(|b| b.len() - super::REWRITE_PADDING))
     }
-}
-
-/// Undoes per-frame transformations we can undo (grouping byte, DLI, unsync); compressed or
-/// encrypted user text frames are refused, since we could not tell whose key they hold.
-fn frame_body(major: u8, flags: u16, mut body: Vec<u8>) -> Result<Vec<u8>> {
-    let (compressed, encrypted, group) = if major == 3 {
-        (F23_COMPRESSED, F23_ENCRYPTED, F23_GROUP)
-    } else {
-        (F24_COMPRESSED, F24_ENCRYPTED, F24_GROUP)
-    };
-    if flags & (compressed | encrypted) != 0 {
-        return Err(bad!("compressed or encrypted TXXX frame: not supported"));
-    }
-    let mut skip = if flags & group != 0 { 1 } else { 0 };
-    if major == 4 {
-        if flags & F24_DLI != 0 {
-            skip += 4;
-        }
-        if flags & F24_UNSYNC != 0 {
-            body = unsync_decode(&body);
-        }
-    }
-    if skip > body.len() {
-        return Err(bad!("corrupt TXXX frame"));
-    }
-    body.drain(..skip);
-    Ok(body)
-}
-
-fn decode_user_text(body: &[u8]) -> Result<RawField> {
-    let (&enc, rest) = body.split_first().ok_or_else(|| bad!("empty TXXX frame"))?;
-    let wide = matches!(enc, 1 | 2);
-    let split = if wide {
-        rest.chunks_exact(2)
-            .position(|c| c == [0, 0])
-            .map(|i| (i * 2, i * 2 + 2))
-    } else {
-        rest.iter().position(|&b| b == 0).map(|i| (i, i + 1))
-    };
-    let (desc, value) = match split {
-        Some((end, next)) => (&rest[..end], &rest[next..]),
-        None => (rest, &[][..]),
-    };
-    let text = |b: &[u8]| decode_text(enc, b).map(|s| s.trim_end_matches('\0').to_string());
-    Ok(RawField {
-        key: text(desc)?,
-        value: text(value)?,
-    })
-}
-
-fn decode_text(enc: u8, b: &[u8]) -> Result<String> {
-    match enc {
-        0 => Ok(b.iter().map(|&c| c as char).collect()),
-        3 => String::from_utf8(b.to_vec()).map_err(|_| bad!("TXXX text is not valid UTF-8")),
-        1 | 2 => {
-            let (le, data) = match b {
-                [0xFF, 0xFE, r @ ..] => (true, r),
-                [0xFE, 0xFF, r @ ..] => (false, r),
-                _ => (false, b),
-            };
-            let units: Vec<u16> = data
-                .chunks_exact(2)
-                .map(|c| {
-                    if le {
-                        u16::from_le_bytes([c[0], c[1]])
-                    } else {
-                        u16::from_be_bytes([c[0], c[1]])
-                    }
-                })
-                .collect();
-            String::from_utf16(&units).map_err(|_| bad!("TXXX text is not valid UTF-16"))
-        }
-        _ => Err(bad!("TXXX frame with unknown text encoding {enc}")),
-    }
-}
-
-/// One user text frame in the given tag version. ASCII text is ISO-8859-1; other text is UTF-16
-/// with BOM (v2.2/2.3) or UTF-8 (v2.4). In a v2.4 tag flagged unsynchronised, the frame is too.
-fn encode_user_text(major: u8, key: &str, value: &str, unsync: bool) -> Vec<u8> {
-    let mut body = Vec::new();
-    if key.is_ascii() && value.is_ascii() {
-        body.push(0);
-        body.extend_from_slice(key.as_bytes());
-        body.push(0);
-        body.extend_from_slice(value.as_bytes());
-    } else if major == 4 {
-        body.push(3);
-        body.extend_from_slice(key.as_bytes());
-        body.push(0);
-        body.extend_from_slice(value.as_bytes());
-    } else {
-        body.push(1);
-        for (i, s) in [key, value].iter().enumerate() {
-            body.extend_from_slice(&[0xFF, 0xFE]);
-            body.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
-            if i == 0 {
-                body.extend_from_slice(&[0, 0]);
-            }
-        }
-    }
-    let mut flags = 0u16;
-    if unsync {
-        body = unsync_encode(&body);
-        flags |= F24_UNSYNC;
-    }
-    let n = body.len() as u32;
-    let mut out = Vec::with_capacity(body.len() + 10);
-    match major {
-        2 => {
-            out.extend_from_slice(b"TXX");
-            out.extend_from_slice(&n.to_be_bytes()[1..]);
-        }
-        3 => {
-            out.extend_from_slice(b"TXXX");
-            out.extend_from_slice(&n.to_be_bytes());
-            out.extend_from_slice(&[0, 0]);
-        }
-        _ => {
-            out.extend_from_slice(b"TXXX");
-            out.extend_from_slice(&to_syncsafe(n));
-            out.extend_from_slice(&flags.to_be_bytes());
-        }
-    }
-    out.extend_from_slice(&body);
-    out
 }
 
 /// Independent check with the id3 crate: the new tag parses, keeps every frame of the old one
@@ -437,10 +364,12 @@ pub fn cross_check(old: &[u8], new: &[u8], edit: &Edit) -> Result<()> {
             "internal check: new ID3v2 tag does not parse ({e})"
         ))
     })?;
+    // Ours: the TXXX frames the edit replaces, and the XMP packet (merged, checked apart).
     let ours = |f: &id3::Frame| {
-        f.content()
-            .extended_text()
-            .is_some_and(|t| edit.removes(&t.description))
+        matches!(f.content(), id3::Content::Private(p) if p.owner_identifier == "XMP")
+            || f.content()
+                .extended_text()
+                .is_some_and(|t| edit.removes(&t.description))
     };
     let kept = |t: &id3::Tag| t.frames().filter(|f| !ours(f)).cloned().collect::<Vec<_>>();
     if kept(&old_tag) != kept(&new_tag) {
@@ -462,5 +391,4 @@ pub fn cross_check(old: &[u8], new: &[u8], edit: &Edit) -> Result<()> {
 }
 
 #[cfg(test)]
-#[path = "id3v2_tests.rs"]
 mod tests;

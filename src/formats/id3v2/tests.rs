@@ -1,6 +1,7 @@
 //! Unit tests of the ID3v2 splicer: versions, encodings, unsync, and other frames kept verbatim.
 
 use super::*;
+use frame::unsync_encode;
 use id3::TagLike;
 
 fn edit(set: &[(&str, &str)]) -> Edit {

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::formats::testutil::{apply, source_of};
+use crate::formats::{Edit, Plan};
 
 fn wav(chunks: &[(&[u8; 4], &[u8])]) -> Vec<u8> {
     let mut body = b"WAVE".to_vec();
@@ -36,7 +37,11 @@ fn plain_wav_gets_a_new_chunk_and_a_correct_riff_size() {
     let old = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 101])]);
     let src = source_of(&old);
     let plan = plan(&src, &set()).unwrap().unwrap();
-    assert!(matches!(plan, Plan::Rewrite { .. }));
+    // The chunk is appended (no audio moves): the root size field and the new tail.
+    assert!(
+        matches!(&plan, Plan::Patch { regions } if regions.len() == 2 && regions[0].offset == 4 && regions[1].offset == old.len() as u64),
+        "{plan:?}"
+    );
     let new = apply(&old, &plan);
     assert_eq!(
         u32::from_le_bytes(new[4..8].try_into().unwrap()) as usize + 8,
@@ -102,4 +107,40 @@ fn truncated_and_duplicate_chunks_are_errors() {
     let two = wav(&[(b"data", &[7; 10]), (b"id3 ", &tag), (b"ID3 ", &tag)]);
     let src = source_of(&two);
     assert!(carriers(&src).is_err());
+}
+
+#[test]
+fn xmp_chunk_is_appended_then_edited_in_place() {
+    let old = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 10])]);
+    let src = source_of(&old);
+    let first = apply(&old, &plan_xmp(&src, &set()).unwrap().unwrap());
+    let src = source_of(&first);
+    let c = carriers(&src).unwrap();
+    assert!(
+        matches!(
+            c[0].kind,
+            CarrierKind::Xmp {
+                place: "_PMX chunk"
+            }
+        ),
+        "{c:?}"
+    );
+    assert_eq!(c[0].fields[0].value, "1");
+    let again = Edit {
+        remove: vec!["TDM-RESERVATION".into()],
+        set: vec![("TDM-RESERVATION".into(), "0".into())],
+    };
+    let p = plan_xmp(&src, &again).unwrap().unwrap();
+    assert!(
+        matches!(&p, Plan::Patch { regions } if regions.iter().all(|r| r.offset + r.bytes.len() as u64 <= first.len() as u64)),
+        "both chunks in place"
+    );
+    let second = apply(&first, &p);
+    assert_eq!(second.len(), first.len());
+    let c = carriers(&source_of(&second)).unwrap();
+    assert!(c.iter().all(|c| {
+        c.fields
+            .iter()
+            .any(|f| f.key == "TDM-RESERVATION" && f.value == "0")
+    }));
 }

@@ -1,0 +1,143 @@
+//! The MP4 XMP carrier (SPEC §3.1): a top-level `uuid` box with the XMP UUID
+//! `BE7ACFCB-97A9-42E8-9C71-999491E3AFAC`. It is edited in its own space when the merged
+//! packet fits (XMP padding); otherwise the old box becomes `free` and a new box is appended
+//! at the end of the file, which moves no sample data and so needs no offset changes.
+
+use super::boxes::{BoxHeader, children};
+use crate::bad;
+use crate::formats::{Carrier, Edit, Part, Plan, Region, Result, Source, patch_parts, xmp};
+
+pub const XMP_UUID: [u8; 16] = [
+    0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC,
+];
+const PLACE: &str = "MP4 uuid box";
+
+/// The XMP `uuid` box among the top-level boxes; two are an error (one packet per file).
+fn find(src: &Source, top: &[BoxHeader]) -> Result<Option<BoxHeader>> {
+    let mut found = None;
+    for b in top
+        .iter()
+        .filter(|b| b.is(b"uuid") && b.size >= b.header + 16)
+    {
+        if src.read(b.body(), 16, "uuid box")? != XMP_UUID {
+            continue;
+        }
+        if found.is_some() {
+            return Err(bad!("two XMP uuid boxes; not supported"));
+        }
+        found = Some(*b);
+    }
+    Ok(found)
+}
+
+fn packet_range(b: &BoxHeader) -> (u64, u64) {
+    (b.body() + 16, b.end() - b.body() - 16)
+}
+
+/// The XMP carrier, if the file has one.
+pub fn carrier(src: &Source) -> Result<Option<Carrier>> {
+    let top = children(src, 0, src.len(), true)?;
+    let Some(b) = find(src, &top)? else {
+        return Ok(None);
+    };
+    let (at, len) = packet_range(&b);
+    let packet = src.read(at, len, "XMP packet")?;
+    xmp::carrier(&packet, PLACE).map(Some)
+}
+
+/// What the XMP box needs: nothing, a same-size rewrite of the packet, or a new box at the end
+/// (with the old one, if any, retyped to `free`).
+enum Change {
+    None,
+    InPlace(Region),
+    Append {
+        retire: Option<u64>,
+        new_box: Vec<u8>,
+    },
+}
+
+fn change(src: &Source, top: &[BoxHeader], edit: &Edit) -> Result<Change> {
+    let existing = find(src, top)?;
+    let packet = match existing {
+        Some(b) => {
+            let (at, len) = packet_range(&b);
+            let old = src.read(at, len, "XMP packet")?;
+            let merged = xmp::merge(Some(&old), &edit.set)?;
+            if merged == old {
+                return Ok(Change::None);
+            }
+            if let Some(fitted) = xmp::fit(&merged, old.len()) {
+                return Ok(Change::InPlace(Region {
+                    offset: at,
+                    bytes: fitted,
+                }));
+            }
+            merged
+        }
+        None if edit.set.is_empty() => return Ok(Change::None),
+        None => xmp::merge(None, &edit.set)?,
+    };
+    let size = u32::try_from(8 + 16 + packet.len()).map_err(|_| bad!("XMP packet too large"))?;
+    let mut new_box = size.to_be_bytes().to_vec();
+    new_box.extend_from_slice(b"uuid");
+    new_box.extend_from_slice(&XMP_UUID);
+    new_box.extend_from_slice(&packet);
+    Ok(Change::Append {
+        retire: existing.map(|b| b.start + 4),
+        new_box,
+    })
+}
+
+/// Combines the plain-tag plan with the XMP change: one patch when both stay in place (or
+/// the XMP box is appended), the rewrite with the XMP change folded into its parts otherwise.
+pub fn combine(src: &Source, ilst: Option<Plan>, edit: &Edit) -> Result<Option<Plan>> {
+    let top = children(src, 0, src.len(), true)?;
+    let mut writes: Vec<Region> = match change(src, &top, edit)? {
+        Change::None => return Ok(ilst),
+        Change::InPlace(r) => vec![r],
+        Change::Append { retire, new_box } => {
+            let mut w: Vec<Region> = retire
+                .map(|at| Region {
+                    offset: at,
+                    bytes: b"free".to_vec(),
+                })
+                .into_iter()
+                .collect();
+            // A last box that runs to the end of the file gets an explicit size, or the new
+            // box would become part of it.
+            if let Some(last) = top.last().filter(|b| b.to_end) {
+                let size = u32::try_from(src.len() - last.start).map_err(|_| {
+                    bad!("the last box runs to the end of a file over 4 GiB; cannot append XMP")
+                })?;
+                w.push(Region {
+                    offset: last.start,
+                    bytes: size.to_be_bytes().to_vec(),
+                });
+            }
+            w.push(Region {
+                offset: src.len(),
+                bytes: new_box,
+            });
+            w
+        }
+    };
+    match ilst {
+        Some(Plan::Rewrite { mut parts }) => {
+            let append = writes.pop_if(|r| r.offset == src.len());
+            for r in &writes {
+                parts = patch_parts(parts, r.offset, &r.bytes)?;
+            }
+            if let Some(a) = append {
+                parts.push(Part::Bytes(a.bytes));
+            }
+            Ok(Some(Plan::Rewrite { parts }))
+        }
+        other => {
+            if let Some(r) = other.and_then(Plan::regions) {
+                writes.extend(r);
+            }
+            writes.sort_by_key(|r| r.offset);
+            Ok(Some(Plan::Patch { regions: writes }))
+        }
+    }
+}

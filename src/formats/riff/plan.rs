@@ -1,0 +1,216 @@
+//! Planning an edit of a WAV/AIFF file: the ID3 chunk (our plain tags) and, with XMP, the
+//! `_PMX` / `APPL` chunk. When every changed chunk keeps its size, or new chunks can simply be
+//! appended at the end of the file, the plan is a patch (no audio moves); otherwise the file is
+//! rebuilt with fresh padding in the new chunks.
+
+use super::{Layout, XmpChunk, id3_len, layout};
+use crate::formats::{Edit, Part, Plan, Region, Result, Source, id3v2, xmp};
+
+/// New contents for one chunk: replacing the one at `existing` (header offset and data length),
+/// or appended when `None`.
+struct Change {
+    existing: Option<(u64, u64)>,
+    id: [u8; 4],
+    data: Vec<u8>,
+}
+
+impl Change {
+    fn fits(&self) -> bool {
+        self.existing
+            .is_none_or(|(_, len)| len == self.data.len() as u64)
+    }
+
+    fn chunk(&self, lay: &Layout) -> Result<Vec<u8>> {
+        let mut c = Vec::with_capacity(self.data.len() + 9);
+        c.extend_from_slice(&self.id);
+        c.extend_from_slice(&lay.size_bytes(self.data.len() as u64)?);
+        c.extend_from_slice(&self.data);
+        if self.data.len() % 2 == 1 {
+            c.push(0);
+        }
+        Ok(c)
+    }
+}
+
+pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    plan_chunks(src, edit, false)
+}
+
+/// As `plan`, with the XMP chunk too (SPEC §3.1).
+pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    plan_chunks(src, edit, true)
+}
+
+fn plan_chunks(src: &Source, edit: &Edit, with_xmp: bool) -> Result<Option<Plan>> {
+    let lay = layout(src)?;
+    let mut changes = Vec::new();
+    if let Some(c) = id3_change(src, &lay, edit)? {
+        changes.push(c);
+    }
+    if with_xmp && let Some(c) = xmp_change(src, &lay, edit)? {
+        changes.push(c);
+    }
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let appends = changes.iter().any(|c| c.existing.is_none());
+    if changes.iter().all(Change::fits) && (!appends || lay.root_end == src.len()) {
+        return patch(src, &lay, &changes).map(Some);
+    }
+    rebuild(src, &lay, &changes).map(Some)
+}
+
+/// The ID3 chunk's new data: padded to the old chunk size when it fits there.
+fn id3_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>> {
+    let existing = lay.id3()?;
+    let data = match existing {
+        Some((off, len)) => {
+            let data = src.read(off + 8, len, "ID3 chunk")?;
+            match id3_len(&data)? {
+                Some(tag_len) => {
+                    let tag = id3v2::parse(&data[..tag_len])?;
+                    let Some(need) = tag.min_len(edit)? else {
+                        return Ok(None);
+                    };
+                    let pad_to = (need as u64 <= len).then_some(len as usize);
+                    let Some(new) = tag.edited(edit, pad_to)? else {
+                        return Ok(None);
+                    };
+                    id3v2::cross_check(&data[..tag_len], &new, edit)?;
+                    new
+                }
+                None if edit.set.is_empty() => return Ok(None),
+                None => id3v2::new_tag(edit, None)?,
+            }
+        }
+        None if edit.set.is_empty() => return Ok(None),
+        None => id3v2::new_tag(edit, None)?,
+    };
+    let id = match existing {
+        Some((off, _)) => src
+            .read(off, 4, "chunk id")?
+            .try_into()
+            .unwrap_or(*lay.new_chunk_id()),
+        None => *lay.new_chunk_id(),
+    };
+    Ok(Some(Change { existing, id, data }))
+}
+
+/// The XMP chunk's new data: the merged packet, padded to the old chunk size when it fits.
+fn xmp_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>> {
+    let (id, signature) = lay.xmp_chunk_head();
+    let existing: Option<XmpChunk> = lay.xmp()?;
+    let packet = match existing {
+        Some(x) => {
+            let old = src.read(x.packet_offset(), x.packet_len(), "XMP chunk")?;
+            let merged = xmp::merge(Some(&old), &edit.set)?;
+            if merged == old {
+                return Ok(None);
+            }
+            xmp::fit(&merged, old.len()).unwrap_or(merged)
+        }
+        None if edit.set.is_empty() => return Ok(None),
+        None => xmp::merge(None, &edit.set)?,
+    };
+    let mut data = signature.to_vec();
+    data.extend_from_slice(&packet);
+    Ok(Some(Change {
+        existing: existing.map(|x| (x.offset, x.len)),
+        id: *id,
+        data,
+    }))
+}
+
+/// Changed chunks written where they are, new ones appended with the root size fixed.
+fn patch(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
+    let mut regions: Vec<Region> = changes
+        .iter()
+        .filter_map(|c| {
+            c.existing.map(|(off, _)| Region {
+                offset: off + 8,
+                bytes: c.data.clone(),
+            })
+        })
+        .collect();
+    let mut tail = Vec::new();
+    // A last chunk with an odd length and no pad byte needs one before a chunk follows it.
+    if (src.len() - 12) % 2 == 1 {
+        tail.push(0);
+    }
+    for c in changes.iter().filter(|c| c.existing.is_none()) {
+        tail.extend(c.chunk(lay)?);
+    }
+    if !tail.is_empty() {
+        let size = lay.size_bytes(src.len() + tail.len() as u64 - 8)?;
+        regions.push(Region {
+            offset: 4,
+            bytes: size.to_vec(),
+        });
+        regions.push(Region {
+            offset: src.len(),
+            bytes: tail,
+        });
+    }
+    regions.sort_by_key(|r| r.offset);
+    Ok(match regions.len() {
+        1 => {
+            let r = regions.remove(0);
+            Plan::InPlace {
+                offset: r.offset,
+                bytes: r.bytes,
+            }
+        }
+        _ => Plan::Patch { regions },
+    })
+}
+
+/// The whole file with the changed chunks replaced where they were and new ones appended at
+/// the end of the root chunk; the root size is fixed.
+fn rebuild(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
+    let mut parts = vec![Part::Bytes(Vec::new())];
+    let mut pos = 12;
+    let mut new_root = 4u64;
+    let mut replaced: Vec<&Change> = changes.iter().filter(|c| c.existing.is_some()).collect();
+    replaced.sort_by_key(|c| c.existing.map(|(off, _)| off));
+    for c in replaced {
+        let Some((off, len)) = c.existing else {
+            continue;
+        };
+        let end = (off + 8 + len + (len & 1)).min(lay.root_end);
+        parts.push(Part::Copy {
+            offset: pos,
+            len: off - pos,
+        });
+        let chunk = c.chunk(lay)?;
+        new_root += (off - pos) + chunk.len() as u64;
+        parts.push(Part::Bytes(chunk));
+        pos = end;
+    }
+    parts.push(Part::Copy {
+        offset: pos,
+        len: lay.root_end - pos,
+    });
+    new_root += lay.root_end - pos;
+    let mut tail = Vec::new();
+    if (new_root - 4) % 2 == 1 {
+        tail.push(0);
+    }
+    for c in changes.iter().filter(|c| c.existing.is_none()) {
+        tail.extend(c.chunk(lay)?);
+    }
+    new_root += tail.len() as u64;
+    parts.push(Part::Bytes(tail));
+    parts.push(Part::Copy {
+        offset: lay.root_end,
+        len: src.len() - lay.root_end,
+    });
+    let mut head = src.read(0, 12, "root header")?;
+    head[4..8].copy_from_slice(&lay.size_bytes(new_root)?);
+    parts[0] = Part::Bytes(head);
+    parts.retain(|p| match p {
+        Part::Copy { len, .. } => *len > 0,
+        Part::Bytes(b) => !b.is_empty(),
+        Part::OggPages { .. } => true,
+    });
+    Ok(Plan::Rewrite { parts })
+}

@@ -1,0 +1,366 @@
+//! XMP packets (SPEC §3.1): read `plus:DataMining`, `tdm:reservation`, `tdm:policy` and
+//! `plus:OtherConstraints` as fields, and merge ours into an existing packet without disturbing
+//! anything else in it (other namespaces, Audition markers, comments, whitespace): events are
+//! copied verbatim except our properties, and our values go into one new `rdf:Description`.
+//! Pure: bytes in, bytes out.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{Namespace, ResolveResult};
+use quick_xml::reader::NsReader;
+
+use super::{FormatError, RawField, Result};
+use crate::bad;
+use crate::policy::{KEY_CONSTRAINTS, KEY_DATAMINING, KEY_POLICY, KEY_RESERVATION};
+
+pub const NS_PLUS: &str = "http://ns.useplus.org/ldf/xmp/1.0/";
+pub const NS_TDM: &str = "http://www.w3.org/ns/tdmrep/";
+/// The TDMRep JSON-LD/EPUB form, accepted when reading.
+pub const NS_TDM_HASH: &str = "http://www.w3.org/ns/tdmrep#";
+pub const NS_RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+/// Padding a new packet gets, so later edits fit in the same space.
+const NEW_PADDING: usize = 2048;
+
+/// Our four properties, as (namespace, local name) → SPEC key.
+fn key_of(ns: &[u8], local: &[u8]) -> Option<(&'static str, bool)> {
+    let tdm = ns == NS_TDM.as_bytes() || ns == NS_TDM_HASH.as_bytes();
+    let key = match (ns, local) {
+        (n, b"DataMining") if n == NS_PLUS.as_bytes() => KEY_DATAMINING,
+        (n, b"OtherConstraints") if n == NS_PLUS.as_bytes() => KEY_CONSTRAINTS,
+        (_, b"reservation") if tdm => KEY_RESERVATION,
+        (_, b"policy") if tdm => KEY_POLICY,
+        _ => return None,
+    };
+    Some((key, ns == NS_TDM_HASH.as_bytes()))
+}
+
+fn resolved<'a>(r: &'a ResolveResult) -> &'a [u8] {
+    match r {
+        ResolveResult::Bound(Namespace(ns)) => ns.as_bytes(),
+        _ => b"",
+    }
+}
+
+fn xml_err(e: impl std::fmt::Display) -> FormatError {
+    bad!("corrupt XMP packet: {e}")
+}
+
+/// What a packet says: our properties as fields, and notes on non-canonical forms.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub fields: Vec<RawField>,
+    pub notes: Vec<String>,
+}
+
+/// Reads our properties from a packet, in element, attribute or `rdf:resource` form; a
+/// `plus:OtherConstraints` language alternative yields its first (`x-default`) entry.
+pub fn read(packet: &[u8]) -> Result<Found> {
+    let mut reader = NsReader::from_reader(packet);
+    let mut found = Found::default();
+    // The property being read and the text gathered for it.
+    let mut open: Option<(&'static str, usize, String, bool)> = None;
+    let mut depth = 0usize;
+    loop {
+        let (ns, ev) = reader.read_resolved_event().map_err(xml_err)?;
+        let ns = resolved(&ns).to_vec();
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                if open.is_none() {
+                    attributes(&reader, e, &mut found)?;
+                    if let Some((key, hash)) = key_of(&ns, e.local_name().as_ref().as_bytes()) {
+                        note_hash(&mut found, hash);
+                        let resource = rdf_resource(&reader, e)?;
+                        match (empty, resource) {
+                            (_, Some(v)) => push(&mut found, key, &v),
+                            (true, None) => push(&mut found, key, ""),
+                            (false, None) => open = Some((key, depth, String::new(), false)),
+                        }
+                    }
+                }
+                if !empty {
+                    depth += 1;
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, _, text, false)) = &mut open {
+                    text.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some((_, _, text, false)) = &mut open {
+                    let name = r.xml10_content();
+                    let entity = format!("&{name};");
+                    let s = quick_xml::escape::unescape(&entity).map_err(xml_err)?;
+                    text.push_str(&s);
+                }
+            }
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                match &mut open {
+                    Some((key, d, text, _)) if *d == depth => {
+                        push(&mut found, key, text.trim());
+                        open = None;
+                    }
+                    // The first language alternative (an `rdf:li`) closed: it is the value.
+                    Some((_, _, text, done)) if !text.trim().is_empty() => *done = true,
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(found)
+}
+
+fn push(found: &mut Found, key: &str, value: &str) {
+    found.fields.push(RawField {
+        key: key.to_string(),
+        value: value.to_string(),
+    });
+}
+
+fn note_hash(found: &mut Found, hash: bool) {
+    let note = "XMP uses the TDMRep namespace with `#`; the XMP form ends in `/`";
+    if hash && !found.notes.iter().any(|n| n == note) {
+        found.notes.push(note.to_string());
+    }
+}
+
+/// Our properties written as attributes of an element (`rdf:Description plus:DataMining="…"`).
+fn attributes(reader: &NsReader<&[u8]>, e: &BytesStart, found: &mut Found) -> Result<()> {
+    for a in e.attributes() {
+        let a = a.map_err(xml_err)?;
+        let (ns, local) = reader.resolver().resolve_attribute(a.key);
+        if let Some((key, hash)) = key_of(resolved(&ns), local.as_ref().as_bytes()) {
+            note_hash(found, hash);
+            let v = a
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(xml_err)?;
+            push(found, key, v.trim());
+        }
+    }
+    Ok(())
+}
+
+fn rdf_resource(reader: &NsReader<&[u8]>, e: &BytesStart) -> Result<Option<String>> {
+    for a in e.attributes() {
+        let a = a.map_err(xml_err)?;
+        let (ns, local) = reader.resolver().resolve_attribute(a.key);
+        if resolved(&ns) == NS_RDF.as_bytes() && local.as_ref().as_bytes() == b"resource" {
+            return Ok(Some(
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                    .map_err(xml_err)?
+                    .trim()
+                    .to_string(),
+            ));
+        }
+    }
+    Ok(None)
+}
+
+/// A carrier for a packet found in a file (`place` names where).
+pub fn carrier(packet: &[u8], place: &'static str) -> Result<super::Carrier> {
+    let found = read(packet)?;
+    let mut c = super::Carrier::new(super::CarrierKind::Xmp { place }, found.fields);
+    c.notes = found.notes;
+    Ok(c)
+}
+
+/// The packet with our properties removed everywhere and `set` (canonical keys and values)
+/// added in one new `rdf:Description`; an empty `set` strips. `None` starts a new packet.
+pub fn merge(packet: Option<&[u8]>, set: &[(String, String)]) -> Result<Vec<u8>> {
+    let Some(packet) = packet else {
+        return Ok(new_packet(set));
+    };
+    let mut reader = NsReader::from_reader(packet);
+    let mut out = quick_xml::Writer::new(Vec::with_capacity(packet.len() + 1024));
+    let mut skip: Option<usize> = None;
+    let mut depth = 0usize;
+    let mut rdf_prefix: Option<String> = None;
+    let mut inserted = false;
+    loop {
+        let (ns, ev) = reader.read_resolved_event().map_err(xml_err)?;
+        let ns = resolved(&ns).to_vec();
+        match ev {
+            Event::Eof => break,
+            Event::Start(_) | Event::Empty(_) if skip.is_some() => {
+                if matches!(ev, Event::Start(_)) {
+                    depth += 1;
+                }
+            }
+            Event::End(_) if skip.is_some() => {
+                depth -= 1;
+                if skip == Some(depth) {
+                    skip = None;
+                }
+            }
+            _ if skip.is_some() => {}
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let is_start = matches!(ev, Event::Start(_));
+                if key_of(&ns, e.local_name().as_ref().as_bytes()).is_some() {
+                    if is_start {
+                        skip = Some(depth);
+                        depth += 1;
+                    }
+                    continue;
+                }
+                if ns == NS_RDF.as_bytes() && e.local_name().as_ref().as_bytes() == b"RDF" {
+                    let name = e.name().as_ref().to_string();
+                    rdf_prefix = Some(
+                        name.split_once(':')
+                            .map_or(String::new(), |(p, _)| p.to_string()),
+                    );
+                }
+                let cleaned = without_our_attributes(&reader, e)?;
+                let ev = match (is_start, cleaned) {
+                    (true, Some(c)) => Event::Start(c),
+                    (false, Some(c)) => Event::Empty(c),
+                    (_, None) => ev.clone(),
+                };
+                out.write_event(ev).map_err(xml_err)?;
+                if is_start {
+                    depth += 1;
+                }
+            }
+            Event::End(ref e) => {
+                depth = depth.saturating_sub(1);
+                if ns == NS_RDF.as_bytes()
+                    && e.local_name().as_ref().as_bytes() == b"RDF"
+                    && !set.is_empty()
+                    && !inserted
+                {
+                    let prefix = rdf_prefix.clone().unwrap_or_else(|| "rdf".into());
+                    out.get_mut()
+                        .extend_from_slice(description(&prefix, set, " ").as_bytes());
+                    inserted = true;
+                }
+                out.write_event(ev).map_err(xml_err)?;
+            }
+            other => out.write_event(other).map_err(xml_err)?,
+        }
+    }
+    if !set.is_empty() && !inserted {
+        return Err(bad!("XMP packet without rdf:RDF; not changed"));
+    }
+    Ok(out.into_inner())
+}
+
+/// A start tag without our properties as attributes, or `None` if it had none.
+fn without_our_attributes(
+    reader: &NsReader<&[u8]>,
+    e: &BytesStart,
+) -> Result<Option<BytesStart<'static>>> {
+    let mut ours = false;
+    let mut kept = Vec::new();
+    for a in e.attributes().with_checks(false) {
+        let a = a.map_err(xml_err)?;
+        let (ns, local) = reader.resolver().resolve_attribute(a.key);
+        if key_of(resolved(&ns), local.as_ref().as_bytes()).is_some() {
+            ours = true;
+        } else {
+            kept.push(a);
+        }
+    }
+    if !ours {
+        return Ok(None);
+    }
+    let name = e.name().as_ref().to_string();
+    let mut start = BytesStart::new(name);
+    start.extend_attributes(kept);
+    Ok(Some(start.into_owned()))
+}
+
+fn escape(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
+}
+
+/// One `rdf:Description` holding `set`, declaring the namespaces it uses.
+fn description(rdf: &str, set: &[(String, String)], indent: &str) -> String {
+    let r = if rdf.is_empty() {
+        String::new()
+    } else {
+        format!("{rdf}:")
+    };
+    let mut d = format!(
+        "{indent}<{r}Description {r}about=\"\" xmlns:plus=\"{NS_PLUS}\" xmlns:tdm=\"{NS_TDM}\">\n"
+    );
+    for (k, v) in set {
+        let v = escape(v);
+        let line = match k.as_str() {
+            KEY_DATAMINING => format!("<plus:DataMining>{v}</plus:DataMining>"),
+            KEY_RESERVATION => format!("<tdm:reservation>{v}</tdm:reservation>"),
+            KEY_POLICY => format!("<tdm:policy>{v}</tdm:policy>"),
+            KEY_CONSTRAINTS => format!(
+                "<plus:OtherConstraints><{r}Alt><{r}li xml:lang=\"x-default\">{v}</{r}li></{r}Alt></plus:OtherConstraints>"
+            ),
+            _ => continue,
+        };
+        d += &format!("{indent} {line}\n");
+    }
+    d += &format!("{indent}</{r}Description>\n");
+    d
+}
+
+fn new_packet(set: &[(String, String)]) -> Vec<u8> {
+    let mut p = String::from("<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n");
+    p += "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n";
+    p += &format!(" <rdf:RDF xmlns:rdf=\"{NS_RDF}\">\n");
+    p += &description("rdf", set, "  ");
+    p += " </rdf:RDF>\n</x:xmpmeta>\n";
+    let mut bytes = p.into_bytes();
+    bytes.extend(padding(NEW_PADDING));
+    bytes.extend_from_slice(b"<?xpacket end=\"w\"?>");
+    bytes
+}
+
+/// Whitespace padding in lines of 100, as XMP writers do.
+fn padding(n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|i| if i % 100 == 99 { b'\n' } else { b' ' })
+        .collect()
+}
+
+/// The packet padded (or its padding trimmed) to exactly `len` bytes, so it fits a carrier of
+/// fixed size; `None` when even without padding it is longer. Padding is the whitespace before
+/// the closing `<?xpacket end…?>` (or at the end of a packet without one).
+pub fn fit(packet: &[u8], len: usize) -> Option<Vec<u8>> {
+    let (body_end, tail_at) = padding_bounds(packet);
+    let core = body_end + (packet.len() - tail_at);
+    // Keep one newline between the body and the trailer.
+    let need = core + 1;
+    if need > len {
+        return None;
+    }
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(&packet[..body_end]);
+    out.push(b'\n');
+    out.extend(padding(len - need));
+    out.extend_from_slice(&packet[tail_at..]);
+    Some(out)
+}
+
+/// The packet with its padding removed (for carriers whose container has padding of its own,
+/// such as an ID3v2 tag).
+pub fn compact(packet: &[u8]) -> Vec<u8> {
+    let (body_end, tail_at) = padding_bounds(packet);
+    fit(packet, body_end + (packet.len() - tail_at) + 1).unwrap_or_else(|| packet.to_vec())
+}
+
+/// Where the padding of a packet starts and where the trailer after it starts.
+fn padding_bounds(packet: &[u8]) -> (usize, usize) {
+    let tail_at = find_last(packet, b"<?xpacket end").unwrap_or(packet.len());
+    let mut body_end = tail_at;
+    while body_end > 0 && packet[body_end - 1].is_ascii_whitespace() {
+        body_end -= 1;
+    }
+    (body_end, tail_at)
+}
+
+fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+#[cfg(test)]
+#[path = "xmp_tests.rs"]
+mod tests;
