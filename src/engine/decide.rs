@@ -3,7 +3,7 @@
 
 use super::{Opened, Pending, Prepared};
 use crate::formats::{self, Carrier, CarrierKind, Edit, Plan, Scan, Source};
-use crate::policy::{KEY_CONSTRAINTS, KEY_POLICY, SPEC_KEYS, Status, Verdict, Wanted};
+use crate::policy::{KEY_CONSTRAINTS, KEY_POLICY, SPEC_KEYS, Status, Verdict, Wanted, is_marker};
 use crate::report::{Action, FileReport};
 use crate::write::Strategy;
 
@@ -56,10 +56,16 @@ pub fn tag(
     {
         set.push((KEY_CONSTRAINTS.to_string(), c));
     }
-    let edit = Edit {
-        remove: SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
-        set,
-    };
+    // Home-made markers (`AI_TRAINING_OPT_OUT`, …) are replaced by the standard fields.
+    let mut remove: Vec<String> = SPEC_KEYS.iter().map(|k| k.to_string()).collect();
+    let markers = o
+        .scan
+        .carriers
+        .iter()
+        .flat_map(|c| &c.fields)
+        .filter(|f| is_marker(&f.key));
+    remove.extend(markers.map(|f| f.key.clone()));
+    let edit = Edit { remove, set };
     plan(report, o, edit, job, Some(wanted.clone()))
 }
 

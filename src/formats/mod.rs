@@ -96,6 +96,10 @@ pub enum CarrierKind {
     Xmp {
         place: &'static str,
     },
+    /// A C2PA manifest store (detected, not read): no fields, a note.
+    C2pa {
+        place: &'static str,
+    },
 }
 
 impl CarrierKind {
@@ -105,6 +109,7 @@ impl CarrierKind {
             CarrierKind::VorbisComment => "Vorbis comment".into(),
             CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
             CarrierKind::Xmp { place } => format!("XMP ({place})"),
+            CarrierKind::C2pa { place } => format!("C2PA ({place})"),
         }
     }
 }
@@ -134,6 +139,16 @@ impl Carrier {
             kind,
             fields,
             notes: Vec::new(),
+        }
+    }
+
+    /// A C2PA manifest store found at `place`; its assertions are not read.
+    pub fn c2pa(place: &'static str) -> Carrier {
+        let note = "a C2PA manifest store is present (its training-mining assertion is not read)";
+        Carrier {
+            kind: CarrierKind::C2pa { place },
+            fields: Vec::new(),
+            notes: vec![note.into()],
         }
     }
 }

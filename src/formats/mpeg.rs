@@ -15,6 +15,9 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
             break;
         };
         pos += tag.region_len;
+        if tag.has_c2pa() {
+            out.push(Carrier::c2pa("ID3 GEOB"));
+        }
         if let Some(packet) = tag.xmp()? {
             out.push(super::xmp::carrier(&packet, "ID3 PRIV")?);
         }

@@ -254,3 +254,23 @@ fn policy_urls() {
     assert!(!is_policy_url("https://"));
     assert!(!is_policy_url("https://exa mple.org"));
 }
+
+#[test]
+fn known_markers_are_invalid_with_a_hint() {
+    let v = evaluate(&vc(&[("AI_TRAINING_OPT_OUT", "1")]), None);
+    assert_eq!(v.status, Status::Invalid);
+    assert!(
+        v.notes.iter().any(|n| n.contains("noai tag --force")),
+        "{:?}",
+        v.notes
+    );
+    assert!(!is_marker("TDM-RESERVATION") && !is_marker("title"));
+    assert!(is_marker("tdm_reservation") && is_marker("NoAI") && is_marker("ai-training-opt-out"));
+}
+
+#[test]
+fn carrier_notes_reach_the_verdict_even_without_fields() {
+    let v = evaluate(&[Carrier::c2pa("C2PA chunk")], None);
+    assert_eq!(v.status, Status::Untagged);
+    assert!(v.notes.iter().any(|n| n.contains("C2PA")), "{:?}", v.notes);
+}

@@ -212,6 +212,20 @@ impl Tag {
         frame_body(self.major, flags, body)
     }
 
+    /// True when a `GEOB` frame holds a C2PA manifest store (C2PA 2.1, appendix A).
+    pub fn has_c2pa(&self) -> bool {
+        let geob = |s: &&std::ops::Range<usize>| {
+            let id = &self.frames[s.start..s.start + if self.major == 2 { 3 } else { 4 }];
+            id == b"GEOB" || id == b"GEO"
+        };
+        self.spans.iter().filter(geob).any(|s| {
+            self.frame_data(s).is_ok_and(|b| {
+                b.get(1..)
+                    .is_some_and(|m| m.starts_with(b"application/x-c2pa-manifest-store"))
+            })
+        })
+    }
+
     /// The XMP packet of the `PRIV` frame with owner `XMP`, if any; two are an error (SPEC:
     /// one packet per file).
     pub fn xmp(&self) -> Result<Option<Vec<u8>>> {

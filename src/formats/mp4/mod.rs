@@ -22,7 +22,11 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     let top = children(src, 0, src.len(), true)?;
     let path = locate(src, the_moov(&top)?)?;
     // The XMP packet first: the ilst carrier, written last, is the primary one.
-    let mut out: Vec<Carrier> = uuid::carrier(src)?.into_iter().collect();
+    let mut out: Vec<Carrier> = Vec::new();
+    if uuid::has_c2pa(src)? {
+        out.push(Carrier::c2pa("MP4 uuid box"));
+    }
+    out.extend(uuid::carrier(src)?);
     let Some(ilst) = path.ilst else {
         return Ok(out);
     };

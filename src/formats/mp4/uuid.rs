@@ -34,6 +34,25 @@ fn packet_range(b: &BoxHeader) -> (u64, u64) {
     (b.body() + 16, b.end() - b.body() - 16)
 }
 
+/// The C2PA manifest store box (`uuid` d8fec3d6-1b0e-483c-9297-5828877ec481).
+pub const C2PA_UUID: [u8; 16] = [
+    0xD8, 0xFE, 0xC3, 0xD6, 0x1B, 0x0E, 0x48, 0x3C, 0x92, 0x97, 0x58, 0x28, 0x87, 0x7E, 0xC4, 0x81,
+];
+
+/// True when a top-level `uuid` box holds a C2PA manifest store.
+pub fn has_c2pa(src: &Source) -> Result<bool> {
+    let top = children(src, 0, src.len(), true)?;
+    for b in top
+        .iter()
+        .filter(|b| b.is(b"uuid") && b.size >= b.header + 16)
+    {
+        if src.read(b.body(), 16, "uuid box")? == C2PA_UUID {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The XMP carrier, if the file has one.
 pub fn carrier(src: &Source) -> Result<Option<Carrier>> {
     let top = children(src, 0, src.len(), true)?;

@@ -169,6 +169,9 @@ fn layout(src: &Source) -> Result<Layout> {
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     let lay = layout(src)?;
     let mut out = Vec::new();
+    if lay.chunks.iter().any(|(id, ..)| id == b"C2PA") {
+        out.push(Carrier::c2pa("C2PA chunk"));
+    }
     if let Some(x) = lay.xmp()? {
         let packet = src.read(x.packet_offset(), x.packet_len(), "XMP chunk")?;
         out.push(xmp::carrier(&packet, lay.xmp_place())?);

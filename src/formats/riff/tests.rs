@@ -144,3 +144,14 @@ fn xmp_chunk_is_appended_then_edited_in_place() {
             .any(|f| f.key == "TDM-RESERVATION" && f.value == "0")
     }));
 }
+
+#[test]
+fn c2pa_chunk_is_reported() {
+    let old = wav(&[
+        (b"fmt ", &[1; 16]),
+        (b"data", &[7; 10]),
+        (b"C2PA", &[0; 12]),
+    ]);
+    let c = carriers(&source_of(&old)).unwrap();
+    assert!(matches!(c[0].kind, CarrierKind::C2pa { .. }), "{c:?}");
+}
