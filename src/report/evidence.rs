@@ -41,7 +41,7 @@ impl Log {
             .map(|(k, v)| (k, v.into()))
             .collect();
         let mut line = serde_json::json!({
-            "time": utc_now(),
+            "time": super::clock::utc_now(),
             "path": r.path.to_string_lossy(),
             "policy": wanted.policy.name(),
             "fields": fields,
@@ -63,43 +63,5 @@ impl Log {
         self.out.flush()?;
         self.out.get_ref().sync_all()?;
         Ok(())
-    }
-}
-
-/// The current UTC time as RFC 3339 (`2026-11-26T20:51:26Z`).
-pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    rfc3339(secs)
-}
-
-/// Formats seconds since the epoch (civil-from-days, proleptic Gregorian).
-pub fn rfc3339(secs: u64) -> String {
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rfc3339_known_instants() {
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(super::rfc3339(1_795_725_086), "2026-11-26T20:31:26Z");
     }
 }

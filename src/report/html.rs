@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{FileReport, Renderer, Summary, human, paths};
 use crate::config::{Config, Job};
@@ -52,30 +51,6 @@ pub fn escape_html(s: &str) -> String {
         }
     }
     out
-}
-
-/// The current time in UTC as `YYYY-MM-DDTHH:MM:SS`.
-pub(super) fn utc_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    utc(secs)
-}
-
-/// Seconds since 1970 as `YYYY-MM-DDTHH:MM:SS` (days to civil date: Howard Hinnant's algorithm).
-fn utc(secs: u64) -> String {
-    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s) = (rest / 3600, rest / 60 % 60, rest % 60);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}")
 }
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
@@ -139,7 +114,7 @@ impl Html {
              <h1>noai {job}</h1>\n<p class=\"meta\">{roots} &middot; generated {time} UTC by \
              noai {version}</p>\n<p>{summary}</p>\n",
             job = self.job.name(),
-            time = utc_now().replace('T', " "),
+            time = super::clock::utc_now_plain().replace('T', " "),
             version = env!("CARGO_PKG_VERSION"),
             summary = escape_html(&human::summary_line(&self.job, s)),
         );
@@ -227,13 +202,5 @@ mod tests {
         );
         assert_eq!(escape_html("plain ♪"), "plain ♪");
         assert_eq!(escape_html("&amp;"), "&amp;amp;");
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(utc(0), "1970-01-01T00:00:00");
-        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00");
-        assert_eq!(utc(1_704_067_199), "2023-12-31T23:59:59");
-        assert_eq!(utc(4_107_542_400), "2100-03-01T00:00:00");
     }
 }

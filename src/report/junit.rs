@@ -108,7 +108,7 @@ impl Junit {
             out: Some(out),
             started: Instant::now(),
             last: 0.0,
-            timestamp: super::html::utc_now(),
+            timestamp: super::clock::utc_now_plain(),
             suites,
             other,
         }

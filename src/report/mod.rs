@@ -2,6 +2,7 @@
 //! imply. Renderers (`human`, `json`, `junit`, `github`, `csv`, `html`; docs/formats.md) turn
 //! them into text; nothing else prints.
 
+mod clock;
 mod csv;
 pub mod evidence;
 mod github;
