@@ -168,10 +168,74 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
             }
         }
     }
+    if let Some(p) = relocate(src, &lay, &blocks, vc.is_some())? {
+        return Ok(Some(p));
+    }
     if let Some(p) = in_place(src, &lay, &mut blocks)? {
         return Ok(Some(p));
     }
     Ok(Some(rewrite(&lay, blocks, src.len())))
+}
+
+/// When other blocks (a cover picture, say) sit between the comments and the PADDING, moving
+/// them would rewrite them all; instead the new comment block goes into the PADDING and the old
+/// one becomes PADDING of the same size. Only the comment bytes and two block headers change.
+/// `None` when the comments are already next to the padding or the padding is too small.
+fn relocate(src: &Source, lay: &Layout, blocks: &[NewBlock], had_vc: bool) -> Result<Option<Plan>> {
+    let Some(v) = blocks.iter().position(|b| b.kind() == VORBIS_COMMENT) else {
+        return Ok(None);
+    };
+    let Some(pad) = (v + 1..blocks.len()).find(|&i| blocks[i].kind() == PADDING) else {
+        return Ok(None);
+    };
+    let (NewBlock::Data(_, vc), NewBlock::Original(p)) = (&blocks[v], &blocks[pad]) else {
+        return Ok(None);
+    };
+    let (new, room) = (vc.len() as u64, p.len);
+    if pad == v + 1 || !(room == new || room >= new + 4) {
+        return Ok(None);
+    }
+    let mut moved: Vec<NewBlock> = Vec::with_capacity(blocks.len() + 1);
+    for (i, b) in blocks.iter().enumerate() {
+        match b {
+            _ if i == v && had_vc => {
+                let old_len = lay
+                    .blocks
+                    .iter()
+                    .find(|b| b.kind == VORBIS_COMMENT)
+                    .map_or(0, |b| b.len);
+                moved.push(NewBlock::Data(PADDING, vec![0; old_len as usize]));
+            }
+            _ if i == v => {}
+            _ if i == pad => {
+                moved.push(NewBlock::Data(VORBIS_COMMENT, vc.clone()));
+                if room > new {
+                    moved.push(NewBlock::Data(PADDING, vec![0; (room - new - 4) as usize]));
+                }
+            }
+            NewBlock::Original(o) => moved.push(NewBlock::Original(*o)),
+            NewBlock::Data(k, d) => moved.push(NewBlock::Data(*k, d.clone())),
+        }
+    }
+    span(src, lay, &moved).map(Some)
+}
+
+/// The bytes from the first changed block to the last one, as one in-place write (the write
+/// layer then writes only the bytes that really differ).
+fn span(src: &Source, lay: &Layout, blocks: &[NewBlock]) -> Result<Plan> {
+    let changed: Vec<usize> = (0..blocks.len())
+        .filter(|&i| matches!(blocks[i], NewBlock::Data(..)))
+        .collect();
+    let (first, last) = (changed[0], changed[changed.len() - 1]);
+    let start = span_offset(lay, blocks, first);
+    let mut bytes = Vec::new();
+    for (i, b) in blocks.iter().enumerate().take(last + 1).skip(first) {
+        push_block(&mut bytes, src, b, i + 1 == blocks.len())?;
+    }
+    Ok(Plan::InPlace {
+        offset: start,
+        bytes,
+    })
 }
 
 /// Resizes one PADDING block so the metadata keeps its length; then the changed span is one
@@ -187,20 +251,7 @@ fn in_place(src: &Source, lay: &Layout, blocks: &mut [NewBlock]) -> Result<Optio
         return Ok(None);
     }
     blocks[pad] = NewBlock::Data(PADDING, vec![0; pad_len as usize]);
-    // The span to rewrite: from the first block that changed to the last one that changed.
-    let changed: Vec<usize> = (0..blocks.len())
-        .filter(|&i| matches!(blocks[i], NewBlock::Data(..)))
-        .collect();
-    let (first, last) = (changed[0], changed[changed.len() - 1]);
-    let start = span_offset(lay, blocks, first);
-    let mut bytes = Vec::new();
-    for (i, b) in blocks.iter().enumerate().take(last + 1).skip(first) {
-        push_block(&mut bytes, src, b, i + 1 == blocks.len())?;
-    }
-    Ok(Some(Plan::InPlace {
-        offset: start,
-        bytes,
-    }))
+    span(src, lay, blocks).map(Some)
 }
 
 /// File offset of block `i` in the new layout (equal lengths before the first change).

@@ -127,3 +127,45 @@ fn corrupt_streams_are_errors() {
     let src = source_of(&two_vc);
     assert!(carriers(&src).is_err());
 }
+
+#[test]
+fn comments_move_into_padding_instead_of_shifting_a_picture() {
+    let picture = vec![9u8; 3000];
+    let old = flac(&[
+        (0, vec![1; 34]),
+        (4, vc(&["TITLE=x"])),
+        (6, picture.clone()),
+        (1, vec![0; 500]),
+    ]);
+    let src = source_of(&old);
+    let plan = plan(&src, &set("1")).unwrap().unwrap();
+    let new = apply(&old, &plan);
+    assert_eq!(new.len(), old.len());
+    assert_eq!(values(&new), ["TITLE=x", "TDM-RESERVATION=1"]);
+    let pic_at = old
+        .windows(3000)
+        .position(|w| w == picture.as_slice())
+        .unwrap();
+    assert_eq!(
+        &new[pic_at..pic_at + 3000],
+        &picture[..],
+        "the picture did not move"
+    );
+    let nsrc = source_of(&new);
+    let kinds: Vec<u8> = layout(&nsrc)
+        .unwrap()
+        .blocks
+        .iter()
+        .map(|b| b.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [0, 1, 6, 4, 1],
+        "old comments became padding, new ones sit in the old padding"
+    );
+    assert_eq!(
+        &new[new.len() - 7..],
+        &old[old.len() - 7..],
+        "audio untouched"
+    );
+}

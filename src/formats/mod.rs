@@ -7,6 +7,7 @@ pub mod id3v2;
 pub mod mp4;
 pub mod mpeg;
 pub mod ogg;
+pub mod render;
 pub mod riff;
 pub mod sniff;
 pub mod source;
@@ -360,7 +361,7 @@ pub(crate) mod testutil {
     use std::fs::File;
     use std::io::Write;
 
-    use super::{Part, Plan, Source};
+    use super::{Plan, Source};
 
     /// A `Source` over a temp file holding `bytes` (the file is leaked: tests only).
     pub fn source_of(bytes: &[u8]) -> Source<'static> {
@@ -372,33 +373,6 @@ pub(crate) mod testutil {
 
     /// The bytes a plan produces from `old`.
     pub fn apply(old: &[u8], plan: &Plan) -> Vec<u8> {
-        match plan {
-            Plan::InPlace { offset, bytes } => {
-                let mut out = old.to_vec();
-                out[*offset as usize..*offset as usize + bytes.len()].copy_from_slice(bytes);
-                out
-            }
-            Plan::Rewrite { parts } => parts
-                .iter()
-                .flat_map(|p| match p {
-                    Part::Bytes(b) => b.clone(),
-                    Part::Copy { offset, len } => {
-                        old[*offset as usize..(*offset + *len) as usize].to_vec()
-                    }
-                    Part::OggPages { .. } => panic!("not for this format"),
-                })
-                .collect(),
-            Plan::Patch { regions } => {
-                let mut out = old.to_vec();
-                for r in regions {
-                    let end = r.offset as usize + r.bytes.len();
-                    if out.len() < end {
-                        out.resize(end, 0);
-                    }
-                    out[r.offset as usize..end].copy_from_slice(&r.bytes);
-                }
-                out
-            }
-        }
+        super::render::apply(&source_of(old), plan).unwrap()
     }
 }

@@ -279,11 +279,12 @@ fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
     let size = t.snapshot.size;
     let payload = formats::payload(&src, t.container)?;
     let mut prev_end = 0;
+    let mut narrowed = Vec::with_capacity(regions.len());
     let mut undo = Vec::with_capacity(regions.len());
-    for (i, r) in regions.iter().enumerate() {
+    for r in regions {
         let end = r.offset + r.bytes.len() as u64;
-        let append = r.offset == size && i + 1 == regions.len();
-        if r.offset < prev_end || (end > size && !append) {
+        // Only the last region may start at the end of the file: the append.
+        if r.offset < prev_end || (end > size && r.offset != size) {
             return Err(bad!(
                 "internal check: overlapping or out-of-file write regions; not written"
             ));
@@ -293,18 +294,33 @@ fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
                 "internal check: in-place write would touch audio data; not written"
             ));
         }
-        let old = if append {
-            Vec::new()
-        } else {
-            src.read(r.offset, r.bytes.len() as u64, "metadata region")?
-        };
-        undo.push(Undo {
-            offset: r.offset,
-            old,
-            new_len: r.bytes.len() as u64,
-        });
         prev_end = end;
+        if r.offset == size {
+            undo.push(Undo {
+                offset: r.offset,
+                old: Vec::new(),
+                new_len: r.bytes.len() as u64,
+            });
+            narrowed.push(r);
+            continue;
+        }
+        let old = src.read(r.offset, r.bytes.len() as u64, "metadata region")?;
+        // Only the bytes that differ are written (and journalled): a tag whose cover art
+        // comes before our fields costs a few hundred bytes, not the whole tag.
+        for (at, len) in differing_runs(&old, &r.bytes) {
+            let (lo, hi) = (at, at + len);
+            undo.push(Undo {
+                offset: r.offset + lo as u64,
+                old: old[lo..hi].to_vec(),
+                new_len: len as u64,
+            });
+            narrowed.push(Region {
+                offset: r.offset + lo as u64,
+                bytes: r.bytes[lo..hi].to_vec(),
+            });
+        }
     }
+    let regions = narrowed;
     let new_size = size.max(prev_end);
     let out = OpenOptions::new()
         .read(true)
@@ -326,6 +342,29 @@ fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
         undo,
         journal,
     })
+}
+
+/// The runs where `new` differs from `old` (same length), as (start, length); runs closer than
+/// a small gap are merged, since a write per few bytes would cost more than the bytes.
+fn differing_runs(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
+    const GAP: usize = 64;
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < new.len() {
+        if old[i] == new[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < new.len() && old[i] != new[i] {
+            i += 1;
+        }
+        match runs.last_mut() {
+            Some((s, l)) if start - (*s + *l) < GAP => *l = i - *s,
+            _ => runs.push((start, i - start)),
+        }
+    }
+    runs
 }
 
 fn write_regions(out: &File, regions: &[Region], snap: &Snapshot, opts: Options) -> Result<()> {
@@ -391,4 +430,25 @@ pub(crate) fn sibling(target: &Path, suffix: &str) -> PathBuf {
     }
     out.extend_from_slice(suffix.as_bytes());
     target.with_file_name(std::ffi::OsString::from_vec(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::differing_runs;
+
+    #[test]
+    fn only_differing_runs_are_written() {
+        assert_eq!(differing_runs(b"abcdef", b"abcdef"), vec![]);
+        assert_eq!(differing_runs(b"abcdef", b"abXdef"), vec![(2, 1)]);
+        let old = vec![0u8; 300];
+        let mut new = old.clone();
+        new[0] = 1;
+        new[10] = 1;
+        new[200] = 1;
+        assert_eq!(
+            differing_runs(&old, &new),
+            vec![(0, 11), (200, 1)],
+            "near runs merge"
+        );
+    }
 }

@@ -4,14 +4,14 @@
 //! the original. Any failure removes the temp file and leaves the original as it was.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{Options, Target, set_mtime};
 use crate::bad;
-use crate::formats::{self, Edit, FormatError, Part, Result, Source, ogg, sniff};
+use crate::formats::{self, Edit, FormatError, Part, Result, Source, render, sniff};
 
 const TEMP_MARK: &str = ".noai-";
 const TEMP_SUFFIX: &str = ".tmp";
@@ -89,18 +89,7 @@ fn fill_and_verify(
     opts: Options,
 ) -> Result<u64> {
     let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
-    let mut w = out;
-    for part in parts {
-        match part {
-            Part::Bytes(b) => w.write_all(b).map_err(io)?,
-            Part::Copy { offset, len } => copy_range(t.file, *offset, *len, &mut w)?,
-            Part::OggPages {
-                offset,
-                len,
-                seq_delta,
-            } => ogg::copy_pages(t.file, *offset, *len, *seq_delta, &mut w).map_err(io)?,
-        }
-    }
+    render::write_parts(t.file, parts, &mut &*out)?;
     let len = out.metadata().map_err(io)?.len();
     verify(t, out, len, edit)?;
     // Mode and owner as before; chown fails for a non-root user on a file they do not own,
@@ -125,21 +114,6 @@ fn fill_and_verify(
         set_mtime(out, t.snapshot.mtime)?;
     }
     Ok(len)
-}
-
-fn copy_range(src: &File, offset: u64, len: u64, out: &mut impl Write) -> Result<()> {
-    let mut r = src
-        .try_clone()
-        .map_err(|e| bad!("cannot reopen for copying: {e}"))?;
-    r.seek(SeekFrom::Start(offset))
-        .map_err(|e| bad!("seek failed: {e}"))?;
-    let copied = std::io::copy(&mut r.take(len), out).map_err(|e| bad!("copy failed: {e}"))?;
-    if copied != len {
-        return Err(bad!(
-            "the file shrank while it was being copied; not written"
-        ));
-    }
-    Ok(())
 }
 
 /// The new file must be the same container, with the same audio payload, and carry the edit.
