@@ -223,8 +223,12 @@ fn wanted_from(
         }
         return Ok(None);
     };
-    let url = flags.policy_url.or_else(|| file.policy_url.clone());
-    let constraints = flags.constraints.or_else(|| file.constraints.clone());
+    // The file's URL and text belong to the file's policy: a flag naming another policy
+    // leaves them behind.
+    let same_policy = file.policy()? == Some(policy) || file.policy.is_none();
+    let from = |v: &Option<String>| if same_policy { v.clone() } else { None };
+    let url = flags.policy_url.or_else(|| from(&file.policy_url));
+    let constraints = flags.constraints.or_else(|| from(&file.constraints));
     wanted(policy, url, constraints).map(Some).map_err(|e| {
         if from_file {
             anyhow::anyhow!("{}: {e}", file.source_name())
