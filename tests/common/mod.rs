@@ -164,7 +164,7 @@ pub fn action(doc: &Value, name: &str) -> (String, String) {
 
 fn missing(tool: &str, e: impl std::fmt::Display) -> ! {
     panic!(
-        "`{tool}` is required by this test but could not be run ({e}): install it with scripts/test-deps (scripts/test installs the readers too)"
+        "`{tool}` is required by this test but could not be run ({e}): install it with scripts/test (scripts/test installs the readers too)"
     )
 }
 
