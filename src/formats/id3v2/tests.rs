@@ -173,3 +173,37 @@ fn unsync_round_trip() {
     let data = [0xFF, 0xE0, 0x00, 0xFF, 0x00, 0xFF];
     assert_eq!(unsync_decode(&unsync_encode(&data)), data);
 }
+
+#[test]
+fn c2pa_manifest_in_geob_is_detected_and_xmp_priv_is_read() {
+    let mut t = id3::Tag::with_version(id3::Version::Id3v23);
+    t.add_frame(id3::frame::EncapsulatedObject {
+        mime_type: "application/x-c2pa-manifest-store".into(),
+        filename: "manifest.c2pa".into(),
+        description: "c2pa".into(),
+        data: vec![1, 2, 3],
+    });
+    let mut out = Vec::new();
+    id3::Encoder::new()
+        .version(id3::Version::Id3v23)
+        .padding(64)
+        .encode(&t, &mut out)
+        .unwrap();
+    let tag = parse(&out).unwrap();
+    assert!(tag.has_c2pa());
+    assert_eq!(tag.xmp().unwrap(), None);
+    let e = edit(&[("TDM-RESERVATION", "1")]);
+    let new = tag.edited_xmp(&e, None, true).unwrap().unwrap();
+    let packet = parse(&new).unwrap().xmp().unwrap().unwrap();
+    assert!(
+        crate::formats::xmp::read(&packet)
+            .unwrap()
+            .fields
+            .iter()
+            .any(|f| f.key == "TDM-RESERVATION" && f.value == "1")
+    );
+    assert!(
+        parse(&new).unwrap().has_c2pa(),
+        "the manifest frame survives"
+    );
+}
