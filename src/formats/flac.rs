@@ -55,6 +55,9 @@ fn layout(src: &Source) -> Result<Layout> {
                 "corrupt FLAC: the first metadata block is not STREAMINFO"
             ));
         }
+        if !blocks.is_empty() && block.kind == STREAMINFO {
+            return Err(bad!("corrupt FLAC: a second STREAMINFO block"));
+        }
         if block.kind == 127 {
             return Err(bad!("corrupt FLAC: invalid metadata block type 127"));
         }

@@ -50,8 +50,11 @@ pub fn region_len(src: &Source, offset: u64) -> Result<Option<u64>> {
 /// The total length a 10-byte ID3v2 header declares (header, body, footer); `None` if `h` is
 /// not an ID3v2 header.
 pub fn header_len(h: &[u8]) -> Result<Option<u64>> {
-    if &h[..3] != b"ID3" {
+    if !h.starts_with(b"ID3") {
         return Ok(None);
+    }
+    if h.len() < 10 {
+        return Err(bad!("truncated ID3v2 header"));
     }
     if !(2..=4).contains(&h[3]) || h[4] == 0xFF {
         return Err(bad!("unsupported ID3v2 version 2.{}.{}", h[3], h[4]));

@@ -13,7 +13,9 @@ use std::ops::Range;
 
 use boxes::{BoxHeader, Bytes, children, header, make, shift_chunk_offsets, slice, splice};
 
-use super::{Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, RawField, Result, Source};
+use super::{
+    Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, RawField, Region, Result, Source,
+};
 use crate::bad;
 
 /// Reads every freeform atom of `moov/udta/meta/ilst` as a field (key = its `name`, any `mean`).
@@ -82,6 +84,21 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     }
     let mut new_moov = rebuild(&buf, &path, &new_ilst)?;
     let after = src.len() - moov.end();
+    if after == 0 && new_moov.len() as u64 >= moov.size {
+        // moov is the last box: it grows into the end of the file and no sample moves.
+        let append = new_moov.split_off(moov.size as usize);
+        let mut regions = vec![Region {
+            offset: moov.start,
+            bytes: new_moov,
+        }];
+        if !append.is_empty() {
+            regions.push(Region {
+                offset: src.len(),
+                bytes: append,
+            });
+        }
+        return Ok(Some(Plan::Patch { regions }));
+    }
     if after > 0 {
         let delta = new_moov.len() as i128 - i128::from(moov.size);
         shift_chunk_offsets(&mut new_moov, moov.start..moov.end(), delta)?;

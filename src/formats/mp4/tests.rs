@@ -241,10 +241,11 @@ fn growth_rewrites_and_shifts_offsets_when_moov_is_first() {
 fn growth_with_moov_last_moves_nothing() {
     let orig = file(Some(&udta(&[&title("x")], &[])), false);
     let p = plan_of(&orig, &tdm("1")).unwrap().unwrap();
-    let Plan::Rewrite { parts } = &p else {
-        panic!("expected a rewrite")
+    let Plan::Patch { regions } = &p else {
+        panic!("expected a patch: moov grows into the end of the file")
     };
-    assert_eq!(parts.len(), 2, "prefix copy + new moov");
+    assert_eq!(regions.len(), 2, "the old moov's bytes + the appended rest");
+    assert_eq!(regions[1].offset, orig.len() as u64);
     let out = apply(&orig, &p);
     let moov_at =
         orig.len() - children(&orig[..], 0, orig.len() as u64, true).unwrap()[2].size as usize;

@@ -152,11 +152,18 @@ pub fn combine(src: &Source, ilst: Option<Plan>, edit: &Edit) -> Result<Option<P
             Ok(Some(Plan::Rewrite { parts }))
         }
         other => {
-            if let Some(r) = other.and_then(Plan::regions) {
-                writes.extend(r);
+            let mut regions = other.and_then(Plan::regions).unwrap_or_default();
+            // Both may append (a growing last moov, the new XMP box): one append, moov first.
+            if let (Some(a), Some(x)) = (
+                regions.iter().position(|r| r.offset == src.len()),
+                writes.iter().position(|r| r.offset == src.len()),
+            ) {
+                let xmp_box = writes.remove(x).bytes;
+                regions[a].bytes.extend_from_slice(&xmp_box);
             }
-            writes.sort_by_key(|r| r.offset);
-            Ok(Some(Plan::Patch { regions: writes }))
+            regions.extend(writes);
+            regions.sort_by_key(|r| r.offset);
+            Ok(Some(Plan::Patch { regions }))
         }
     }
 }

@@ -20,6 +20,12 @@ impl Change {
             .is_none_or(|(_, len)| len == self.data.len() as u64)
     }
 
+    /// True when the chunk being replaced is the last one of the root chunk.
+    fn is_last(&self, lay: &Layout) -> bool {
+        self.existing
+            .is_some_and(|(off, len)| (off + 8 + len + (len & 1)).min(lay.root_end) == lay.root_end)
+    }
+
     fn chunk(&self, lay: &Layout) -> Result<Vec<u8>> {
         let mut c = Vec::with_capacity(self.data.len() + 9);
         c.extend_from_slice(&self.id);
@@ -53,8 +59,15 @@ fn plan_chunks(src: &Source, edit: &Edit, with_xmp: bool) -> Result<Option<Plan>
     if changes.is_empty() {
         return Ok(None);
     }
-    let appends = changes.iter().any(|c| c.existing.is_none());
-    if changes.iter().all(Change::fits) && (!appends || lay.root_end == src.len()) {
+    // In place when every changed chunk keeps its size, except that the file's last chunk may
+    // grow and new chunks may be appended, both into the end of the file (nothing moves).
+    let grows = |c: &Change| !c.fits() && c.is_last(&lay);
+    let at_end = changes.iter().any(|c| c.existing.is_none() || grows(c));
+    let growing = changes.iter().filter(|c| grows(c)).count();
+    if changes.iter().all(|c| c.fits() || grows(c))
+        && growing <= 1
+        && (!at_end || lay.root_end == src.len())
+    {
         return patch(src, &lay, &changes).map(Some);
     }
     rebuild(src, &lay, &changes).map(Some)
@@ -123,33 +136,51 @@ fn xmp_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
 
 /// Changed chunks written where they are, new ones appended with the root size fixed.
 fn patch(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
-    let mut regions: Vec<Region> = changes
-        .iter()
-        .filter_map(|c| {
-            c.existing.map(|(off, _)| Region {
+    let mut regions: Vec<Region> = Vec::new();
+    let mut tail_start = src.len();
+    let mut tail = Vec::new();
+    for c in changes {
+        match c.existing {
+            Some((off, _)) if c.fits() => regions.push(Region {
                 offset: off + 8,
                 bytes: c.data.clone(),
-            })
-        })
-        .collect();
-    let mut tail = Vec::new();
+            }),
+            // The last chunk grows into the end of the file: rewritten from its header on.
+            Some((off, _)) => {
+                tail_start = off;
+                tail.extend(c.chunk(lay)?);
+            }
+            None => {}
+        }
+    }
+    let appended: Vec<&Change> = changes.iter().filter(|c| c.existing.is_none()).collect();
     // A last chunk with an odd length and no pad byte needs one before a chunk follows it.
-    if (src.len() - 12) % 2 == 1 {
+    if !appended.is_empty() && tail.is_empty() && (src.len() - 12) % 2 == 1 {
         tail.push(0);
     }
-    for c in changes.iter().filter(|c| c.existing.is_none()) {
+    for c in appended {
         tail.extend(c.chunk(lay)?);
     }
     if !tail.is_empty() {
-        let size = lay.size_bytes(src.len() + tail.len() as u64 - 8)?;
+        let new_len = tail_start + tail.len() as u64;
         regions.push(Region {
             offset: 4,
-            bytes: size.to_vec(),
+            bytes: lay.size_bytes(new_len - 8)?.to_vec(),
         });
-        regions.push(Region {
-            offset: src.len(),
-            bytes: tail,
-        });
+        let inside = (src.len() - tail_start) as usize;
+        let append = tail.split_off(inside.min(tail.len()));
+        if !tail.is_empty() {
+            regions.push(Region {
+                offset: tail_start,
+                bytes: tail,
+            });
+        }
+        if !append.is_empty() {
+            regions.push(Region {
+                offset: src.len(),
+                bytes: append,
+            });
+        }
     }
     regions.sort_by_key(|r| r.offset);
     Ok(match regions.len() {

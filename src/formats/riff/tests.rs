@@ -155,3 +155,27 @@ fn c2pa_chunk_is_reported() {
     let c = carriers(&source_of(&old)).unwrap();
     assert!(matches!(c[0].kind, CarrierKind::C2pa { .. }), "{c:?}");
 }
+
+#[test]
+fn last_id3_chunk_grows_into_the_end_of_the_file() {
+    let tag = id3v2::new_tag(&Edit::default(), Some(10)).unwrap();
+    let old = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 10]), (b"id3 ", &tag)]);
+    let src = source_of(&old);
+    let plan = plan(&src, &set()).unwrap().unwrap();
+    assert!(
+        matches!(&plan, Plan::Patch { regions } if regions.iter().all(|r| r.offset < 12 || r.offset >= old.len() as u64 - 18)),
+        "{plan:?}"
+    );
+    let new = apply(&old, &plan);
+    assert!(new.len() > old.len());
+    assert_eq!(
+        &new[..old.len() - 18][12..],
+        &old[12..old.len() - 18],
+        "fmt and data untouched"
+    );
+    assert_eq!(
+        u32::from_le_bytes(new[4..8].try_into().unwrap()) as usize + 8,
+        new.len()
+    );
+    assert_eq!(fields(&new)[0].value, "1");
+}
