@@ -116,7 +116,7 @@ fn clean_leftovers(cfg: &Config, leftovers: &[PathBuf], summary: &mut Summary) {
         let name = p.file_name().unwrap_or_default();
         if write::is_temp_name(name) {
             let _ = write::remove_stale_temp(p);
-        } else if p.exists() && write::recover(p).is_ok() {
+        } else if p.exists() && matches!(write::recover_idle(p), Ok(Some(_))) {
             summary.recovered += 1;
         }
     }

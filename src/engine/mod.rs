@@ -116,6 +116,20 @@ pub(crate) fn open(path: &Path, lock: bool) -> Result<Opened> {
     {
         return Err(bad!("busy: another process is writing this file"));
     }
+    // An undo journal beside the file means an earlier run was interrupted mid-write. Only now,
+    // holding the lock, may it be touched: a writing job rolls a torn write back first; a
+    // read-only job must not trust the bytes and says so.
+    let journal = write::journal_path(&real);
+    if journal.exists() {
+        if !lock {
+            return Err(bad!(
+                "an interrupted write left an undo journal; run `noai tag` (or `strip`) to recover it"
+            ));
+        }
+        write::recover(&journal)
+            .map_err(|e| bad!("recovery of an interrupted write failed: {e}"))?;
+    }
+    let meta = file.metadata()?;
     let snapshot = Snapshot::of(&meta);
     let src = Source::new(&file, snapshot.size);
     let container = sniff::container(&src)?;
@@ -131,9 +145,6 @@ pub(crate) fn open(path: &Path, lock: bool) -> Result<Opened> {
 
 /// Reads one file and decides what the job does with it.
 fn prepare(cfg: &Config, path: &Path) -> Prepared {
-    if let Some(msg) = pending_journal(cfg, path) {
-        return Prepared::Done(FileReport::error(path.to_path_buf(), None, msg));
-    }
     let opened = match open(path, cfg.job.writes()) {
         Ok(o) => o,
         Err(FormatError(msg)) => {
@@ -179,29 +190,6 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
             decide::strip(report, opened, job)
         }
         _ => Prepared::Done(report),
-    }
-}
-
-/// An undo journal beside the file means an earlier run was interrupted mid-write. A writing
-/// job rolls it back first; a read-only job must not trust the bytes and says so.
-fn pending_journal(cfg: &Config, path: &Path) -> Option<String> {
-    let real = match path.is_symlink() {
-        true => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-        false => path.to_path_buf(),
-    };
-    let journal = write::journal_path(&real);
-    if !journal.exists() {
-        return None;
-    }
-    if !cfg.job.writes() {
-        return Some(
-            "an interrupted write left an undo journal; run `noai tag` (or `strip`) to recover it"
-                .into(),
-        );
-    }
-    match write::recover(&journal) {
-        Ok(_) => None,
-        Err(e) => Some(format!("recovery of an interrupted write failed: {e}")),
     }
 }
 

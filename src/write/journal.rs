@@ -228,6 +228,28 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
     Ok(Recovery::Clean)
 }
 
+/// `recover` for a journal found while walking, whose file this run did not process: only when
+/// no other process holds the file's lock (a running `noai` that is writing it); `None` if busy.
+pub fn recover_idle(journal: &Path) -> Result<Option<Recovery>> {
+    let Some(target) = target_of(journal) else {
+        return recover(journal).map(Some);
+    };
+    let Ok(f) = std::fs::File::open(&target) else {
+        return Ok(None);
+    };
+    // SAFETY: flock on a valid fd; released when `f` is dropped.
+    if unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(&f),
+            libc::LOCK_EX | libc::LOCK_NB,
+        )
+    } != 0
+    {
+        return Ok(None);
+    }
+    recover(journal).map(Some)
+}
+
 #[derive(PartialEq, Eq)]
 enum State {
     Old,

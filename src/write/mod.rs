@@ -21,7 +21,8 @@ use crate::bad;
 use crate::formats::{self, Container, Edit, FormatError, Plan, Region, Result};
 
 pub use journal::{
-    JOURNAL_SUFFIX, is_journal_name, journal_path, recover, target_of as journal_target,
+    JOURNAL_SUFFIX, is_journal_name, journal_path, recover, recover_idle,
+    target_of as journal_target,
 };
 use journal::{Journal, Undo};
 pub use rewrite::{is_temp_name, remove_stale_temp};
