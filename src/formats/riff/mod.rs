@@ -17,6 +17,9 @@ struct Layout {
     root_end: u64,
     /// Every child chunk: id, offset of its header, data length.
     chunks: Vec<([u8; 4], u64, u64)>,
+    /// Where the last whole chunk ends: a few stray bytes may follow inside the root chunk,
+    /// and new chunks go before them so readers still find them.
+    chunks_end: u64,
     /// Offsets of the `APPL` chunks whose signature is `XMP `.
     appl_signatures: Vec<u64>,
 }
@@ -158,6 +161,7 @@ fn layout(src: &Source) -> Result<Layout> {
         pos = (pos + 8 + len + (len & 1)).min(root_end);
     }
     Ok(Layout {
+        chunks_end: pos,
         big_endian,
         root_end,
         chunks,

@@ -154,12 +154,23 @@ fn patch(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
         }
     }
     let appended: Vec<&Change> = changes.iter().filter(|c| c.existing.is_none()).collect();
-    // A last chunk with an odd length and no pad byte needs one before a chunk follows it.
-    if !appended.is_empty() && tail.is_empty() && (src.len() - 12) % 2 == 1 {
-        tail.push(0);
+    if !appended.is_empty() && tail.is_empty() {
+        // New chunks go where the last whole chunk ends, before any stray bytes (kept after
+        // them); a last chunk with an odd length and no pad byte needs one first.
+        tail_start = lay.chunks_end;
+        if (lay.chunks_end - 12) % 2 == 1 {
+            tail.push(0);
+        }
     }
-    for c in appended {
+    for c in &appended {
         tail.extend(c.chunk(lay)?);
+    }
+    if !appended.is_empty() && tail_start == lay.chunks_end {
+        tail.extend(src.read(
+            lay.chunks_end,
+            lay.root_end - lay.chunks_end,
+            "bytes after the last chunk",
+        )?);
     }
     if !tail.is_empty() {
         let new_len = tail_start + tail.len() as u64;
@@ -217,11 +228,13 @@ fn rebuild(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
         parts.push(Part::Bytes(chunk));
         pos = end;
     }
+    // New chunks go where the last whole chunk ends, before any stray bytes of the root.
+    let chunks_end = lay.chunks_end.max(pos);
     parts.push(Part::Copy {
         offset: pos,
-        len: lay.root_end - pos,
+        len: chunks_end - pos,
     });
-    new_root += lay.root_end - pos;
+    new_root += chunks_end - pos;
     let mut tail = Vec::new();
     if (new_root - 4) % 2 == 1 {
         tail.push(0);
@@ -229,8 +242,12 @@ fn rebuild(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
     for c in changes.iter().filter(|c| c.existing.is_none()) {
         tail.extend(c.chunk(lay)?);
     }
-    new_root += tail.len() as u64;
+    new_root += tail.len() as u64 + (lay.root_end - chunks_end);
     parts.push(Part::Bytes(tail));
+    parts.push(Part::Copy {
+        offset: chunks_end,
+        len: lay.root_end - chunks_end,
+    });
     parts.push(Part::Copy {
         offset: lay.root_end,
         len: src.len() - lay.root_end,
