@@ -1,0 +1,516 @@
+//! The fuzz targets' bodies: one function per target, taking the raw fuzz input and panicking
+//! when an invariant fails. Parse errors are never failures (hostile input may be rejected); a
+//! panic, a wrong result, a hang or a huge allocation is.
+//!
+//! Shared by the libFuzzer binaries (`fuzz/fuzz_targets/*.rs`) and by the root crate's
+//! regression test (`tests/fuzz_regressions.rs` includes this file with `#[path]`), so a saved
+//! crash input replays through exactly the same checks. Only `noai`'s public API, `libc`,
+//! `tempfile` and `std` are used here, all of which the root crate's tests can see.
+//!
+//! Inputs are plain bytes, not `arbitrary`-derived structures: the seeds are real files (or
+//! pieces of them), and the regression test cannot depend on `arbitrary`. Where a target needs
+//! more than the bytes under test (an edit, an expected policy), it reads it from a small text
+//! format described at the function.
+
+use std::fs::File;
+use std::io::Write;
+use std::ops::Range;
+use std::os::fd::FromRawFd;
+
+use noai::formats::vorbis::Comments;
+use noai::formats::{
+    self, Carrier, CarrierKind, Container, Edit, Part, Plan, RawField, Region, Source,
+};
+use noai::formats::{id3v2, ogg, sniff};
+use noai::policy::{self, Policy, Wanted};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// An anonymous in-memory file holding `bytes`: a memfd, or an unlinked temp file in /dev/shm.
+pub fn mem_file(bytes: &[u8]) -> File {
+    // SAFETY: memfd_create takes a NUL-terminated name and returns a new owned fd or -1.
+    let fd = unsafe { libc::memfd_create(c"noai-fuzz".as_ptr(), libc::MFD_CLOEXEC) };
+    let mut f = if fd >= 0 {
+        // SAFETY: `fd` was just created and is owned by nobody else.
+        unsafe { File::from_raw_fd(fd) }
+    } else {
+        tempfile::tempfile_in("/dev/shm")
+            .or_else(|_| tempfile::tempfile())
+            .expect("no temp file")
+    };
+    f.write_all(bytes).expect("cannot fill the temp file");
+    f
+}
+
+/// The edit `noai tag --policy no-ai-training` makes (see `engine::decide`).
+pub fn tag_edit() -> Edit {
+    let fields = Wanted {
+        policy: Policy::NoAiTraining,
+        policy_url: None,
+        constraints: None,
+    }
+    .fields();
+    Edit {
+        remove: fields.iter().map(|(k, _)| k.clone()).collect(),
+        set: fields,
+    }
+}
+
+/// A tag edit with every SPEC key, a non-ASCII value (exercises UTF-16/UTF-8 text encodings)
+/// and a long one (exercises frame sizes past 127 bytes, i.e. syncsafe and multi-byte sizes).
+pub fn tag_edit_full() -> Edit {
+    let fields = Wanted {
+        policy: Policy::License,
+        policy_url: Some("https://example.com/ai-policy?x=1".into()),
+        constraints: Some(format!("Lizenz nötig ✓ — {}", "x".repeat(300))),
+    }
+    .fields();
+    Edit {
+        remove: policy::SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
+        set: fields,
+    }
+}
+
+/// The edit `noai strip` makes.
+pub fn strip_edit() -> Edit {
+    Edit {
+        remove: policy::SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
+        set: Vec::new(),
+    }
+}
+
+fn check_ranges(what: &str, ranges: &[Range<u64>], len: u64) {
+    for r in ranges {
+        assert!(
+            r.start <= r.end && r.end <= len,
+            "{what}: payload range {r:?} is not inside the file ({len} bytes); all: {ranges:?}"
+        );
+    }
+}
+
+/// The bytes the ranges name, concatenated.
+fn gather(bytes: &[u8], ranges: &[Range<u64>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for r in ranges {
+        out.extend_from_slice(&bytes[r.start as usize..r.end as usize]);
+    }
+    out
+}
+
+/// Every `(key, value)` the edit sets is among the scanned fields (as the writer's verify
+/// checks it: any carrier, exact key and value).
+fn assert_has_fields(what: &str, carriers: &[Carrier], edit: &Edit) {
+    for (k, v) in &edit.set {
+        assert!(
+            carriers
+                .iter()
+                .flat_map(|c| c.fields.iter())
+                .any(|f| &f.key == k && &f.value == v),
+            "{what}: {k}={v:?} is missing; carriers: {carriers:?}"
+        );
+    }
+}
+
+fn first_difference(a: &[u8], b: &[u8]) -> usize {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// sniff_scan
+
+/// Input: a whole file. Sniff it; if it is a container we know, scan it (and evaluate the
+/// carriers) and list its payload ranges, which must lie inside the file.
+pub fn sniff_scan(data: &[u8]) {
+    let file = mem_file(data);
+    let src = Source::new(&file, data.len() as u64);
+    let Ok(container) = sniff::container(&src) else {
+        return;
+    };
+    if let Ok(scan) = formats::scan(&src, container) {
+        assert_eq!(scan.container, container);
+        let _ = policy::evaluate(&scan.carriers, None);
+    }
+    if let Ok(ranges) = formats::payload(&src, container) {
+        check_ranges("payload", &ranges, src.len());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// plan_tag
+
+/// Input: a whole file. Sniff it and plan three edits on it (`tag_edit`, `tag_edit_full`,
+/// `strip_edit`). An in-place or patch plan must write inside the file (or append at its end, as `Plan::Patch`
+/// allows) and touch no payload byte; every
+/// plan, applied in memory (a rewrite assembled from its parts, Ogg pages through
+/// `ogg::copy_pages`), must give a file of the same container that scans, carries the set
+/// fields, and whose payload bytes equal the original's. `Ok(None)` ("nothing to change") for
+/// an edit that sets fields means they must already be there.
+pub fn plan_tag(data: &[u8]) {
+    let file = mem_file(data);
+    let src = Source::new(&file, data.len() as u64);
+    let Ok(container) = sniff::container(&src) else {
+        return;
+    };
+    let payload = formats::payload(&src, container).ok();
+    if let Some(p) = &payload {
+        check_ranges("original", p, src.len());
+    }
+    let scanned = formats::scan(&src, container).ok();
+    for edit in [tag_edit(), tag_edit_full(), strip_edit()] {
+        plan_one(
+            data,
+            &file,
+            container,
+            payload.as_deref(),
+            scanned.is_some(),
+            &edit,
+        );
+    }
+}
+
+fn plan_one(
+    old: &[u8],
+    file: &File,
+    container: Container,
+    payload: Option<&[Range<u64>]>,
+    old_scans: bool,
+    edit: &Edit,
+) {
+    let len = old.len() as u64;
+    let src = Source::new(file, len);
+    let plan = match formats::plan(&src, container, edit) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            if let Ok(scan) = formats::scan(&src, container) {
+                assert_has_fields("plan said nothing to change", &scan.carriers, edit);
+            }
+            return;
+        }
+        Err(_) => return,
+    };
+    let new = match plan {
+        Plan::Rewrite { parts } => {
+            let mut out = Vec::new();
+            for part in &parts {
+                match part {
+                    Part::Bytes(b) => out.extend_from_slice(b),
+                    Part::Copy { offset, len: n } => {
+                        let end = offset.checked_add(*n).filter(|&e| e <= len);
+                        let end = end.unwrap_or_else(|| {
+                            panic!("rewrite copies {offset}+{n}, outside the file ({len} bytes)")
+                        });
+                        out.extend_from_slice(&old[*offset as usize..end as usize]);
+                    }
+                    Part::OggPages {
+                        offset,
+                        len: n,
+                        seq_delta,
+                    } => {
+                        assert!(
+                            offset.checked_add(*n).is_some_and(|e| e <= len),
+                            "rewrite copies Ogg pages {offset}+{n}, outside the file ({len} bytes)"
+                        );
+                        // A corrupt page (bad CRC) is refused here, as the writer refuses it.
+                        if ogg::copy_pages(file, *offset, *n, *seq_delta, &mut out).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            out
+        }
+        // `InPlace` and `Patch`: positioned writes.
+        other => {
+            let regions = other.regions().expect("not a rewrite");
+            apply_regions(old, &regions, payload)
+        }
+    };
+    check_result(old, container, payload, old_scans, &new, edit);
+}
+
+/// Positioned writes, checked as the writer checks them (`write::stage_in_place`): in offset
+/// order, not overlapping, inside the file except that the last may start exactly at its end
+/// (an append), and touching no payload byte.
+fn apply_regions(old: &[u8], regions: &[Region], payload: Option<&[Range<u64>]>) -> Vec<u8> {
+    let len = old.len() as u64;
+    let mut out = old.to_vec();
+    let mut prev_end = 0;
+    for (i, r) in regions.iter().enumerate() {
+        let end = r
+            .offset
+            .checked_add(r.bytes.len() as u64)
+            .expect("write region end overflows");
+        let append = r.offset == len && i + 1 == regions.len();
+        assert!(
+            r.offset >= prev_end,
+            "write region {i} at {} overlaps or precedes the previous one (ends at {prev_end})",
+            r.offset
+        );
+        assert!(
+            end <= len || append,
+            "write region {i} {}..{end} runs past the end of the file ({len} bytes)",
+            r.offset
+        );
+        for p in payload.unwrap_or_default() {
+            assert!(
+                !(r.offset < p.end && p.start < end),
+                "write region {i} {}..{end} overlaps payload range {p:?}",
+                r.offset
+            );
+        }
+        if end as usize > out.len() {
+            out.resize(end as usize, 0);
+        }
+        out[r.offset as usize..end as usize].copy_from_slice(&r.bytes);
+        prev_end = end;
+    }
+    out
+}
+
+/// The edited file: same container, scans (when the original did), carries the set fields,
+/// same payload bytes (when the original's payload was known).
+fn check_result(
+    old: &[u8],
+    container: Container,
+    payload: Option<&[Range<u64>]>,
+    old_scans: bool,
+    new: &[u8],
+    edit: &Edit,
+) {
+    let nfile = mem_file(new);
+    let nsrc = Source::new(&nfile, new.len() as u64);
+    let got = sniff::container(&nsrc)
+        .unwrap_or_else(|e| panic!("edited file ({edit:?}) does not sniff: {e}"));
+    assert_eq!(got, container, "edited file changed container ({edit:?})");
+    if old_scans {
+        let scan = formats::scan(&nsrc, container)
+            .unwrap_or_else(|e| panic!("edited file ({edit:?}) does not scan: {e}"));
+        assert_has_fields("edited file", &scan.carriers, edit);
+    }
+    if let Some(p) = payload {
+        let np = formats::payload(&nsrc, container)
+            .unwrap_or_else(|e| panic!("edited file ({edit:?}): payload fails: {e}"));
+        check_ranges("edited", &np, new.len() as u64);
+        let (a, b) = (gather(old, p), gather(new, &np));
+        assert!(
+            a == b,
+            "audio payload changed ({edit:?}): old {} bytes in {p:?}, new {} bytes in {np:?}, \
+             first difference at payload byte {}",
+            a.len(),
+            b.len(),
+            first_difference(&a, &b)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// id3_tag
+
+/// Input: an ID3v2 tag (header included). `id3v2::parse` it; if it parses, apply the three
+/// edits with `pad_to` `None` and `Some(input length)`: the new tag must be exactly `pad_to`
+/// long, re-parse with the same version, and its fields must be the old ones minus the removed
+/// keys, then the set ones, in order. The id3 crate cross-check runs too (it must not panic).
+pub fn id3_tag(data: &[u8]) {
+    let Ok(tag) = id3v2::parse(data) else {
+        return;
+    };
+    let old_fields = tag.fields();
+    for edit in [tag_edit(), tag_edit_full(), strip_edit()] {
+        for pad in [None, Some(data.len())] {
+            let Ok(Some(new)) = tag.edited(&edit, pad) else {
+                continue;
+            };
+            if let Some(n) = pad {
+                assert_eq!(new.len(), n, "edited tag is not padded to {n}");
+            }
+            let t2 = id3v2::parse(&new)
+                .unwrap_or_else(|e| panic!("edited tag ({edit:?}, {pad:?}) does not parse: {e}"));
+            assert_eq!(t2.major, tag.major);
+            assert_eq!(t2.region_len, new.len() as u64);
+            let fields = t2
+                .fields()
+                .unwrap_or_else(|e| panic!("edited tag's fields ({edit:?}): {e}"));
+            // `edited` succeeded, so every old user text frame was readable.
+            let old = old_fields
+                .clone()
+                .expect("edited() passed but fields() failed");
+            let want: Vec<RawField> = old
+                .into_iter()
+                .filter(|f| !edit.removes(&f.key))
+                .chain(edit.set.iter().map(|(k, v)| RawField {
+                    key: k.clone(),
+                    value: v.clone(),
+                }))
+                .collect();
+            assert_eq!(fields, want, "edited tag's fields ({edit:?}, {pad:?})");
+            let _ = id3v2::cross_check(data, &new, &edit);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// vorbis_comments
+
+/// Input: a Vorbis comment block, then anything. `Comments::decode` it; it must re-encode to
+/// exactly the bytes it consumed. Then apply `tag_edit`, `strip_edit` and an edit read from the
+/// bytes after the block (`edit_from_text`); the encoded result must decode to the same
+/// comments, and its fields must be the old ones minus the removed keys, then the set ones.
+pub fn vorbis_comments(data: &[u8]) {
+    let Ok((comments, used)) = Comments::decode(data) else {
+        return;
+    };
+    assert!(
+        used <= data.len(),
+        "decode consumed {used} of {} bytes",
+        data.len()
+    );
+    assert_eq!(
+        comments.encode(),
+        &data[..used],
+        "decode/encode is not byte-exact"
+    );
+    let before = comments.fields();
+    for edit in [tag_edit(), strip_edit(), edit_from_text(&data[used..])] {
+        let mut edited = comments.clone();
+        let changed = edited.apply(&edit);
+        assert_eq!(
+            changed,
+            edited != comments,
+            "apply's return value ({edit:?})"
+        );
+        assert_eq!(edited.vendor, comments.vendor);
+        let bytes = edited.encode();
+        let (again, n) = Comments::decode(&bytes)
+            .unwrap_or_else(|e| panic!("edited block does not decode ({edit:?}): {e}"));
+        assert_eq!(n, bytes.len());
+        assert_eq!(again, edited, "edited block round trip ({edit:?})");
+        let want: Vec<RawField> = before
+            .iter()
+            .filter(|f| !edit.removes(&f.key))
+            .cloned()
+            .chain(edit.set.iter().map(|(k, v)| RawField {
+                key: k.clone(),
+                value: v.clone(),
+            }))
+            .collect();
+        assert_eq!(again.fields(), want, "edited block's fields ({edit:?})");
+    }
+}
+
+/// An edit from text lines: `-KEY` removes KEY, `KEY=value` sets it (value trimmed, as the
+/// engine trims). Keys are kept only when they are printable ASCII without `=`, as the
+/// engine's keys are.
+pub fn edit_from_text(bytes: &[u8]) -> Edit {
+    let text = String::from_utf8_lossy(bytes);
+    let ok_key =
+        |k: &str| !k.is_empty() && k.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'=');
+    let mut edit = Edit::default();
+    for line in text.lines() {
+        if let Some(k) = line.strip_prefix('-') {
+            if ok_key(k) {
+                edit.remove.push(k.to_string());
+            }
+        } else if let Some((k, v)) = line.split_once('=')
+            && ok_key(k)
+        {
+            edit.set.push((k.to_string(), v.trim().to_string()));
+        }
+    }
+    edit
+}
+
+// ---------------------------------------------------------------------------------------------
+// policy_fields
+
+/// Input: text lines. `#` starts a carrier (`#i` ID3v2, `#m` MP4, else Vorbis comment);
+/// `KEY=value` adds a field to the current carrier (one is started if none); `?policy|url|
+/// constraints` sets the expected policy (policy by name, as `Policy::name`; empty parts are
+/// none). `parse_fields` and `evaluate` must not panic and must be deterministic; and what
+/// `tag` writes for the expected policy must verify as tagged.
+pub fn policy_fields(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let mut carriers: Vec<Carrier> = Vec::new();
+    let mut expected: Option<Wanted> = None;
+    for line in text.split('\n') {
+        if let Some(rest) = line.strip_prefix('#') {
+            let kind = match rest.bytes().next() {
+                Some(b'i') => CarrierKind::Id3v2 { major: 3 },
+                Some(b'm') => CarrierKind::Mp4Ilst,
+                _ => CarrierKind::VorbisComment,
+            };
+            carriers.push(Carrier::new(kind, Vec::new()));
+        } else if let Some(rest) = line.strip_prefix('?') {
+            let mut parts = rest.split('|');
+            let name = parts.next().unwrap_or("");
+            let some = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+            let policy = ALL_POLICIES
+                .iter()
+                .copied()
+                .find(|p| p.name() == name)
+                .unwrap_or(ALL_POLICIES[name.len() % ALL_POLICIES.len()]);
+            expected = Some(Wanted {
+                policy,
+                policy_url: some(parts.next()),
+                constraints: some(parts.next()),
+            });
+        } else if let Some((k, v)) = line.split_once('=') {
+            if carriers.is_empty() {
+                carriers.push(Carrier::new(CarrierKind::VorbisComment, Vec::new()));
+            }
+            carriers.last_mut().unwrap().fields.push(RawField {
+                key: k.to_string(),
+                value: v.to_string(),
+            });
+        }
+    }
+    for c in &carriers {
+        assert_eq!(
+            policy::parse_fields(&c.fields),
+            policy::parse_fields(&c.fields)
+        );
+    }
+    let v1 = policy::evaluate(&carriers, expected.as_ref());
+    let v2 = policy::evaluate(&carriers, expected.as_ref());
+    assert_eq!(v1, v2, "evaluate is not deterministic");
+    let _ = policy::evaluate(&carriers, None);
+
+    // What `tag` writes for the expected policy verifies as tagged (with a valid URL, as the
+    // CLI demands one).
+    if let Some(w) = &expected {
+        if w.policy_url
+            .as_deref()
+            .is_some_and(|u| !policy::is_policy_url(u) || u != u.trim())
+        {
+            return;
+        }
+        let written = [Carrier::new(
+            CarrierKind::VorbisComment,
+            w.fields()
+                .into_iter()
+                .map(|(key, value)| RawField { key, value })
+                .collect(),
+        )];
+        let v = policy::evaluate(&written, Some(w));
+        assert_eq!(v.status, policy::Status::Tagged, "{w:?} -> {v:?}");
+        let v = policy::evaluate(&written, None);
+        let want = if w.policy.reserved() {
+            policy::Status::Tagged
+        } else {
+            policy::Status::Mismatch
+        };
+        assert_eq!(v.status, want, "{w:?} without expectation -> {v:?}");
+    }
+}
+
+const ALL_POLICIES: [Policy; 6] = [
+    Policy::NoTdm,
+    Policy::NoTdmExceptSearch,
+    Policy::NoAiTraining,
+    Policy::NoGenaiTraining,
+    Policy::License,
+    Policy::Allow,
+];
