@@ -86,7 +86,7 @@ fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Slot {
 /// back and reported, since its durability cannot be promised.
 fn barrier(slots: &mut [Slot], when: &str) {
     let paths = slots.iter().filter_map(|s| match s {
-        Slot::Going(_, staged) => Some(staged.path()),
+        Slot::Going(_, staged) => Some((staged.dev(), staged.path())),
         Slot::Done(_) => None,
     });
     let Err(e) = write::sync(paths) else { return };

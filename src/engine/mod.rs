@@ -86,50 +86,64 @@ pub(crate) fn catch<T, F: FnOnce() -> T>(f: F) -> std::result::Result<T, String>
     })
 }
 
-pub(crate) fn open(path: &Path, lock: bool) -> Result<Opened> {
+/// How `open` treats a file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpenMode {
+    /// A writing job: take the file's lock (and recover an undo journal under it); open it
+    /// for writing too, so an in-place write needs no second open.
+    pub write: bool,
+    /// Symbolic links may arrive (`-L`): resolve them to their target.
+    pub follow: bool,
+    /// Look for an undo journal (not when re-reading a file this run has just written).
+    pub journal: bool,
+}
+
+pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     // A followed link arrives as the link's own path (the walker decided to follow it): work on
-    // its target. O_NONBLOCK: a FIFO named `.mp3` must not hang the run; O_NOFOLLOW: the path
-    // opened is the one checked.
-    let real = if path.is_symlink() {
+    // its target. Without -L the walker yields no links, and O_NOFOLLOW refuses one that
+    // appeared since. O_NONBLOCK: a FIFO named `.mp3` must not hang the run.
+    let real = if mode.follow && path.is_symlink() {
         std::fs::canonicalize(path).map_err(|e| bad!("cannot resolve the link: {e}"))?
     } else {
         path.to_path_buf()
     };
-    let file = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-        .open(&real)
-        .map_err(|e| bad!("cannot open: {e}"))?;
-    let meta = file.metadata()?;
+    let open = |write: bool| {
+        File::options()
+            .read(true)
+            .write(write)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(&real)
+    };
+    // A file that cannot be opened for writing is still read (and reported read-only later).
+    let file = match mode.write {
+        true => open(true).or_else(|_| open(false)),
+        false => open(false),
+    }
+    .map_err(|e| bad!("cannot open: {e}"))?;
+    let mut meta = file.metadata()?;
     if !meta.is_file() {
         return Err(bad!("not a regular file"));
     }
     // One writer per file across processes: a second `noai tag` skips a busy file.
     // SAFETY: flock on a valid fd.
-    if lock
-        && unsafe {
-            libc::flock(
-                std::os::fd::AsRawFd::as_raw_fd(&file),
-                libc::LOCK_EX | libc::LOCK_NB,
-            )
-        } != 0
-    {
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    if mode.write && unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         return Err(bad!("busy: another process is writing this file"));
     }
     // An undo journal beside the file means an earlier run was interrupted mid-write. Only now,
     // holding the lock, may it be touched: a writing job rolls a torn write back first; a
     // read-only job must not trust the bytes and says so.
     let journal = write::journal_path(&real);
-    if journal.exists() {
-        if !lock {
+    if mode.journal && journal.exists() {
+        if !mode.write {
             return Err(bad!(
                 "an interrupted write left an undo journal; run `noai tag` (or `strip`) to recover it"
             ));
         }
         write::recover(&journal)
             .map_err(|e| bad!("recovery of an interrupted write failed: {e}"))?;
+        meta = file.metadata()?;
     }
-    let meta = file.metadata()?;
     let snapshot = Snapshot::of(&meta);
     let src = Source::new(&file, snapshot.size);
     let container = sniff::container(&src)?;
@@ -145,7 +159,12 @@ pub(crate) fn open(path: &Path, lock: bool) -> Result<Opened> {
 
 /// Reads one file and decides what the job does with it.
 fn prepare(cfg: &Config, path: &Path) -> Prepared {
-    let opened = match open(path, cfg.job.writes()) {
+    let mode = OpenMode {
+        write: cfg.job.writes(),
+        follow: cfg.walk.follow_symlinks,
+        journal: true,
+    };
+    let opened = match open(path, mode) {
         Ok(o) => o,
         Err(FormatError(msg)) => {
             return Prepared::Done(FileReport::error(path.to_path_buf(), None, msg));
@@ -195,7 +214,12 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
 
 /// Re-reads a written file from disk, as `verify` would, and checks it says what was intended.
 pub(crate) fn verify_written(path: &Path, expect: Option<&Wanted>) -> Result<policy::Verdict> {
-    let after = open(path, false).map_err(|e| bad!("written, but cannot be read back: {e}"))?;
+    let mode = OpenMode {
+        write: false,
+        follow: true,
+        journal: false,
+    };
+    let after = open(path, mode).map_err(|e| bad!("written, but cannot be read back: {e}"))?;
     let verdict = policy::evaluate(&after.scan.carriers, expect);
     match expect {
         Some(_) if verdict.status != Status::Tagged => Err(bad!(

@@ -1,20 +1,43 @@
 //! A read-only view of an open file with bounds-checked positioned reads, so that a size field
 //! claiming more than the file holds becomes a clear error instead of a huge allocation or a hang.
+//! The first 64 KiB are read once and served from memory: metadata lives there in most files,
+//! and one read beats dozens of small ones (block and box headers) in syscalls.
 
+use std::cell::OnceCell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use super::{FormatError, Result};
 
+/// How much of the head of a file is read at once and kept.
+const HEAD: u64 = 64 * 1024;
+
 /// An open file and its length at the time it was opened.
 pub struct Source<'a> {
     file: &'a File,
     len: u64,
+    head: OnceCell<std::result::Result<Vec<u8>, String>>,
 }
 
 impl<'a> Source<'a> {
     pub fn new(file: &'a File, len: u64) -> Self {
-        Source { file, len }
+        Source {
+            file,
+            len,
+            head: OnceCell::new(),
+        }
+    }
+
+    /// The first `min(HEAD, len)` bytes, read on first use.
+    fn head(&self) -> std::result::Result<&[u8], String> {
+        let head = self.head.get_or_init(|| {
+            let mut buf = vec![0u8; HEAD.min(self.len) as usize];
+            self.file
+                .read_exact_at(&mut buf, 0)
+                .map(|_| buf)
+                .map_err(|e| e.to_string())
+        });
+        head.as_deref().map_err(|e| e.clone())
     }
 
     pub fn file(&self) -> &'a File {
@@ -41,6 +64,14 @@ impl<'a> Source<'a> {
     /// Fills `buf` from `offset`, with the same bounds check as `read`.
     pub fn read_into(&self, offset: u64, buf: &mut [u8], what: &str) -> Result<()> {
         self.check(offset, buf.len() as u64, what)?;
+        let end = offset + buf.len() as u64;
+        if end <= HEAD {
+            let head = self
+                .head()
+                .map_err(|e| FormatError(format!("cannot read {what}: {e}")))?;
+            buf.copy_from_slice(&head[offset as usize..end as usize]);
+            return Ok(());
+        }
         self.file
             .read_exact_at(buf, offset)
             .map_err(|e| FormatError(format!("cannot read {what}: {e}")))

@@ -141,15 +141,16 @@ pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Stage
 }
 
 /// Steps 2 and 4, once per batch: makes everything written so far durable with one `syncfs`
-/// per file system, instead of an fsync per file and folder.
-pub fn sync<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()> {
+/// per file system (`files`: device and path), instead of an fsync per file and folder.
+pub fn sync<'a>(files: impl IntoIterator<Item = (u64, &'a Path)>) -> Result<()> {
     let mut done = std::collections::HashSet::new();
-    for p in paths {
-        let dir = parent_dir(p);
-        let d = File::open(dir).map_err(|e| bad!("cannot open the folder to sync it: {e}"))?;
-        if !done.insert(d.metadata()?.dev()) {
+    for (dev, p) in files {
+        // One syncfs per file system: the device is known from the file's snapshot.
+        if !done.insert(dev) {
             continue;
         }
+        let d = File::open(parent_dir(p))
+            .map_err(|e| bad!("cannot open the folder to sync it: {e}"))?;
         // SAFETY: syncfs on a valid fd.
         if unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&d)) } != 0 {
             return Err(bad!(
@@ -164,6 +165,11 @@ pub fn sync<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()> {
 impl Staged {
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file system device of the file, for `sync`.
+    pub fn dev(&self) -> u64 {
+        self.snapshot.dev
     }
 
     /// Step 3: makes the change: one positioned write, or the rename over the original. The
@@ -236,9 +242,9 @@ impl Staged {
 /// All steps for one file (tests and one-off use; the engine batches the syncs).
 pub fn apply(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Written> {
     let mut staged = stage(t, plan, edit, opts)?;
-    let steps = sync([t.path])
+    let steps = sync([(t.snapshot.dev, t.path)])
         .and_then(|_| staged.apply())
-        .and_then(|_| sync([t.path]));
+        .and_then(|_| sync([(t.snapshot.dev, t.path)]));
     match steps {
         Ok(()) => Ok(staged.finish()),
         Err(e) => {
@@ -323,12 +329,17 @@ fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
     }
     let regions = narrowed;
     let new_size = size.max(prev_end);
-    let out = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(t.path)
-        .map_err(|e| bad!("cannot open for writing: {e}"))?;
+    // The file as opened for reading, if that handle can write; else opened again, which fails
+    // clearly for a file without write permission.
+    let out = match t.file.try_clone() {
+        Ok(f) if writable(&f) => f,
+        _ => OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(t.path)
+            .map_err(|e| bad!("cannot open for writing: {e}"))?,
+    };
     let same = Snapshot::of(&out.metadata()?);
     if (same.dev, same.ino) != (t.snapshot.dev, t.snapshot.ino) {
         return Err(bad!(
@@ -343,6 +354,13 @@ fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
         undo,
         journal,
     })
+}
+
+/// True when the descriptor was opened for writing.
+fn writable(f: &File) -> bool {
+    // SAFETY: F_GETFL on a valid fd.
+    let flags = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(f), libc::F_GETFL) };
+    flags >= 0 && flags & libc::O_ACCMODE == libc::O_RDWR
 }
 
 /// The runs where `new` differs from `old` (same length), as (start, length); runs closer than
