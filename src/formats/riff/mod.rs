@@ -130,6 +130,12 @@ fn layout(src: &Source) -> Result<Layout> {
         })
     };
     let root_end = 8 + u32_at(&head[4..8]);
+    if root_end < 12 {
+        return Err(bad!(
+            "corrupt: the root chunk claims {} bytes, less than its own header",
+            root_end - 8
+        ));
+    }
     if root_end > src.len() {
         return Err(bad!(
             "truncated: the root chunk claims {root_end} bytes, the file has {}",
