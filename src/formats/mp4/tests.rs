@@ -110,37 +110,7 @@ fn with_src<T>(bytes: &[u8], f: impl FnOnce(&Source) -> T) -> T {
 
 /// Carries out a plan on an in-memory copy, as the writer would on disk.
 fn apply(orig: &[u8], plan: &Plan) -> Vec<u8> {
-    match plan {
-        Plan::InPlace { offset, bytes } => {
-            let mut out = orig.to_vec();
-            out[*offset as usize..*offset as usize + bytes.len()].copy_from_slice(bytes);
-            out
-        }
-        Plan::Patch { regions } => {
-            let mut out = orig.to_vec();
-            for r in regions {
-                let end = r.offset as usize + r.bytes.len();
-                if out.len() < end {
-                    out.resize(end, 0);
-                }
-                out[r.offset as usize..end].copy_from_slice(&r.bytes);
-            }
-            out
-        }
-        Plan::Rewrite { parts } => {
-            let mut out = Vec::new();
-            for p in parts {
-                match p {
-                    Part::Bytes(b) => out.extend_from_slice(b),
-                    Part::Copy { offset, len } => {
-                        out.extend_from_slice(&orig[*offset as usize..(offset + len) as usize])
-                    }
-                    Part::OggPages { .. } => panic!("no Ogg pages in MP4"),
-                }
-            }
-            out
-        }
-    }
+    crate::formats::testutil::apply(orig, plan)
 }
 
 fn tdm(value: &str) -> Edit {
