@@ -9,14 +9,16 @@
 //! guard (`Snapshot::check_unchanged` before `apply`) cannot be hit deterministically from
 //! outside the process without a test hook, and a timing-based test would pass by luck.
 
+mod common;
+
+use common::output_within;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -62,45 +64,6 @@ fn copy_sample(dir: &Path, name: &str, as_name: impl AsRef<OsStr>) -> PathBuf {
     std::fs::copy(Path::new(SAMPLES).join(name), &dst)
         .unwrap_or_else(|e| panic!("cannot copy sample {name}: {e}"));
     dst
-}
-
-/// Runs a command to completion (output collected on threads), failing the test on a hang.
-fn output_within(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait failed") {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {limit:?} (a hang)");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Output {
-        status,
-        stdout: t_out.join().unwrap(),
-        stderr: t_err.join().unwrap(),
-    }
 }
 
 fn noai<S: AsRef<OsStr>>(args: &[S]) -> Output {
