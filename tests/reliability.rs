@@ -864,3 +864,55 @@ fn hostile_file_names_are_escaped_for_terminals_and_exact_in_json() {
     assert_eq!(e["status"], "tagged");
     assert_tagged(&[p, q]);
 }
+
+/// A file another program changes after noai read it (and staged its write) is detected and left
+/// as the other program made it, for both strategies. Uses the debug-build hook
+/// `NOAI_TEST_PAUSE_MS`, which holds the run between staging and applying.
+#[test]
+fn a_file_changed_behind_our_back_is_left_alone() {
+    for sample in ["flac-pad.flac", "flac-nopad.flac"] {
+        let d = tempdir();
+        let p = copy_sample(d.path(), sample, sample);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_noai"))
+            .args(["tag", "--format", "json", p.to_str().unwrap()])
+            .env("NOAI_TEST_PAUSE_MS", "1500")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let mut changed = bytes(&p);
+        changed.extend_from_slice(b"appended by another program");
+        std::fs::write(&p, &changed).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{sample}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let err = doc["files"][0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            err.contains("changed while it was being processed"),
+            "{sample}: {err}"
+        );
+        assert_eq!(
+            bytes(&p),
+            changed,
+            "{sample}: the other program's change was overwritten"
+        );
+        let names: Vec<_> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names.len(),
+            1,
+            "{sample}: journal or temp file left: {names:?}"
+        );
+    }
+}

@@ -36,6 +36,7 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> Vec<FileReport> {
         })
         .collect();
     barrier(&mut slots, "before writing");
+    test_pause();
     slots = slots.into_par_iter().map(apply).collect();
     barrier(&mut slots, "after writing");
     slots
@@ -61,6 +62,18 @@ fn hash_after(path: &std::path::Path) -> crate::formats::Result<String> {
     let f = std::fs::File::open(path)?;
     let src = Source::new(&f, f.metadata()?.len());
     Ok(formats::hex(&formats::sha256_file(&src)?))
+}
+
+/// Debug builds only: `NOAI_TEST_PAUSE_MS` holds the run between staging and applying, so a
+/// test can change a file behind noai's back and check the change is detected and left alone.
+fn test_pause() {
+    if cfg!(debug_assertions)
+        && let Some(ms) = std::env::var("NOAI_TEST_PAUSE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
 }
 
 fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Slot {
