@@ -873,7 +873,7 @@ fn a_file_changed_behind_our_back_is_left_alone() {
     for sample in ["flac-pad.flac", "flac-nopad.flac"] {
         let d = tempdir();
         let p = copy_sample(d.path(), sample, sample);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_noai"))
+        let child = Command::new(env!("CARGO_BIN_EXE_noai"))
             .args(["tag", "--format", "json", p.to_str().unwrap()])
             .env("NOAI_TEST_PAUSE_MS", "1500")
             .stdout(Stdio::piped())
