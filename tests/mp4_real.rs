@@ -7,7 +7,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use noai::formats::{Container, Edit, Part, Plan, Source, payload, plan, scan};
+use noai::formats::{Container, Edit, Plan, Source, payload, plan, render, scan};
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd
@@ -83,39 +83,9 @@ fn fields(path: &Path) -> Vec<(String, String)> {
 
 /// Carries out `plan` on `path` into `out`, as the writer would (test-only; no safety layer).
 fn apply(path: &Path, plan: &Plan, out: &Path) {
-    let orig = fs::read(path).unwrap();
-    let bytes = match plan {
-        Plan::InPlace { offset, bytes } => {
-            let mut v = orig.clone();
-            v[*offset as usize..*offset as usize + bytes.len()].copy_from_slice(bytes);
-            v
-        }
-        Plan::Patch { regions } => {
-            let mut v = orig.clone();
-            for r in regions {
-                let end = r.offset as usize + r.bytes.len();
-                if v.len() < end {
-                    v.resize(end, 0);
-                }
-                v[r.offset as usize..end].copy_from_slice(&r.bytes);
-            }
-            v
-        }
-        Plan::Rewrite { parts } => {
-            let mut v = Vec::new();
-            for p in parts {
-                match p {
-                    Part::Bytes(b) => v.extend_from_slice(b),
-                    Part::Copy { offset, len } => {
-                        v.extend_from_slice(&orig[*offset as usize..(offset + len) as usize])
-                    }
-                    Part::OggPages { .. } => panic!("Ogg pages in an MP4 plan"),
-                }
-            }
-            v
-        }
-    };
-    fs::write(out, bytes).unwrap();
+    let f = fs::File::open(path).unwrap();
+    let src = Source::new(&f, f.metadata().unwrap().len());
+    fs::write(out, render::apply(&src, plan).unwrap()).unwrap();
 }
 
 fn set(pairs: &[(&str, &str)]) -> Edit {

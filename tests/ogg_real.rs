@@ -6,12 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use noai::formats::{Edit, Part, Plan, Source, ogg};
+use noai::formats::{Edit, Part, Plan, Source, ogg, render};
 
 const DMI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 
@@ -160,38 +158,9 @@ fn with_src<T>(path: &Path, f: impl FnOnce(&Source) -> T) -> T {
 
 /// Carries out `plan` on a copy of `orig` at `out`, as the write layer would.
 fn apply(orig: &Path, plan: &Plan, out: &Path) {
-    let src = File::open(orig).unwrap();
-    match plan {
-        Plan::InPlace { offset, bytes } => {
-            std::fs::copy(orig, out).unwrap();
-            File::options()
-                .write(true)
-                .open(out)
-                .unwrap()
-                .write_all_at(bytes, *offset)
-                .unwrap();
-        }
-        Plan::Patch { .. } => panic!("Ogg plans are never patches"),
-        Plan::Rewrite { parts } => {
-            let mut w = std::io::BufWriter::new(File::create(out).unwrap());
-            for part in parts {
-                match part {
-                    Part::Bytes(b) => w.write_all(b).unwrap(),
-                    Part::Copy { offset, len } => {
-                        let mut buf = vec![0; *len as usize];
-                        src.read_exact_at(&mut buf, *offset).unwrap();
-                        w.write_all(&buf).unwrap();
-                    }
-                    Part::OggPages {
-                        offset,
-                        len,
-                        seq_delta,
-                    } => ogg::copy_pages(&src, *offset, *len, *seq_delta, &mut w).unwrap(),
-                }
-            }
-            w.flush().unwrap();
-        }
-    }
+    let f = File::open(orig).unwrap();
+    let src = Source::new(&f, f.metadata().unwrap().len());
+    std::fs::write(out, render::apply(&src, plan).unwrap()).unwrap();
 }
 
 fn payload_bytes(path: &Path) -> Vec<u8> {

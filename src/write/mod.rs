@@ -20,10 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::bad;
 use crate::formats::{self, Container, Edit, FormatError, Plan, Region, Result};
 
-pub use journal::{
-    JOURNAL_SUFFIX, is_journal_name, journal_path, recover, recover_idle,
-    target_of as journal_target,
-};
+pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path, recover, recover_idle};
 use journal::{Journal, Undo};
 pub use rewrite::{is_temp_name, remove_stale_temp};
 
@@ -235,21 +232,6 @@ impl Staged {
                     let _ = std::fs::remove_file(tmp);
                 }
             }
-        }
-    }
-}
-
-/// All steps for one file (tests and one-off use; the engine batches the syncs).
-pub fn apply(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Written> {
-    let mut staged = stage(t, plan, edit, opts)?;
-    let steps = sync([(t.snapshot.dev, t.path)])
-        .and_then(|_| staged.apply())
-        .and_then(|_| sync([(t.snapshot.dev, t.path)]));
-    match steps {
-        Ok(()) => Ok(staged.finish()),
-        Err(e) => {
-            staged.abort();
-            Err(e)
         }
     }
 }

@@ -142,44 +142,8 @@ fn apply(orig: &[u8], plan: &Plan) -> Vec<u8> {
     try_apply(orig, plan).unwrap()
 }
 
-fn try_apply(orig: &[u8], plan: &Plan) -> std::io::Result<Vec<u8>> {
-    Ok(match plan {
-        Plan::InPlace { offset, bytes } => {
-            let mut v = orig.to_vec();
-            v[*offset as usize..*offset as usize + bytes.len()].copy_from_slice(bytes);
-            v
-        }
-        Plan::Patch { regions } => {
-            let mut v = orig.to_vec();
-            for r in regions {
-                let end = r.offset as usize + r.bytes.len();
-                if v.len() < end {
-                    v.resize(end, 0);
-                }
-                v[r.offset as usize..end].copy_from_slice(&r.bytes);
-            }
-            v
-        }
-        Plan::Rewrite { parts } => {
-            let mut file = tempfile::tempfile().unwrap();
-            file.write_all(orig).unwrap();
-            let mut out = Vec::new();
-            for part in parts {
-                match part {
-                    Part::Bytes(b) => out.extend_from_slice(b),
-                    Part::Copy { offset, len } => {
-                        out.extend_from_slice(&orig[*offset as usize..(*offset + *len) as usize])
-                    }
-                    Part::OggPages {
-                        offset,
-                        len,
-                        seq_delta,
-                    } => copy_pages(&file, *offset, *len, *seq_delta, &mut out)?,
-                }
-            }
-            out
-        }
-    })
+fn try_apply(orig: &[u8], plan: &Plan) -> crate::formats::Result<Vec<u8>> {
+    crate::formats::render::apply(&crate::formats::testutil::source_of(orig), plan)
 }
 
 /// Plans `edit`, applies it and checks the result: every CRC valid, sequence numbers consecutive,
