@@ -447,11 +447,11 @@ pub fn policy_fields(data: &[u8]) {
             let mut parts = rest.split('|');
             let name = parts.next().unwrap_or("");
             let some = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
-            let policy = ALL_POLICIES
+            let policy = Policy::ALL
                 .iter()
                 .copied()
                 .find(|p| p.name() == name)
-                .unwrap_or(ALL_POLICIES[name.len() % ALL_POLICIES.len()]);
+                .unwrap_or(Policy::ALL[name.len() % Policy::ALL.len()]);
             expected = Some(Wanted {
                 policy,
                 policy_url: some(parts.next()),
@@ -506,11 +506,3 @@ pub fn policy_fields(data: &[u8]) {
     }
 }
 
-const ALL_POLICIES: [Policy; 6] = [
-    Policy::NoTdm,
-    Policy::NoTdmExceptSearch,
-    Policy::NoAiTraining,
-    Policy::NoGenaiTraining,
-    Policy::License,
-    Policy::Allow,
-];
