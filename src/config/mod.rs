@@ -61,11 +61,11 @@ pub enum Roots {
 }
 
 impl Roots {
-    /// The root paths given on the command line (none for a `--files-from` list).
-    pub fn iter(&self) -> std::slice::Iter<'_, PathBuf> {
+    /// Where the paths come from, for titles: the paths given, or the list file.
+    pub fn sources(&self) -> Vec<PathBuf> {
         match self {
-            Roots::Paths(p) => p.iter(),
-            Roots::List { .. } => [].iter(),
+            Roots::Paths(p) => p.clone(),
+            Roots::List { from, .. } => vec![from.clone()],
         }
     }
 }
@@ -91,8 +91,6 @@ pub struct OutputOptions {
     pub untagged_only: bool,
     /// Bare NUL-separated paths instead of lines (with `untagged_only`).
     pub null: bool,
-    /// The root paths as given, for renderers that group by root (JUnit suites).
-    pub roots: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -182,11 +180,6 @@ impl Config {
                 color: common.color,
                 untagged_only,
                 null: common.null,
-                roots: if common.paths.is_empty() {
-                    vec![PathBuf::from(".")]
-                } else {
-                    common.paths.clone()
-                },
             },
             preserve_mtime,
             evidence,

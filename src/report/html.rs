@@ -30,7 +30,7 @@ impl Html {
         Html {
             out,
             job: cfg.job.clone(),
-            roots: cfg.output.roots.clone(),
+            roots: cfg.walk.roots.sources(),
             folders: BTreeMap::new(),
             rows: Vec::new(),
         }

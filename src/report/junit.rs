@@ -95,12 +95,8 @@ impl Junit {
         let (suites, other) = match &cfg.walk.roots {
             // `--files-from`: one suite, named after the list.
             Roots::List { from, .. } => (Vec::new(), from.clone()),
-            Roots::Paths(_) => (
-                cfg.output
-                    .roots
-                    .iter()
-                    .map(|r| Suite::new(r.clone(), false))
-                    .collect(),
+            Roots::Paths(roots) => (
+                roots.iter().map(|r| Suite::new(r.clone(), false)).collect(),
                 PathBuf::from("other"),
             ),
         };
