@@ -281,8 +281,9 @@ fn wanted(
     })
 }
 
-/// Two threads per core: the work is mostly waiting on reads, and measured faster that way on
-/// a 2-core machine (see BENCHMARKS.md).
+/// Two threads per core, a compromise the thread sweep in BENCHMARKS.md supports: verify is
+/// fastest with one thread per core and tag (which waits on file creation and syncs) with four,
+/// and two per core is within 6 % of the best for both on the 2-core machine measured.
 fn threads(n: Option<usize>) -> Result<usize> {
     match n {
         Some(0) => bail!("--threads must be at least 1"),
