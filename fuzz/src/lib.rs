@@ -505,4 +505,3 @@ pub fn policy_fields(data: &[u8]) {
         assert_eq!(v.status, want, "{w:?} without expectation -> {v:?}");
     }
 }
-
