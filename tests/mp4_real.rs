@@ -203,7 +203,8 @@ fn reads_and_strips_what_mutagen_wrote() {
     let orig = make(dir.path(), "aac", true, true);
     let script = "import sys, mutagen.mp4\n\
         f = mutagen.mp4.MP4(sys.argv[1])\n\
-        f['----:org.example:tdm-reservation'] = [mutagen.mp4.MP4FreeForm(b'1')]\n\
+        f['----:com.apple.iTunes:tdm-reservation'] = [mutagen.mp4.MP4FreeForm(b'1')]\n\
+        f['----:org.example:DATAMINING'] = [mutagen.mp4.MP4FreeForm(b'vendor')]\n\
         f['----:com.apple.iTunes:OTHER'] = [mutagen.mp4.MP4FreeForm(b'keep me')]\n\
         f.save()";
     run(Command::new("python3").args(["-c", script]).arg(&orig));
@@ -221,7 +222,9 @@ fn reads_and_strips_what_mutagen_wrote() {
     let out = dir.path().join("out.m4a");
     apply(&orig, &p, &out);
     let tags = mutagen_tags(&out);
-    assert!(!tags.contains_key("----:org.example:tdm-reservation"));
+    assert!(!tags.contains_key("----:com.apple.iTunes:tdm-reservation"));
+    // Another vendor's mean is not ours (SPEC §3): kept as it was.
+    assert_eq!(tags["----:org.example:DATAMINING"][0], "vendor");
     assert_eq!(tdm_of(&tags).as_deref(), Some("1"));
     assert_eq!(tags["----:com.apple.iTunes:OTHER"][0], "keep me");
     assert_eq!(tags["\u{a9}nam"][0], "x");

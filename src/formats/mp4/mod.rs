@@ -18,7 +18,9 @@ use super::{
 };
 use crate::bad;
 
-/// Reads every freeform atom of `moov/udta/meta/ilst` as a field (key = its `name`, any `mean`).
+/// Reads every freeform atom of `moov/udta/meta/ilst` with mean `com.apple.iTunes` as a field
+/// (key = its `name`). Atoms of another vendor's mean are not ours (SPEC §3): a note names those
+/// that share a reservation key, so `show` and `verify` say why they do not count.
 /// No `ilst` gives no carrier; an `ilst` without freeform atoms gives a carrier with no fields.
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     let top = children(src, 0, src.len(), true)?;
@@ -33,18 +35,29 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
         return Ok(out);
     };
     let mut fields = Vec::new();
+    let mut notes = Vec::new();
     for k in ilst.kids.iter().filter(|k| k.is(b"----")) {
         // Only freeform atoms are read in full; cover art and other items are skipped by header.
         let atom = src.bytes(k.start, k.size, "freeform atom")?;
         let ff = Freeform::parse(&atom)?;
-        if let Some(key) = ff.name {
-            fields.extend(ff.values.into_iter().map(|value| RawField {
-                key: key.clone(),
-                value,
-            }));
+        let Some(key) = ff.name.clone() else { continue };
+        if !ff.is_itunes() {
+            if crate::policy::is_spec_key(&key) {
+                notes.push(format!(
+                    "foreign freeform atom ----:{}:{key} is not ours (mean is not {ITUNES_MEAN}); ignored and kept",
+                    ff.mean.as_deref().unwrap_or("?")
+                ));
+            }
+            continue;
         }
+        fields.extend(ff.values.into_iter().map(|value| RawField {
+            key: key.clone(),
+            value,
+        }));
     }
-    out.push(Carrier::new(CarrierKind::Mp4Ilst, fields));
+    let mut carrier = Carrier::new(CarrierKind::Mp4Ilst, fields);
+    carrier.notes = notes;
+    out.push(carrier);
     Ok(out)
 }
 
@@ -257,9 +270,14 @@ fn check_handler(buf: &[u8], meta: Option<&Level>) -> Result<()> {
 
 /// The name and text values of one `----` atom.
 struct Freeform {
+    mean: Option<String>,
     name: Option<String>,
     values: Vec<String>,
 }
+
+/// The only freeform namespace that carries the reservation (SPEC §3); atoms under any other
+/// mean belong to someone else and are never read, replaced or removed as ours.
+const ITUNES_MEAN: &str = "com.apple.iTunes";
 
 impl Freeform {
     /// Parses a whole `----` atom. A missing or non-UTF-8 name and non-text data are skipped (they
@@ -267,17 +285,22 @@ impl Freeform {
     fn parse(atom: &[u8]) -> Result<Freeform> {
         let h = header(atom, 0, atom.size(), false)?;
         let mut ff = Freeform {
+            mean: None,
             name: None,
             values: Vec::new(),
         };
+        let text = |body: &[u8]| {
+            // After 4 bytes of version/flags.
+            body.get(4..)
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .map(str::to_owned)
+        };
         for k in children(atom, h.body(), h.end(), false)? {
             let body = slice(atom, k.body()..k.end(), "freeform sub-atom")?;
-            if k.is(b"name") && ff.name.is_none() {
-                // After 4 bytes of version/flags.
-                ff.name = body
-                    .get(4..)
-                    .and_then(|s| std::str::from_utf8(s).ok())
-                    .map(str::to_owned);
+            if k.is(b"mean") && ff.mean.is_none() {
+                ff.mean = text(body);
+            } else if k.is(b"name") && ff.name.is_none() {
+                ff.name = text(body);
             } else if k.is(b"data") && body.len() >= 8 {
                 // 1 byte version, 3 bytes type, 4 bytes locale, then the value.
                 let value = &body[8..];
@@ -293,11 +316,15 @@ impl Freeform {
         }
         Ok(ff)
     }
+
+    fn is_itunes(&self) -> bool {
+        self.mean.as_deref() == Some(ITUNES_MEAN)
+    }
 }
 
 /// A new freeform atom as iTunes writes it: mean, name, then `data` of type 1 (UTF-8), locale 0.
 fn freeform(key: &str, value: &str) -> Result<Vec<u8>> {
-    let mean = make(b"mean", &[&[0; 4], b"com.apple.iTunes"])?;
+    let mean = make(b"mean", &[&[0; 4], ITUNES_MEAN.as_bytes()])?;
     let name = make(b"name", &[&[0; 4], key.as_bytes()])?;
     let data = make(b"data", &[&[0, 0, 0, 1, 0, 0, 0, 0], value.as_bytes()])?;
     make(b"----", &[&mean, &name, &data])
@@ -317,10 +344,10 @@ fn edit_ilst(buf: &[u8], ilst: Option<&Level>, edit: &Edit) -> Result<Option<Vec
     let mut payload = Vec::with_capacity(old.len());
     for k in kids {
         let item = slice(buf, k.start..k.end(), "ilst item")?;
-        let removed = k.is(b"----")
-            && Freeform::parse(item)?
-                .name
-                .is_some_and(|n| edit.removes(&n));
+        let removed = k.is(b"----") && {
+            let ff = Freeform::parse(item)?;
+            ff.is_itunes() && ff.name.is_some_and(|n| edit.removes(&n))
+        };
         if !removed {
             payload.extend_from_slice(item);
         }

@@ -268,7 +268,7 @@ fn large_sizes_and_size_zero_mdat() {
 #[test]
 fn strips_lowercase_freeform_and_keeps_everything_else() {
     let smpb = ff_atom("com.apple.iTunes", "iTunSMPB", " 00000000 00000840");
-    let ours = ff_atom("org.example", "tdm-reservation", "1");
+    let ours = ff_atom("com.apple.iTunes", "tdm-reservation", "1");
     let orig = file(
         Some(&udta(&[&title("x"), &ours, &smpb], &[&free(64)])),
         true,
@@ -294,6 +294,34 @@ fn strips_lowercase_freeform_and_keeps_everything_else() {
         out[out.len() - AUDIO.len() - 8..],
         orig[orig.len() - AUDIO.len() - 8..]
     );
+}
+
+#[test]
+fn foreign_mean_atoms_are_not_ours_and_stay_byte_identical() {
+    let foreign = ff_atom("org.example.vendor", "DATAMINING", "vendor value");
+    let orig = file(Some(&udta(&[&title("x"), &foreign], &[&free(256)])), true);
+    let c = with_src(&orig, carriers).unwrap();
+    assert!(c[0].fields.is_empty(), "a foreign atom is no field of ours");
+    assert!(
+        c[0].notes.iter().any(|n| n.contains("org.example.vendor")),
+        "{:?}",
+        c[0].notes
+    );
+    let strip = Edit {
+        remove: vec!["TDM-RESERVATION".into(), "DATAMINING".into()],
+        set: vec![],
+    };
+    assert_eq!(plan_of(&orig, &strip).unwrap(), None, "strip leaves it");
+    let edit = Edit {
+        remove: strip.remove.clone(),
+        set: vec![("DATAMINING".into(), "http://x".into())],
+    };
+    let out = apply(&orig, &plan_of(&orig, &edit).unwrap().unwrap());
+    assert!(
+        contains(&out, &foreign),
+        "tag keeps the foreign atom byte-identical"
+    );
+    assert_eq!(fields(&out), vec![("DATAMINING".into(), "http://x".into())]);
 }
 
 #[test]
