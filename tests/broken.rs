@@ -293,3 +293,51 @@ fn fifo_does_not_hang() {
         "{doc:#}"
     );
 }
+
+/// WAVs whose length players disagree on: `ffmpeg … -f wav pipe:` output (sizes 0xFFFFFFFF) and a
+/// recorder's unfinalized file (data size 0, samples after it). ffmpeg reads both to the end of
+/// the file, so an appended chunk would be played as audio: refused with the fix, bytes and
+/// mtime unchanged.
+#[test]
+fn unfinalized_wavs_are_refused() {
+    let dir = tempdir();
+    let piped = dir.path().join("piped.wav");
+    let out = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=0.3",
+            "-f",
+            "wav",
+            "pipe:1",
+        ])
+        .output()
+        .expect("ffmpeg is required (scripts/test installs it)");
+    assert!(out.status.success(), "ffmpeg failed");
+    assert_eq!(
+        &out.stdout[4..8],
+        &[0xFF; 4],
+        "ffmpeg's pipe WAV has no RIFF size"
+    );
+    std::fs::write(&piped, &out.stdout).unwrap();
+    // The same audio as a recorder leaves it: RIFF and data sizes never filled in (0).
+    // The RIFF size counts the headers up to the data chunk's, whose size is 0.
+    let mut zero = out.stdout.clone();
+    let data = zero.windows(4).position(|w| w == b"data").unwrap();
+    zero[4..8].copy_from_slice(&(data as u32).to_le_bytes());
+    zero[data + 4..data + 8].copy_from_slice(&[0; 4]);
+    let unfinished = dir.path().join("unfinished.wav");
+    std::fs::write(&unfinished, &zero).unwrap();
+    for f in [&piped, &unfinished] {
+        let (orig, mtime) = (bytes(f), std::fs::metadata(f).unwrap().modified().unwrap());
+        let r = noai(&["tag", p(f)]).expect(2);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(all.contains("unfinalized or streamed WAV"), "{all}");
+        assert!(all.contains("ffmpeg -i in.wav -c copy out.wav"), "{all}");
+        assert_eq!(bytes(f), orig, "{}: bytes changed", f.display());
+        assert_eq!(std::fs::metadata(f).unwrap().modified().unwrap(), mtime);
+    }
+}

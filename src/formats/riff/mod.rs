@@ -129,7 +129,12 @@ fn layout(src: &Source) -> Result<Layout> {
             u32::from_le_bytes(a)
         })
     };
-    let root_end = 8 + u32_at(&head[4..8]);
+    let kind = if big_endian { "AIFF" } else { "WAV" };
+    let root_size = u32_at(&head[4..8]);
+    if root_size == 0 || root_size == u64::from(u32::MAX) {
+        return Err(unfinalized(kind, "the root chunk size"));
+    }
+    let root_end = 8 + root_size;
     if root_end < 12 {
         return Err(bad!(
             "corrupt: the root chunk claims {} bytes, less than its own header",
@@ -149,6 +154,9 @@ fn layout(src: &Source) -> Result<Layout> {
         let h = src.read(pos, 8, "chunk header")?;
         let len = u32_at(&h[4..8]);
         let id = [h[0], h[1], h[2], h[3]];
+        if is_sound(&id, big_endian) && len == u64::from(u32::MAX) {
+            return Err(unfinalized(kind, "the audio chunk size"));
+        }
         if pos + 8 + len > root_end {
             return Err(bad!(
                 "truncated: chunk {:?} runs past the end of the file",
@@ -173,6 +181,38 @@ fn layout(src: &Source) -> Result<Layout> {
         chunks,
         appl_signatures,
     })
+}
+
+/// The chunk that holds the samples: `data` (WAV) or `SSND` (AIFF).
+fn is_sound(id: &[u8; 4], big_endian: bool) -> bool {
+    id == if big_endian { b"SSND" } else { b"data" }
+}
+
+/// A file written by a recorder or a pipe that never went back to fill in its sizes. Players
+/// (ffmpeg among them) then read audio up to the end of the file, so any chunk we added there would
+/// be played as audio: such a file is refused, with the command that finalises it.
+fn unfinalized(kind: &str, what: &str) -> crate::formats::FormatError {
+    let ext = kind.to_ascii_lowercase();
+    bad!(
+        "unfinalized or streamed {kind}: {what} is unknown (0 or 0xFFFFFFFF), and players read audio \
+         to the end of the file, so a tag cannot be added safely; `ffmpeg -i in.{ext} -c copy \
+         out.{ext}` writes a finished header"
+    )
+}
+
+impl Layout {
+    /// Errors for an audio chunk of size 0 with bytes after it: players take all of them for
+    /// audio (ffmpeg reads a 0-size `data` chunk to the end of the file).
+    pub(super) fn check_finalized(&self, file_len: u64) -> Result<()> {
+        let kind = if self.big_endian { "AIFF" } else { "WAV" };
+        let open_ended = self.chunks.iter().any(|&(id, off, len)| {
+            is_sound(&id, self.big_endian) && len == 0 && off + 8 < file_len
+        });
+        if open_ended {
+            return Err(unfinalized(kind, "the audio chunk size"));
+        }
+        Ok(())
+    }
 }
 
 /// The XMP packet (SPEC §3.1) is listed first, the ID3 tag last (the primary carrier).

@@ -49,6 +49,7 @@ pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
 
 fn plan_chunks(src: &Source, edit: &Edit, with_xmp: bool) -> Result<Option<Plan>> {
     let lay = layout(src)?;
+    lay.check_finalized(src.len())?;
     let mut changes = Vec::new();
     if let Some(c) = id3_change(src, &lay, edit)? {
         changes.push(c);

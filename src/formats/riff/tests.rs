@@ -179,3 +179,29 @@ fn last_id3_chunk_grows_into_the_end_of_the_file() {
     );
     assert_eq!(fields(&new)[0].value, "1");
 }
+
+#[test]
+fn unfinalized_wavs_are_refused_with_the_fix() {
+    let fmt: (&[u8; 4], &[u8]) = (b"fmt ", &[1; 16]);
+    // A recorder that never filled in the data size: 0, with the samples after it.
+    let mut zero = wav(&[fmt, (b"data", &[])]);
+    zero.extend_from_slice(&[7; 64]);
+    let e = plan(&source_of(&zero), &set()).unwrap_err().0;
+    assert!(e.contains("unfinalized or streamed WAV"), "{e}");
+    assert!(e.contains("ffmpeg -i in.wav -c copy out.wav"), "{e}");
+    // `ffmpeg ... -f wav pipe:`: every size is 0xFFFFFFFF.
+    let mut piped = wav(&[fmt, (b"data", &[7; 64])]);
+    piped[4..8].copy_from_slice(&[0xFF; 4]);
+    let at = piped.len() - 64 - 4;
+    piped[at..at + 4].copy_from_slice(&[0xFF; 4]);
+    let e = plan(&source_of(&piped), &set()).unwrap_err().0;
+    assert!(e.contains("unfinalized or streamed WAV"), "{e}");
+    // Only the data size unknown (the RIFF size was fixed up).
+    let mut data_only = wav(&[fmt, (b"data", &[7; 64])]);
+    data_only[at..at + 4].copy_from_slice(&[0xFF; 4]);
+    let e = plan(&source_of(&data_only), &set()).unwrap_err().0;
+    assert!(e.contains("the audio chunk size is unknown"), "{e}");
+    // An empty data chunk at the very end is a finished (silent) file and still tagged.
+    let empty = wav(&[fmt, (b"data", &[])]);
+    assert!(plan(&source_of(&empty), &set()).unwrap().is_some());
+}
