@@ -6,6 +6,7 @@ pub mod flac;
 pub mod id3v2;
 pub mod mp4;
 pub mod mpeg;
+pub mod mpeg_sync;
 pub mod ogg;
 pub mod render;
 pub mod riff;

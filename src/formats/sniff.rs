@@ -1,7 +1,7 @@
 //! Decides the container family from the first bytes of a file, never from its extension, and
 //! names what a non-audio file looks like so the error is useful ("a JPEG image named .m4a").
 
-use super::{Container, Result, Source, id3v2};
+use super::{Container, Result, Source, id3v2, mpeg_sync};
 use crate::bad;
 
 /// How many bytes the decision needs (after an ID3v2 prefix).
@@ -29,15 +29,25 @@ pub fn container(src: &Source) -> Result<Container> {
             _ if is_mpeg_sync(&after) => Ok(Container::Mpeg),
             // Zero padding outside the declared size is common; audio follows somewhere after.
             _ if after.first() == Some(&0) || after.is_empty() => Ok(Container::Mpeg),
-            _ => Err(bad!("an ID3v2 tag followed by {}", describe(&after))),
+            // Junk between the tag and the first frame: kept as it is, as mutagen does.
+            _ if mpeg_sync::first_frame(src, skip)?.is_some() => Ok(Container::Mpeg),
+            _ => Err(bad!(
+                "an ID3v2 tag followed by {} (no MPEG audio frames in the next {} KiB)",
+                describe(&after),
+                mpeg_sync::SEARCH_LIMIT >> 10
+            )),
         };
     }
     if let Some(c) = by_magic(&head, src)? {
         return Ok(c);
     }
+    let looks_like = describe(&head);
+    // Junk before the first frame of an untagged MP3; never for content we can name.
+    if matches!(looks_like, "unknown data" | "text") && mpeg_sync::first_frame(src, 0)?.is_some() {
+        return Ok(Container::Mpeg);
+    }
     Err(bad!(
-        "not a supported audio file: content looks like {}",
-        describe(&head)
+        "not a supported audio file: content looks like {looks_like}"
     ))
 }
 
