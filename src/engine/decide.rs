@@ -2,8 +2,10 @@
 //! refuse (a different explicit policy without `--force`), report a dry run, or plan a write.
 
 use super::{Opened, Pending, Prepared};
-use crate::formats::{self, Carrier, CarrierKind, Edit, Plan, Scan, Source};
-use crate::policy::{KEY_CONSTRAINTS, KEY_POLICY, SPEC_KEYS, Status, Verdict, Wanted, is_marker};
+use crate::formats::{self, Carrier, CarrierKind, Edit, Plan, RawField, Scan, Source};
+use crate::policy::{
+    self, KEY_CONSTRAINTS, KEY_POLICY, SPEC_KEYS, Status, Verdict, Wanted, is_marker, is_spec_key,
+};
 use crate::report::{Action, FileReport};
 use crate::write::Strategy;
 
@@ -66,6 +68,10 @@ pub fn tag(
         .filter(|f| is_marker(&f.key));
     remove.extend(markers.map(|f| f.key.clone()));
     let edit = Edit { remove, set };
+    let xmp_job = WriteJob { xmp, ..job };
+    if let Err(why) = check_outcome(&o.scan, &edit, xmp_job, Some(wanted)) {
+        return refuse(report, why);
+    }
     plan(report, o, edit, job, Some(wanted.clone()))
 }
 
@@ -75,15 +81,125 @@ pub fn strip(report: FileReport, o: Opened, job: WriteJob) -> Prepared {
         set: Vec::new(),
     };
     // Stripping always covers the XMP properties too (SPEC §5).
-    plan(report, o, edit, WriteJob { xmp: true, ..job }, None)
+    let job = WriteJob { xmp: true, ..job };
+    if let Err(why) = check_outcome(&o.scan, &edit, job, None) {
+        return refuse(report, why);
+    }
+    plan(report, o, edit, job, None)
 }
 
-/// The plain-tag carrier we write: the last one that is not XMP (formats list it last).
+/// The plain-tag carrier we write: the last editable one that is not XMP (formats list it last).
 fn primary(scan: &Scan) -> Option<&Carrier> {
     scan.carriers
         .iter()
         .rev()
-        .find(|c| !matches!(c.kind, CarrierKind::Xmp { .. }))
+        .find(|c| c.editable && !matches!(c.kind, CarrierKind::Xmp { .. }))
+}
+
+/// The carriers as the write would leave them: the primary one and (with XMP) the editable XMP
+/// packet carry the edit; every other carrier stays as it is.
+fn predicted(scan: &Scan, edit: &Edit, xmp: bool) -> Vec<Carrier> {
+    let primary_at = scan
+        .carriers
+        .iter()
+        .rposition(|c| c.editable && !matches!(c.kind, CarrierKind::Xmp { .. }));
+    let new_fields = |c: &Carrier| {
+        let mut f: Vec<_> = c
+            .fields
+            .iter()
+            .filter(|f| !edit.removes(&f.key))
+            .cloned()
+            .collect();
+        f.extend(edit.set.iter().map(|(k, v)| RawField {
+            key: k.clone(),
+            value: v.clone(),
+        }));
+        f
+    };
+    let mut out: Vec<Carrier> = scan.carriers.clone();
+    for (i, c) in out.iter_mut().enumerate() {
+        let is_xmp = matches!(c.kind, CarrierKind::Xmp { .. });
+        if Some(i) == primary_at || (is_xmp && xmp && c.editable) {
+            c.fields = new_fields(c);
+            c.notes.clear();
+        }
+    }
+    // Carriers the write creates (a first ID3v2 tag, a first XMP packet) hold just the edit.
+    let fresh = |kind| {
+        Carrier::new(
+            kind,
+            new_fields(&Carrier::new(CarrierKind::VorbisComment, vec![])),
+        )
+    };
+    if primary_at.is_none() && !edit.set.is_empty() {
+        out.push(fresh(CarrierKind::VorbisComment));
+    }
+    let has_xmp = scan
+        .carriers
+        .iter()
+        .any(|c| c.editable && matches!(c.kind, CarrierKind::Xmp { .. }));
+    if xmp && !has_xmp && !edit.set.is_empty() {
+        out.push(fresh(CarrierKind::Xmp { place: "new" }));
+    }
+    out
+}
+
+/// Refuses, before any byte is written, a change that would not leave the file as the job
+/// promises (tagged as wanted, or untagged after `strip`): a reservation in a carrier we read but
+/// never change (an ID3v2 tag before FLAC, a second stacked tag, the XMP packet under
+/// `--no-xmp`) would otherwise end the run in "written, but verify now says conflict".
+fn check_outcome(
+    scan: &Scan,
+    edit: &Edit,
+    job: WriteJob,
+    expect: Option<&Wanted>,
+) -> Result<(), String> {
+    let after = policy::evaluate(&predicted(scan, edit, job.xmp), expect);
+    let want = if expect.is_some() {
+        Status::Tagged
+    } else {
+        Status::Untagged
+    };
+    if after.status == want {
+        return Ok(());
+    }
+    let untouched: Vec<String> = scan
+        .carriers
+        .iter()
+        .filter(|c| {
+            let kept = !c.editable || (matches!(c.kind, CarrierKind::Xmp { .. }) && !job.xmp);
+            kept && c
+                .fields
+                .iter()
+                .any(|f| is_spec_key(&f.key) || is_marker(&f.key))
+        })
+        .map(|c| c.kind.label())
+        .collect();
+    let hint = if untouched.iter().any(|l| l.starts_with("XMP")) && !job.xmp {
+        " (run without --no-xmp to update the XMP packet)"
+    } else {
+        ""
+    };
+    Err(match untouched.is_empty() {
+        false => format!(
+            "not changed: the reservation is also in {}, which noai reads but does not change here{hint}; \
+             after the write the file would verify as {}",
+            untouched.join(" and "),
+            after.status.name()
+        ),
+        true => format!(
+            "not changed: after the write the file would verify as {}, not {}",
+            after.status.name(),
+            want.name()
+        ),
+    })
+}
+
+/// A file left alone, with the reason as its error.
+fn refuse(mut report: FileReport, why: String) -> Prepared {
+    report.status = Status::Error;
+    report.error = Some(why);
+    Prepared::Done(report)
 }
 
 /// The value of `key` in a carrier, if it holds exactly one.

@@ -105,10 +105,8 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     if lay.prefix > 0
         && let Some(tag) = id3v2::read(src, 0)?
     {
-        out.push(Carrier::new(
-            CarrierKind::Id3v2 { major: tag.major },
-            tag.fields()?,
-        ));
+        // Read so a reservation there counts, but never written: FLAC's carrier is the comment.
+        out.push(Carrier::new(CarrierKind::Id3v2 { major: tag.major }, tag.fields()?).read_only());
     }
     if let Some(b) = lay.comment_block()? {
         out.push(Carrier::new(

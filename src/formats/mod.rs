@@ -133,6 +133,10 @@ pub struct Carrier {
     /// What the reader noticed about the carrier itself (e.g. a non-canonical namespace).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// False for a carrier we read but never write (an ID3v2 tag before a FLAC stream, a second
+    /// stacked ID3v2 tag, a C2PA store): a job must not promise an outcome that needs it changed.
+    #[serde(skip)]
+    pub editable: bool,
 }
 
 impl Carrier {
@@ -141,6 +145,15 @@ impl Carrier {
             kind,
             fields,
             notes: Vec::new(),
+            editable: true,
+        }
+    }
+
+    /// The carrier, marked as one that edits never change.
+    pub fn read_only(self) -> Carrier {
+        Carrier {
+            editable: false,
+            ..self
         }
     }
 
@@ -151,6 +164,7 @@ impl Carrier {
             kind: CarrierKind::C2pa { place },
             fields: Vec::new(),
             notes: vec![note.into()],
+            editable: false,
         }
     }
 }

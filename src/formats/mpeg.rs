@@ -14,17 +14,20 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
         let Some(tag) = id3v2::read(src, pos)? else {
             break;
         };
+        // Only the first tag is edited; what the later ones carry is read, never written.
+        let first = pos == 0;
+        let mark = |c: Carrier| if first { c } else { c.read_only() };
         pos += tag.region_len;
         if tag.has_c2pa() {
             out.push(Carrier::c2pa("ID3 GEOB"));
         }
         if let Some(packet) = tag.xmp()? {
-            out.push(super::xmp::carrier(&packet, "ID3 PRIV")?);
+            out.push(mark(super::xmp::carrier(&packet, "ID3 PRIV")?));
         }
-        out.push(Carrier::new(
+        out.push(mark(Carrier::new(
             CarrierKind::Id3v2 { major: tag.major },
             tag.fields()?,
-        ));
+        )));
     }
     // The edited tag is the first; the last plain carrier is the primary one by convention.
     out.reverse();

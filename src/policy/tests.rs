@@ -6,6 +6,7 @@ use crate::formats::{Carrier, CarrierKind, RawField};
 fn carrier(kind: CarrierKind, fields: &[(&str, &str)]) -> Carrier {
     Carrier {
         notes: Vec::new(),
+        editable: true,
         kind,
         fields: fields
             .iter()
