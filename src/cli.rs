@@ -46,6 +46,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub untagged_only: bool,
     #[command(flatten)]
+    pub empty: AllowEmpty,
+    #[command(flatten)]
     pub common: Common,
 }
 
@@ -110,6 +112,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "URL")]
     pub policy_url: Option<String>,
     #[command(flatten)]
+    pub empty: AllowEmpty,
+    #[command(flatten)]
     pub common: Common,
 }
 
@@ -123,6 +127,15 @@ pub struct StripArgs {
     pub preserve_mtime: bool,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// `verify` and `report` exit 1 when they find no audio file at all, unless told that is fine.
+#[derive(Debug, Default, Clone, Copy, Args)]
+pub struct AllowEmpty {
+    /// Exit 0 when no audio file is found (default: exit 1, since nothing was checked; also
+    /// `allow-empty = true` in noai.toml).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 /// Options every command takes.

@@ -99,11 +99,25 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     }
     clean_leftovers(&cfg, &walker.leftovers(), &mut summary);
     progress.finish();
+    report_empty(&cfg, &mut summary);
     if let Some(log) = evidence {
         log.close()?;
     }
     renderer.finish(&summary)?;
     Ok(summary.exit_status())
+}
+
+/// `verify`/`report` that found no audio file say so: a CI job with a wrong path must not pass
+/// while nothing was checked. Human, GitHub and HTML output carry it in the summary line.
+fn report_empty(cfg: &Config, summary: &mut Summary) {
+    summary.no_audio_files = cfg.require_audio && summary.files == 0;
+    let in_summary = matches!(
+        cfg.output.format,
+        cli::Format::Human | cli::Format::Github | cli::Format::Html
+    );
+    if summary.no_audio_files && !in_summary {
+        eprintln!("noai: no audio file found, nothing was checked (--allow-empty accepts this)");
+    }
 }
 
 /// Journals and temp files of interrupted runs that no processed file claimed (its file was

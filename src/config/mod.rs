@@ -104,6 +104,8 @@ pub struct Config {
     pub xmp: bool,
     /// `tag --evidence FILE`.
     pub evidence: Option<PathBuf>,
+    /// `verify`/`report` without `--allow-empty`: finding no audio file at all is a finding.
+    pub require_audio: bool,
 }
 
 /// The flags of `tag` that a config file can also give.
@@ -125,6 +127,8 @@ impl Config {
         let mut evidence = None;
         let mut untagged_only = false;
         let mut xmp = true;
+        let mut require_audio = false;
+        let allowed = |flag: bool| flag || file.allow_empty.unwrap_or(false);
         let (job, preserve_mtime) = match command {
             Command::Tag(a) => {
                 let flags = PolicyFlags {
@@ -150,6 +154,7 @@ impl Config {
                     policy_url: a.policy_url,
                     constraints: None,
                 };
+                require_audio = !allowed(a.empty.allow_empty);
                 (
                     Job::Verify {
                         expected: wanted_from(flags, &file, None)?,
@@ -159,6 +164,7 @@ impl Config {
             }
             Command::Report(a) => {
                 untagged_only = a.untagged_only;
+                require_audio = !allowed(a.empty.allow_empty);
                 (Job::Report, false)
             }
             Command::Show(_) => (Job::Show, false),
@@ -184,6 +190,7 @@ impl Config {
             preserve_mtime,
             evidence,
             xmp,
+            require_audio,
         })
     }
 }

@@ -302,5 +302,8 @@ pub fn summary_line(job: &Job, s: &Summary) -> String {
     if s.recovered > 0 {
         line += &format!("; recovered {} interrupted write(s)", s.recovered);
     }
+    if s.no_audio_files {
+        line += "; no audio file found, nothing was checked (--allow-empty accepts this)";
+    }
     line
 }

@@ -111,6 +111,8 @@ pub struct Summary {
     pub recovered: usize,
     pub errors: usize,
     pub findings: usize,
+    /// `verify`/`report` found no audio file at all (a finding unless `--allow-empty`).
+    pub no_audio_files: bool,
 }
 
 impl Summary {
@@ -159,7 +161,7 @@ impl Summary {
     pub fn exit_status(&self) -> ExitStatus {
         if self.errors > 0 {
             ExitStatus::Error
-        } else if self.findings > 0 {
+        } else if self.findings > 0 || self.no_audio_files {
             ExitStatus::Findings
         } else {
             ExitStatus::Success
