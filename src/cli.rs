@@ -167,6 +167,10 @@ pub struct Common {
     /// Follow symbolic links (each file is still processed once).
     #[arg(long, short = 'L')]
     pub follow_symlinks: bool,
+    /// List every field of every carrier, not only the reservation's (`show` always does);
+    /// pictures and long values are summarised either way.
+    #[arg(long)]
+    pub all_fields: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

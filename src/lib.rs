@@ -85,7 +85,8 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
                 }
                 Found::Error(p, msg) => Some(FileReport::error(p, None, msg)),
             };
-            if let Some(r) = report {
+            if let Some(mut r) = report {
+                report::compact::notes(&mut r);
                 summary.add(&r);
                 progress.inc();
                 if let Some(log) = &mut evidence {

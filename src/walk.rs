@@ -261,7 +261,9 @@ fn classify(
 fn refused_root(path: &Path, ft: std::fs::FileType) -> Option<String> {
     if !is_audio_name(path.as_os_str()) {
         let exts = AUDIO_EXTENSIONS.map(|e| format!(".{e}")).join(" ");
-        Some(format!("not a supported audio file (audio files end in {exts})"))
+        Some(format!(
+            "not a supported audio file (audio files end in {exts})"
+        ))
     } else if ft.is_symlink() {
         Some("a symbolic link, not followed without -L/--follow-symlinks".into())
     } else if !ft.is_file() {
@@ -347,7 +349,10 @@ mod tests {
         std::fs::write(r.join("song.wma"), b"x").unwrap();
         std::fs::write(r.join("a.flac"), b"x").unwrap();
         std::os::unix::fs::symlink(r.join("a.flac"), r.join("link.flac")).unwrap();
-        for (name, why) in [("song.wma", "not a supported audio file"), ("link.flac", "-L")] {
+        for (name, why) in [
+            ("song.wma", "not a supported audio file"),
+            ("link.flac", "-L"),
+        ] {
             let w: Vec<Found> = walk(&opts(&r.join(name), false, false, &[])).collect();
             match &w[..] {
                 [Found::Error(p, msg)] => {

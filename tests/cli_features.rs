@@ -205,7 +205,12 @@ fn files_from_newline_list_and_stdin() {
         assert_eq!(exact_entry(doc, &b)["status"], "untagged");
         let t = exact_entry(doc, &txt);
         assert_eq!(t["status"], "error", "{doc:#}");
-        assert!(t["error"].as_str().unwrap().contains("not a supported audio file"));
+        assert!(
+            t["error"]
+                .as_str()
+                .unwrap()
+                .contains("not a supported audio file")
+        );
     };
     let list_file = root.join("list");
     check(&noai_json(&["verify", "--files-from", p(&list_file)], 2));

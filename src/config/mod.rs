@@ -91,6 +91,8 @@ pub struct OutputOptions {
     pub untagged_only: bool,
     /// Bare NUL-separated paths instead of lines (with `untagged_only`).
     pub null: bool,
+    /// List every field of every carrier (`--all-fields`, and always for `show`).
+    pub all_fields: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +176,7 @@ impl Config {
         if common.null && !untagged_only && common.files_from.is_none() {
             bail!("-0/--null goes with --files-from or report --untagged-only");
         }
+        let show = job == Job::Show;
         Ok(Config {
             job,
             threads: threads(common.threads)?,
@@ -186,6 +189,7 @@ impl Config {
                 color: common.color,
                 untagged_only,
                 null: common.null,
+                all_fields: common.all_fields || show,
             },
             preserve_mtime,
             evidence,

@@ -1,8 +1,9 @@
 //! Results as data: one `FileReport` per file, a `Summary` of a run, and the exit status they
 //! imply. Renderers (`human`, `json`, `junit`, `github`, `csv`, `html`; docs/formats.md) turn
-//! them into text; nothing else prints.
+//! them into text; nothing else prints. `compact` keeps pictures and long values out of them.
 
 mod clock;
+pub mod compact;
 mod csv;
 pub mod evidence;
 mod github;
