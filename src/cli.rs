@@ -8,7 +8,7 @@ use crate::policy::Policy;
 
 /// Write and verify a machine-readable "no AI training" reservation inside audio files.
 #[derive(Debug, Parser)]
-#[command(name = "noai", version, about, long_about = None, after_help = EXAMPLES)]
+#[command(name = "noai", version = env!("NOAI_VERSION"), about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -37,6 +37,8 @@ pub enum Command {
     Site(SiteArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
+    /// Print the man page (roff), or write every page into a folder with --out.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +71,14 @@ pub struct CompletionsArgs {
     /// The shell to print the completion script for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `noai.1` and one `noai-<command>.1` per command into DIR instead of printing
+    /// `noai.1`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

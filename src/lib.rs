@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod formats;
+pub mod man;
 pub mod policy;
 pub mod progress;
 pub mod report;
@@ -38,6 +39,10 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         cli::Command::Completions(a) => {
             let mut cmd = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "noai", &mut std::io::stdout());
+            return Ok(ExitStatus::Success);
+        }
+        cli::Command::Man(a) => {
+            man::run(a)?;
             return Ok(ExitStatus::Success);
         }
         _ => {}

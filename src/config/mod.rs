@@ -171,7 +171,9 @@ impl Config {
             }
             Command::Show(_) => (Job::Show, false),
             Command::Strip(a) => (Job::Strip { dry_run: a.dry_run }, a.preserve_mtime),
-            Command::Site(_) | Command::Completions(_) => unreachable!("handled by `split`"),
+            Command::Site(_) | Command::Completions(_) | Command::Man(_) => {
+                unreachable!("handled by `split`")
+            }
         };
         if common.null && !untagged_only && common.files_from.is_none() {
             bail!("-0/--null goes with --files-from or report --untagged-only");
@@ -208,7 +210,9 @@ fn split(command: Command) -> Result<(Command, Common)> {
         Command::Report(a) => std::mem::take(&mut a.common),
         Command::Show(a) => std::mem::take(a),
         Command::Strip(a) => std::mem::take(&mut a.common),
-        Command::Site(_) | Command::Completions(_) => bail!("internal: not a file command"),
+        Command::Site(_) | Command::Completions(_) | Command::Man(_) => {
+            bail!("internal: not a file command")
+        }
     };
     Ok((c, common))
 }
