@@ -117,10 +117,11 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
 /// while nothing was checked. Human, GitHub and HTML output carry it in the summary line.
 fn report_empty(cfg: &Config, summary: &mut Summary) {
     summary.no_audio_files = cfg.require_audio && summary.files == 0;
-    let in_summary = matches!(
-        cfg.output.format,
-        cli::Format::Human | cli::Format::Github | cli::Format::Html
-    );
+    let in_summary = !cfg.output.untagged_only
+        && matches!(
+            cfg.output.format,
+            cli::Format::Human | cli::Format::Github | cli::Format::Html
+        );
     if summary.no_audio_files && !in_summary {
         eprintln!("noai: no audio file found, nothing was checked (--allow-empty accepts this)");
     }

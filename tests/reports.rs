@@ -147,6 +147,11 @@ fn no_audio_file_is_a_finding_unless_allowed() {
         assert!(r.stderr.contains("no audio file found"), "{r:?}");
         noai(&[cmd, p(&empty), "--allow-empty"]).expect(0);
     }
+    let r = noai(&["report", p(&empty), "--untagged-only"]).expect(1);
+    assert!(
+        r.stdout.is_empty() && r.stderr.contains("no audio file found"),
+        "{r:?}"
+    );
     let r = noai(&["verify", p(&empty), "--format", "github"]).expect(1);
     assert!(r.stdout.starts_with("::error "), "{}", r.stdout);
     // `tag` over nothing stays a success: there was nothing to write.
