@@ -259,13 +259,14 @@ fn classify(
 /// Why a path given explicitly is not processed, if it is not: skipping it silently would let a
 /// CI job with a wrong path pass while nothing was checked.
 fn refused_root(path: &Path, ft: std::fs::FileType) -> Option<String> {
-    if !is_audio_name(path.as_os_str()) {
+    if ft.is_symlink() {
+        // A link to a folder lands here too: say why it was not walked.
+        Some("a symbolic link, not followed without -L/--follow-symlinks".into())
+    } else if !is_audio_name(path.as_os_str()) {
         let exts = AUDIO_EXTENSIONS.map(|e| format!(".{e}")).join(" ");
         Some(format!(
             "not a supported audio file (audio files end in {exts})"
         ))
-    } else if ft.is_symlink() {
-        Some("a symbolic link, not followed without -L/--follow-symlinks".into())
     } else if !ft.is_file() {
         Some("not a regular file".into())
     } else {
@@ -349,9 +350,12 @@ mod tests {
         std::fs::write(r.join("song.wma"), b"x").unwrap();
         std::fs::write(r.join("a.flac"), b"x").unwrap();
         std::os::unix::fs::symlink(r.join("a.flac"), r.join("link.flac")).unwrap();
+        std::fs::create_dir(r.join("dir")).unwrap();
+        std::os::unix::fs::symlink(r.join("dir"), r.join("linked-dir")).unwrap();
         for (name, why) in [
             ("song.wma", "not a supported audio file"),
             ("link.flac", "-L"),
+            ("linked-dir", "-L"),
         ] {
             let w: Vec<Found> = walk(&opts(&r.join(name), false, false, &[])).collect();
             match &w[..] {
@@ -367,7 +371,12 @@ mod tests {
         let w: Vec<Found> = walk(&opts(r, false, false, &[])).collect();
         assert_eq!(
             names(&w),
-            ["+a.flac", "-link.flac:Symlink", "-song.wma:NotAudio"]
+            [
+                "+a.flac",
+                "-link.flac:Symlink",
+                "-linked-dir:NotAudio",
+                "-song.wma:NotAudio"
+            ]
         );
     }
 }
