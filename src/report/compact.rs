@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use crate::formats::Carrier;
-use crate::policy::is_spec_key;
+use crate::policy::{is_marker, is_spec_key};
 
 /// Values longer than this (in bytes) are summarised.
 pub const LONG: usize = 256;
@@ -18,9 +18,10 @@ pub fn value<'a>(key: &str, v: &'a str) -> Cow<'a, str> {
     if key.eq_ignore_ascii_case("METADATA_BLOCK_PICTURE") || key.eq_ignore_ascii_case("COVERART") {
         return Cow::Owned(picture(v));
     }
+    // NUL separates the values of a multi-valued ID3v2.4 frame: text, not binary.
     let binary = v
         .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\0'));
     if binary {
         Cow::Owned(format!("<binary, {} bytes>", thousands(v.len())))
     } else {
@@ -46,14 +47,15 @@ pub fn notes(r: &mut super::FileReport) {
     }
 }
 
-/// The carriers as JSON: every field with `all`, else only the reservation's fields and the
-/// number left out (`other_fields`); values summarised either way.
+/// The carriers as JSON: every field with `all`, else only the reservation's fields (and the
+/// home-made markers the verdict names) and the number left out (`other_fields`); values
+/// summarised either way.
 pub fn carriers_json(carriers: &[Carrier], all: bool) -> serde_json::Value {
     let list = carriers.iter().map(|c| {
         let shown: Vec<_> = c
             .fields
             .iter()
-            .filter(|f| all || is_spec_key(&f.key))
+            .filter(|f| all || is_spec_key(&f.key) || is_marker(&f.key))
             .map(|f| serde_json::json!({ "key": f.key, "value": value(&f.key, &f.value) }))
             .collect();
         let mut o = serde_json::json!({ "kind": c.kind, "fields": shown });
@@ -180,7 +182,8 @@ mod tests {
             value("METADATA_BLOCK_PICTURE", "not base64!"),
             "<binary, 11 bytes of base64>"
         );
-        assert_eq!(value("X", "a\0b"), "<binary, 3 bytes>");
+        assert_eq!(value("X", "a\u{1}b"), "<binary, 3 bytes>");
+        assert_eq!(value("ARTIST", "a\0b"), "a\0b", "ID3v2.4 multi-value");
         let long = "é".repeat(300);
         let v = value("LYRICS", &long);
         assert!(v.starts_with(&"é".repeat(KEEP)), "{v}");
@@ -203,16 +206,21 @@ mod tests {
                     value: "A".into(),
                 },
                 RawField {
+                    key: "AI_TRAINING_OPT_OUT".into(),
+                    value: "yes".into(),
+                },
+                RawField {
                     key: "LYRICS".into(),
                     value: "x".repeat(1000),
                 },
             ],
         );
         let v = carriers_json(std::slice::from_ref(&c), false);
-        assert_eq!(v[0]["fields"].as_array().unwrap().len(), 1, "{v}");
+        assert_eq!(v[0]["fields"].as_array().unwrap().len(), 2, "{v}");
+        assert_eq!(v[0]["fields"][1]["key"], "AI_TRAINING_OPT_OUT", "{v}");
         assert_eq!(v[0]["other_fields"], 2, "{v}");
         let v = carriers_json(&[c], true);
-        assert_eq!(v[0]["fields"].as_array().unwrap().len(), 3, "{v}");
+        assert_eq!(v[0]["fields"].as_array().unwrap().len(), 4, "{v}");
         assert!(v[0].get("other_fields").is_none());
         assert!(v.to_string().len() < 300, "{v}");
     }
