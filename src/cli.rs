@@ -8,7 +8,7 @@ use crate::policy::Policy;
 
 /// Write and verify a machine-readable "no AI training" reservation inside audio files.
 #[derive(Debug, Parser)]
-#[command(name = "noai", version, about, long_about = None, after_help = EXAMPLES)]
+#[command(name = "noai", version = env!("NOAI_VERSION"), about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -37,6 +37,8 @@ pub enum Command {
     Site(SiteArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
+    /// Print the man page (roff), or write every page into a folder with --out.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +47,8 @@ pub struct ReportArgs {
     /// NUL-separated paths for `xargs -0`.
     #[arg(long)]
     pub untagged_only: bool,
+    #[command(flatten)]
+    pub empty: AllowEmpty,
     #[command(flatten)]
     pub common: Common,
 }
@@ -67,6 +71,14 @@ pub struct CompletionsArgs {
     /// The shell to print the completion script for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `noai.1` and one `noai-<command>.1` per command into DIR instead of printing
+    /// `noai.1`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +122,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "URL")]
     pub policy_url: Option<String>,
     #[command(flatten)]
+    pub empty: AllowEmpty,
+    #[command(flatten)]
     pub common: Common,
 }
 
@@ -123,6 +137,15 @@ pub struct StripArgs {
     pub preserve_mtime: bool,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// `verify` and `report` exit 1 when they find no audio file at all, unless told that is fine.
+#[derive(Debug, Default, Clone, Copy, Args)]
+pub struct AllowEmpty {
+    /// Exit 0 when no audio file is found (default: exit 1, since nothing was checked; also
+    /// `allow-empty = true` in noai.toml).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 /// Options every command takes.
@@ -154,6 +177,10 @@ pub struct Common {
     /// Follow symbolic links (each file is still processed once).
     #[arg(long, short = 'L')]
     pub follow_symlinks: bool,
+    /// List every field of every carrier, not only the reservation's (`show` always does);
+    /// pictures and long values are summarised either way.
+    #[arg(long)]
+    pub all_fields: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

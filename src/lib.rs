@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod formats;
+pub mod man;
 pub mod policy;
 pub mod progress;
 pub mod report;
@@ -38,6 +39,10 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         cli::Command::Completions(a) => {
             let mut cmd = <cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "noai", &mut std::io::stdout());
+            return Ok(ExitStatus::Success);
+        }
+        cli::Command::Man(a) => {
+            man::run(a)?;
             return Ok(ExitStatus::Success);
         }
         _ => {}
@@ -85,7 +90,8 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
                 }
                 Found::Error(p, msg) => Some(FileReport::error(p, None, msg)),
             };
-            if let Some(r) = report {
+            if let Some(mut r) = report {
+                report::compact::notes(&mut r);
                 summary.add(&r);
                 progress.inc();
                 if let Some(log) = &mut evidence {
@@ -99,11 +105,26 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     }
     clean_leftovers(&cfg, &walker.leftovers(), &mut summary);
     progress.finish();
+    report_empty(&cfg, &mut summary);
     if let Some(log) = evidence {
         log.close()?;
     }
     renderer.finish(&summary)?;
     Ok(summary.exit_status())
+}
+
+/// `verify`/`report` that found no audio file say so: a CI job with a wrong path must not pass
+/// while nothing was checked. Human, GitHub and HTML output carry it in the summary line.
+fn report_empty(cfg: &Config, summary: &mut Summary) {
+    summary.no_audio_files = cfg.require_audio && summary.files == 0;
+    let in_summary = !cfg.output.untagged_only
+        && matches!(
+            cfg.output.format,
+            cli::Format::Human | cli::Format::Github | cli::Format::Html
+        );
+    if summary.no_audio_files && !in_summary {
+        eprintln!("noai: no audio file found, nothing was checked (--allow-empty accepts this)");
+    }
 }
 
 /// Journals and temp files of interrupted runs that no processed file claimed (its file was

@@ -1,6 +1,8 @@
 //! Discovery: the roots walked in a stable, sorted order; audio candidates chosen by extension
 //! (the container is decided later by content); hidden and excluded entries left out; symlinks
 //! not followed unless asked. Also notices the journals and temp files of interrupted runs.
+//! Inside folders, what is not audio is skipped silently; a path named explicitly (an argument or
+//! a `--files-from` line) that cannot be processed is an error, so a wrong path fails a CI job.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -222,7 +224,11 @@ fn classify(
     if ft.is_dir() {
         return None;
     }
+    let explicit = e.depth() == 0;
     let path = e.into_path();
+    if explicit && let Some(why) = refused_root(&path, ft) {
+        return Some(Found::Error(path, why));
+    }
     if ft.is_symlink() {
         // Only reached when not following (a followed link reports its target's type).
         let skip = if is_audio_name(path.as_os_str()) {
@@ -248,6 +254,24 @@ fn classify(
         }
     }
     Some(Found::Candidate(path))
+}
+
+/// Why a path given explicitly is not processed, if it is not: skipping it silently would let a
+/// CI job with a wrong path pass while nothing was checked.
+fn refused_root(path: &Path, ft: std::fs::FileType) -> Option<String> {
+    if ft.is_symlink() {
+        // A link to a folder lands here too: say why it was not walked.
+        Some("a symbolic link, not followed without -L/--follow-symlinks".into())
+    } else if !is_audio_name(path.as_os_str()) {
+        let exts = AUDIO_EXTENSIONS.map(|e| format!(".{e}")).join(" ");
+        Some(format!(
+            "not a supported audio file (audio files end in {exts})"
+        ))
+    } else if !ft.is_file() {
+        Some("not a regular file".into())
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -314,6 +338,45 @@ mod tests {
         assert!(
             !names(&w).contains(&"+link.flac".to_string()),
             "same file once when following"
+        );
+    }
+
+    /// Named explicitly, a file that is not audio (or a link, or a FIFO) is an error naming it;
+    /// the same files inside a walked folder are skipped.
+    #[test]
+    fn explicit_paths_that_cannot_be_processed_are_errors() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::write(r.join("song.wma"), b"x").unwrap();
+        std::fs::write(r.join("a.flac"), b"x").unwrap();
+        std::os::unix::fs::symlink(r.join("a.flac"), r.join("link.flac")).unwrap();
+        std::fs::create_dir(r.join("dir")).unwrap();
+        std::os::unix::fs::symlink(r.join("dir"), r.join("linked-dir")).unwrap();
+        for (name, why) in [
+            ("song.wma", "not a supported audio file"),
+            ("link.flac", "-L"),
+            ("linked-dir", "-L"),
+        ] {
+            let w: Vec<Found> = walk(&opts(&r.join(name), false, false, &[])).collect();
+            match &w[..] {
+                [Found::Error(p, msg)] => {
+                    assert_eq!(p, &r.join(name));
+                    assert!(msg.contains(why), "{msg}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        let w: Vec<Found> = walk(&opts(&r.join("link.flac"), false, true, &[])).collect();
+        assert_eq!(names(&w), ["+link.flac"], "followed with -L");
+        let w: Vec<Found> = walk(&opts(r, false, false, &[])).collect();
+        assert_eq!(
+            names(&w),
+            [
+                "+a.flac",
+                "-link.flac:Symlink",
+                "-linked-dir:NotAudio",
+                "-song.wma:NotAudio"
+            ]
         );
     }
 }

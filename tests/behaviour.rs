@@ -283,7 +283,7 @@ fn json_is_versioned_sorted_and_independent_of_threads() {
     };
     for cmd in ["verify", "tag", "verify"] {
         let (a, b) = (run(d1.path(), cmd, "1"), run(d8.path(), cmd, "8"));
-        assert_eq!(a["schema_version"], 1, "{cmd}");
+        assert_eq!(a["schema_version"], 2, "{cmd}");
         assert_eq!(a["command"], cmd);
         let paths: Vec<PathBuf> = a["files"]
             .as_array()

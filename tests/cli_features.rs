@@ -197,18 +197,26 @@ fn files_from_newline_list_and_stdin() {
     copy_sample(&root, "vorbis.ogg"); // not listed: not processed
     let list = format!("{}\n{}\r\n\n{}\n", p(&a), p(&b), p(&txt));
     std::fs::write(root.join("list"), &list).unwrap();
+    // A listed path is named explicitly: one that is not audio is an error naming it (exit 2).
     let check = |doc: &Value| {
         let n = doc["files"].as_array().unwrap().len();
-        assert_eq!(n, 2, "{doc:#}");
+        assert_eq!(n, 3, "{doc:#}");
         assert_eq!(exact_entry(doc, &a)["status"], "untagged");
         assert_eq!(exact_entry(doc, &b)["status"], "untagged");
-        assert_eq!(doc["summary"]["skipped"]["not-audio"], 1, "{doc:#}");
+        let t = exact_entry(doc, &txt);
+        assert_eq!(t["status"], "error", "{doc:#}");
+        assert!(
+            t["error"]
+                .as_str()
+                .unwrap()
+                .contains("not a supported audio file")
+        );
     };
     let list_file = root.join("list");
-    check(&noai_json(&["verify", "--files-from", p(&list_file)], 1));
+    check(&noai_json(&["verify", "--files-from", p(&list_file)], 2));
     let args = ["verify", "--files-from", "-", "--format", "json"];
     let out = with_stdin(&args, list.as_bytes());
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     check(&serde_json::from_slice(&out.stdout).expect("json"));
     let r = noai(&["verify", "--files-from", p(&root.join("missing.list"))]).expect(2);
     has(&r.stdout, "cannot read the path list");
@@ -223,15 +231,16 @@ fn files_from_nul_list_keeps_odd_names_exact() {
     let list: Vec<u8> = odd.iter().chain([&txt]).flat_map(entry).collect();
     let l0 = root.join("list0");
     std::fs::write(&l0, &list).unwrap();
-    let doc = noai_json(&["verify", "--files-from", p(&l0), "-0"], 1);
-    assert_eq!(doc["files"].as_array().unwrap().len(), 3, "{doc:#}");
+    let doc = noai_json(&["verify", "--files-from", p(&l0), "-0"], 2);
+    assert_eq!(doc["files"].as_array().unwrap().len(), 4, "{doc:#}");
     for f in &odd {
         assert_eq!(exact_entry(&doc, f)["status"], "untagged", "{f:?}");
     }
-    assert_eq!(doc["summary"]["skipped"]["not-audio"], 1, "{doc:#}");
+    assert_eq!(exact_entry(&doc, &txt)["status"], "error", "{doc:#}");
     // Tagging through the list (here from stdin) reaches each file by its exact name.
     let args = ["tag", "--files-from", "-", "-0", "--format", "json"];
-    let out = with_stdin(&args, &list);
+    let audio: Vec<u8> = odd.iter().flat_map(entry).collect();
+    let out = with_stdin(&args, &audio);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     for f in &odd {

@@ -21,6 +21,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub exclude: Vec<String>,
     pub hidden: Option<bool>,
+    /// `verify`/`report` accept finding no audio file (`--allow-empty`).
+    pub allow_empty: Option<bool>,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -94,10 +96,11 @@ mod tests {
 
     #[test]
     fn parses_known_keys() {
-        let c = parse("policy = \"license\"\npolicy-url = \"https://a.example/p\"\nexclude = [\"demos/**\"]\nhidden = true\n", Path::new("x/noai.toml")).unwrap();
+        let c = parse("policy = \"license\"\npolicy-url = \"https://a.example/p\"\nexclude = [\"demos/**\"]\nhidden = true\nallow-empty = true\n", Path::new("x/noai.toml")).unwrap();
         assert_eq!(c.policy().unwrap(), Some(Policy::License));
         assert_eq!(c.exclude, ["demos/**"]);
         assert_eq!(c.hidden, Some(true));
+        assert_eq!(c.allow_empty, Some(true));
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub struct OutputOptions {
     pub untagged_only: bool,
     /// Bare NUL-separated paths instead of lines (with `untagged_only`).
     pub null: bool,
+    /// List every field of every carrier (`--all-fields`, and always for `show`).
+    pub all_fields: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +106,8 @@ pub struct Config {
     pub xmp: bool,
     /// `tag --evidence FILE`.
     pub evidence: Option<PathBuf>,
+    /// `verify`/`report` without `--allow-empty`: finding no audio file at all is a finding.
+    pub require_audio: bool,
 }
 
 /// The flags of `tag` that a config file can also give.
@@ -125,6 +129,8 @@ impl Config {
         let mut evidence = None;
         let mut untagged_only = false;
         let mut xmp = true;
+        let mut require_audio = false;
+        let allowed = |flag: bool| flag || file.allow_empty.unwrap_or(false);
         let (job, preserve_mtime) = match command {
             Command::Tag(a) => {
                 let flags = PolicyFlags {
@@ -150,6 +156,7 @@ impl Config {
                     policy_url: a.policy_url,
                     constraints: None,
                 };
+                require_audio = !allowed(a.empty.allow_empty);
                 (
                     Job::Verify {
                         expected: wanted_from(flags, &file, None)?,
@@ -159,15 +166,19 @@ impl Config {
             }
             Command::Report(a) => {
                 untagged_only = a.untagged_only;
+                require_audio = !allowed(a.empty.allow_empty);
                 (Job::Report, false)
             }
             Command::Show(_) => (Job::Show, false),
             Command::Strip(a) => (Job::Strip { dry_run: a.dry_run }, a.preserve_mtime),
-            Command::Site(_) | Command::Completions(_) => unreachable!("handled by `split`"),
+            Command::Site(_) | Command::Completions(_) | Command::Man(_) => {
+                unreachable!("handled by `split`")
+            }
         };
         if common.null && !untagged_only && common.files_from.is_none() {
             bail!("-0/--null goes with --files-from or report --untagged-only");
         }
+        let show = job == Job::Show;
         Ok(Config {
             job,
             threads: threads(common.threads)?,
@@ -180,10 +191,12 @@ impl Config {
                 color: common.color,
                 untagged_only,
                 null: common.null,
+                all_fields: common.all_fields || show,
             },
             preserve_mtime,
             evidence,
             xmp,
+            require_audio,
         })
     }
 }
@@ -197,7 +210,9 @@ fn split(command: Command) -> Result<(Command, Common)> {
         Command::Report(a) => std::mem::take(&mut a.common),
         Command::Show(a) => std::mem::take(a),
         Command::Strip(a) => std::mem::take(&mut a.common),
-        Command::Site(_) | Command::Completions(_) => bail!("internal: not a file command"),
+        Command::Site(_) | Command::Completions(_) | Command::Man(_) => {
+            bail!("internal: not a file command")
+        }
     };
     Ok((c, common))
 }

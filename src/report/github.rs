@@ -74,9 +74,10 @@ impl Renderer for Github {
     }
 
     fn finish(&mut self, s: &Summary) -> std::io::Result<()> {
+        let level = if s.no_audio_files { "error" } else { "notice" };
         writeln!(
             self.out,
-            "::notice title={}::{}",
+            "::{level} title={}::{}",
             escape_property(&format!("noai {}", self.job.name())),
             escape_data(&human::summary_line(&self.job, s))
         )?;

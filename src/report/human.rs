@@ -220,20 +220,25 @@ impl Human {
             .map_or("none".to_string(), |p| p.to_string());
         writeln!(out, "  policy:    {policy}")?;
         for c in &r.carriers {
-            let ours: Vec<_> = c
+            let ours = c
                 .fields
                 .iter()
                 .filter(|f| crate::policy::is_spec_key(&f.key))
-                .collect();
+                .count();
             writeln!(
                 out,
-                "  carrier:   {} ({} fields, {} of the reservation)",
+                "  carrier:   {} ({} fields, {ours} of the reservation)",
                 c.kind.label(),
                 c.fields.len(),
-                ours.len()
             )?;
-            for f in ours {
-                writeln!(out, "    {} = {}", f.key, f.value)?;
+            // Every field, the reservation's first; pictures and long values summarised.
+            let (mine, rest): (Vec<_>, Vec<_>) = c
+                .fields
+                .iter()
+                .partition(|f| crate::policy::is_spec_key(&f.key));
+            for f in mine.into_iter().chain(rest) {
+                let v = super::compact::value(&f.key, &f.value);
+                writeln!(out, "    {} = {}", f.key, v.replace('\n', "\n      "))?;
             }
         }
         for n in &r.notes {
@@ -301,6 +306,9 @@ pub fn summary_line(job: &Job, s: &Summary) -> String {
     }
     if s.recovered > 0 {
         line += &format!("; recovered {} interrupted write(s)", s.recovered);
+    }
+    if s.no_audio_files {
+        line += "; no audio file found, nothing was checked (--allow-empty accepts this)";
     }
     line
 }

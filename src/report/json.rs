@@ -5,16 +5,19 @@
 
 use std::io::Write;
 
-use super::{FileReport, Renderer, Summary, paths};
+use super::{FileReport, Renderer, Summary, compact, paths};
 use crate::config::Config;
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: carriers list only the reservation's fields unless `--all-fields` (`other_fields` counts
+/// the rest), and pictures and long values are summarised.
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub struct Json {
     out: Box<dyn Write>,
     lines: bool,
     command: &'static str,
     started: bool,
+    all_fields: bool,
 }
 
 impl Json {
@@ -24,6 +27,7 @@ impl Json {
             lines,
             command: cfg.job.name(),
             started: false,
+            all_fields: cfg.output.all_fields,
         }
     }
 
@@ -43,7 +47,7 @@ impl Json {
 impl Renderer for Json {
     fn file(&mut self, r: &FileReport) -> std::io::Result<()> {
         self.header()?;
-        let mut v = file_value(r);
+        let mut v = file_value(r, self.all_fields);
         if self.lines {
             if let Some(o) = v.as_object_mut() {
                 o.insert("type".into(), "file".into());
@@ -78,10 +82,14 @@ impl Renderer for Json {
     }
 }
 
-pub fn file_value(r: &FileReport) -> serde_json::Value {
+pub fn file_value(r: &FileReport, all_fields: bool) -> serde_json::Value {
     let mut v = serde_json::to_value(r).unwrap_or(serde_json::Value::Null);
-    if let (Some(hex), Some(obj)) = (paths::hex(&r.path), v.as_object_mut()) {
-        obj.insert("path_hex".into(), hex.into());
+    if let Some(obj) = v.as_object_mut() {
+        let carriers = compact::carriers_json(&r.carriers, all_fields);
+        obj.insert("carriers".into(), carriers);
+        if let Some(hex) = paths::hex(&r.path) {
+            obj.insert("path_hex".into(), hex.into());
+        }
     }
     v
 }

@@ -1,8 +1,9 @@
 //! Results as data: one `FileReport` per file, a `Summary` of a run, and the exit status they
 //! imply. Renderers (`human`, `json`, `junit`, `github`, `csv`, `html`; docs/formats.md) turn
-//! them into text; nothing else prints.
+//! them into text; nothing else prints. `compact` keeps pictures and long values out of them.
 
 mod clock;
+pub mod compact;
 mod csv;
 pub mod evidence;
 mod github;
@@ -111,6 +112,8 @@ pub struct Summary {
     pub recovered: usize,
     pub errors: usize,
     pub findings: usize,
+    /// `verify`/`report` found no audio file at all (a finding unless `--allow-empty`).
+    pub no_audio_files: bool,
 }
 
 impl Summary {
@@ -159,7 +162,7 @@ impl Summary {
     pub fn exit_status(&self) -> ExitStatus {
         if self.errors > 0 {
             ExitStatus::Error
-        } else if self.findings > 0 {
+        } else if self.findings > 0 || self.no_audio_files {
             ExitStatus::Findings
         } else {
             ExitStatus::Success
