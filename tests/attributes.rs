@@ -111,6 +111,23 @@ fn both_strategies_keep_owner_mode_xattrs_and_acl() {
     assert_eq!(names(d.path()), ["in-place.flac", "rewrite.mp3"]);
 }
 
+/// Any write makes the kernel drop a file capability, so an in-place write cannot keep it.
+#[test]
+fn an_in_place_write_that_would_drop_a_capability_is_refused() {
+    if !is_root("an_in_place_write_that_would_drop_a_capability_is_refused") {
+        return;
+    }
+    let d = tempdir();
+    let f = copy_sample(d.path(), "flac-pad.flac");
+    setfattr(&f, "security.capability", CAPABILITY);
+    let before = (bytes(&f), attributes(&f));
+    let doc = noai_json(&["tag", p(&f)], 2);
+    let err = error_of(&doc, "flac-pad.flac");
+    assert!(err.contains("security.capability"), "unclear error: {err}");
+    assert!((bytes(&f), attributes(&f)) == before, "the file changed");
+    assert_eq!(names(d.path()), ["flac-pad.flac"]);
+}
+
 #[test]
 fn a_rewrite_does_not_add_the_folders_default_acl() {
     if !is_root("a_rewrite_does_not_add_the_folders_default_acl") {

@@ -48,6 +48,31 @@ pub(super) fn take_owner(t: &Target, out: &File) -> Result<()> {
     ))
 }
 
+/// An in-place write keeps the inode, but the kernel drops a file capability on any write, and
+/// setuid (and setgid with group execute) on a write by a user without `CAP_FSETID`: such a
+/// file is refused rather than silently changed.
+pub(super) fn check_in_place(t: &Target) -> Result<()> {
+    let name = c"security.capability";
+    // SAFETY: a size query (null buffer, length 0) on a valid fd with a NUL-terminated name.
+    let cap =
+        unsafe { libc::fgetxattr(t.file.as_raw_fd(), name.as_ptr(), std::ptr::null_mut(), 0) };
+    if cap >= 0 {
+        return Err(bad!(
+            "it carries a file capability (security.capability), which any write makes the system drop; not changed"
+        ));
+    }
+    let mode = t.snapshot.mode;
+    let setid = mode & libc::S_ISUID != 0
+        || mode & (libc::S_ISGID | libc::S_IXGRP) == (libc::S_ISGID | libc::S_IXGRP);
+    if setid && euid() != 0 {
+        return Err(bad!(
+            "it is setuid or setgid (mode {:o}), which a write by you makes the system clear; not changed",
+            mode & 0o7777
+        ));
+    }
+    Ok(())
+}
+
 /// Copies every extended attribute and the mode to the temp file, then checks that owner,
 /// group, mode and attributes read back as the original's.
 pub(super) fn carry(t: &Target, out: &File) -> Result<()> {

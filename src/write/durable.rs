@@ -119,5 +119,10 @@ fn fsync(path: &Path, what: &str, fs: &str) -> Result<()> {
     open(false)
         .or_else(|_| open(true))
         .and_then(|f| f.sync_all())
-        .map_err(|e| bad!("cannot sync the {what} on this {fs} file system: {e}"))
+        .map_err(|e| {
+            bad!(
+                "cannot sync the {what} {} on this {fs} file system: {e}",
+                path.display()
+            )
+        })
 }

@@ -134,7 +134,10 @@ pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Stage
             let (tmp, len) = rewrite::stage(t, &parts, edit, opts)?;
             Kind::Rewrite { tmp, len }
         }
-        patch => stage_in_place(t, patch.regions().unwrap_or_default())?,
+        patch => {
+            attrs::check_in_place(t)?;
+            stage_in_place(t, patch.regions().unwrap_or_default())?
+        }
     };
     Ok(Staged {
         path: t.path.to_path_buf(),
