@@ -313,6 +313,8 @@ fn a_file_whose_ctime_moved_is_not_written() {
         let d = tempdir();
         let f = copy_sample(d.path(), sample);
         let before = (bytes(&f), stat(&f), owner(&f));
+        // Past the copy's coarse ctime tick, so the chmod below surely gives a new one.
+        std::thread::sleep(Duration::from_millis(20));
         let child = Command::new(env!("CARGO_BIN_EXE_noai"))
             .args(["tag", "--format", "json", p(&f)])
             .env("NOAI_TEST_PAUSE_MS", "1500")
