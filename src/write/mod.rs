@@ -10,6 +10,9 @@
 //! journals). The ordering is what makes a crash safe: a journal or temp file is durable before
 //! the user's file changes. Before `apply`, the file must still be the one that was scanned.
 
+mod access;
+mod attrs;
+mod durable;
 mod journal;
 mod rewrite;
 
@@ -31,6 +34,9 @@ pub struct Snapshot {
     pub ino: u64,
     pub size: u64,
     pub mtime: (i64, i64),
+    /// Any change to the inode (mode, owner, attributes, links) moves it, even when the
+    /// modification time was set back.
+    pub ctime: (i64, i64),
     pub mode: u32,
     pub nlink: u64,
     pub uid: u32,
@@ -44,6 +50,7 @@ impl Snapshot {
             ino: meta.ino(),
             size: meta.size(),
             mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
             mode: meta.mode(),
             nlink: meta.nlink(),
             uid: meta.uid(),
@@ -56,7 +63,8 @@ impl Snapshot {
         let now =
             std::fs::symlink_metadata(path).map_err(|e| bad!("cannot stat before writing: {e}"))?;
         let now = Snapshot::of(&now);
-        if (now.dev, now.ino, now.size, now.mtime) != (self.dev, self.ino, self.size, self.mtime) {
+        let key = |s: &Snapshot| (s.dev, s.ino, s.size, s.mtime, s.ctime);
+        if key(&now) != key(self) {
             return Err(bad!(
                 "the file changed while it was being processed; not written (run again)"
             ));
@@ -120,13 +128,16 @@ enum Kind {
 /// Step 1, per file: checks, then writes the undo journal or the verified temp file. Nothing is
 /// durable yet and the user's file is unchanged.
 pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Staged> {
-    check_writable(t)?;
+    access::check(t, matches!(plan, Plan::Rewrite { .. }))?;
     let kind = match plan {
         Plan::Rewrite { parts } => {
             let (tmp, len) = rewrite::stage(t, &parts, edit, opts)?;
             Kind::Rewrite { tmp, len }
         }
-        patch => stage_in_place(t, patch.regions().unwrap_or_default())?,
+        patch => {
+            attrs::check_in_place(t)?;
+            stage_in_place(t, patch.regions().unwrap_or_default())?
+        }
     };
     Ok(Staged {
         path: t.path.to_path_buf(),
@@ -137,26 +148,11 @@ pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Stage
     })
 }
 
-/// Steps 2 and 4, once per batch: makes everything written so far durable with one `syncfs`
-/// per file system (`files`: device and path), instead of an fsync per file and folder.
+/// Steps 2 and 4, once per batch: makes everything written so far durable (`files`: device
+/// and path) with one `syncfs` per file system, instead of an fsync per file and folder; on
+/// FUSE and network file systems, where `syncfs` does not reach the data, an fsync per file.
 pub fn sync<'a>(files: impl IntoIterator<Item = (u64, &'a Path)>) -> Result<()> {
-    let mut done = std::collections::HashSet::new();
-    for (dev, p) in files {
-        // One syncfs per file system: the device is known from the file's snapshot.
-        if !done.insert(dev) {
-            continue;
-        }
-        let d = File::open(parent_dir(p))
-            .map_err(|e| bad!("cannot open the folder to sync it: {e}"))?;
-        // SAFETY: syncfs on a valid fd.
-        if unsafe { libc::syncfs(std::os::fd::AsRawFd::as_raw_fd(&d)) } != 0 {
-            return Err(bad!(
-                "cannot sync the file system: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
-    Ok(())
+    durable::sync(files)
 }
 
 impl Staged {
@@ -240,27 +236,6 @@ fn parent_dir(p: &Path) -> &Path {
     p.parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
-}
-
-/// Read-only files and folders are refused by their mode bits, so root behaves like everyone
-/// else; both strategies need to create a file (journal or temp) beside the target.
-fn check_writable(t: &Target) -> Result<()> {
-    if t.snapshot.mode & 0o222 == 0 {
-        return Err(bad!(
-            "read-only file (mode {:o}): not changed",
-            t.snapshot.mode & 0o7777
-        ));
-    }
-    let dir_mode = std::fs::metadata(parent_dir(t.path))
-        .map_err(|e| bad!("cannot stat its folder: {e}"))?
-        .mode();
-    if dir_mode & 0o222 == 0 {
-        return Err(bad!(
-            "read-only folder (mode {:o}): noai needs to create its undo or temp file beside the file; not changed",
-            dir_mode & 0o7777
-        ));
-    }
-    Ok(())
 }
 
 fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {

@@ -1,7 +1,8 @@
 //! The rewrite strategy: a temp sibling `.<name>.noai-<pid>.tmp` created with `O_EXCL`, filled
 //! from the plan (unchanged ranges copied with `copy_file_range` via `io::copy`), verified and
-//! given the original's mode and owner. The batch syncs it before `Staged::apply` renames it over
-//! the original. Any failure removes the temp file and leaves the original as it was.
+//! given the original's owner, extended attributes and mode (`attrs`), or refused. The batch
+//! syncs it before `Staged::apply` renames it over the original. Any failure removes the temp
+//! file and leaves the original as it was.
 
 use std::fs::{File, OpenOptions};
 
@@ -9,14 +10,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::{Options, Target, set_mtime};
+use super::{Options, Target, attrs, set_mtime};
 use crate::bad;
 use crate::formats::{self, Edit, FormatError, Part, Result, Source, render, sniff};
 
 const TEMP_MARK: &str = ".noai-";
 const TEMP_SUFFIX: &str = ".tmp";
 
-fn temp_path(target: &Path) -> PathBuf {
+pub(super) fn temp_path(target: &Path) -> PathBuf {
     super::sibling(
         target,
         &format!("{TEMP_MARK}{}{TEMP_SUFFIX}", std::process::id()),
@@ -89,27 +90,11 @@ fn fill_and_verify(
     opts: Options,
 ) -> Result<u64> {
     let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
+    attrs::take_owner(t, out)?;
     render::write_parts(t.file, parts, &mut &*out)?;
     let len = out.metadata().map_err(io)?.len();
     verify(t, out, len, edit)?;
-    // Mode and owner as before; chown fails for a non-root user on a file they do not own,
-    // which cannot happen for a file they may write, so its error is only reported.
-    let fd = std::os::fd::AsRawFd::as_raw_fd(out);
-    // SAFETY: valid fd; plain syscalls with integer arguments.
-    unsafe {
-        if libc::fchown(fd, t.snapshot.uid, t.snapshot.gid) != 0 && libc::geteuid() == 0 {
-            return Err(bad!(
-                "cannot keep the owner: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-        if libc::fchmod(fd, t.snapshot.mode & 0o7777) != 0 {
-            return Err(bad!(
-                "cannot keep the mode: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-    }
+    attrs::carry(t, out)?;
     if opts.preserve_mtime {
         set_mtime(out, t.snapshot.mtime)?;
     }
