@@ -1,0 +1,171 @@
+//! The generated ID3v2 suite: tags built byte by byte the way real taggers wrote them
+//! (tests/common/id3_quirks.py) in front of a real MP3, each run through `noai tag`. A case is
+//! either tagged, and then `noai verify` passes, mutagen sees every other frame unchanged
+//! (pictures included, by hash) and ffmpeg's audio MD5 is unchanged; or refused with the
+//! expected message and the file byte-identical. The table of cases and outcomes is printed
+//! (`cargo test --test id3_quirks -- --nocapture`).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{audio_md5, bytes, mutagen, noai, others, ours, p, tempdir, tool};
+
+const GENERATOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/id3_quirks.py");
+const AUDIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-audio/mp3-noid3.mp3");
+
+/// How a case must end: tagged, or refused with a message containing the text.
+enum Want {
+    Tagged,
+    Refused(&'static str),
+}
+
+const CASES: [(&str, Want); 14] = [
+    ("itunes-plain-sizes", Want::Tagged),
+    ("v24-footer", Want::Tagged),
+    ("appended-tag", Want::Tagged),
+    ("v23-unsync", Want::Tagged),
+    ("v24-frame-unsync-dli", Want::Tagged),
+    ("v24-dli", Want::Tagged),
+    ("v24-compressed", Want::Tagged),
+    ("v23-compressed", Want::Tagged),
+    ("v23-ext-header-crc", Want::Tagged),
+    ("v24-ext-header", Want::Tagged),
+    ("stacked", Want::Tagged),
+    ("id3v2-ape-id3v1", Want::Tagged),
+    (
+        "junk-padding",
+        Want::Refused("non-zero bytes in the ID3v2 padding at byte"),
+    ),
+    ("tag-only", Want::Refused("only an ID3v2 tag")),
+];
+
+fn generate(case: &str, out: &Path) {
+    let o = tool(
+        Command::new("python3")
+            .arg(GENERATOR)
+            .arg(case)
+            .arg(AUDIO)
+            .arg(out),
+    );
+    assert!(
+        o.status.success(),
+        "generator failed for {case}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The file after its leading ID3v2 tag (header, body, v2.4 footer), or all of it.
+fn after_first_tag(b: &[u8]) -> &[u8] {
+    if !b.starts_with(b"ID3") {
+        return b;
+    }
+    let size = b[6..10]
+        .iter()
+        .fold(0usize, |a, &x| (a << 7) | usize::from(x));
+    let footer = if b[3] == 4 && b[5] & 0x10 != 0 { 10 } else { 0 };
+    &b[10 + size + footer..]
+}
+
+/// Runs one case; the outcome for the table, or what went wrong.
+fn run(case: &str, want: &Want) -> Result<String, String> {
+    let dir = tempdir();
+    let f = dir.path().join(format!("{case}.mp3"));
+    generate(case, &f);
+    let orig = bytes(&f);
+    let before = matches!(want, Want::Tagged).then(|| (mutagen(&f), audio_md5(&f)));
+    let tag = noai(&["tag", p(&f)]);
+    let said = format!("{}{}", tag.stdout, tag.stderr);
+    match (want, before) {
+        (Want::Refused(text), _) => {
+            if tag.code == 0 {
+                return Err(format!("tagged, want refused ({text})\n{said}"));
+            }
+            if !said.contains(text) {
+                return Err(format!("refused without {text:?}:\n{said}"));
+            }
+            if bytes(&f) != orig {
+                return Err("refused but the file changed".into());
+            }
+            let line = said.lines().find(|l| l.contains(text)).unwrap_or(text);
+            Ok(format!(
+                "refused, unchanged: {}",
+                line.split_whitespace()
+                    .skip(2)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ))
+        }
+        (Want::Tagged, Some((dump, md5))) => {
+            if tag.code != 0 {
+                return Err(format!("not tagged (exit {}):\n{said}", tag.code));
+            }
+            let verify = noai(&["verify", p(&f), "--policy", "no-ai-training"]);
+            if verify.code != 0 {
+                return Err(format!("verify exit {}:\n{}", verify.code, verify.stdout));
+            }
+            let after = mutagen(&f);
+            if others(&after) != others(&dump) {
+                return Err(format!(
+                    "mutagen sees other frames change:\nbefore {}\nafter  {}",
+                    others(&dump),
+                    others(&after)
+                ));
+            }
+            if ours(&after).get("TDM-RESERVATION").map(String::as_str) != Some("1") {
+                return Err(format!(
+                    "mutagen does not see our field: {:?}",
+                    ours(&after)
+                ));
+            }
+            if audio_md5(&f) != md5 {
+                return Err("the audio MD5 changed".into());
+            }
+            // Everything after the first tag (a stacked or appended tag, APE, ID3v1) is payload.
+            if after_first_tag(&bytes(&f)) != after_first_tag(&orig) {
+                return Err("the bytes after the first ID3v2 tag changed".into());
+            }
+            let frames = dump["id3"]["frames"].as_object().map_or(0, |m| m.len());
+            Ok(format!(
+                "tagged, verify ok, {frames} other frame(s) equal in mutagen, audio MD5 and \
+                 bytes after the tag equal"
+            ))
+        }
+        (Want::Tagged, None) => unreachable!(),
+    }
+}
+
+#[test]
+fn every_quirky_id3v2_tag_is_tagged_losslessly_or_refused_untouched() {
+    let mut table = String::from("| case | outcome |\n|---|---|\n");
+    let mut failures = Vec::new();
+    for (case, want) in &CASES {
+        let outcome = run(case, want).unwrap_or_else(|e| {
+            failures.push(format!("{case}: {e}"));
+            "FAILED".into()
+        });
+        table += &format!("| {case} | {outcome} |\n");
+    }
+    println!("{table}");
+    assert!(failures.is_empty(), "{table}\n{}", failures.join("\n\n"));
+}
+
+/// The issue 9 recipe directly: mutagen lists the same APIC (by hash) and the whole COMM after
+/// `noai tag`, and the tag kept its plain sizes for every frame.
+#[test]
+fn itunes_cover_art_survives() {
+    let dir = tempdir();
+    let f = dir.path().join("itunes.mp3");
+    generate("itunes-plain-sizes", &f);
+    let before = mutagen(&f);
+    let apic = before["id3"]["frames"]["APIC:Cover"]["data"].clone();
+    assert!(apic.is_string(), "mutagen reads the APIC before: {before}");
+    noai(&["tag", p(&f)]).expect(0);
+    let after = mutagen(&f);
+    assert_eq!(after["id3"]["frames"]["APIC:Cover"]["data"], apic);
+    assert_eq!(
+        after["id3"]["frames"]["COMM::eng"],
+        before["id3"]["frames"]["COMM::eng"]
+    );
+}
