@@ -17,8 +17,16 @@ use super::{Edit, FLAG_UNSYNC, Result, Sizes, Tag, assemble, parse, to_syncsafe}
 use crate::bad;
 
 /// Checks that `new` is `old` with `edit` applied and nothing else changed (both whole tags,
-/// header included). The error says which frame would change.
+/// header included; an empty `old` stands for a file that had no tag). The error says which
+/// frame would change.
 pub fn cross_check(old: &[u8], new: &[u8], edit: &Edit) -> Result<()> {
+    let empty;
+    let old = if old.is_empty() {
+        empty = assemble(3, 0, &[], Some(10))?;
+        &empty[..]
+    } else {
+        old
+    };
     let before =
         parse(old).map_err(|e| bad!("the ID3v2 tag is not fully understood ({e}); not written"))?;
     let after = parse(new)
@@ -78,6 +86,12 @@ fn compare_raw(old: &Tag, new: &Tag, edit: &Edit) -> Result<()> {
         return Err(bad!(
             "internal check: the edit would add ID3v2 frame {}; not written",
             new.id(extra)
+        ));
+    }
+    // The XMP packet is ours to merge, never to drop: it may hold other metadata.
+    if old.xmp()?.is_some() && new.xmp()?.is_none() {
+        return Err(bad!(
+            "internal check: the edit would drop the XMP packet (ID3 PRIV); not written"
         ));
     }
     let fields = new.fields()?;

@@ -391,3 +391,29 @@ fn cross_check_names_the_frame_that_would_change() {
     let err = cross_check(&junk, &new, &e).unwrap_err().0;
     assert!(err.contains("not fully understood"), "{err}");
 }
+
+#[test]
+fn cross_check_of_a_new_tag_and_of_a_dropped_xmp_packet() {
+    let e = edit(&[("TDM-RESERVATION", "1")]);
+    let fresh = new_tag_xmp(&e, None, true).unwrap();
+    cross_check(&[], &fresh, &e).unwrap();
+    let old = tag_with(id3::Version::Id3v23, &[], 512);
+    assert!(parse(&old).unwrap().xmp().unwrap().is_some());
+    let tag = parse(&old).unwrap();
+    let mut body = Vec::new();
+    for s in tag.spans.iter().filter(|s| !tag.is_xmp(s)) {
+        body.extend_from_slice(&tag.frames[s.clone()]);
+    }
+    body.extend(frame::encode_user_text(
+        frame::Style {
+            major: 3,
+            unsync: false,
+            sizes: Sizes::Plain,
+        },
+        "TDM-RESERVATION",
+        "1",
+    ));
+    let no_xmp = assemble(3, 0, &body, Some(old.len())).unwrap();
+    let err = cross_check(&old, &no_xmp, &e).unwrap_err().0;
+    assert!(err.contains("XMP"), "{err}");
+}
