@@ -317,4 +317,6 @@ impl Tag {
 }
 
 #[cfg(test)]
+mod check_tests;
+#[cfg(test)]
 mod tests;
