@@ -234,15 +234,23 @@ impl Tag {
             }
             body.extend_from_slice(&self.frames[span.clone()]);
         }
+        let mut texts = Vec::new();
         for (k, v) in &edit.set {
-            body.extend_from_slice(&encode_user_text(style, k, v));
+            texts.extend_from_slice(&encode_user_text(style, k, v));
             changed = true;
+        }
+        // With plain sizes the (large) XMP frame goes before our short TXXX frames: TagLib
+        // tries the plain reading of a v2.4 size only when a valid frame id follows it.
+        let xmp_first = self.sizes == Sizes::Plain;
+        if !xmp_first {
+            body.append(&mut texts);
         }
         if !xmp_done && !edit.set.is_empty() {
             let packet = xmp::compact(&xmp::merge(None, &edit.set)?);
             body.extend_from_slice(&encode_xmp(style, &packet));
             changed = true;
         }
+        body.append(&mut texts);
         // Removing our frames and appending the same ones again is no change at all.
         if !changed || body == self.frames {
             return Ok(None);
