@@ -10,10 +10,11 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{audio_md5, bytes, mutagen, noai, others, ours, p, tempdir, tool};
+use common::{audio_md5, bytes, iff_chunks, mutagen, noai, others, ours, p, tempdir, tool};
 
 const GENERATOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/id3_quirks.py");
 const AUDIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-audio/mp3-noid3.mp3");
+const WAV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-audio/wav-plain.wav");
 
 /// How a case must end: tagged, or refused with a message containing the text.
 enum Want {
@@ -21,7 +22,7 @@ enum Want {
     Refused(&'static str),
 }
 
-const CASES: [(&str, Want); 14] = [
+const CASES: [(&str, Want); 15] = [
     ("itunes-plain-sizes", Want::Tagged),
     ("v24-footer", Want::Tagged),
     ("appended-tag", Want::Tagged),
@@ -34,6 +35,7 @@ const CASES: [(&str, Want); 14] = [
     ("v24-ext-header", Want::Tagged),
     ("stacked", Want::Tagged),
     ("id3v2-ape-id3v1", Want::Tagged),
+    ("wav-id3-chunk-itunes", Want::Tagged),
     (
         "junk-padding",
         Want::Refused("non-zero bytes in the ID3v2 padding at byte"),
@@ -41,12 +43,23 @@ const CASES: [(&str, Want); 14] = [
     ("tag-only", Want::Refused("only an ID3v2 tag")),
 ];
 
+/// The file a case is built in: a WAV for the RIFF case, an MP3 otherwise.
+fn file_name(case: &str) -> String {
+    let ext = if case.starts_with("wav-") {
+        "wav"
+    } else {
+        "mp3"
+    };
+    format!("{case}.{ext}")
+}
+
 fn generate(case: &str, out: &Path) {
+    let audio = if case.starts_with("wav-") { WAV } else { AUDIO };
     let o = tool(
         Command::new("python3")
             .arg(GENERATOR)
             .arg(case)
-            .arg(AUDIO)
+            .arg(audio)
             .arg(out),
     );
     assert!(
@@ -56,22 +69,30 @@ fn generate(case: &str, out: &Path) {
     );
 }
 
-/// The file after its leading ID3v2 tag (header, body, v2.4 footer), or all of it.
-fn after_first_tag(b: &[u8]) -> &[u8] {
+/// What a tag run must leave alone: an MP3 after its leading ID3v2 tag (header, body, v2.4
+/// footer), or every chunk of a WAV but the `id3 ` one and our XMP (`_PMX`) one.
+fn untouched(b: &[u8]) -> Vec<u8> {
+    if b.starts_with(b"RIFF") {
+        return iff_chunks(b)
+            .into_iter()
+            .filter(|(id, _)| id != b"id3 " && id != b"_PMX")
+            .flat_map(|(id, body)| [id.to_vec(), body].concat())
+            .collect();
+    }
     if !b.starts_with(b"ID3") {
-        return b;
+        return b.to_vec();
     }
     let size = b[6..10]
         .iter()
         .fold(0usize, |a, &x| (a << 7) | usize::from(x));
     let footer = if b[3] == 4 && b[5] & 0x10 != 0 { 10 } else { 0 };
-    &b[10 + size + footer..]
+    b[10 + size + footer..].to_vec()
 }
 
 /// Runs one case; the outcome for the table, or what went wrong.
 fn run(case: &str, want: &Want) -> Result<String, String> {
     let dir = tempdir();
-    let f = dir.path().join(format!("{case}.mp3"));
+    let f = dir.path().join(file_name(case));
     generate(case, &f);
     let orig = bytes(&f);
     let before = matches!(want, Want::Tagged).then(|| (mutagen(&f), audio_md5(&f)));
@@ -123,13 +144,13 @@ fn run(case: &str, want: &Want) -> Result<String, String> {
                 return Err("the audio MD5 changed".into());
             }
             // Everything after the first tag (a stacked or appended tag, APE, ID3v1) is payload.
-            if after_first_tag(&bytes(&f)) != after_first_tag(&orig) {
-                return Err("the bytes after the first ID3v2 tag changed".into());
+            if untouched(&bytes(&f)) != untouched(&orig) {
+                return Err("bytes outside the ID3v2 tag changed".into());
             }
             let frames = dump["id3"]["frames"].as_object().map_or(0, |m| m.len());
             Ok(format!(
                 "tagged, verify ok, {frames} other frame(s) equal in mutagen, audio MD5 and \
-                 bytes after the tag equal"
+                 bytes outside the tag equal"
             ))
         }
         (Want::Tagged, None) => unreachable!(),

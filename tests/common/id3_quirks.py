@@ -1,7 +1,8 @@
 """Builds hand-made ID3v2 tags the way real taggers wrote them, around a real MP3.
 
-Usage: id3_quirks.py CASE AUDIO OUT. Writes OUT = tag(s) + AUDIO (+ trailers) for CASE; the
-list of cases is CASES below. Every tag is built byte by byte here, not with a tag library, so
+Usage: id3_quirks.py CASE AUDIO OUT. Writes OUT = tag(s) + AUDIO (+ trailers) for CASE (for
+`wav-id3-chunk-itunes`, AUDIO is a WAV and the tag goes into an `id3 ` chunk); the list of
+cases is CASES below. Every tag is built byte by byte here, not with a tag library, so
 the quirks (plain v2.4 sizes, footers, unsynchronisation, ...) are exactly what we ask for.
 """
 import struct
@@ -135,7 +136,16 @@ def id3v1():
     return b"TAG" + b"V1 title".ljust(30, b"\0") + b"\0" * 60 + b"\0" * 4 + b"\0" * 28 + b"\0\x01\xff"
 
 
+def wav_with_id3_chunk(wav, tag_bytes):
+    # A RIFF/WAVE file with the tag appended as an `id3 ` chunk (padded to even), size fixed.
+    chunk = b"id3 " + struct.pack("<I", len(tag_bytes)) + tag_bytes + b"\0" * (len(tag_bytes) & 1)
+    body = wav[12:] + chunk
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+
+
 def build(case, audio):
+    if case == "wav-id3-chunk-itunes":
+        return wav_with_id3_chunk(audio, case_itunes_plain_sizes())
     if case == "id3v2-ape-id3v1":
         return tag(3, tit2(3) + frame(3, b"APIC", apic()), padding=128) + audio + ape_tag() + id3v1()
     if case == "appended-tag":
@@ -164,6 +174,7 @@ CASES = {
     "tag-only": case_tag_only,
     "id3v2-ape-id3v1": None,
     "appended-tag": None,
+    "wav-id3-chunk-itunes": None,
 }
 
 if __name__ == "__main__":
