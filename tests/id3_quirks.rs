@@ -27,7 +27,7 @@ enum Want {
     Refused(&'static str),
 }
 
-const CASES: [(&str, Want); 15] = [
+const CASES: [(&str, Want); 16] = [
     ("itunes-plain-sizes", Want::Tagged),
     ("v24-footer", Want::Tagged),
     ("appended-tag", Want::Tagged),
@@ -46,6 +46,10 @@ const CASES: [(&str, Want); 15] = [
         Want::Refused("non-zero bytes in the ID3v2 padding at byte"),
     ),
     ("tag-only", Want::Refused("only an ID3v2 tag")),
+    (
+        "wav-id3-chunk-trailing-junk",
+        Want::Refused("unexplained bytes after the ID3v2 tag in its chunk"),
+    ),
 ];
 
 /// The file a case is built in: a WAV for the RIFF case, an MP3 otherwise.

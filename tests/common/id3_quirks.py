@@ -146,6 +146,9 @@ def wav_with_id3_chunk(wav, tag_bytes):
 def build(case, audio):
     if case == "wav-id3-chunk-itunes":
         return wav_with_id3_chunk(audio, case_itunes_plain_sizes())
+    if case == "wav-id3-chunk-trailing-junk":
+        # Bytes after the tag inside its chunk: a rebuilt tag would overwrite them.
+        return wav_with_id3_chunk(audio, tag(3, tit2(3), padding=16) + b"trailing bytes")
     if case == "id3v2-ape-id3v1":
         return tag(3, tit2(3) + frame(3, b"APIC", apic()), padding=128) + audio + ape_tag() + id3v1()
     if case == "appended-tag":
@@ -175,6 +178,7 @@ CASES = {
     "id3v2-ape-id3v1": None,
     "appended-tag": None,
     "wav-id3-chunk-itunes": None,
+    "wav-id3-chunk-trailing-junk": None,
 }
 
 if __name__ == "__main__":

@@ -179,3 +179,15 @@ fn last_id3_chunk_grows_into_the_end_of_the_file() {
     );
     assert_eq!(fields(&new)[0].value, "1");
 }
+
+#[test]
+fn bytes_after_the_tag_in_an_id3_chunk_must_be_zeros() {
+    let mut data = id3v2::new_tag(&Edit::default(), Some(100)).unwrap();
+    data.extend_from_slice(&[0; 20]);
+    let zeros = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 10]), (b"id3 ", &data)]);
+    assert!(plan(&source_of(&zeros), &set()).unwrap().is_some());
+    data.extend_from_slice(b"junk");
+    let junk = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 10]), (b"id3 ", &data)]);
+    let err = plan(&source_of(&junk), &set()).unwrap_err().0;
+    assert!(err.contains("at byte 120 of the chunk"), "{err}");
+}
