@@ -273,6 +273,11 @@ fn itunes_plain_sizes_are_detected_and_kept() {
     );
     let size = &back.frames[xmp.start + 4..xmp.start + 8];
     assert_eq!(size, ((xmp.len() - 10) as u32).to_be_bytes());
+    let last = back.spans.last().unwrap();
+    assert!(
+        back.is_user_text(last),
+        "a TXXX follows the XMP frame (TagLib's size guess)"
+    );
     cross_check(&old, &new, &e).unwrap();
 }
 
