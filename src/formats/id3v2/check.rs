@@ -8,8 +8,9 @@
 //! header by the wrong length; lofty 0.25.5 reads v2.4 sizes the same way. When the crate's
 //! reading of the tag as it is disagrees with ours, it reads a canonical copy instead (same
 //! frames, syncsafe sizes, no extended header, no tag-level unsynchronisation). When it cannot
-//! read even that (grouped or encrypted frames), our walk, which left no byte unexplained, and
-//! the byte-for-byte frame comparison stand alone.
+//! read even that (grouped or encrypted frames) or reads other frames than we do (it keeps only
+//! the last of two frames with the same id or description), our walk, which left no byte
+//! unexplained, and the byte-for-byte frame comparison stand alone.
 
 use std::ops::Range;
 
