@@ -94,6 +94,12 @@ def case_v23_compressed():
     return tag(3, tit2(3) + frame(3, b"APIC", data, flags=0x0080), padding=256)
 
 
+def case_v24_grouped_frame():
+    # Grouping identity (flag 0x0040): one group byte before the body. The id3 crate refuses
+    # such frames, so only our byte accounting and mutagen vouch for this one.
+    return tag(4, tit2(4) + frame(4, b"APIC", b"\x07" + apic(), flags=0x0040), padding=2048)
+
+
 def case_v23_ext_header_crc():
     frames = tit2(3) + frame(3, b"APIC", apic())
     pad = 256
@@ -170,6 +176,7 @@ CASES = {
     "v24-dli": case_v24_dli,
     "v24-compressed": case_v24_compressed,
     "v23-compressed": case_v23_compressed,
+    "v24-grouped-frame": case_v24_grouped_frame,
     "v23-ext-header-crc": case_v23_ext_header_crc,
     "v24-ext-header": case_v24_ext_header,
     "stacked": case_stacked,
