@@ -12,7 +12,7 @@ use super::{Edit, RawField, Result, Source, xmp};
 use crate::bad;
 pub use check::cross_check;
 use frame::{Style, decode_user_text, encode_user_text, encode_xmp, frame_body};
-pub use walk::Sizes;
+use walk::Sizes;
 
 const FLAG_UNSYNC: u8 = 0x80;
 const FLAG_EXTENDED: u8 = 0x40;
