@@ -70,28 +70,27 @@ fn is_ours_key(key: &str, edit: &Edit) -> bool {
 
 /// Our frames and theirs, byte for byte (tag-level unsynchronisation undone).
 fn compare_raw(old: &Tag, new: &Tag, edit: &Edit) -> Result<()> {
-    let kept = |t: &Tag| -> Vec<Range<usize>> {
-        t.spans
-            .iter()
-            .filter(|s| !t.is_ours(s, edit))
-            .cloned()
+    // Each kept frame with its position in its tag (1-based, for the message).
+    let kept = |t: &Tag| -> Vec<(usize, Range<usize>)> {
+        (t.spans.iter().enumerate())
+            .filter(|(_, s)| !t.is_ours(s, edit))
+            .map(|(i, s)| (i + 1, s.clone()))
             .collect()
     };
     let (a, b) = (kept(old), kept(new));
-    for (i, s) in a.iter().enumerate() {
+    for (i, (at, s)) in a.iter().enumerate() {
         let same = b
             .get(i)
-            .is_some_and(|n| new.frames[n.clone()] == old.frames[s.clone()]);
+            .is_some_and(|(_, n)| new.frames[n.clone()] == old.frames[s.clone()]);
         if !same {
             return Err(bad!(
-                "internal check: the edit would change ID3v2 frame {} (frame {} of the tag); \
+                "internal check: the edit would change ID3v2 frame {} (frame {at} of the tag); \
                  not written",
-                old.id(s),
-                i + 1
+                old.id(s)
             ));
         }
     }
-    if let Some(extra) = b.get(a.len()) {
+    if let Some((_, extra)) = b.get(a.len()) {
         return Err(bad!(
             "internal check: the edit would add ID3v2 frame {}; not written",
             new.id(extra)
@@ -133,17 +132,23 @@ fn compare_id3(old: &id3::Tag, new: &id3::Tag, edit: &Edit) -> Result<()> {
                 .extended_text()
                 .is_some_and(|t| is_ours_key(&t.description, edit))
     };
-    let kept = |t: &id3::Tag| t.frames().filter(|f| !ours(f)).cloned().collect::<Vec<_>>();
+    let kept = |t: &id3::Tag| {
+        (t.frames().enumerate())
+            .filter(|(_, f)| !ours(f))
+            .map(|(i, f)| (i + 1, f.clone()))
+            .collect::<Vec<_>>()
+    };
     let (a, b) = (kept(old), kept(new));
-    if let Some((i, f)) = a.iter().enumerate().find(|(i, f)| b.get(*i) != Some(f)) {
-        return Err(bad!(
-            "internal check (id3 crate): the edit would change ID3v2 frame {} (frame {} of the \
-             tag); not written",
-            f.id(),
-            i + 1
-        ));
+    for (i, (at, f)) in a.iter().enumerate() {
+        if b.get(i).map(|(_, n)| n) != Some(f) {
+            return Err(bad!(
+                "internal check (id3 crate): the edit would change ID3v2 frame {} (frame {at} \
+                 of the tag); not written",
+                f.id()
+            ));
+        }
     }
-    if let Some(f) = b.get(a.len()) {
+    if let Some((_, f)) = b.get(a.len()) {
         return Err(bad!(
             "internal check (id3 crate): the edit would add ID3v2 frame {}; not written",
             f.id()
