@@ -17,7 +17,12 @@ pub fn container(src: &Source) -> Result<Container> {
     let head = src.read_upto(0, PEEK)?;
     if head.starts_with(b"ID3") {
         let skip = id3_chain_len(src)?;
-        if skip >= src.len() {
+        if skip == src.len() {
+            return Err(bad!(
+                "the file is only an ID3v2 tag ({skip} bytes): there is no audio after it"
+            ));
+        }
+        if skip > src.len() {
             return Err(bad!(
                 "truncated: the ID3v2 tag claims {skip} bytes, the file has {}",
                 src.len()

@@ -3,7 +3,7 @@
 
 use super::{
     F23_COMPRESSED, F23_ENCRYPTED, F23_GROUP, F24_COMPRESSED, F24_DLI, F24_ENCRYPTED, F24_GROUP,
-    F24_UNSYNC, to_syncsafe,
+    F24_UNSYNC, Sizes, to_syncsafe,
 };
 use crate::bad;
 use crate::formats::{RawField, Result};
@@ -106,16 +106,25 @@ fn decode_text(enc: u8, b: &[u8]) -> Result<String> {
     }
 }
 
-/// One user text frame in the given tag version. ASCII text is ISO-8859-1; other text is UTF-16
-/// with BOM (v2.2/2.3) or UTF-8 (v2.4). In a v2.4 tag flagged unsynchronised, the frame is too.
-pub(super) fn encode_user_text(major: u8, key: &str, value: &str, unsync: bool) -> Vec<u8> {
+/// How new frames are written to fit the tag they join: its version, whether a v2.4 tag is
+/// flagged unsynchronised (then the frame is too), and its frame size convention.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Style {
+    pub major: u8,
+    pub unsync: bool,
+    pub sizes: Sizes,
+}
+
+/// One user text frame. ASCII text is ISO-8859-1; other text is UTF-16 with BOM (v2.2/2.3) or
+/// UTF-8 (v2.4).
+pub(super) fn encode_user_text(style: Style, key: &str, value: &str) -> Vec<u8> {
     let mut body = Vec::new();
     if key.is_ascii() && value.is_ascii() {
         body.push(0);
         body.extend_from_slice(key.as_bytes());
         body.push(0);
         body.extend_from_slice(value.as_bytes());
-    } else if major == 4 {
+    } else if style.major == 4 {
         body.push(3);
         body.extend_from_slice(key.as_bytes());
         body.push(0);
@@ -130,20 +139,19 @@ pub(super) fn encode_user_text(major: u8, key: &str, value: &str, unsync: bool) 
             }
         }
     }
-    frame(major, b"TXXX", body, unsync)
+    frame(style, b"TXXX", body)
 }
 
-/// A frame header for `major` with `body` following; `unsync` marks a v2.4 frame whose body
-/// was unsynchronised.
-pub(super) fn frame(major: u8, id: &[u8; 4], body: Vec<u8>, unsync: bool) -> Vec<u8> {
-    let (body, flags) = if unsync {
+/// A frame header in `style` with `body` following.
+pub(super) fn frame(style: Style, id: &[u8; 4], body: Vec<u8>) -> Vec<u8> {
+    let (body, flags) = if style.unsync {
         (unsync_encode(&body), F24_UNSYNC)
     } else {
         (body, 0)
     };
     let n = body.len() as u32;
     let mut out = Vec::with_capacity(body.len() + 10);
-    match major {
+    match style.major {
         2 => {
             out.extend_from_slice(match id {
                 b"TXXX" => b"TXX",
@@ -158,7 +166,10 @@ pub(super) fn frame(major: u8, id: &[u8; 4], body: Vec<u8>, unsync: bool) -> Vec
         }
         _ => {
             out.extend_from_slice(id);
-            out.extend_from_slice(&to_syncsafe(n));
+            out.extend_from_slice(&match style.sizes {
+                Sizes::Syncsafe => to_syncsafe(n),
+                Sizes::Plain => n.to_be_bytes(),
+            });
             out.extend_from_slice(&flags.to_be_bytes());
         }
     }
@@ -167,8 +178,8 @@ pub(super) fn frame(major: u8, id: &[u8; 4], body: Vec<u8>, unsync: bool) -> Vec
 }
 
 /// A `PRIV` frame with owner `XMP` holding `packet` (SPEC §3.1).
-pub(super) fn encode_xmp(major: u8, packet: &[u8], unsync: bool) -> Vec<u8> {
+pub(super) fn encode_xmp(style: Style, packet: &[u8]) -> Vec<u8> {
     let mut body = b"XMP\0".to_vec();
     body.extend_from_slice(packet);
-    frame(major, b"PRIV", body, unsync)
+    frame(style, b"PRIV", body)
 }

@@ -4,11 +4,15 @@
 //! lose frames flagged "tag alter preservation", per-frame unsync or compression on the way);
 //! the id3 crate then re-reads both tags as an independent check.
 
+mod check;
 mod frame;
+mod walk;
 
-use super::{Edit, FormatError, RawField, Result, Source, xmp};
+use super::{Edit, RawField, Result, Source, xmp};
 use crate::bad;
-use frame::{decode_user_text, encode_user_text, encode_xmp, frame_body, unsync_decode};
+pub use check::cross_check;
+use frame::{Style, decode_user_text, encode_user_text, encode_xmp, frame_body};
+use walk::Sizes;
 
 const FLAG_UNSYNC: u8 = 0x80;
 const FLAG_EXTENDED: u8 = 0x40;
@@ -35,6 +39,9 @@ pub struct Tag {
     frames: Vec<u8>,
     /// Each frame: byte range in `frames`.
     spans: Vec<std::ops::Range<usize>>,
+    /// How the frame sizes are written; frames we add follow the same convention, so a reader
+    /// that reads the tag one way sees all of them.
+    sizes: Sizes,
 }
 
 /// Reads the 10-byte header at `offset` and returns the tag's total length, or `None` when no
@@ -93,95 +100,25 @@ pub fn read(src: &Source, offset: u64) -> Result<Option<Tag>> {
     parse(&bytes).map(Some)
 }
 
-/// Parses a whole tag (header included).
+/// Parses a whole tag (header included). Every byte must be explained (see `walk`).
 pub fn parse(bytes: &[u8]) -> Result<Tag> {
     let region_len = header_len(bytes)?.ok_or_else(|| bad!("no ID3v2 header"))?;
     if region_len as usize != bytes.len() {
         return Err(bad!("ID3v2 tag length mismatch"));
     }
-    let (major, flags) = (bytes[3], bytes[5]);
-    if major == 2 && flags & 0x40 != 0 {
-        return Err(bad!("compressed ID3v2.2 tag (undefined by the standard)"));
-    }
-    let footer = if flags & FLAG_FOOTER != 0 && major == 4 {
-        10
-    } else {
-        0
-    };
-    let body = &bytes[10..bytes.len() - footer];
-    let mut frames = if major < 4 && flags & FLAG_UNSYNC != 0 {
-        unsync_decode(body)
-    } else {
-        body.to_vec()
-    };
-    if major >= 3 && flags & FLAG_EXTENDED != 0 {
-        let skip = extended_len(&frames, major)?;
-        frames.drain(..skip);
-    }
-    let spans = walk(&frames, major)?;
-    let used = spans.last().map_or(0, |s| s.end);
-    frames.truncate(used);
-    Ok(Tag {
-        major,
-        flags,
-        region_len: region_len as u64,
+    let walk::Layout {
         frames,
         spans,
+        sizes,
+    } = walk::layout(bytes)?;
+    Ok(Tag {
+        major: bytes[3],
+        flags: bytes[5],
+        region_len,
+        frames,
+        spans,
+        sizes,
     })
-}
-
-fn extended_len(data: &[u8], major: u8) -> Result<usize> {
-    let b = data
-        .get(..6)
-        .ok_or_else(|| bad!("corrupt ID3v2 extended header"))?;
-    let n = if major == 3 {
-        if b[4] & 0x80 != 0 {
-            return Err(bad!("ID3v2.3 extended header with CRC is not supported"));
-        }
-        u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize + 4
-    } else {
-        syncsafe(&b[..4]) as usize
-    };
-    if n < 6 || n > data.len() {
-        return Err(bad!("corrupt ID3v2 extended header size {n}"));
-    }
-    Ok(n)
-}
-
-/// Frame spans, stopping at padding. A frame that runs past the tag or has an impossible id is
-/// an error: we would rather refuse a file than misread where its frames end.
-fn walk(data: &[u8], major: u8) -> Result<Vec<std::ops::Range<usize>>> {
-    let (id_len, head) = if major == 2 { (3, 6) } else { (4, 10) };
-    let mut spans = Vec::new();
-    let mut pos = 0;
-    while pos + head <= data.len() && data[pos] != 0 {
-        let id = &data[pos..pos + id_len];
-        if !id
-            .iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        {
-            return Err(bad!(
-                "corrupt ID3v2 frame id {:?} at byte {pos}",
-                String::from_utf8_lossy(id)
-            ));
-        }
-        let s = &data[pos + id_len..];
-        let size = match major {
-            2 => u32::from_be_bytes([0, s[0], s[1], s[2]]),
-            3 => u32::from_be_bytes([s[0], s[1], s[2], s[3]]),
-            _ => syncsafe(&s[..4]),
-        } as usize;
-        let end = pos + head + size;
-        if end > data.len() {
-            return Err(bad!(
-                "corrupt ID3v2 frame {}: {size} bytes run past the tag",
-                String::from_utf8_lossy(id)
-            ));
-        }
-        spans.push(pos..end);
-        pos = end;
-    }
-    Ok(spans)
 }
 
 impl Tag {
@@ -268,6 +205,11 @@ impl Tag {
         let mut body = Vec::with_capacity(self.frames.len() + 256);
         let mut changed = false;
         let v24_unsync = self.major == 4 && self.flags & FLAG_UNSYNC != 0;
+        let style = Style {
+            major: self.major,
+            unsync: v24_unsync,
+            sizes: self.sizes,
+        };
         // ID3v2.2 has no PRIV frame (the XMP spec covers v2.3 and v2.4 only).
         let xmp = xmp && self.major > 2;
         let mut xmp_done = !xmp;
@@ -285,28 +227,39 @@ impl Tag {
                 let merged = xmp::merge(Some(&old[4..]), &edit.set)?;
                 if merged != old[4..] {
                     let merged = xmp::compact(&merged);
-                    body.extend_from_slice(&encode_xmp(self.major, &merged, v24_unsync));
+                    body.extend_from_slice(&encode_xmp(style, &merged));
                     changed = true;
                     continue;
                 }
             }
             body.extend_from_slice(&self.frames[span.clone()]);
         }
+        let mut texts = Vec::new();
         for (k, v) in &edit.set {
-            body.extend_from_slice(&encode_user_text(self.major, k, v, v24_unsync));
+            texts.extend_from_slice(&encode_user_text(style, k, v));
             changed = true;
+        }
+        // With plain sizes the (large) XMP frame goes before our short TXXX frames: TagLib
+        // tries the plain reading of a v2.4 size only when a valid frame id follows it.
+        let xmp_first = self.sizes == Sizes::Plain;
+        if !xmp_first {
+            body.append(&mut texts);
         }
         if !xmp_done && !edit.set.is_empty() {
             let packet = xmp::compact(&xmp::merge(None, &edit.set)?);
-            body.extend_from_slice(&encode_xmp(self.major, &packet, v24_unsync));
+            body.extend_from_slice(&encode_xmp(style, &packet));
             changed = true;
         }
+        body.append(&mut texts);
         // Removing our frames and appending the same ones again is no change at all.
         if !changed || body == self.frames {
             return Ok(None);
         }
-        // Keep only the flags that still describe the tag: no extended header, no footer, and
-        // for v2.2/2.3 no tag-level unsynchronisation (the frames were decoded above).
+        // Keep only the flags that still describe the tag: no footer, and for v2.2/2.3 no
+        // tag-level unsynchronisation (the frames were decoded above). The extended header is
+        // dropped on purpose: its CRC (v2.3/2.4) and padding size (v2.3) describe the old
+        // frames and would be stale, and its other fields (v2.4 update flag, restrictions) are
+        // advisory; every frame is kept.
         let flags = if v24_unsync { FLAG_UNSYNC } else { 0 };
         Ok(Some(assemble(self.major, flags, &body, pad_to)?))
     }
@@ -339,15 +292,19 @@ pub fn new_tag(edit: &Edit, pad_to: Option<usize>) -> Result<Vec<u8>> {
 
 /// As `new_tag`, with an XMP `PRIV` frame when `xmp` and fields are set.
 pub fn new_tag_xmp(edit: &Edit, pad_to: Option<usize>, xmp: bool) -> Result<Vec<u8>> {
+    let style = Style {
+        major: 3,
+        unsync: false,
+        sizes: Sizes::Plain,
+    };
     let mut body = Vec::new();
     for (k, v) in &edit.set {
-        body.extend_from_slice(&encode_user_text(3, k, v, false));
+        body.extend_from_slice(&encode_user_text(style, k, v));
     }
     if xmp && !edit.set.is_empty() {
         body.extend_from_slice(&encode_xmp(
-            3,
+            style,
             &xmp::compact(&xmp::merge(None, &edit.set)?),
-            false,
         ));
     }
     assemble(3, 0, &body, pad_to)
@@ -367,45 +324,7 @@ impl Tag {
     }
 }
 
-/// Independent check with the id3 crate: the new tag parses, keeps every frame of the old one
-/// that the edit did not target, and carries the new fields.
-pub fn cross_check(old: &[u8], new: &[u8], edit: &Edit) -> Result<()> {
-    let parse = |b: &[u8]| id3::Tag::read_from2(std::io::Cursor::new(b));
-    let Ok(old_tag) = parse(old) else {
-        // The id3 crate rejects some tags we can splice (e.g. an odd frame); our own walker
-        // already proved the frame layout, so there is nothing to compare against.
-        return Ok(());
-    };
-    let new_tag = parse(new).map_err(|e| {
-        FormatError(format!(
-            "internal check: new ID3v2 tag does not parse ({e})"
-        ))
-    })?;
-    // Ours: the TXXX frames the edit replaces, and the XMP packet (merged, checked apart).
-    let ours = |f: &id3::Frame| {
-        matches!(f.content(), id3::Content::Private(p) if p.owner_identifier == "XMP")
-            || f.content()
-                .extended_text()
-                .is_some_and(|t| edit.removes(&t.description))
-    };
-    let kept = |t: &id3::Tag| t.frames().filter(|f| !ours(f)).cloned().collect::<Vec<_>>();
-    if kept(&old_tag) != kept(&new_tag) {
-        return Err(bad!(
-            "internal check: the new ID3v2 tag would change other frames; not written"
-        ));
-    }
-    for (k, v) in &edit.set {
-        if !new_tag
-            .extended_texts()
-            .any(|t| &t.description == k && &t.value == v)
-        {
-            return Err(bad!(
-                "internal check: {k} missing from the new ID3v2 tag; not written"
-            ));
-        }
-    }
-    Ok(())
-}
-
+#[cfg(test)]
+mod check_tests;
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,10 @@
 //! Unit tests of the ID3v2 splicer: versions, encodings, unsync, and other frames kept verbatim.
 
 use super::*;
-use frame::unsync_encode;
+use frame::{unsync_decode, unsync_encode};
 use id3::TagLike;
 
-fn edit(set: &[(&str, &str)]) -> Edit {
+pub(super) fn edit(set: &[(&str, &str)]) -> Edit {
     Edit {
         remove: set.iter().map(|(k, _)| k.to_string()).collect(),
         set: set
@@ -14,7 +14,7 @@ fn edit(set: &[(&str, &str)]) -> Edit {
     }
 }
 
-fn tag_with(version: id3::Version, frames: &[(&str, &str)], padding: usize) -> Vec<u8> {
+pub(super) fn tag_with(version: id3::Version, frames: &[(&str, &str)], padding: usize) -> Vec<u8> {
     let mut t = id3::Tag::with_version(version);
     for (k, v) in frames {
         t.add_frame(id3::frame::ExtendedText {
@@ -206,4 +206,158 @@ fn c2pa_manifest_in_geob_is_detected_and_xmp_priv_is_read() {
         parse(&new).unwrap().has_c2pa(),
         "the manifest frame survives"
     );
+}
+
+/// A hand-made v2.3/v2.4 frame; `plain` writes a v2.4 size as a plain u32 (iTunes).
+fn raw_frame(major: u8, id: &[u8; 4], body: &[u8], plain: bool) -> Vec<u8> {
+    let n = body.len() as u32;
+    let mut out = id.to_vec();
+    if major == 3 || plain {
+        out.extend_from_slice(&n.to_be_bytes());
+    } else {
+        out.extend_from_slice(&to_syncsafe(n));
+    }
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(body);
+    out
+}
+
+fn raw_tag(major: u8, flags: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![b'I', b'D', b'3', major, 0, flags];
+    out.extend_from_slice(&to_syncsafe(body.len() as u32));
+    out.extend_from_slice(body);
+    out
+}
+
+/// The issue 9 recipe: TIT2, a UTF-16BE COMM and an APIC with plain sizes, 1 KiB padding.
+fn itunes_tag() -> Vec<u8> {
+    let mut comm = b"\x02eng\0\0".to_vec();
+    comm.extend(
+        "A comment long enough "
+            .repeat(8)
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes),
+    );
+    let mut apic = b"\0image/jpeg\0\x03\0".to_vec();
+    apic.extend((0..300u32).map(|i| (i * 37) as u8));
+    let mut body = raw_frame(4, b"TIT2", b"\x03Title", false);
+    body.extend(raw_frame(4, b"COMM", &comm, true));
+    body.extend(raw_frame(4, b"APIC", &apic, true));
+    body.resize(body.len() + 1024, 0);
+    raw_tag(4, 0, &body)
+}
+
+#[test]
+fn itunes_plain_sizes_are_detected_and_kept() {
+    let old = itunes_tag();
+    let tag = parse(&old).unwrap();
+    assert_eq!(tag.sizes, Sizes::Plain);
+    assert_eq!(tag.spans.len(), 3, "TIT2, COMM and APIC");
+    let e = edit(&[("TDM-RESERVATION", "1")]);
+    let new = tag.edited_xmp(&e, Some(old.len()), true).unwrap().unwrap();
+    let back = parse(&new).unwrap();
+    assert_eq!(
+        back.sizes,
+        Sizes::Plain,
+        "our frames follow the tag's convention"
+    );
+    assert_eq!(
+        back.frames[..tag.frames.len()],
+        tag.frames[..],
+        "old frames verbatim"
+    );
+    let xmp = back.spans.iter().find(|s| back.is_xmp(s)).unwrap();
+    assert!(
+        xmp.len() > 137,
+        "the XMP frame is big enough to tell the conventions apart"
+    );
+    let size = &back.frames[xmp.start + 4..xmp.start + 8];
+    assert_eq!(size, ((xmp.len() - 10) as u32).to_be_bytes());
+    let last = back.spans.last().unwrap();
+    assert!(
+        back.is_user_text(last),
+        "a TXXX follows the XMP frame (TagLib's size guess)"
+    );
+    cross_check(&old, &new, &e).unwrap();
+}
+
+#[test]
+fn a_syncsafe_last_frame_running_into_padding_stays_syncsafe() {
+    let mut body = raw_frame(4, b"TXXX", &[b'a'; 200], false);
+    body.resize(body.len() + 1024, 0);
+    let tag = parse(&raw_tag(4, 0, &body)).unwrap();
+    assert_eq!(tag.sizes, Sizes::Syncsafe);
+    assert_eq!(tag.spans, vec![0..210]);
+}
+
+#[test]
+fn mixed_size_conventions_are_refused() {
+    let mut body = raw_frame(4, b"TIT2", &[b'a'; 200], false);
+    body.extend(raw_frame(4, b"TALB", &[b'b'; 200], true));
+    let err = parse(&raw_tag(4, 0, &body)).unwrap_err().0;
+    assert!(err.contains("plain 32-bit sizes either"), "{err}");
+}
+
+#[test]
+fn padding_must_be_zeros_to_the_end() {
+    let mut body = raw_frame(3, b"TIT2", b"\0Title", false);
+    body.extend_from_slice(&[0; 20]);
+    body.extend_from_slice(b"junk");
+    body.extend_from_slice(&[0; 20]);
+    let err = parse(&raw_tag(3, 0, &body)).unwrap_err().0;
+    assert!(err.contains("padding at byte 46 of the tag"), "{err}");
+    let mut short = raw_frame(3, b"TIT2", b"\0Title", false);
+    short.extend_from_slice(b"TAL");
+    let err = parse(&raw_tag(3, 0, &short)).unwrap_err().0;
+    assert!(
+        err.contains("after the last ID3v2 frame at byte 26"),
+        "{err}"
+    );
+}
+
+#[test]
+fn extended_headers_are_read_and_dropped_on_rebuild() {
+    let frames = raw_frame(3, b"TIT2", b"\0Title", false);
+    let mut v23 = vec![0, 0, 0, 10, 0x80, 0, 0, 0, 1, 0, 1, 2, 3, 4];
+    v23.extend_from_slice(&frames);
+    v23.resize(v23.len() + 256, 0);
+    let frames4 = raw_frame(4, b"TIT2", b"\x03Title", false);
+    let mut v24 = vec![0, 0, 0, 14, 1, 0x30, 5, 1, 2, 3, 4, 5, 1, 0];
+    v24.extend_from_slice(&frames4);
+    v24.resize(v24.len() + 256, 0);
+    for (major, body) in [(3, v23), (4, v24)] {
+        let old = raw_tag(major, FLAG_EXTENDED, &body);
+        let tag = parse(&old).unwrap();
+        assert_eq!(
+            tag.spans.len(),
+            1,
+            "v2.{major}: TIT2 after the extended header"
+        );
+        let e = edit(&[("TDM-RESERVATION", "1")]);
+        let new = tag.edited(&e, Some(old.len())).unwrap().unwrap();
+        assert_eq!(
+            new[5] & FLAG_EXTENDED,
+            0,
+            "the stale extended header is dropped"
+        );
+        cross_check(&old, &new, &e).unwrap();
+    }
+    let bad = raw_tag(3, FLAG_EXTENDED, &[0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0]);
+    assert!(
+        parse(&bad).is_err(),
+        "a v2.3 extended header is 6 or 10 bytes"
+    );
+}
+
+#[test]
+fn footer_must_repeat_the_header() {
+    let body = raw_frame(4, b"TIT2", b"\x03Title", false);
+    let mut tag = raw_tag(4, FLAG_FOOTER, &body);
+    let mut footer = tag[..10].to_vec();
+    footer[..3].copy_from_slice(b"3DI");
+    tag.extend_from_slice(&footer);
+    assert_eq!(parse(&tag).unwrap().spans.len(), 1);
+    let n = tag.len();
+    tag[n - 1] ^= 1;
+    assert!(parse(&tag).unwrap_err().0.contains("footer"));
 }

@@ -259,6 +259,13 @@ fn id3_len(data: &[u8]) -> Result<Option<usize>> {
             "ID3 tag of {tag} bytes runs past its {src_len}-byte chunk"
         ));
     }
+    // A rebuilt tag fills the whole chunk, so anything after the tag would be overwritten.
+    if let Some(i) = data[tag..].iter().position(|&b| b != 0) {
+        return Err(bad!(
+            "unexplained bytes after the ID3v2 tag in its chunk, at byte {} of the chunk",
+            tag + i
+        ));
+    }
     Ok(Some(tag))
 }
 

@@ -205,3 +205,15 @@ fn unfinalized_wavs_are_refused_with_the_fix() {
     let empty = wav(&[fmt, (b"data", &[])]);
     assert!(plan(&source_of(&empty), &set()).unwrap().is_some());
 }
+
+#[test]
+fn bytes_after_the_tag_in_an_id3_chunk_must_be_zeros() {
+    let mut data = id3v2::new_tag(&Edit::default(), Some(100)).unwrap();
+    data.extend_from_slice(&[0; 20]);
+    let zeros = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 10]), (b"id3 ", &data)]);
+    assert!(plan(&source_of(&zeros), &set()).unwrap().is_some());
+    data.extend_from_slice(b"junk");
+    let junk = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 10]), (b"id3 ", &data)]);
+    let err = plan(&source_of(&junk), &set()).unwrap_err().0;
+    assert!(err.contains("at byte 120 of the chunk"), "{err}");
+}

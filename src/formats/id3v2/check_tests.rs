@@ -1,0 +1,66 @@
+//! Unit tests of `cross_check`: it names the frame an edit would change, refuses a tag our walk
+//! cannot account for, and never lets the XMP packet go.
+
+use super::tests::{edit, tag_with};
+use super::*;
+
+#[test]
+fn cross_check_names_the_frame_that_would_change() {
+    let old = tag_with(id3::Version::Id3v24, &[("MOOD", "calm")], 512);
+    let e = edit(&[("TDM-RESERVATION", "1")]);
+    let new = parse(&old)
+        .unwrap()
+        .edited(&e, Some(old.len()))
+        .unwrap()
+        .unwrap();
+    cross_check(&old, &new, &e).unwrap();
+    // Change the title's text in the new tag: the check must name TIT2.
+    let at = new.windows(4).position(|w| w == b"TIT2").unwrap();
+    let mut changed = new.clone();
+    changed[at + 12] ^= 0x20;
+    let err = cross_check(&old, &changed, &e).unwrap_err().0;
+    assert!(err.contains("TIT2"), "{err}");
+    // Drop the MOOD TXXX (not ours) from the new tag: the check must refuse.
+    let tag = parse(&new).unwrap();
+    let mood = tag
+        .spans
+        .iter()
+        .find(|s| tag.user_text(s).is_ok_and(|f| f.key == "MOOD"))
+        .unwrap();
+    let mut body = tag.frames.clone();
+    body.drain(mood.clone());
+    let dropped = assemble(4, 0, &body, Some(new.len())).unwrap();
+    assert!(cross_check(&old, &dropped, &e).is_err());
+    // An old tag we cannot account for is refused.
+    let mut junk = old.clone();
+    let end = junk.len() - 1;
+    junk[end] = 1;
+    let err = cross_check(&junk, &new, &e).unwrap_err().0;
+    assert!(err.contains("not fully understood"), "{err}");
+}
+
+#[test]
+fn cross_check_of_a_new_tag_and_of_a_dropped_xmp_packet() {
+    let e = edit(&[("TDM-RESERVATION", "1")]);
+    let fresh = new_tag_xmp(&e, None, true).unwrap();
+    cross_check(&[], &fresh, &e).unwrap();
+    let old = tag_with(id3::Version::Id3v23, &[], 512);
+    assert!(parse(&old).unwrap().xmp().unwrap().is_some());
+    let tag = parse(&old).unwrap();
+    let mut body = Vec::new();
+    for s in tag.spans.iter().filter(|s| !tag.is_xmp(s)) {
+        body.extend_from_slice(&tag.frames[s.clone()]);
+    }
+    body.extend(frame::encode_user_text(
+        frame::Style {
+            major: 3,
+            unsync: false,
+            sizes: Sizes::Plain,
+        },
+        "TDM-RESERVATION",
+        "1",
+    ));
+    let no_xmp = assemble(3, 0, &body, Some(old.len())).unwrap();
+    let err = cross_check(&old, &no_xmp, &e).unwrap_err().0;
+    assert!(err.contains("XMP"), "{err}");
+}
