@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+mod carry;
 mod plan;
 
 use super::{Carrier, CarrierKind, Result, Source, id3v2, xmp};

@@ -50,6 +50,9 @@ pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
 fn plan_chunks(src: &Source, edit: &Edit, with_xmp: bool) -> Result<Option<Plan>> {
     let lay = layout(src)?;
     lay.check_finalized(src.len())?;
+    if let Some(whole) = super::carry::unwrap(src, &lay, edit, with_xmp)? {
+        return Ok(Some(whole));
+    }
     let mut changes = Vec::new();
     if let Some(c) = id3_change(src, &lay, edit)? {
         changes.push(c);
@@ -94,11 +97,13 @@ fn id3_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
                     new
                 }
                 None if edit.set.is_empty() => return Ok(None),
-                None => id3v2::new_tag(edit, None)?,
+                None => {
+                    id3v2::carry::new_tag_carrying(edit, false, &super::carry::legacy(src, lay)?)?
+                }
             }
         }
         None if edit.set.is_empty() => return Ok(None),
-        None => id3v2::new_tag(edit, None)?,
+        None => id3v2::carry::new_tag_carrying(edit, false, &super::carry::legacy(src, lay)?)?,
     };
     let id = match existing {
         Some((off, _)) => src
