@@ -1,0 +1,546 @@
+//! Every reader sees what it saw before (issue 19): for each tag layout, made here by real tools,
+//! and each independent reader (TagLib, ffprobe, mutagen, ExifTool, kid3-cli, MediaInfo), the
+//! non-reservation fields the reader shows before `noai tag`, after it (our fields set aside) and
+//! after `noai strip` are compared. Where `tag` creates the file's first ID3v2 tag, the old tag's
+//! fields are carried into it and `strip` must give back the original bytes. Layouts that hold a
+//! reservation in a carrier noai never writes are refused, bytes unchanged.
+//!
+//! A reader that shows *more* after `tag` is allowed only where it is listed in `GAINS` (measured:
+//! a reader that did not read the old tag now reads the carried copies); a reader that shows less
+//! fails. The matrix is printed, and with `NOAI_INTEROP_MD=docs/interop.md` written as section 3
+//! of that document.
+
+mod common;
+#[path = "common/matrix.rs"]
+mod matrix;
+
+use std::path::{Path, PathBuf};
+
+use common::{bytes, copy_sample, noai, p, tempdir};
+use matrix::{READERS, Seen};
+
+/// One file layout: how to make it, and whether noai must refuse it.
+struct Layout {
+    name: &'static str,
+    /// `tag --force` and `strip` refuse it by design (a reservation in a carrier noai reads but
+    /// never writes); the bytes must stay as they are.
+    refused: bool,
+    /// The file has no ID3v2 tag / ID3 chunk: `tag` creates it and `strip` must restore the
+    /// original bytes exactly.
+    fresh: bool,
+    make: fn(&Path) -> PathBuf,
+}
+
+const V1: [&str; 14] = [
+    "--tt", "T1", "--ta", "A1", "--tl", "L1", "--ty", "2001", "--tc", "C1", "--tn", "3", "--tg",
+    "Rock",
+];
+const APE: [&str; 9] = [
+    "ape",
+    "Title=T2",
+    "Artist=A2",
+    "Album=L2",
+    "Year=2002",
+    "Track=4",
+    "Genre=Jazz",
+    "Comment=C2",
+    "Copyright=P2",
+];
+const JUNK: &[u8] = b"JUNK left by an old ripper\x00\x01\x02 -- not audio --";
+
+fn id3v1_lame(d: &Path) -> PathBuf {
+    matrix::lame(d, "id3v1.mp3", &[&["--id3v1-only"], &V1[..]].concat())
+}
+
+fn id3v1_sample(d: &Path) -> PathBuf {
+    copy_sample(d, "mp3-id3v1-only.mp3")
+}
+
+fn apev2(d: &Path) -> PathBuf {
+    let f = matrix::lame(d, "ape.mp3", &[]);
+    matrix::mutagen_write(&APE, &f);
+    f
+}
+
+fn id3v1_apev2(d: &Path) -> PathBuf {
+    let f = matrix::lame(d, "v1ape.mp3", &[&["--id3v1-only"], &V1[..]].concat());
+    matrix::mutagen_write(&APE, &f);
+    f
+}
+
+fn id3v2(d: &Path) -> PathBuf {
+    matrix::lame(d, "id3v2.mp3", &[&["--id3v2-only"], &V1[..]].concat())
+}
+
+fn junk(d: &Path) -> PathBuf {
+    let f = matrix::lame(d, "junk.mp3", &[&["--id3v2-only"], &V1[..]].concat());
+    matrix::splice(&f, matrix::id3_len(&bytes(&f)).unwrap(), JUNK);
+    f
+}
+
+fn junk_v1(d: &Path) -> PathBuf {
+    let f = matrix::lame(d, "junk-v1.mp3", &[&["--id3v1-only"], &V1[..]].concat());
+    matrix::splice(&f, 0, JUNK);
+    f
+}
+
+const INFO: [&str; 16] = [
+    "-metadata",
+    "title=WT",
+    "-metadata",
+    "artist=WA",
+    "-metadata",
+    "album=WL",
+    "-metadata",
+    "comment=WC",
+    "-metadata",
+    "genre=WG",
+    "-metadata",
+    "date=2003",
+    "-metadata",
+    "track=5",
+    "-metadata",
+    "copyright=WP",
+];
+
+fn riff_info(d: &Path) -> PathBuf {
+    matrix::ffmpeg(d, "info.wav", &INFO)
+}
+
+fn info_id3(d: &Path) -> PathBuf {
+    let f = matrix::ffmpeg(d, "info-id3.wav", &INFO);
+    matrix::mutagen_write(&["id3", "wav", "TIT2=ID3 title", "TPE1=ID3 artist"], &f);
+    f
+}
+
+fn aiff_text(d: &Path) -> PathBuf {
+    let meta = [
+        "-metadata",
+        "title=AT",
+        "-metadata",
+        "author=AA",
+        "-metadata",
+        "comment=AC",
+        "-metadata",
+        "copyright=AP",
+    ];
+    matrix::ffmpeg(d, "text.aiff", &meta)
+}
+
+const ALLOW: [&str; 4] = [
+    "id3",
+    "mp3",
+    "TXXX:TDM-RESERVATION=0",
+    "TXXX:DATAMINING=http://ns.useplus.org/ldf/vocab/DMI-ALLOWED",
+];
+
+fn flac_prefix(d: &Path) -> PathBuf {
+    let f = matrix::ffmpeg(d, "prefix.flac", &["-metadata", "title=FT"]);
+    matrix::mutagen_write(&ALLOW, &f);
+    f
+}
+
+fn stacked(d: &Path) -> PathBuf {
+    let a = bytes(&matrix::lame(
+        d,
+        "a.mp3",
+        &[&["--id3v2-only"], &V1[..]].concat(),
+    ));
+    let b = matrix::lame(d, "b.mp3", &[]);
+    matrix::mutagen_write(&ALLOW, &b);
+    let b = bytes(&b);
+    let (la, lb) = (matrix::id3_len(&a).unwrap(), matrix::id3_len(&b).unwrap());
+    let f = d.join("stacked.mp3");
+    std::fs::write(&f, [&a[..la], &b[..lb], &a[la..]].concat()).unwrap();
+    f
+}
+
+fn mp4_foreign(d: &Path) -> PathBuf {
+    let f = matrix::ffmpeg(d, "foreign.m4a", &["-c:a", "aac", "-metadata", "title=MT"]);
+    matrix::mutagen_write(
+        &[
+            "freeform",
+            "org.example.vendor",
+            "DATAMINING",
+            "vendor-private-42",
+        ],
+        &f,
+    );
+    f
+}
+
+const LAYOUTS: [Layout; 13] = [
+    Layout {
+        name: "ID3v1 only (lame)",
+        refused: false,
+        fresh: true,
+        make: id3v1_lame,
+    },
+    Layout {
+        name: "ID3v1 only (sample mp3-id3v1-only.mp3)",
+        refused: false,
+        fresh: true,
+        make: id3v1_sample,
+    },
+    Layout {
+        name: "APEv2 only",
+        refused: false,
+        fresh: true,
+        make: apev2,
+    },
+    Layout {
+        name: "ID3v1 + APEv2",
+        refused: false,
+        fresh: true,
+        make: id3v1_apev2,
+    },
+    Layout {
+        name: "ID3v2.3 (lame)",
+        refused: false,
+        fresh: false,
+        make: id3v2,
+    },
+    Layout {
+        name: "junk after the ID3v2 tag",
+        refused: false,
+        fresh: false,
+        make: junk,
+    },
+    Layout {
+        name: "junk at the start, ID3v1",
+        refused: false,
+        fresh: true,
+        make: junk_v1,
+    },
+    Layout {
+        name: "WAV RIFF INFO only",
+        refused: false,
+        fresh: true,
+        make: riff_info,
+    },
+    Layout {
+        name: "WAV INFO + id3 chunk",
+        refused: false,
+        fresh: false,
+        make: info_id3,
+    },
+    Layout {
+        name: "AIFF text chunks",
+        refused: false,
+        fresh: true,
+        make: aiff_text,
+    },
+    Layout {
+        name: "FLAC + ID3v2 prefix (reservation)",
+        refused: true,
+        fresh: false,
+        make: flac_prefix,
+    },
+    Layout {
+        name: "stacked ID3v2 (reservation in 2nd)",
+        refused: true,
+        fresh: false,
+        make: stacked,
+    },
+    Layout {
+        name: "MP4 + foreign-mean atom",
+        refused: false,
+        fresh: false,
+        make: mp4_foreign,
+    },
+];
+
+/// How a reader's view may differ after `tag`, where measured (every other cell: not at all).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Delta {
+    /// It shows more: it did not read the old tag and now reads the copies carried into the new
+    /// ID3v2 tag (or shows them under a second name). Nothing is lost; every new value is one
+    /// that some reader showed before.
+    Carried,
+    /// It shows other values for the same fields: what it showed before cannot be kept together
+    /// with what TagLib showed (the reason is in the note). Every new value is one some reader
+    /// showed before (or ours, joined to it).
+    Replaced,
+}
+
+const APE_ELSEWHERE: &str = "reads neither APEv2 nor (with an APEv2 tag before it) ID3v1 in an \
+     MP3; it now shows the APEv2 fields carried into the new ID3v2 tag, which TagLib showed before";
+const V1_VS_APE: &str = "MediaInfo showed the ID3v1 tag, TagLib the APEv2 tag, and here their \
+     values differ; the new ID3v2 tag can hold one title, and carries what TagLib showed (TagLib \
+     reads ID3v2, else APEv2, else ID3v1), which MediaInfo then prefers. Where both old tags agree, \
+     as taggers write them, nothing changes";
+const ID3_CHUNK_ONLY: &str = "reads only the ID3 chunk of a WAV/AIFF (not RIFF INFO or the AIFF \
+     text chunks); it now shows the fields carried into the new ID3 chunk";
+const BOTH_NAMES: &str = "shows the ID3 chunk beside RIFF INFO / the AIFF text chunks, each field \
+     under its own name (e.g. INFO IPRD as `Product`, ID3 TALB as `Album`): the carried copies \
+     appear under their ID3 names too";
+const ICOP: &str = "TagLib 1.13 does not map INFO `ICOP` to a property; the copy carried into \
+     `TCOP` (as TagLib maps copyright) shows as COPYRIGHT";
+const BY_NAME: &str = "keys MP4 freeform atoms by name alone, ignoring the mean: our \
+     `----:com.apple.iTunes:DATAMINING` hides (ffprobe) or is joined to (MediaInfo) the vendor's \
+     `----:org.example.vendor:DATAMINING`, which noai leaves byte-identical; after `strip` it shows \
+     again";
+
+const DELTAS: [(&str, &str, Delta, &str); 16] = [
+    ("APEv2 only", "ffprobe", Delta::Carried, APE_ELSEWHERE),
+    ("APEv2 only", "mutagen", Delta::Carried, APE_ELSEWHERE),
+    ("APEv2 only", "kid3-cli", Delta::Carried, APE_ELSEWHERE),
+    ("ID3v1 + APEv2", "ffprobe", Delta::Carried, APE_ELSEWHERE),
+    ("ID3v1 + APEv2", "mutagen", Delta::Carried, APE_ELSEWHERE),
+    ("ID3v1 + APEv2", "kid3-cli", Delta::Carried, APE_ELSEWHERE),
+    ("ID3v1 + APEv2", "MediaInfo", Delta::Replaced, V1_VS_APE),
+    ("WAV RIFF INFO only", "TagLib", Delta::Carried, ICOP),
+    (
+        "WAV RIFF INFO only",
+        "mutagen",
+        Delta::Carried,
+        ID3_CHUNK_ONLY,
+    ),
+    (
+        "WAV RIFF INFO only",
+        "kid3-cli",
+        Delta::Carried,
+        ID3_CHUNK_ONLY,
+    ),
+    ("WAV RIFF INFO only", "ExifTool", Delta::Carried, BOTH_NAMES),
+    (
+        "WAV RIFF INFO only",
+        "MediaInfo",
+        Delta::Carried,
+        BOTH_NAMES,
+    ),
+    ("AIFF text chunks", "ffprobe", Delta::Carried, BOTH_NAMES),
+    ("AIFF text chunks", "ExifTool", Delta::Carried, BOTH_NAMES),
+    (
+        "MP4 + foreign-mean atom",
+        "ffprobe",
+        Delta::Replaced,
+        BY_NAME,
+    ),
+    (
+        "MP4 + foreign-mean atom",
+        "MediaInfo",
+        Delta::Replaced,
+        BY_NAME,
+    ),
+];
+
+/// Readers with no view of the old AIFF text chunks at all (TagLib 1.13, mutagen, kid3-cli).
+const AIFF_TEXT: &str = "does not read the AIFF `NAME`/`AUTH`/`ANNO`/`(c) ` chunks; it now \
+     shows the copies carried into the new ID3 chunk";
+
+/// Cells where the reader does not show our fields at all after `tag` (measured).
+const OURS_HIDDEN: [(&str, &str, &str); 3] = [
+    ("WAV RIFF INFO only", "ffprobe", FFMPEG_INFO),
+    ("WAV INFO + id3 chunk", "ffprobe", FFMPEG_INFO),
+    (
+        "MP4 + foreign-mean atom",
+        "TagLib",
+        "TagLib 1.13's MP4 property map does not list custom freeform atoms (ours, or the \
+         vendor's); it shows the standard atoms as before",
+    ),
+];
+
+const FFMPEG_INFO: &str = "ffmpeg 5.1 keeps one tag source per WAV and prefers RIFF INFO: it discards the whole \
+         `id3 ` chunk (\"Discarding ID3 tags because more suitable tags were found\"), so it shows \
+         the INFO fields as before and not the reservation; INFO has no field for custom keys and \
+         noai invents no INFO ids";
+
+fn delta(layout: &str, reader: &str) -> Option<(Delta, &'static str)> {
+    if layout == "AIFF text chunks" && matches!(reader, "TagLib" | "mutagen" | "kid3-cli") {
+        return Some((Delta::Carried, AIFF_TEXT));
+    }
+    DELTAS
+        .iter()
+        .find(|d| d.0 == layout && d.1 == reader)
+        .map(|d| (d.2, d.3))
+}
+
+/// What one reader showed for one layout.
+struct Cell {
+    before: Seen,
+    after_tag: Seen,
+    after_strip: Seen,
+    ours_shown: bool,
+}
+
+fn read_all(f: &Path) -> Vec<Seen> {
+    READERS.iter().map(|r| matrix::read(r, f)).collect()
+}
+
+fn run_layout(l: &Layout) -> Vec<Cell> {
+    let dir = tempdir();
+    matrix::base_wav(dir.path());
+    let f = (l.make)(dir.path());
+    let orig = bytes(&f);
+    let before = read_all(&f);
+    let (tagged, stripped) = if l.refused {
+        for args in [&["tag", "--force"][..], &["strip"][..]] {
+            let r = noai(&[args, &[p(&f)]].concat()).expect(2);
+            let out = format!("{}{}", r.stdout, r.stderr);
+            assert!(out.contains("not changed"), "{}: {args:?}: {out}", l.name);
+            assert_eq!(bytes(&f), orig, "{}: {args:?} changed bytes", l.name);
+        }
+        (read_all(&f), read_all(&f))
+    } else {
+        noai(&["tag", p(&f)]).expect(0);
+        noai(&["verify", p(&f), "--policy", "no-ai-training"]).expect(0);
+        let tagged = read_all(&f);
+        noai(&["strip", p(&f)]).expect(0);
+        if l.fresh {
+            assert!(
+                bytes(&f) == orig,
+                "{}: strip did not restore the original bytes",
+                l.name
+            );
+        }
+        (tagged, read_all(&f))
+    };
+    (0..READERS.len())
+        .map(|i| Cell {
+            before: matrix::without_ours(&before[i]),
+            ours_shown: tagged[i].iter().any(|e| matrix::is_ours(e)),
+            after_tag: matrix::without_ours(&tagged[i]),
+            after_strip: matrix::without_ours(&stripped[i]),
+        })
+        .collect()
+}
+
+fn value(entry: &str) -> &str {
+    entry.split_once('=').map_or("", |(_, v)| v)
+}
+
+/// The verdict of one cell: its text for the table (`note` numbers the reason), and problems.
+fn judge(
+    l: &Layout,
+    reader: &str,
+    c: &Cell,
+    old: &Seen,
+    note: &mut Notes,
+) -> (String, Vec<String>) {
+    let lost: Vec<_> = c.before.difference(&c.after_tag).cloned().collect();
+    let gained: Vec<_> = c.after_tag.difference(&c.before).cloned().collect();
+    let mut bad = Vec::new();
+    let from_old = |e: &String| {
+        value(e)
+            .split(" / ")
+            .all(|v| old.contains(v) || v == matrix::DATAMINING)
+    };
+    let expected = delta(l.name, reader);
+    let changed = !lost.is_empty() || !gained.is_empty();
+    match expected {
+        None if changed => bad.push(format!(
+            "after tag, {reader} lost {lost:?} and gained {gained:?}"
+        )),
+        Some(_) if !changed => bad.push(format!(
+            "{reader}: a measured change is listed, but it shows the same as before"
+        )),
+        Some((Delta::Carried, _)) if !lost.is_empty() => {
+            bad.push(format!("after tag, {reader} lost {lost:?}"))
+        }
+        Some((Delta::Replaced, _)) if lost.is_empty() => {
+            bad.push(format!("{reader}: listed as replaced but lost nothing"))
+        }
+        _ => {}
+    }
+    if let Some(e) = gained.iter().find(|e| !from_old(e)) {
+        bad.push(format!(
+            "after tag, {reader} shows {e:?}, a value no reader showed before"
+        ));
+    }
+    if c.after_strip != c.before {
+        bad.push(format!(
+            "after strip, {reader} shows {:?} instead of {:?}",
+            c.after_strip, c.before
+        ));
+    }
+    let hidden = OURS_HIDDEN.iter().find(|h| h.0 == l.name && h.1 == reader);
+    if !l.refused && c.ours_shown == hidden.is_some() {
+        bad.push(format!(
+            "{reader}: shows our fields: {} (measured: {})",
+            c.ours_shown,
+            hidden.is_none()
+        ));
+    }
+    let n = c.before.len();
+    let mut text = match (l.refused, expected) {
+        (true, _) => format!("{n} = {n}, refused"),
+        (false, None) => format!("{n} → {n} → {n}"),
+        (false, Some((Delta::Carried, why))) => {
+            format!(
+                "{n} → {} (+{}) → {n} [{}]",
+                c.after_tag.len(),
+                gained.len(),
+                note.of(why)
+            )
+        }
+        (false, Some((Delta::Replaced, why))) => format!(
+            "{n} → {} (−{} +{}) → {n} [{}]",
+            c.after_tag.len(),
+            lost.len(),
+            gained.len(),
+            note.of(why)
+        ),
+    };
+    if let Some(h) = hidden {
+        text += &format!(", ours not shown [{}]", note.of(h.2));
+    }
+    (text, bad)
+}
+
+/// The numbered notes of the table.
+#[derive(Default)]
+struct Notes(Vec<&'static str>);
+
+impl Notes {
+    fn of(&mut self, why: &'static str) -> usize {
+        match self.0.iter().position(|n| *n == why) {
+            Some(i) => i + 1,
+            None => {
+                self.0.push(why);
+                self.0.len()
+            }
+        }
+    }
+}
+
+#[test]
+fn every_reader_sees_what_it_saw_before() {
+    let (mut rows, mut problems, mut detail) = (Vec::new(), Vec::new(), String::new());
+    let mut notes = Notes::default();
+    for l in &LAYOUTS {
+        let cells = run_layout(l);
+        let old: Seen = cells
+            .iter()
+            .flat_map(|c| c.before.iter().map(|e| value(e).to_string()))
+            .collect();
+        let mut row = format!("| {} |", l.name);
+        for (reader, c) in READERS.iter().zip(&cells) {
+            let (text, bad) = judge(l, reader, c, &old, &mut notes);
+            row += &format!(" {text} |");
+            problems.extend(bad.into_iter().map(|b| format!("{}: {b}", l.name)));
+            let gained: Vec<_> = c.after_tag.difference(&c.before).collect();
+            let lost: Vec<_> = c.before.difference(&c.after_tag).collect();
+            detail += &format!(
+                "{} / {reader}: before {:?}; after tag +{gained:?} −{lost:?}\n",
+                l.name, c.before
+            );
+        }
+        rows.push(row);
+    }
+    let table = format!(
+        "| layout | {} |\n|---|{}\n{}\n\n{}",
+        READERS.join(" | "),
+        "---|".repeat(READERS.len()),
+        rows.join("\n"),
+        notes
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{}. {n}\n", i + 1))
+            .collect::<String>()
+    );
+    println!("{table}\n{detail}");
+    matrix::publish(&table);
+    assert!(problems.is_empty(), "{}\n\n{table}", problems.join("\n"));
+}
