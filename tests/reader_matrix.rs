@@ -544,3 +544,46 @@ fn every_reader_sees_what_it_saw_before() {
     matrix::publish(&table);
     assert!(problems.is_empty(), "{}\n\n{table}", problems.join("\n"));
 }
+
+/// A hard-linked WAV: removing the ID3 chunk whole would need a rewrite (which splits the links),
+/// so `strip` removes only our fields, in place; the links stay one file and TagLib still shows
+/// the INFO fields (the carried copies stay in the ID3 chunk).
+#[test]
+fn hard_linked_file_is_stripped_in_place() {
+    let dir = tempdir();
+    matrix::base_wav(dir.path());
+    let f = riff_info(dir.path());
+    let before = matrix::without_ours(&matrix::read("TagLib", &f));
+    noai(&["tag", p(&f)]).expect(0);
+    let link = dir.path().join("link.wav");
+    std::fs::hard_link(&f, &link).unwrap();
+    noai(&["strip", p(&f)]).expect(0);
+    noai(&["verify", p(&link)]).expect(1);
+    assert_eq!(bytes(&f), bytes(&link), "the links were split");
+    let after = matrix::read("TagLib", &link);
+    assert!(after.iter().all(|e| !matrix::is_ours(e)), "{after:?}");
+    assert!(
+        before.is_subset(&after),
+        "TagLib lost {before:?}: {after:?}"
+    );
+}
+
+/// A carried copy edited since `tag` (here the title, with mutagen) is the user's now: `strip`
+/// keeps the ID3v2 tag and removes only our fields.
+#[test]
+fn an_edited_copy_keeps_the_tag() {
+    let dir = tempdir();
+    matrix::base_wav(dir.path());
+    let f = id3v1_lame(dir.path());
+    noai(&["tag", p(&f)]).expect(0);
+    matrix::mutagen_write(&["id3", "mp3", "TIT2=Edited"], &f);
+    noai(&["verify", p(&f), "--policy", "no-ai-training"]).expect(0);
+    noai(&["strip", p(&f)]).expect(0);
+    let seen = matrix::read("TagLib", &f);
+    assert!(seen.contains("TITLE=Edited"), "{seen:?}");
+    assert!(seen.iter().all(|e| !matrix::is_ours(e)), "{seen:?}");
+    assert!(
+        matrix::id3_len(&bytes(&f)).is_some(),
+        "the ID3v2 tag holding the edited title was removed"
+    );
+}

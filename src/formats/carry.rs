@@ -5,7 +5,7 @@
 //! mapped the way TagLib and mutagen map them, and the old tags are left untouched. The mapping
 //! is deterministic, which is also how `strip` recognises the copies again (`id3v2::carry`).
 
-use super::{Edit, Part, Plan, Result, Source, id3v2};
+use super::{Container, Edit, Part, Plan, Result, Source, id3v2};
 
 /// One standard field bound for a new ID3v2.3 tag: a text frame id (`TIT2`, …) or `COMM`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,12 +194,28 @@ fn push_date(out: &mut Vec<Field>, text: String) {
     push(out, if year { *b"TYER" } else { *b"TDRC" }, text);
 }
 
-/// `strip` on an MP3 whose first ID3v2 tag holds only our frames and the copies `tag` carried
-/// into it: the plan removes the whole tag, so the file is laid out as before `tag` and readers
-/// fall back on the old tags again. `None` when another ID3v2 tag follows (removing the first
-/// would promote it) or the tag holds anything else.
-pub fn mpeg_unwrap(src: &Source, tag: &id3v2::Tag, edit: &Edit) -> Result<Option<Plan>> {
-    if !edit.set.is_empty() || id3v2::region_len(src, tag.region_len)?.is_some() {
+/// `strip`'s plan that removes what `tag` created whole: an MP3's ID3v2 tag, a WAV/AIFF's ID3
+/// (and XMP) chunk, when they hold only our fields and the copies carried into them. The file is
+/// then laid out as before `tag` and readers fall back on the old tags again. `None` for any other
+/// case (then `strip` removes only our fields, in place where it can). The result is a rewrite.
+pub fn unwrap(src: &Source, container: Container, edit: &Edit, xmp: bool) -> Result<Option<Plan>> {
+    if !edit.set.is_empty() {
+        return Ok(None);
+    }
+    match container {
+        Container::Mpeg => match id3v2::read(src, 0)? {
+            Some(tag) => mpeg_unwrap(src, &tag, edit),
+            None => Ok(None),
+        },
+        Container::Wav | Container::Aiff => super::riff::unwrap(src, edit, xmp),
+        _ => Ok(None),
+    }
+}
+
+/// An MP3's first ID3v2 tag removed whole; `None` when another ID3v2 tag follows (removing the
+/// first would promote it) or the tag holds anything else.
+fn mpeg_unwrap(src: &Source, tag: &id3v2::Tag, edit: &Edit) -> Result<Option<Plan>> {
+    if id3v2::region_len(src, tag.region_len)?.is_some() {
         return Ok(None);
     }
     if !tag.only_ours_and(edit, &mpeg(src)?)? {

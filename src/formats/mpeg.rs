@@ -55,9 +55,6 @@ fn plan_tag(src: &Source, edit: &Edit, xmp: bool) -> Result<Option<Plan>> {
             ],
         }));
     };
-    if let Some(whole) = super::carry::mpeg_unwrap(src, &tag, edit)? {
-        return Ok(Some(whole));
-    }
     let old = src.read(0, tag.region_len, "ID3v2 tag")?;
     let region = tag.region_len as usize;
     let Some(need) = tag.min_len_xmp(edit, xmp)? else {

@@ -4,7 +4,7 @@
 #   mutagen PATH  -> JSON list of "key=value": what mutagen.File shows (ID3 frames by frame id,
 #                    COMM without its description, dates as "date"; MP4 atoms; Vorbis comments)
 #   ape PATH K=V… -> adds an APEv2 tag (mutagen.apev2, placed before an ID3v1 tag)
-#   id3 PATH KIND K=V… -> adds ID3v2 text frames (TIT2=…) or TXXX (TXXX:desc=…) with mutagen:
+#   id3 PATH KIND K=V… -> adds (or replaces) ID3v2 text frames (TIT2=…) or TXXX (TXXX:desc=…) with mutagen:
 #                    KIND wav (an `id3 ` chunk) or mp3
 #   freeform PATH MEAN NAME VALUE -> adds an MP4 freeform atom ----:MEAN:NAME
 import json, sys
@@ -81,7 +81,10 @@ def main():
             f.add_tags()
             tags = f.tags
         else:
-            tags = id3.ID3()
+            try:
+                tags = id3.ID3(path)
+            except id3.ID3NoHeaderError:
+                tags = id3.ID3()
         for k, v in pairs(rest):
             if k.startswith("TXXX:"):
                 tags.add(id3.TXXX(encoding=3, desc=k[5:], text=[v]))

@@ -216,6 +216,14 @@ impl Layout {
     }
 }
 
+/// `strip`'s plan removing the ID3 (and XMP) chunk whole, when they hold nothing but what `tag`
+/// put there (`carry::unwrap`); `None` otherwise.
+pub fn unwrap(src: &Source, edit: &super::Edit, with_xmp: bool) -> Result<Option<super::Plan>> {
+    let lay = layout(src)?;
+    lay.check_finalized(src.len())?;
+    carry::unwrap(src, &lay, edit, with_xmp)
+}
+
 /// The XMP packet (SPEC §3.1) is listed first, the ID3 tag last (the primary carrier).
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     let lay = layout(src)?;

@@ -50,9 +50,6 @@ pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
 fn plan_chunks(src: &Source, edit: &Edit, with_xmp: bool) -> Result<Option<Plan>> {
     let lay = layout(src)?;
     lay.check_finalized(src.len())?;
-    if let Some(whole) = super::carry::unwrap(src, &lay, edit, with_xmp)? {
-        return Ok(Some(whole));
-    }
     let mut changes = Vec::new();
     if let Some(c) = id3_change(src, &lay, edit)? {
         changes.push(c);
