@@ -112,9 +112,17 @@ fn roundtrip(name: &str) {
     }
 
     // Everything else survives: tags, pictures, chapters, vendor string, ID3v1, ID3 prefix.
+    // A new ID3 chunk carries the AIFF NAME/AUTH text chunks (issue 19): mutagen sees them now.
+    let mut want_others = others(&before);
+    if name == "aifc.aifc" {
+        want_others["id3"]["frames"] = serde_json::json!({
+            "TIT2": {"encoding": 0, "id": "TIT2", "text": ["Sample Tone"]},
+            "TPE1": {"encoding": 0, "id": "TPE1", "text": ["Noai Test Ensemble"]},
+        });
+    }
     assert_eq!(
         others(&after),
-        others(&before),
+        want_others,
         "{name}: other tags changed (mutagen before vs after)"
     );
     assert_eq!(audio_md5(&f), md5_before, "{name}: audio packets changed");

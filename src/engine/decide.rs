@@ -241,7 +241,17 @@ fn plan(
     expect: Option<Wanted>,
 ) -> Prepared {
     let src = Source::new(&o.file, o.snapshot.size);
-    let plan = match formats::plan_with(&src, o.container, &edit, job.xmp) {
+    // `strip` removes a tag `tag` created whole (restoring the old layout), except in a file
+    // with several hard links: that rewrite would split them, so only our fields go, in place.
+    let whole = match o.snapshot.nlink {
+        0 | 1 => formats::carry::unwrap(&src, o.container, &edit, job.xmp),
+        _ => Ok(None),
+    };
+    let planned = whole.and_then(|w| match w {
+        Some(p) => Ok(Some(p)),
+        None => formats::plan_with(&src, o.container, &edit, job.xmp),
+    });
+    let plan = match planned {
         Ok(Some(p)) => p,
         Ok(None) => {
             report.action = Some(Action::Unchanged);

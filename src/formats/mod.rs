@@ -2,6 +2,7 @@
 //! edit as data (in-place bytes or a rewrite recipe). Nothing here writes to a user file; the plans
 //! are carried out by `crate::write`, the one module that modifies user files.
 
+pub mod carry;
 pub mod flac;
 pub mod id3v2;
 pub mod mp4;

@@ -43,7 +43,8 @@ fn plan_tag(src: &Source, edit: &Edit, xmp: bool) -> Result<Option<Plan>> {
         if edit.set.is_empty() {
             return Ok(None);
         }
-        let new = id3v2::new_tag_xmp(edit, None, xmp)?;
+        // Readers that prefer ID3v2 stop looking at ID3v1/APEv2: their fields come along.
+        let new = id3v2::carry::new_tag_carrying(edit, xmp, &super::carry::mpeg(src)?)?;
         return Ok(Some(Plan::Rewrite {
             parts: vec![
                 Part::Bytes(new),

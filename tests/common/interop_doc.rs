@@ -69,6 +69,13 @@ pub fn publish(section: u8, key: &str, md: String) {
         part(1),
         part(2)
     );
+    // Section 3 belongs to tests/reader_matrix.rs: kept as it is.
+    let section3 = "\n## 3. ";
+    let kept = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|old| old.find(section3).map(|i| old[i..].to_string()))
+        .unwrap_or_default();
+    let doc = format!("{}\n{kept}", doc.trim_end());
     std::fs::write(&path, doc).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
 }
 

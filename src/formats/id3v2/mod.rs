@@ -4,6 +4,7 @@
 //! lose frames flagged "tag alter preservation", per-frame unsync or compression on the way);
 //! the id3 crate then re-reads both tags as an independent check.
 
+pub mod carry;
 mod check;
 mod frame;
 mod walk;

@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+mod carry;
 mod plan;
 
 use super::{Carrier, CarrierKind, Result, Source, id3v2, xmp};
@@ -213,6 +214,14 @@ impl Layout {
         }
         Ok(())
     }
+}
+
+/// `strip`'s plan removing the ID3 (and XMP) chunk whole, when they hold nothing but what `tag`
+/// put there (`carry::unwrap`); `None` otherwise.
+pub fn unwrap(src: &Source, edit: &super::Edit, with_xmp: bool) -> Result<Option<super::Plan>> {
+    let lay = layout(src)?;
+    lay.check_finalized(src.len())?;
+    carry::unwrap(src, &lay, edit, with_xmp)
 }
 
 /// The XMP packet (SPEC §3.1) is listed first, the ID3 tag last (the primary carrier).

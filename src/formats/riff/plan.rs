@@ -94,11 +94,13 @@ fn id3_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
                     new
                 }
                 None if edit.set.is_empty() => return Ok(None),
-                None => id3v2::new_tag(edit, None)?,
+                None => {
+                    id3v2::carry::new_tag_carrying(edit, false, &super::carry::legacy(src, lay)?)?
+                }
             }
         }
         None if edit.set.is_empty() => return Ok(None),
-        None => id3v2::new_tag(edit, None)?,
+        None => id3v2::carry::new_tag_carrying(edit, false, &super::carry::legacy(src, lay)?)?,
     };
     let id = match existing {
         Some((off, _)) => src
