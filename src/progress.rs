@@ -4,9 +4,10 @@
 
 use std::io::IsTerminal;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::config::{Config, Roots};
+use crate::report::units;
 use crate::walk::{self, Found};
 
 pub struct Progress {
@@ -54,11 +55,22 @@ fn bar(cfg: &Config) -> ProgressBar {
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
     };
     let template = if total.is_some() {
-        "{bar:30} {pos}/{len} files  {per_sec}  ETA {eta}"
+        "{bar:30} {done}/{total} files  {rate}  ETA {eta}"
     } else {
-        "{spinner} {pos} files  {per_sec}"
+        "{spinner} {done} files  {rate}"
     };
+    // Counts with separators and a rounded rate, as in the summary ("1,000 files/s").
     if let Ok(style) = ProgressStyle::with_template(template) {
+        let style = style
+            .with_key("done", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&units::count(s.pos()));
+            })
+            .with_key("total", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&units::count(s.len().unwrap_or(0)));
+            })
+            .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&units::rate(s.per_sec()));
+            });
         bar.set_style(style);
     }
     bar

@@ -454,7 +454,8 @@ fn progress_bar_on_a_terminal_goes_to_stderr_only() {
         assert!(!text.contains('\r') && !text.contains('\u{1b}'), "{text}");
         serde_json::from_str(&text).expect("stdout is not valid JSON")
     };
-    let bar = |t: &str| t.contains("files") && t.contains("/12");
+    // Counts and a rounded rate, as in the summary ("files/s", never "1000.3123/s").
+    let bar = |t: &str| t.contains("/12 files") && t.contains(" files/s");
     // stdout to a file, stderr on the terminal: the bar shows, the JSON stays clean.
     let tty = run(&format!("> '{o}'"), false);
     assert!(bar(&tty), "no progress bar on the terminal: {tty:?}");

@@ -3,6 +3,7 @@
 //! its length), and `tag`/`verify`/`report`/`strip` list only the reservation's fields unless
 //! `--all-fields`. A catalogue of covers and lyrics would otherwise make gigabytes of JSON.
 
+use super::units::count as thousands;
 use std::borrow::Cow;
 
 use crate::formats::Carrier;
@@ -23,7 +24,7 @@ pub fn value<'a>(key: &str, v: &'a str) -> Cow<'a, str> {
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\0'));
     if binary {
-        Cow::Owned(format!("<binary, {} bytes>", thousands(v.len())))
+        Cow::Owned(format!("<binary, {} bytes>", thousands(v.len() as u64)))
     } else {
         text(v)
     }
@@ -35,7 +36,10 @@ pub fn text(v: &str) -> Cow<'_, str> {
         return Cow::Borrowed(v);
     }
     let start: String = v.chars().take(KEEP).collect();
-    Cow::Owned(format!("{start}… <text, {} bytes>", thousands(v.len())))
+    Cow::Owned(format!(
+        "{start}… <text, {} bytes>",
+        thousands(v.len() as u64)
+    ))
 }
 
 /// Shortens the file's notes in place: every output prints them, and one may quote a value.
@@ -76,8 +80,8 @@ pub fn carriers_json(carriers: &[Carrier], all: bool) -> serde_json::Value {
 fn picture(b64: &str) -> String {
     let parsed = base64(b64.trim()).and_then(|raw| picture_block(&raw));
     match parsed {
-        Some((mime, len)) => format!("<picture, {mime}, {} bytes>", thousands(len)),
-        None => format!("<binary, {} bytes of base64>", thousands(b64.len())),
+        Some((mime, len)) => format!("<picture, {mime}, {} bytes>", thousands(len as u64)),
+        None => format!("<binary, {} bytes of base64>", thousands(b64.len() as u64)),
     }
 }
 
@@ -121,19 +125,6 @@ fn base64(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-/// 102400 → "102,400".
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -223,13 +214,5 @@ mod tests {
         assert_eq!(v[0]["fields"].as_array().unwrap().len(), 4, "{v}");
         assert!(v[0].get("other_fields").is_none());
         assert!(v.to_string().len() < 300, "{v}");
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

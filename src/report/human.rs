@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use super::{Action, FileReport, Renderer, Summary, paths};
+use super::{Action, FileReport, Renderer, Summary, paths, units};
 use crate::cli::ColorChoice;
 use crate::config::{Config, Job};
 use crate::policy::Status;
@@ -77,9 +77,11 @@ pub(super) fn detail(r: &FileReport) -> String {
     }
     let mut parts = Vec::new();
     match r.action {
-        Some(Action::Written { strategy, bytes }) => {
-            parts.push(format!("{}, {bytes} bytes", strategy_word(strategy)))
-        }
+        Some(Action::Written { strategy, bytes }) => parts.push(format!(
+            "{}, {}",
+            strategy_word(strategy),
+            units::size(bytes)
+        )),
         Some(Action::WouldWrite { strategy }) => parts.push(strategy_word(strategy).to_string()),
         _ => {}
     }
@@ -171,7 +173,7 @@ impl Human {
         writeln!(self.out, "{}", summary_line(&self.job, s))?;
         let counts = |m: &BTreeMap<&str, usize>| {
             m.iter()
-                .map(|(k, v)| format!("{k} {v}"))
+                .map(|(k, v)| format!("{k} {}", n(*v)))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -186,11 +188,12 @@ impl Human {
             writeln!(
                 self.out,
                 "\nfolders needing attention ({} of {}):",
-                needy.len(),
-                self.folders.len()
+                n(needy.len()),
+                n(self.folders.len())
             )?;
             for (dir, (bad, total)) in &needy {
-                writeln!(self.out, "  {bad:>6} of {total:<6} {}", paths::display(dir))?;
+                let (bad, total) = (n(*bad), n(*total));
+                writeln!(self.out, "  {bad:>7} of {total:<7} {}", paths::display(dir))?;
             }
         }
         if !self.held.is_empty() {
@@ -248,6 +251,11 @@ impl Human {
     }
 }
 
+/// A count with thousands separators.
+fn n<T: TryInto<u64>>(v: T) -> String {
+    units::count(v.try_into().unwrap_or(u64::MAX))
+}
+
 /// The one-line summary every command ends with.
 pub fn summary_line(job: &Job, s: &Summary) -> String {
     let mut parts = Vec::new();
@@ -260,36 +268,36 @@ pub fn summary_line(job: &Job, s: &Summary) -> String {
             };
             if s.written_in_place + s.rewritten > 0 {
                 parts.push(format!(
-                    "{} {verb} ({} in place, {} rewritten, {} bytes)",
-                    s.written_in_place + s.rewritten,
-                    s.written_in_place,
-                    s.rewritten,
-                    s.bytes_written
+                    "{} {verb} ({} in place, {} rewritten, {} written)",
+                    n(s.written_in_place + s.rewritten),
+                    n(s.written_in_place),
+                    n(s.rewritten),
+                    units::size(s.bytes_written)
                 ));
             }
-            for (n, w) in [
+            for (count, w) in [
                 (s.would_write, "would change"),
                 (s.unchanged, "unchanged"),
                 (s.refused, "left alone (use --force)"),
             ] {
-                if n > 0 {
-                    parts.push(format!("{n} {w}"));
+                if count > 0 {
+                    parts.push(format!("{} {w}", n(count)));
                 }
             }
             if s.errors > 0 {
                 parts.push(format!(
                     "{} error{}",
-                    s.errors,
+                    n(s.errors),
                     if s.errors == 1 { "" } else { "s" }
                 ));
             }
         }
-        _ => parts.extend(s.by_status.iter().map(|(k, v)| format!("{v} {k}"))),
+        _ => parts.extend(s.by_status.iter().map(|(k, v)| format!("{} {k}", n(*v)))),
     }
     let skipped: usize = s.skipped.values().sum();
     let mut line = format!(
         "{} audio file{}",
-        s.files,
+        n(s.files),
         if s.files == 1 { "" } else { "s" }
     );
     if !parts.is_empty() {
@@ -299,16 +307,48 @@ pub fn summary_line(job: &Job, s: &Summary) -> String {
         let why = s
             .skipped
             .iter()
-            .map(|(k, v)| format!("{v} {k}"))
+            .map(|(k, v)| format!("{} {k}", n(*v)))
             .collect::<Vec<_>>()
             .join(", ");
         line += &format!("; skipped {why}");
     }
     if s.recovered > 0 {
-        line += &format!("; recovered {} interrupted write(s)", s.recovered);
+        line += &format!("; recovered {} interrupted write(s)", n(s.recovered));
     }
     if s.no_audio_files {
         line += "; no audio file found, nothing was checked (--allow-empty accepts this)";
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The summary lines as a person reads them: separators, units, plurals.
+    #[test]
+    fn summary_lines_snapshot() {
+        let mut s = Summary {
+            files: 12_345,
+            written_in_place: 9_000,
+            rewritten: 3_000,
+            unchanged: 345,
+            bytes_written: 305_113_821,
+            errors: 1,
+            ..Summary::default()
+        };
+        s.skipped.insert("not audio", 1_200);
+        let strip = Job::Strip { dry_run: false };
+        assert_eq!(
+            summary_line(&strip, &s),
+            "12,345 audio files: 12,000 stripped (9,000 in place, 3,000 rewritten, 291 MiB \
+             written), 345 unchanged, 1 error; skipped 1,200 not audio"
+        );
+        let mut v = Summary {
+            files: 1,
+            ..Summary::default()
+        };
+        v.by_status.insert("untagged", 1);
+        assert_eq!(summary_line(&Job::Report, &v), "1 audio file: 1 untagged");
+    }
 }

@@ -13,6 +13,7 @@ mod json;
 mod junit;
 mod pathlist;
 pub mod paths;
+pub mod units;
 
 use std::collections::BTreeMap;
 use std::io::Write;
