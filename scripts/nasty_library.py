@@ -17,7 +17,7 @@ def make(ml, root, tdir, tracks, tmpl):
 
     def rec(rel, expect, note, variant=None):
         p = os.path.join(b"_nasty", os.fsencode(rel))
-        out.append(dict(path=p.decode("utf-8", "surrogateescape"), path_hex=p.hex(), variant=variant,
+        out.append(dict(path=p.decode("utf-8", "replace"), path_hex=p.hex(), variant=variant,
                         expect=expect, note=note))
 
     def put(rel, data, expect, note, variant=None, mode=0o644):
