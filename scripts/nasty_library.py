@@ -5,6 +5,8 @@ import os
 import struct
 import unicodedata
 
+import library_bytes as lb
+
 EPOCH = 1577836800
 
 
@@ -28,8 +30,8 @@ def make(ml, root, tdir, tracks, tmpl):
 
     mp3, flac = tmpl("mp3-id3v23-apic-pad"), tmpl("flac-pic-pad")
     fast, end, ogg = tmpl("m4a-aac-faststart-pad"), tmpl("m4a-aac-moovend"), tmpl("ogg-vorbis")
-    box = lambda b, name: next((p, s) for t, p, s in ml.mp4_boxes(b, 0, len(b)) if t == name)
-    id3len = len(mp3) - len(ml.strip_id3v2(mp3))
+    box = lambda b, name: next((p, s) for t, p, s in lb.mp4_boxes(b, 0, len(b)) if t == name)
+    id3len = len(mp3) - len(lb.strip_id3v2(mp3))
     flac_meta = flac_audio_offset(flac)
 
     # broken: report, never modify
@@ -56,7 +58,7 @@ def make(ml, root, tdir, tracks, tmpl):
     put("flac-data.mp3", tmpl("flac-nopad"), "either", "FLAC content named .mp3")
     v24 = tmpl("mp3-id3v24-nopad")
     put("double-id3v2.mp3", mp3[:id3len] + v24, "either", "two ID3v2 tags back to back")
-    put("id3-prefixed.flac", v24[:len(v24) - len(ml.strip_id3v2(v24))] + tmpl("flac-nopad"), "either",
+    put("id3-prefixed.flac", v24[:len(v24) - len(lb.strip_id3v2(v24))] + tmpl("flac-nopad"), "either",
         "an ID3v2 tag in front of fLaC")
     other = os.path.join(tdir, "serial.ogg")
     ml.ffmpeg(["-i", os.path.join(tdir, "ogg-vorbis.1.ogg"), "-c", "copy", "-map_metadata", "0",
@@ -94,7 +96,7 @@ def make(ml, root, tdir, tracks, tmpl):
     put("apev2-and-id3v1.mp3", tmpl("mp3-id3v23-v1")[:-128] + apev2() + tmpl("mp3-id3v23-v1")[-128:], "tag",
         "ID3v2.3 + APEv2 + ID3v1 trailers (must stay intact)")
     wav = tmpl("wav-info")
-    put("wav-uppercase-ID3-chunk.wav", ml.wav_id3_chunk(wav, v24[:len(v24) - len(ml.strip_id3v2(v24))], b"ID3 "),
+    put("wav-uppercase-ID3-chunk.wav", lb.wav_id3_chunk(wav, v24[:len(v24) - len(lb.strip_id3v2(v24))], b"ID3 "),
         "tag", "WAV whose ID3 chunk id is 'ID3 '")
 
     # the tool decides: modes, links, hidden, rare extensions
