@@ -246,6 +246,46 @@ pub fn merge(packet: Option<&[u8]>, set: &[(String, String)]) -> Result<Vec<u8>>
     Ok(out.into_inner())
 }
 
+/// True when a packet says nothing at all: only the `x:xmpmeta`/`rdf:RDF`/`rdf:Description`
+/// frame (with `rdf:about`, `xmlns` and `x:xmptk` attributes), the `xpacket` wrapper, comments
+/// and white space. `strip` removes such a packet and its carrier instead of leaving an empty
+/// shell behind (any other element, attribute or text keeps it).
+pub fn is_empty(packet: &[u8]) -> Result<bool> {
+    const NS_X: &[u8] = b"adobe:ns:meta/";
+    let mut reader = NsReader::from_reader(packet);
+    loop {
+        let (ns, ev) = reader.read_resolved_event().map_err(xml_err)?;
+        let ns = resolved(&ns).to_vec();
+        match ev {
+            Event::Eof => return Ok(true),
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let local = e.local_name().as_ref().as_bytes().to_vec();
+                let frame = (ns == NS_X && local == b"xmpmeta")
+                    || (ns == NS_RDF.as_bytes() && matches!(&local[..], b"RDF" | b"Description"));
+                if !frame {
+                    return Ok(false);
+                }
+                for a in e.attributes().with_checks(false) {
+                    let a = a.map_err(xml_err)?;
+                    let key = a.key.as_ref().as_bytes();
+                    let (ans, alocal) = reader.resolver().resolve_attribute(a.key);
+                    let allowed = key == b"xmlns"
+                        || key.starts_with(b"xmlns:")
+                        || (resolved(&ans) == NS_RDF.as_bytes()
+                            && alocal.as_ref().as_bytes() == b"about")
+                        || (resolved(&ans) == NS_X && alocal.as_ref().as_bytes() == b"xmptk");
+                    if !allowed {
+                        return Ok(false);
+                    }
+                }
+            }
+            Event::Text(t) if !t.as_ref().trim().is_empty() => return Ok(false),
+            Event::CData(_) => return Ok(false),
+            _ => {}
+        }
+    }
+}
+
 /// A start tag without our properties as attributes, or `None` if it had none.
 fn without_our_attributes(
     reader: &NsReader<&[u8]>,

@@ -101,3 +101,15 @@ fn broken_xml_is_an_error() {
     );
     assert!(merge(Some(b"<x/>"), &set()).is_err(), "no rdf:RDF");
 }
+
+#[test]
+fn a_packet_with_only_ours_is_empty_after_strip_and_others_are_not() {
+    let set = vec![("TDM-RESERVATION".to_string(), "1".to_string())];
+    let ours = merge(None, &set).unwrap();
+    assert!(!is_empty(&ours).unwrap(), "our fields are content");
+    assert!(is_empty(&merge(Some(&ours), &[]).unwrap()).unwrap());
+    let other = br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" dc:format="audio/mpeg"/></rdf:RDF></x:xmpmeta>"#;
+    assert!(!is_empty(&merge(Some(other), &[]).unwrap()).unwrap());
+    let marker = br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about=""><xmpDM:markers xmlns:xmpDM="http://ns.adobe.com/xmp/1.0/DynamicMedia/">x</xmpDM:markers></rdf:Description></rdf:RDF></x:xmpmeta>"#;
+    assert!(!is_empty(marker).unwrap());
+}

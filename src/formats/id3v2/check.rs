@@ -16,6 +16,7 @@ use std::ops::Range;
 
 use super::{Edit, FLAG_UNSYNC, Result, Sizes, Tag, assemble, parse, to_syncsafe};
 use crate::bad;
+use crate::formats::xmp;
 
 /// Checks that `new` is `old` with `edit` applied and nothing else changed (both whole tags,
 /// header included; an empty `old` stands for a file that had no tag). The error says which
@@ -96,8 +97,12 @@ fn compare_raw(old: &Tag, new: &Tag, edit: &Edit) -> Result<()> {
             new.id(extra)
         ));
     }
-    // The XMP packet is ours to merge, never to drop: it may hold other metadata.
-    if old.xmp()?.is_some() && new.xmp()?.is_none() {
+    // The XMP packet is ours to merge, never to drop, unless it held nothing but ours.
+    let only_ours = |p: &[u8]| xmp::merge(Some(p), &[]).and_then(|m| xmp::is_empty(&m));
+    if let Some(p) = old.xmp()?
+        && new.xmp()?.is_none()
+        && !(edit.set.is_empty() && only_ours(&p)?)
+    {
         return Err(bad!(
             "internal check: the edit would drop the XMP packet (ID3 PRIV); not written"
         ));

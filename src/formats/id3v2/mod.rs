@@ -226,6 +226,11 @@ impl Tag {
                 xmp_done = true;
                 let old = self.frame_data(span)?;
                 let merged = xmp::merge(Some(&old[4..]), &edit.set)?;
+                // A packet that held nothing but ours goes with it (strip is an exact undo).
+                if edit.set.is_empty() && xmp::is_empty(&merged)? {
+                    changed = true;
+                    continue;
+                }
                 if merged != old[4..] {
                     let merged = xmp::compact(&merged);
                     body.extend_from_slice(&encode_xmp(style, &merged));
