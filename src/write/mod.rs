@@ -11,6 +11,8 @@
 //! the user's file changes. Before `apply`, the file must still be the one that was scanned.
 
 mod journal;
+mod overlay;
+mod proof;
 mod rewrite;
 
 use std::fs::{File, OpenOptions};
@@ -121,12 +123,18 @@ enum Kind {
 /// durable yet and the user's file is unchanged.
 pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Staged> {
     check_writable(t)?;
+    #[cfg(debug_assertions)]
+    let plan = {
+        let mut plan = plan;
+        proof::test_fault(&mut plan)?;
+        plan
+    };
     let kind = match plan {
         Plan::Rewrite { parts } => {
             let (tmp, len) = rewrite::stage(t, &parts, edit, opts)?;
             Kind::Rewrite { tmp, len }
         }
-        patch => stage_in_place(t, patch.regions().unwrap_or_default())?,
+        patch => stage_in_place(t, patch.regions().unwrap_or_default(), edit)?,
     };
     Ok(Staged {
         path: t.path.to_path_buf(),
@@ -263,7 +271,7 @@ fn check_writable(t: &Target) -> Result<()> {
     Ok(())
 }
 
-fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
+fn stage_in_place(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<Kind> {
     let src = formats::Source::new(t.file, t.snapshot.size);
     let size = t.snapshot.size;
     let payload = formats::payload(&src, t.container)?;
@@ -310,6 +318,7 @@ fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
         }
     }
     let regions = narrowed;
+    proof::in_place(t, &regions, edit)?;
     let new_size = size.max(prev_end);
     // The file as opened for reading, if that handle can write; else opened again, which fails
     // clearly for a file without write permission.

@@ -1,0 +1,187 @@
+//! The independent proof that a write keeps everything but our fields. Our planners parse and
+//! rebuild the metadata themselves, so they cannot vouch for their own blind spots; before the
+//! user's file is touched, parsers we did not write read the old and the new version and every
+//! item other than ours must be equal:
+//! - `lofty` for Vorbis comments and pictures (FLAC, Ogg), MP4 `ilst` atoms, RIFF INFO, AIFF
+//!   text chunks, ID3v1 and APE;
+//! - the `id3` crate (`id3v2::cross_check`) for the ID3v2 tag of MPEG, WAV and AIFF;
+//! - a tiny walker of our own, sharing no code with the planners, for the FLAC blocks lofty does
+//!   not expose and for locating the ID3v2 tag bytes.
+//!
+//! In place, the new version is a virtual view (the original with the planned regions laid over
+//! it, see `overlay`); for a rewrite it is the finished temp file. A file whose old tags lofty
+//! cannot read at all is refused: nothing proves what the write would keep.
+
+mod items;
+mod raw;
+
+use std::fs::File;
+use std::io::BufReader;
+
+use lofty::config::ParsingMode;
+
+use super::Target;
+use super::overlay::Overlay;
+use crate::bad;
+use crate::formats::{Container, Edit, FormatError, Region, Result, id3v2};
+use items::Item;
+
+/// The view of the file after an in-place write must keep every item of the original.
+pub fn in_place(t: &Target, regions: &[Region], edit: &Edit) -> Result<()> {
+    let old = Overlay::plain(t.file, t.snapshot.size);
+    let new = Overlay::new(t.file, t.snapshot.size, regions);
+    prove(t.container, old, new, edit)
+}
+
+/// The finished temp file of a rewrite (`len` bytes) must keep every item of the original.
+pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
+    let old = Overlay::plain(t.file, t.snapshot.size);
+    let new = Overlay::plain(out, len);
+    prove(t.container, old, new, edit)
+}
+
+type View<'a> = BufReader<Overlay<'a>>;
+
+fn prove(container: Container, old: Overlay, new: Overlay, edit: &Edit) -> Result<()> {
+    // Parsers read in small pieces; a buffer keeps that to a few positioned reads.
+    let mut old = BufReader::with_capacity(64 << 10, old);
+    let mut new = BufReader::with_capacity(64 << 10, new);
+    id3_tags(container, &mut old, &mut new, edit)?;
+    let (was, now) = lofty_items(container, &mut old, &mut new, edit)?;
+    compare(&was, &now)?;
+    if container == Container::Flac {
+        let blocks = |r: &mut View, which: &str| {
+            raw::flac_blocks(r).map_err(|e| bad!("internal check: cannot walk the {which} FLAC blocks ({e}); not written"))
+        };
+        compare(&blocks(&mut old, "old")?, &blocks(&mut new, "new")?)?;
+    }
+    Ok(())
+}
+
+/// The ID3v2 tag, through the `id3` crate: at the head of an MPEG file, in the ID3 chunk of a
+/// WAV/AIFF file. A missing tag compares as an empty one, so a new tag may hold only our frames.
+fn id3_tags(container: Container, old: &mut View, new: &mut View, edit: &Edit) -> Result<()> {
+    let find = |r: &mut View| match container {
+        Container::Mpeg => raw::head_tag(r),
+        Container::Wav | Container::Aiff => raw::chunk_tag(r),
+        _ => Ok(None),
+    };
+    if !matches!(container, Container::Mpeg | Container::Wav | Container::Aiff) {
+        return Ok(());
+    }
+    let io = |e: std::io::Error| bad!("internal check: cannot read the ID3v2 tag ({e}); not written");
+    let was = find(old).map_err(io)?;
+    let now = find(new).map_err(io)?;
+    let or_empty = |t: &Option<Vec<u8>>| t.as_deref().unwrap_or(raw::EMPTY_TAG).to_vec();
+    id3v2::cross_check(&or_empty(&was), &or_empty(&now), edit)
+}
+
+/// The lofty items of both versions. Strict parsing first; for the containers whose ID3v2 tag
+/// the `id3` crate has already proven, a tag lofty's strict mode rejects (an odd frame) is read
+/// again leniently, for both versions alike, so ID3v1/APE/INFO are still compared.
+fn lofty_items(
+    container: Container,
+    old: &mut View,
+    new: &mut View,
+    edit: &Edit,
+) -> Result<(Vec<Item>, Vec<Item>)> {
+    let read = |r: &mut View, mode| items::read(container, r, mode, edit);
+    let lenient = matches!(container, Container::Mpeg | Container::Wav | Container::Aiff);
+    let (mode, was) = match read(old, ParsingMode::Strict) {
+        Ok(was) => (ParsingMode::Strict, was),
+        Err(_) if lenient => match read(old, ParsingMode::BestAttempt) {
+            Ok(was) => (ParsingMode::BestAttempt, was),
+            Err(e) => return Err(unreadable(container, e)),
+        },
+        Err(e) => return Err(unreadable(container, e)),
+    };
+    let now = read(new, mode).map_err(|e| {
+        bad!("internal check: the new file's tags do not read back in lofty ({e}); not written")
+    })?;
+    Ok((was, now))
+}
+
+fn unreadable(container: Container, e: String) -> FormatError {
+    bad!(
+        "the independent check (lofty) cannot read this {} file's tags ({e}), so nothing proves a write would keep them; not written",
+        container.name()
+    )
+}
+
+/// Item by item, in order: the first difference is named.
+fn compare(was: &[Item], now: &[Item]) -> Result<()> {
+    for i in 0..was.len().max(now.len()) {
+        let what = match (was.get(i), now.get(i)) {
+            (Some(a), Some(b)) if a == b => continue,
+            (Some(a), Some(b)) if a.name == b.name => format!("would change the {}", a.name),
+            (Some(a), _) => format!("would drop or move the {}", a.name),
+            (None, Some(b)) => format!("would add the {}", b.name),
+            (None, None) => unreachable!("the loop stops at the longer list"),
+        };
+        return Err(bad!("internal check: the write {what}; not written"));
+    }
+    Ok(())
+}
+
+/// Debug builds only: `NOAI_TEST_CORRUPT=<text>` alters the first occurrence of `<text>` in the
+/// planned new bytes (letters change case, other bytes flip their low bit), so the tests can
+/// show the proof refuses a write that would damage another item. Errors when `<text>` is not
+/// in the plan, so a test cannot pass by corrupting nothing.
+#[cfg(debug_assertions)]
+pub fn test_fault(plan: &mut crate::formats::Plan) -> Result<()> {
+    use crate::formats::{Part, Plan};
+    let Ok(needle) = std::env::var("NOAI_TEST_CORRUPT") else {
+        return Ok(());
+    };
+    let needle = needle.as_bytes();
+    let buffers: Vec<&mut Vec<u8>> = match plan {
+        Plan::InPlace { bytes, .. } => vec![bytes],
+        Plan::Patch { regions } => regions.iter_mut().map(|r| &mut r.bytes).collect(),
+        Plan::Rewrite { parts } => parts
+            .iter_mut()
+            .filter_map(|p| match p {
+                Part::Bytes(b) => Some(b),
+                _ => None,
+            })
+            .collect(),
+    };
+    for b in buffers {
+        if let Some(at) = b.windows(needle.len()).position(|w| w == needle) {
+            for x in &mut b[at..at + needle.len()] {
+                *x ^= if x.is_ascii_alphabetic() { 0x20 } else { 0x01 };
+            }
+            return Ok(());
+        }
+    }
+    Err(bad!("test hook: NOAI_TEST_CORRUPT text is not in the planned bytes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn it(name: &str, v: &str) -> Item {
+        Item {
+            name: name.into(),
+            value: v.into(),
+        }
+    }
+
+    #[test]
+    fn compare_names_the_first_difference() {
+        let a = [it("x", "1"), it("y", "2")];
+        assert!(compare(&a, &a).is_ok());
+        let changed = compare(&a, &[it("x", "1"), it("y", "3")]).unwrap_err();
+        assert_eq!(changed.0, "internal check: the write would change the y; not written");
+        let dropped = compare(&a, &a[1..]).unwrap_err();
+        assert!(dropped.0.contains("would drop or move the x"), "{dropped}");
+        let added = compare(&a[..1], &a).unwrap_err();
+        assert!(added.0.contains("would add the y"), "{added}");
+    }
+
+    #[test]
+    fn a_missing_tag_compares_as_an_empty_one() {
+        let edit = Edit::default();
+        id3v2::cross_check(raw::EMPTY_TAG, raw::EMPTY_TAG, &edit).unwrap();
+    }
+}

@@ -1,0 +1,147 @@
+//! The few byte ranges the proof must find on its own, with deliberately small walkers that
+//! share no code with the planners: the ID3v2 tag at the head of an MPEG file, the ID3 chunk of
+//! a WAV/AIFF file (both handed to the `id3` crate), and the FLAC metadata blocks lofty does not
+//! expose (STREAMINFO, SEEKTABLE, APPLICATION, CUESHEET, unknown types) plus an ID3v2 prefix.
+
+use std::io::{self, Read, Seek, SeekFrom};
+
+use super::items::Item;
+
+/// The largest metadata piece read whole (an ID3v2 tag is at most 256 MiB by its size field).
+const MAX_PIECE: u64 = 256 << 20;
+
+/// An empty ID3v2.4 tag: what a file without a tag is compared as.
+pub const EMPTY_TAG: &[u8] = b"ID3\x04\x00\x00\x00\x00\x00\x00";
+
+fn read_at<R: Read + Seek>(r: &mut R, at: u64, len: u64) -> io::Result<Vec<u8>> {
+    if len > MAX_PIECE {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "metadata piece too large"));
+    }
+    r.seek(SeekFrom::Start(at))?;
+    let mut buf = Vec::new();
+    r.take(len).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// The whole length of the ID3v2 tag whose 10-byte header is `h` (with its footer), if it is one.
+fn id3_len(h: &[u8]) -> Option<u64> {
+    if h.len() < 10 || &h[..3] != b"ID3" || h[6..10].iter().any(|b| b & 0x80 != 0) {
+        return None;
+    }
+    let size = h[6..10].iter().fold(0u64, |a, &b| (a << 7) | u64::from(b));
+    let footer = if h[3] == 4 && h[5] & 0x10 != 0 { 10 } else { 0 };
+    Some(10 + size + footer)
+}
+
+/// The ID3v2 tag at offset 0 (header, frames, padding, footer), or `None`.
+pub fn head_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
+    let h = read_at(r, 0, 10)?;
+    match id3_len(&h) {
+        Some(len) => read_at(r, 0, len).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The data of the `ID3 `/`id3 ` chunk of a WAV or AIFF file, or `None`.
+pub fn chunk_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
+    let head = read_at(r, 0, 12)?;
+    let big = match head.get(..4) {
+        Some(b"FORM") => true,
+        Some(b"RIFF") => false,
+        _ => return Ok(None),
+    };
+    let size = |b: &[u8]| {
+        let b: [u8; 4] = b.try_into().unwrap_or_default();
+        u64::from(if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+    };
+    let end = 8 + size(&head[4..8]);
+    let mut at = 12;
+    while at + 8 <= end {
+        let h = read_at(r, at, 8)?;
+        if h.len() < 8 {
+            break;
+        }
+        let len = size(&h[4..8]);
+        if h[..4].eq_ignore_ascii_case(b"ID3 ") {
+            return read_at(r, at + 8, len).map(Some);
+        }
+        at += 8 + len + (len & 1);
+    }
+    Ok(None)
+}
+
+/// The FLAC metadata blocks other than VORBIS_COMMENT, PICTURE (compared through lofty) and
+/// PADDING, byte for byte, and an ID3v2 tag before `fLaC`.
+pub fn flac_blocks<R: Read + Seek>(r: &mut R) -> io::Result<Vec<Item>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    if let Some(tag) = head_tag(r)? {
+        at = tag.len() as u64;
+        out.push(Item {
+            name: "ID3v2 tag before the FLAC stream".into(),
+            value: tag,
+        });
+    }
+    if read_at(r, at, 4)? != b"fLaC" {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "no fLaC marker"));
+    }
+    at += 4;
+    loop {
+        let h = read_at(r, at, 4)?;
+        if h.len() < 4 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let (last, kind) = (h[0] & 0x80 != 0, h[0] & 0x7f);
+        let len = u64::from(u32::from_be_bytes([0, h[1], h[2], h[3]]));
+        if !matches!(kind, 1 | 4 | 6) {
+            out.push(Item {
+                name: format!("FLAC {} block", block_name(kind)),
+                value: read_at(r, at + 4, len)?,
+            });
+        }
+        at += 4 + len;
+        if last {
+            return Ok(out);
+        }
+    }
+}
+
+fn block_name(kind: u8) -> String {
+    match kind {
+        0 => "STREAMINFO".into(),
+        2 => "APPLICATION".into(),
+        3 => "SEEKTABLE".into(),
+        5 => "CUESHEET".into(),
+        k => format!("type-{k}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    #[test]
+    fn finds_the_head_tag_and_the_chunk_tag() {
+        let mut mp3 = b"ID3\x03\x00\x00\x00\x00\x00\x02ab".to_vec();
+        mp3.extend_from_slice(b"\xff\xfbaudio");
+        assert_eq!(head_tag(&mut Cursor::new(&mp3)).unwrap().unwrap().len(), 12);
+        assert_eq!(head_tag(&mut Cursor::new(b"\xff\xfb".to_vec())).unwrap(), None);
+        let mut wav = b"RIFF\x1f\x00\x00\x00WAVEdata\x01\x00\x00\x00x\x00".to_vec();
+        wav.extend_from_slice(b"id3 \x03\x00\x00\x00tag\x00");
+        assert_eq!(chunk_tag(&mut Cursor::new(&wav)).unwrap().unwrap(), b"tag");
+    }
+
+    #[test]
+    fn flac_blocks_skip_comments_pictures_and_padding() {
+        let mut f = b"fLaC".to_vec();
+        f.extend_from_slice(b"\x00\x00\x00\x02si");
+        f.extend_from_slice(b"\x04\x00\x00\x01c");
+        f.extend_from_slice(b"\x02\x00\x00\x01a");
+        f.extend_from_slice(b"\x81\x00\x00\x01\x00");
+        let blocks = flac_blocks(&mut Cursor::new(&f)).unwrap();
+        let names: Vec<_> = blocks.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["FLAC STREAMINFO block", "FLAC APPLICATION block"]);
+        assert_eq!(blocks[1].value, b"a");
+    }
+}
