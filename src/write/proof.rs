@@ -12,8 +12,13 @@
 //! it, see `overlay`); for a rewrite it is the finished temp file. A file whose old tags lofty
 //! cannot read at all is refused: nothing proves what the write would keep.
 
+#[cfg(debug_assertions)]
+mod fault;
 mod items;
 mod raw;
+
+#[cfg(debug_assertions)]
+pub use fault::test_fault;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -51,7 +56,9 @@ fn prove(container: Container, old: Overlay, new: Overlay, edit: &Edit) -> Resul
     compare(&was, &now)?;
     if container == Container::Flac {
         let blocks = |r: &mut View, which: &str| {
-            raw::flac_blocks(r).map_err(|e| bad!("internal check: cannot walk the {which} FLAC blocks ({e}); not written"))
+            raw::flac_blocks(r).map_err(|e| {
+                bad!("internal check: cannot walk the {which} FLAC blocks ({e}); not written")
+            })
         };
         compare(&blocks(&mut old, "old")?, &blocks(&mut new, "new")?)?;
     }
@@ -66,10 +73,14 @@ fn id3_tags(container: Container, old: &mut View, new: &mut View, edit: &Edit) -
         Container::Wav | Container::Aiff => raw::chunk_tag(r),
         _ => Ok(None),
     };
-    if !matches!(container, Container::Mpeg | Container::Wav | Container::Aiff) {
+    if !matches!(
+        container,
+        Container::Mpeg | Container::Wav | Container::Aiff
+    ) {
         return Ok(());
     }
-    let io = |e: std::io::Error| bad!("internal check: cannot read the ID3v2 tag ({e}); not written");
+    let io =
+        |e: std::io::Error| bad!("internal check: cannot read the ID3v2 tag ({e}); not written");
     let was = find(old).map_err(io)?;
     let now = find(new).map_err(io)?;
     let or_empty = |t: &Option<Vec<u8>>| t.as_deref().unwrap_or(raw::EMPTY_TAG).to_vec();
@@ -86,7 +97,10 @@ fn lofty_items(
     edit: &Edit,
 ) -> Result<(Vec<Item>, Vec<Item>)> {
     let read = |r: &mut View, mode| items::read(container, r, mode, edit);
-    let lenient = matches!(container, Container::Mpeg | Container::Wav | Container::Aiff);
+    let lenient = matches!(
+        container,
+        Container::Mpeg | Container::Wav | Container::Aiff
+    );
     let (mode, was) = match read(old, ParsingMode::Strict) {
         Ok(was) => (ParsingMode::Strict, was),
         Err(_) if lenient => match read(old, ParsingMode::BestAttempt) {
@@ -123,39 +137,6 @@ fn compare(was: &[Item], now: &[Item]) -> Result<()> {
     Ok(())
 }
 
-/// Debug builds only: `NOAI_TEST_CORRUPT=<text>` alters the first occurrence of `<text>` in the
-/// planned new bytes (letters change case, other bytes flip their low bit), so the tests can
-/// show the proof refuses a write that would damage another item. Errors when `<text>` is not
-/// in the plan, so a test cannot pass by corrupting nothing.
-#[cfg(debug_assertions)]
-pub fn test_fault(plan: &mut crate::formats::Plan) -> Result<()> {
-    use crate::formats::{Part, Plan};
-    let Ok(needle) = std::env::var("NOAI_TEST_CORRUPT") else {
-        return Ok(());
-    };
-    let needle = needle.as_bytes();
-    let buffers: Vec<&mut Vec<u8>> = match plan {
-        Plan::InPlace { bytes, .. } => vec![bytes],
-        Plan::Patch { regions } => regions.iter_mut().map(|r| &mut r.bytes).collect(),
-        Plan::Rewrite { parts } => parts
-            .iter_mut()
-            .filter_map(|p| match p {
-                Part::Bytes(b) => Some(b),
-                _ => None,
-            })
-            .collect(),
-    };
-    for b in buffers {
-        if let Some(at) = b.windows(needle.len()).position(|w| w == needle) {
-            for x in &mut b[at..at + needle.len()] {
-                *x ^= if x.is_ascii_alphabetic() { 0x20 } else { 0x01 };
-            }
-            return Ok(());
-        }
-    }
-    Err(bad!("test hook: NOAI_TEST_CORRUPT text is not in the planned bytes"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,7 +153,10 @@ mod tests {
         let a = [it("x", "1"), it("y", "2")];
         assert!(compare(&a, &a).is_ok());
         let changed = compare(&a, &[it("x", "1"), it("y", "3")]).unwrap_err();
-        assert_eq!(changed.0, "internal check: the write would change the y; not written");
+        assert_eq!(
+            changed.0,
+            "internal check: the write would change the y; not written"
+        );
         let dropped = compare(&a, &a[1..]).unwrap_err();
         assert!(dropped.0.contains("would drop or move the x"), "{dropped}");
         let added = compare(&a[..1], &a).unwrap_err();

@@ -57,7 +57,7 @@ pub fn read<R: Read + Seek>(
         .read_cover_art(true);
     let mut out = Vec::new();
     r.rewind().map_err(|e| e.to_string())?;
-    read_into(container, r, opts, edit, &mut out).map_err(|e| e.to_string())?;
+    read_into(container, r, opts, edit, &mut out).map_err(|e| chain(&e))?;
     Ok(out)
 }
 
@@ -76,7 +76,9 @@ fn read_into<R: Read + Seek>(
             }
             pictures("FLAC PICTURE block", f.pictures(), out);
         }
-        Container::OggVorbis => vorbis(VorbisFile::read_from(r, opts)?.vorbis_comments(), edit, out),
+        Container::OggVorbis => {
+            vorbis(VorbisFile::read_from(r, opts)?.vorbis_comments(), edit, out)
+        }
         Container::OggOpus => vorbis(OpusFile::read_from(r, opts)?.vorbis_comments(), edit, out),
         Container::OggSpeex => vorbis(SpeexFile::read_from(r, opts)?.vorbis_comments(), edit, out),
         Container::Mp4 => {
@@ -110,12 +112,27 @@ fn read_into<R: Read + Seek>(
             if let Some(ape) = f.ape() {
                 out.push(item("APE tag", format!("{:?}", ape.read_only)));
                 for i in ape {
-                    out.push(item(format!("APE item {}", i.key()), format!("{:?}", i.value())));
+                    out.push(item(
+                        format!("APE item {}", i.key()),
+                        format!("{:?}", i.value()),
+                    ));
                 }
             }
         }
     }
     Ok(())
+}
+
+/// An error with its causes: lofty's own message names only the file type.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }
 
 fn vorbis(vc: &VorbisComments, edit: &Edit, out: &mut Vec<Item>) {
@@ -132,13 +149,22 @@ fn pictures(what: &str, pics: &[(Picture, PictureInformation)], out: &mut Vec<It
     for (n, (p, info)) in pics.iter().enumerate() {
         let mut value = format!("{info:?}").into_bytes();
         value.extend(picture_bytes(p));
-        out.push(item(format!("{what} {} ({:?})", n + 1, p.pic_type()), value));
+        out.push(item(
+            format!("{what} {} ({:?})", n + 1, p.pic_type()),
+            value,
+        ));
     }
 }
 
 /// A picture's type, MIME type, description and data.
 fn picture_bytes(p: &Picture) -> Vec<u8> {
-    let mut v = format!("{:?}|{:?}|{:?}|", p.pic_type(), p.mime_type(), p.description()).into_bytes();
+    let mut v = format!(
+        "{:?}|{:?}|{:?}|",
+        p.pic_type(),
+        p.mime_type(),
+        p.description()
+    )
+    .into_bytes();
     v.extend_from_slice(p.data());
     v
 }
@@ -151,7 +177,10 @@ fn atom_item<'a>(
     out: &mut Vec<Item>,
 ) {
     let name = match ident {
-        AtomIdent::Fourcc(f) => format!("MP4 atom {}", f.iter().map(|&b| b as char).collect::<String>()),
+        AtomIdent::Fourcc(f) => format!(
+            "MP4 atom {}",
+            f.iter().map(|&b| b as char).collect::<String>()
+        ),
         AtomIdent::Freeform { mean, name } => {
             if mean == "com.apple.iTunes" && ours(edit, name) {
                 return;

@@ -15,7 +15,10 @@ pub const EMPTY_TAG: &[u8] = b"ID3\x04\x00\x00\x00\x00\x00\x00";
 
 fn read_at<R: Read + Seek>(r: &mut R, at: u64, len: u64) -> io::Result<Vec<u8>> {
     if len > MAX_PIECE {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "metadata piece too large"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "metadata piece too large",
+        ));
     }
     r.seek(SeekFrom::Start(at))?;
     let mut buf = Vec::new();
@@ -52,7 +55,11 @@ pub fn chunk_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
     };
     let size = |b: &[u8]| {
         let b: [u8; 4] = b.try_into().unwrap_or_default();
-        u64::from(if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        u64::from(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     };
     let end = 8 + size(&head[4..8]);
     let mut at = 12;
@@ -126,7 +133,10 @@ mod tests {
         let mut mp3 = b"ID3\x03\x00\x00\x00\x00\x00\x02ab".to_vec();
         mp3.extend_from_slice(b"\xff\xfbaudio");
         assert_eq!(head_tag(&mut Cursor::new(&mp3)).unwrap().unwrap().len(), 12);
-        assert_eq!(head_tag(&mut Cursor::new(b"\xff\xfb".to_vec())).unwrap(), None);
+        assert_eq!(
+            head_tag(&mut Cursor::new(b"\xff\xfb".to_vec())).unwrap(),
+            None
+        );
         let mut wav = b"RIFF\x1f\x00\x00\x00WAVEdata\x01\x00\x00\x00x\x00".to_vec();
         wav.extend_from_slice(b"id3 \x03\x00\x00\x00tag\x00");
         assert_eq!(chunk_tag(&mut Cursor::new(&wav)).unwrap().unwrap(), b"tag");
