@@ -1,7 +1,9 @@
 //! A virtual view of a file as it would be after an in-place write: the original bytes with the
 //! planned regions laid over them (the last region may run past the end: an append). It reads
 //! with positioned reads, so the audio is never copied into memory and the caller's file cursor
-//! is left alone; the proof hands it to a parser that expects `Read + Seek`.
+//! is left alone; the proof hands it to a parser that expects `Read + Seek`. The original bytes
+//! are read through a window that survives seeks (parsers seek a lot, and a `BufReader` would
+//! drop its buffer on every seek), so a tag costs a few positioned reads.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -17,7 +19,13 @@ pub struct Overlay<'a> {
     regions: &'a [Region],
     len: u64,
     pos: u64,
+    /// The original bytes from `window_at` on, as last read.
+    window: Vec<u8>,
+    window_at: u64,
 }
+
+/// How much of the original one positioned read fetches.
+const WINDOW: u64 = 64 << 10;
 
 impl<'a> Overlay<'a> {
     /// The view of `file` (`base` bytes long) with `regions` written over it.
@@ -33,12 +41,44 @@ impl<'a> Overlay<'a> {
             regions,
             len: base.max(end),
             pos: 0,
+            window: Vec::new(),
+            window_at: 0,
         }
     }
 
     /// The file as it is, with nothing laid over it.
     pub fn plain(file: &'a File, len: u64) -> Overlay<'a> {
         Overlay::new(file, len, &[])
+    }
+}
+
+impl Overlay<'_> {
+    /// Original bytes at the cursor (below `base`, none of them under a region), from the window.
+    fn original(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let end = self.window_at + self.window.len() as u64;
+        if self.pos < self.window_at || self.pos >= end {
+            let len = WINDOW.min(self.base - self.pos) as usize;
+            self.window.resize(len, 0);
+            let mut got = 0;
+            while got < len {
+                match self
+                    .file
+                    .read_at(&mut self.window[got..], self.pos + got as u64)?
+                {
+                    0 => break,
+                    n => got += n,
+                }
+            }
+            self.window.truncate(got);
+            self.window_at = self.pos;
+            if got == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        let at = (self.pos - self.window_at) as usize;
+        let n = buf.len().min(self.window.len() - at);
+        buf[..n].copy_from_slice(&self.window[at..at + n]);
+        Ok(n)
     }
 }
 
@@ -70,11 +110,7 @@ impl Read for Overlay<'_> {
                     ));
                 }
                 let n = want.min(stop - self.pos) as usize;
-                let got = self.file.read_at(&mut buf[..n], self.pos)?;
-                if got == 0 {
-                    return Err(io::ErrorKind::UnexpectedEof.into());
-                }
-                got
+                self.original(&mut buf[..n])?
             }
         };
         self.pos += n as u64;
@@ -156,6 +192,26 @@ mod tests {
         assert!(o.seek(SeekFrom::Current(-11)).is_err());
         o.seek(SeekFrom::Start(20)).unwrap();
         assert_eq!(read_all(&mut o), b"", "past the end reads nothing");
+    }
+
+    #[test]
+    fn a_file_larger_than_the_window_reads_back_exactly() {
+        let old: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let f = file_of(&old);
+        let regions = [region(70_000, b"patch"), region(200_000, b"end")];
+        let mut want = old.clone();
+        want[70_000..70_005].copy_from_slice(b"patch");
+        want.extend_from_slice(b"end");
+        let mut o = Overlay::new(&f, 200_000, &regions);
+        // Small reads with seeks back and forth, as a parser does.
+        let mut b = [0u8; 7];
+        for at in [0u64, 69_998, 150_000, 65_530, 199_996, 3] {
+            o.seek(SeekFrom::Start(at)).unwrap();
+            o.read_exact(&mut b).unwrap();
+            assert_eq!(&b[..], &want[at as usize..at as usize + 7], "at {at}");
+        }
+        o.seek(SeekFrom::Start(0)).unwrap();
+        assert!(read_all(&mut o) == want);
     }
 
     #[test]

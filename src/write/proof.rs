@@ -21,7 +21,6 @@ mod raw;
 pub use fault::test_fault;
 
 use std::fs::File;
-use std::io::BufReader;
 
 use lofty::config::ParsingMode;
 
@@ -45,12 +44,9 @@ pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
     prove(t.container, old, new, edit)
 }
 
-type View<'a> = BufReader<Overlay<'a>>;
+type View<'a> = Overlay<'a>;
 
-fn prove(container: Container, old: Overlay, new: Overlay, edit: &Edit) -> Result<()> {
-    // Parsers read in small pieces; a buffer keeps that to a few positioned reads.
-    let mut old = BufReader::with_capacity(64 << 10, old);
-    let mut new = BufReader::with_capacity(64 << 10, new);
+fn prove(container: Container, mut old: Overlay, mut new: Overlay, edit: &Edit) -> Result<()> {
     id3_tags(container, &mut old, &mut new, edit)?;
     let (was, now) = lofty_items(container, &mut old, &mut new, edit)?;
     compare(&was, &now)?;
