@@ -6,7 +6,8 @@
 //!   text chunks, ID3v1 and APE;
 //! - the `id3` crate (`id3v2::cross_check`) for the ID3v2 tag of MPEG, WAV and AIFF;
 //! - a tiny walker of our own, sharing no code with the planners, for the FLAC blocks lofty does
-//!   not expose and for locating the ID3v2 tag bytes.
+//!   not expose and for locating the ID3v2 tag bytes and the XMP packet;
+//! - `quick-xml` for the XMP packet: everything in it but our properties must still be there.
 //!
 //! In place, the new version is a virtual view (the original with the planned regions laid over
 //! it, see `overlay`); for a rewrite it is the finished temp file. A file whose old tags lofty
@@ -16,6 +17,7 @@
 mod fault;
 mod items;
 mod raw;
+mod xmp;
 
 #[cfg(debug_assertions)]
 pub use fault::test_fault;
@@ -58,7 +60,51 @@ fn prove(container: Container, mut old: Overlay, mut new: Overlay, edit: &Edit) 
         };
         compare(&blocks(&mut old, "old")?, &blocks(&mut new, "new")?)?;
     }
+    if container.has_xmp() {
+        xmp_packet(container, &mut old, &mut new)?;
+    }
     Ok(())
+}
+
+/// The XMP packet: the new one must parse and keep everything of the old one but ours.
+fn xmp_packet(container: Container, old: &mut View, new: &mut View) -> Result<()> {
+    let find = |r: &mut View| -> std::result::Result<Option<Vec<u8>>, String> {
+        match container {
+            Container::Mpeg => {
+                let Some(tag) = raw::head_tag(r).map_err(|e| e.to_string())? else {
+                    return Ok(None);
+                };
+                let tag =
+                    id3::Tag::read_from2(std::io::Cursor::new(tag)).map_err(|e| e.to_string())?;
+                Ok(tag.frames().find_map(|f| match f.content() {
+                    id3::Content::Private(p) if p.owner_identifier == "XMP" => {
+                        Some(p.private_data.clone())
+                    }
+                    _ => None,
+                }))
+            }
+            Container::Wav | Container::Aiff => raw::chunk_xmp(r).map_err(|e| e.to_string()),
+            Container::Mp4 => raw::mp4_xmp(r).map_err(|e| e.to_string()),
+            _ => Ok(None),
+        }
+    };
+    let packets = |r: &mut View, which: &str| {
+        let p = find(r).map_err(|e| {
+            bad!("internal check: cannot find the {which} XMP packet ({e}); not written")
+        })?;
+        p.map(|p| xmp::kept(&p)).transpose().map_err(|e| {
+            bad!("internal check: the {which} XMP packet does not parse ({e}); not written")
+        })
+    };
+    let was = packets(old, "old")?.unwrap_or_default();
+    let now = packets(new, "new")?.unwrap_or_default();
+    match xmp::missing(&was, &now) {
+        Some(lost) => Err(bad!(
+            "internal check: the write would drop or change the {}; not written",
+            lost.name
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The ID3v2 tag, through the `id3` crate: at the head of an MPEG file, in the ID3 chunk of a

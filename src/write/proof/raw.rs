@@ -1,7 +1,8 @@
 //! The few byte ranges the proof must find on its own, with deliberately small walkers that
 //! share no code with the planners: the ID3v2 tag at the head of an MPEG file, the ID3 chunk of
-//! a WAV/AIFF file (both handed to the `id3` crate), and the FLAC metadata blocks lofty does not
-//! expose (STREAMINFO, SEEKTABLE, APPLICATION, CUESHEET, unknown types) plus an ID3v2 prefix.
+//! a WAV/AIFF file (both handed to the `id3` crate), the XMP packet of WAV, AIFF and MP4 (lofty
+//! does not read XMP), and the FLAC metadata blocks lofty does not expose (STREAMINFO, SEEKTABLE,
+//! APPLICATION, CUESHEET, unknown types) plus an ID3v2 prefix.
 
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -47,11 +48,34 @@ pub fn head_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
 
 /// The data of the `ID3 `/`id3 ` chunk of a WAV or AIFF file, or `None`.
 pub fn chunk_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
+    for (id, at, len) in chunks(r)? {
+        if id.eq_ignore_ascii_case(b"ID3 ") {
+            return read_at(r, at + 8, len).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// The XMP packet of a WAV (`_PMX` chunk) or AIFF (`APPL` chunk with signature `XMP `) file.
+pub fn chunk_xmp<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
+    for (id, at, len) in chunks(r)? {
+        if &id == b"_PMX" {
+            return read_at(r, at + 8, len).map(Some);
+        }
+        if &id == b"APPL" && len >= 4 && read_at(r, at + 8, 4)? == b"XMP " {
+            return read_at(r, at + 12, len - 4).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// The chunks of a WAV or AIFF file: id, header offset, data length.
+fn chunks<R: Read + Seek>(r: &mut R) -> io::Result<Vec<([u8; 4], u64, u64)>> {
     let head = read_at(r, 0, 12)?;
     let big = match head.get(..4) {
         Some(b"FORM") => true,
         Some(b"RIFF") => false,
-        _ => return Ok(None),
+        _ => return Ok(Vec::new()),
     };
     let size = |b: &[u8]| {
         let b: [u8; 4] = b.try_into().unwrap_or_default();
@@ -62,6 +86,7 @@ pub fn chunk_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
         })
     };
     let end = 8 + size(&head[4..8]);
+    let mut out = Vec::new();
     let mut at = 12;
     while at + 8 <= end {
         let h = read_at(r, at, 8)?;
@@ -69,10 +94,37 @@ pub fn chunk_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
             break;
         }
         let len = size(&h[4..8]);
-        if h[..4].eq_ignore_ascii_case(b"ID3 ") {
-            return read_at(r, at + 8, len).map(Some);
-        }
+        out.push(([h[0], h[1], h[2], h[3]], at, len));
         at += 8 + len + (len & 1);
+    }
+    Ok(out)
+}
+
+/// The XMP UUID of an MP4 top-level `uuid` box (BE7ACFCB-97A9-42E8-9C71-999491E3AFAC).
+const XMP_UUID: [u8; 16] = [
+    0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC,
+];
+
+/// The XMP packet of an MP4 file: the body of the top-level XMP `uuid` box after its UUID.
+pub fn mp4_xmp<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
+    let len = r.seek(SeekFrom::End(0))?;
+    let mut at = 0;
+    while at + 8 <= len {
+        let h = read_at(r, at, 16)?;
+        let (mut size, mut head) = (u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]])), 8);
+        if size == 1 && h.len() == 16 {
+            size = u64::from_be_bytes(h[8..16].try_into().unwrap_or_default());
+            head = 16;
+        } else if size == 0 {
+            size = len - at;
+        }
+        if size < head {
+            break;
+        }
+        if &h[4..8] == b"uuid" && size >= head + 16 && read_at(r, at + head, 16)? == XMP_UUID {
+            return read_at(r, at + head + 16, size - head - 16).map(Some);
+        }
+        at += size;
     }
     Ok(None)
 }
