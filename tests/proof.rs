@@ -48,7 +48,7 @@ const TAGGABLE: &[&str] = &[
 /// `noai tag <file>` with the fault hook set to `needle`.
 fn tag_corrupted(file: &Path, needle: &str) -> (i32, serde_json::Value) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_noai"));
-    cmd.args(["tag", "--format", "json"])
+    cmd.args(["tag", "--force", "--format", "json"])
         .arg(file)
         .env("NO_COLOR", "1")
         .env("NOAI_TEST_CORRUPT", needle);
@@ -187,5 +187,111 @@ fn a_file_whose_tags_lofty_cannot_read_is_refused() {
             "{sample}: {err}"
         );
         assert!(bytes(&f) == b, "{sample}: the file changed");
+    }
+}
+
+/// An XMP packet from another tool: a title and a rating next to an old PLUS reservation.
+const FOREIGN_XMP: &str = r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:plus="http://ns.useplus.org/ldf/xmp/1.0/" xmp:Rating="3" plus:DataMining="http://ns.useplus.org/ldf/vocab/DMI-ALLOWED">
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Quiet Song</rdf:li></rdf:Alt></dc:title>
+</rdf:Description></rdf:RDF></x:xmpmeta>
+<?xpacket end="w"?>"#;
+
+/// `sample` with `FOREIGN_XMP` added where its container keeps XMP: an ID3v2.3 `PRIV` frame
+/// (MP3), a `_PMX` chunk (WAV), an `APPL` chunk with signature `XMP ` (AIFF), a `uuid` box (MP4).
+fn with_foreign_xmp(dir: &Path, sample: &str) -> std::path::PathBuf {
+    let f = copy_sample(dir, sample);
+    let mut b = bytes(&f);
+    let packet = FOREIGN_XMP.as_bytes();
+    if sample.ends_with(".mp3") {
+        let mut frame = b"PRIV".to_vec();
+        frame.extend_from_slice(&(packet.len() as u32 + 4).to_be_bytes());
+        frame.extend_from_slice(&[0, 0]);
+        frame.extend_from_slice(b"XMP\0");
+        frame.extend_from_slice(packet);
+        frame.resize(frame.len() + 2048, 0);
+        let n = frame.len() as u32;
+        let size = [
+            (n >> 21) as u8 & 0x7f,
+            (n >> 14) as u8 & 0x7f,
+            (n >> 7) as u8 & 0x7f,
+            n as u8 & 0x7f,
+        ];
+        let mut tag = b"ID3\x03\x00\x00".to_vec();
+        tag.extend_from_slice(&size);
+        tag.extend_from_slice(&frame);
+        tag.extend_from_slice(&b);
+        b = tag;
+    } else if sample.ends_with(".m4a") {
+        // A top-level XMP `uuid` box at the end: no sample offset moves.
+        b.extend_from_slice(&(8 + 16 + packet.len() as u32).to_be_bytes());
+        b.extend_from_slice(b"uuid");
+        b.extend_from_slice(&[
+            0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3,
+            0xAF, 0xAC,
+        ]);
+        b.extend_from_slice(packet);
+    } else {
+        let big = sample.ends_with(".aiff");
+        let (id, body) = if big {
+            (b"APPL", [b"XMP ".as_slice(), packet].concat())
+        } else {
+            (b"_PMX", packet.to_vec())
+        };
+        let len = body.len() as u32;
+        b.extend_from_slice(id);
+        b.extend_from_slice(&if big {
+            len.to_be_bytes()
+        } else {
+            len.to_le_bytes()
+        });
+        b.extend_from_slice(&body);
+        if len % 2 == 1 {
+            b.push(0);
+        }
+        let root = b.len() as u32 - 8;
+        b[4..8].copy_from_slice(&if big {
+            root.to_be_bytes()
+        } else {
+            root.to_le_bytes()
+        });
+    }
+    std::fs::write(&f, &b).unwrap();
+    f
+}
+
+#[test]
+fn the_xmp_packet_keeps_every_property_but_ours() {
+    for sample in [
+        "mp3-noid3.mp3",
+        "wav-plain.wav",
+        "aiff-plain.aiff",
+        "m4a-aac-faststart.m4a",
+    ] {
+        // Our merge keeps the title and the rating: the proof lets it through.
+        let dir = tempdir();
+        let f = with_foreign_xmp(dir.path(), sample);
+        let doc = noai_json(&["tag", "--force", f.to_str().unwrap()], 0);
+        assert!(file_entry(&doc, sample)["error"].is_null(), "{doc:#}");
+        let after = String::from_utf8_lossy(&bytes(&f)).into_owned();
+        assert!(
+            after.contains("Quiet Song") && after.contains("xmp:Rating=\"3\""),
+            "{sample}"
+        );
+
+        // A merge that damaged the title would be refused, naming the property.
+        let dir = tempdir();
+        let f = with_foreign_xmp(dir.path(), sample);
+        let before = bytes(&f);
+        let (code, doc) = tag_corrupted(&f, "Quiet");
+        let err = file_entry(&doc, sample)["error"].as_str().unwrap_or("");
+        assert_eq!(code, 2, "{sample}: {doc:#}");
+        assert_eq!(
+            err,
+            "internal check: the write would drop or change the XMP value of http://purl.org/dc/elements/1.1/title; not written",
+            "{sample}"
+        );
+        assert!(bytes(&f) == before, "{sample}: the file changed");
     }
 }
