@@ -56,7 +56,15 @@ impl Overlay<'_> {
     /// Original bytes at the cursor (below `base`, none of them under a region), from the window.
     fn original(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let end = self.window_at + self.window.len() as u64;
-        if self.pos < self.window_at || self.pos >= end {
+        let inside = self.pos >= self.window_at && self.pos < end;
+        if !inside && buf.len() as u64 >= WINDOW {
+            // A big read (a cover) goes straight into the caller's buffer: one copy, not two.
+            return match self.file.read_at(buf, self.pos)? {
+                0 => Err(io::ErrorKind::UnexpectedEof.into()),
+                n => Ok(n),
+            };
+        }
+        if !inside {
             let len = WINDOW.min(self.base - self.pos) as usize;
             self.window.resize(len, 0);
             let mut got = 0;

@@ -21,8 +21,9 @@ fn read_at<R: Read + Seek>(r: &mut R, at: u64, len: u64) -> io::Result<Vec<u8>> 
             "metadata piece too large",
         ));
     }
+    let end = r.seek(SeekFrom::End(0))?;
     r.seek(SeekFrom::Start(at))?;
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(len.min(end.saturating_sub(at)) as usize);
     r.take(len).read_to_end(&mut buf)?;
     Ok(buf)
 }
@@ -44,6 +45,18 @@ pub fn head_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
         Some(len) => read_at(r, 0, len).map(Some),
         None => Ok(None),
     }
+}
+
+/// True when an MPEG file may end in an ID3v1 or APE tag (their signatures near the end): the
+/// only items lofty reads there besides the ID3v2 tag, which the `id3` crate proves.
+pub fn has_tail_tags<R: Read + Seek>(r: &mut R) -> io::Result<bool> {
+    let len = r.seek(SeekFrom::End(0))?;
+    let at = len.saturating_sub(160);
+    let tail = read_at(r, at, len - at)?;
+    let n = tail.len();
+    let v1 = n >= 128 && &tail[n - 128..n - 125] == b"TAG";
+    let ape = tail.windows(8).any(|w| w == b"APETAGEX");
+    Ok(v1 || ape)
 }
 
 /// The data of the `ID3 `/`id3 ` chunk of a WAV or AIFF file, or `None`.
@@ -192,6 +205,20 @@ mod tests {
         let mut wav = b"RIFF\x1f\x00\x00\x00WAVEdata\x01\x00\x00\x00x\x00".to_vec();
         wav.extend_from_slice(b"id3 \x03\x00\x00\x00tag\x00");
         assert_eq!(chunk_tag(&mut Cursor::new(&wav)).unwrap().unwrap(), b"tag");
+    }
+
+    #[test]
+    fn tail_tags_are_seen_by_their_signatures() {
+        let audio = vec![0xffu8; 300];
+        let mut v1 = audio.clone();
+        v1.extend_from_slice(b"TAG");
+        v1.resize(v1.len() + 125, b' ');
+        let mut ape = audio.clone();
+        ape.extend_from_slice(b"APETAGEX");
+        ape.resize(ape.len() + 24, 0);
+        assert!(!has_tail_tags(&mut Cursor::new(&audio)).unwrap());
+        assert!(has_tail_tags(&mut Cursor::new(&v1)).unwrap());
+        assert!(has_tail_tags(&mut Cursor::new(&ape)).unwrap());
     }
 
     #[test]
