@@ -148,7 +148,7 @@ fn vorbis(vc: &VorbisComments, edit: &Edit, out: &mut Vec<Item>) {
 fn pictures(what: &str, pics: &[(Picture, PictureInformation)], out: &mut Vec<Item>) {
     for (n, (p, info)) in pics.iter().enumerate() {
         let mut value = format!("{info:?}").into_bytes();
-        value.extend(picture_bytes(p));
+        push_picture(&mut value, p);
         out.push(item(
             format!("{what} {} ({:?})", n + 1, p.pic_type()),
             value,
@@ -156,17 +156,18 @@ fn pictures(what: &str, pics: &[(Picture, PictureInformation)], out: &mut Vec<It
     }
 }
 
-/// A picture's type, MIME type, description and data.
-fn picture_bytes(p: &Picture) -> Vec<u8> {
-    let mut v = format!(
+/// Appends a picture's type, MIME type, description and data (one copy of the data: covers
+/// can be large).
+fn push_picture(v: &mut Vec<u8>, p: &Picture) {
+    let head = format!(
         "{:?}|{:?}|{:?}|",
         p.pic_type(),
         p.mime_type(),
         p.description()
-    )
-    .into_bytes();
+    );
+    v.reserve(head.len() + p.data().len());
+    v.extend_from_slice(head.as_bytes());
     v.extend_from_slice(p.data());
-    v
 }
 
 /// An `ilst` atom: ours is a freeform atom of iTunes' mean whose name the edit owns.
@@ -191,7 +192,7 @@ fn atom_item<'a>(
     let mut value = Vec::new();
     for d in data {
         match d {
-            AtomData::Picture(p) => value.extend(picture_bytes(p)),
+            AtomData::Picture(p) => push_picture(&mut value, p),
             other => value.extend(format!("{other:?}").into_bytes()),
         }
         value.push(0);
