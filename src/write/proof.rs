@@ -83,13 +83,11 @@ fn prove(container: Container, mut old: Overlay, mut new: Overlay, edit: &Edit) 
 /// The XMP packet: the new one must parse and keep everything of the old one but ours.
 fn xmp_packet(container: Container, old: &mut View, new: &mut View, tags: Tags) -> Result<()> {
     // A `PRIV` frame's owner `XMP` stands in the tag bytes as written (unsynchronisation leaves
-    // ASCII alone): when neither version mentions it, parsing both tags again would find nothing.
-    // (Only a compressed frame could hide it; our planner copies such frames verbatim.)
-    let mentions = |t: &Option<Vec<u8>>| {
-        t.as_deref()
-            .is_some_and(|t| t.windows(3).any(|w| w == b"XMP"))
-    };
-    if container == Container::Mpeg && !mentions(&tags.0) && !mentions(&tags.1) {
+    // ASCII alone): a tag that does not mention it is not parsed again, it has no packet. (Only
+    // a compressed frame could hide it; our planner copies such frames verbatim.)
+    let mentioned = |t: Option<Vec<u8>>| t.filter(|t| t.windows(3).any(|w| w == b"XMP"));
+    let tags = (mentioned(tags.0), mentioned(tags.1));
+    if container == Container::Mpeg && tags.0.is_none() && tags.1.is_none() {
         return Ok(());
     }
     let find =
