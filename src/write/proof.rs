@@ -85,7 +85,7 @@ fn xmp_packet(container: Container, old: &mut View, new: &mut View, tags: Tags) 
     // A `PRIV` frame's owner `XMP` stands in the tag bytes as written (unsynchronisation leaves
     // ASCII alone): a tag that does not mention it is not parsed again, it has no packet. (Only
     // a compressed frame could hide it; our planner copies such frames verbatim.)
-    let mentioned = |t: Option<Vec<u8>>| t.filter(|t| t.windows(3).any(|w| w == b"XMP"));
+    let mentioned = |t: Option<Vec<u8>>| t.filter(|t| memchr::memmem::find(t, b"XMP").is_some());
     let tags = (mentioned(tags.0), mentioned(tags.1));
     if container == Container::Mpeg && tags.0.is_none() && tags.1.is_none() {
         return Ok(());

@@ -55,7 +55,7 @@ pub fn has_tail_tags<R: Read + Seek>(r: &mut R) -> io::Result<bool> {
     let tail = read_at(r, at, len - at)?;
     let n = tail.len();
     let v1 = n >= 128 && &tail[n - 128..n - 125] == b"TAG";
-    let ape = tail.windows(8).any(|w| w == b"APETAGEX");
+    let ape = memchr::memmem::find(&tail, b"APETAGEX").is_some();
     Ok(v1 || ape)
 }
 
