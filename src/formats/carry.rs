@@ -19,6 +19,21 @@ pub struct Field {
 /// reader names the genre exactly as it named the ID3v1 one.
 const GENRES: usize = 192;
 
+/// The ID3v2 tag `tag` would create from the older tags alone, without a field of ours; `None`
+/// when they hold nothing to carry. A file without an ID3v2 tag is proven against this: a new
+/// tag may hold the carried copies and ours, nothing else (and `strip` may remove no other).
+pub fn baseline_tag(src: &Source, container: Container) -> Result<Option<Vec<u8>>> {
+    let fields = match container {
+        Container::Mpeg => mpeg(src)?,
+        Container::Wav | Container::Aiff => super::riff::legacy_fields(src)?,
+        _ => Vec::new(),
+    };
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    id3v2::carry::new_tag_carrying(&Edit::default(), false, &fields).map(Some)
+}
+
 /// The fields TagLib shows for an MP3 without an ID3v2 tag: those of the APEv2 tag when there is
 /// one, else those of the ID3v1 tag (TagLib's `MPEG::File::properties` takes the first of ID3v2,
 /// APE, ID3v1).

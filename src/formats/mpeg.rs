@@ -64,6 +64,8 @@ fn plan_tag(src: &Source, edit: &Edit, xmp: bool) -> Result<Option<Plan>> {
     let Some(new) = tag.edited_xmp(edit, pad_to, xmp)? else {
         return Ok(None);
     };
+    // The write layer proves every write again; checking here too lets `--dry-run` report a
+    // tag the proof would refuse.
     id3v2::cross_check(&old, &new, edit)?;
     Ok(Some(match pad_to {
         Some(_) => Plan::InPlace {

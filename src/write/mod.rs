@@ -14,6 +14,8 @@ mod access;
 mod attrs;
 mod durable;
 mod journal;
+mod overlay;
+mod proof;
 mod rewrite;
 
 use std::fs::{File, OpenOptions};
@@ -129,6 +131,12 @@ enum Kind {
 /// durable yet and the user's file is unchanged.
 pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Staged> {
     access::check(t, matches!(plan, Plan::Rewrite { .. }))?;
+    #[cfg(debug_assertions)]
+    let plan = {
+        let mut plan = plan;
+        proof::test_fault(&mut plan)?;
+        plan
+    };
     let kind = match plan {
         Plan::Rewrite { parts } => {
             let (tmp, len) = rewrite::stage(t, &parts, edit, opts)?;
@@ -136,7 +144,7 @@ pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Stage
         }
         patch => {
             attrs::check_in_place(t)?;
-            stage_in_place(t, patch.regions().unwrap_or_default())?
+            stage_in_place(t, patch.regions().unwrap_or_default(), edit)?
         }
     };
     Ok(Staged {
@@ -238,7 +246,7 @@ fn parent_dir(p: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
+fn stage_in_place(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<Kind> {
     let src = formats::Source::new(t.file, t.snapshot.size);
     let size = t.snapshot.size;
     let payload = formats::payload(&src, t.container)?;
@@ -285,6 +293,7 @@ fn stage_in_place(t: &Target, regions: Vec<Region>) -> Result<Kind> {
         }
     }
     let regions = narrowed;
+    proof::in_place(t, &regions, edit)?;
     let new_size = size.max(prev_end);
     // The file as opened for reading, if that handle can write; else opened again, which fails
     // clearly for a file without write permission.

@@ -120,6 +120,7 @@ fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
             "internal check: the audio data would change; not written"
         ));
     }
+    super::proof::rewrite(t, out, len, edit)?;
     let scan = formats::scan(&new_src, container)
         .map_err(|e| bad!("internal check: the new tags do not parse ({e}); not written"))?;
     let fields: Vec<_> = scan.carriers.iter().flat_map(|c| c.fields.iter()).collect();

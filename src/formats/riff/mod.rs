@@ -216,6 +216,11 @@ impl Layout {
     }
 }
 
+/// The standard fields of the file's older tags (INFO, AIFF text chunks), as `tag` carries them.
+pub fn legacy_fields(src: &Source) -> Result<Vec<super::carry::Field>> {
+    carry::legacy(src, &layout(src)?)
+}
+
 /// `strip`'s plan removing the ID3 (and XMP) chunk whole, when they hold nothing but what `tag`
 /// put there (`carry::unwrap`); `None` otherwise.
 pub fn unwrap(src: &Source, edit: &super::Edit, with_xmp: bool) -> Result<Option<super::Plan>> {

@@ -1,0 +1,368 @@
+//! The independent proof that a write keeps everything but our fields. Our planners parse and
+//! rebuild the metadata themselves, so they cannot vouch for their own blind spots; before the
+//! user's file is touched, parsers we did not write read the old and the new version and every
+//! item other than ours must be equal:
+//! - `lofty` for Vorbis comments and pictures (FLAC, Ogg), MP4 `ilst` atoms, RIFF INFO, AIFF
+//!   text chunks, ID3v1 and APE;
+//! - the `id3` crate (`id3v2::cross_check`) for the ID3v2 tag of MPEG, WAV and AIFF;
+//! - a tiny walker of our own, sharing no code with the planners, for the FLAC blocks lofty does
+//!   not expose and for locating the ID3v2 tag bytes and the XMP packet;
+//! - `quick-xml` for the XMP packet: everything in it but our properties must still be there.
+//!
+//! In place, the new version is a virtual view (the original with the planned regions laid over
+//! it, see `overlay`); for a rewrite it is the finished temp file. A file whose old tags lofty
+//! cannot read at all is refused: nothing proves what the write would keep.
+
+#[cfg(debug_assertions)]
+mod fault;
+mod items;
+mod raw;
+mod xmp;
+
+#[cfg(debug_assertions)]
+pub use fault::test_fault;
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use lofty::config::ParsingMode;
+
+use super::Target;
+use super::overlay::Overlay;
+use crate::bad;
+use crate::formats::{Container, Edit, FormatError, Region, Result, Source, carry, id3v2};
+use items::Item;
+
+/// The view of the file after an in-place write must keep every item of the original.
+pub fn in_place(t: &Target, regions: &[Region], edit: &Edit) -> Result<()> {
+    let old = Overlay::plain(t.file, t.snapshot.size);
+    let new = Overlay::new(t.file, t.snapshot.size, regions);
+    let base = Baseline {
+        old: Source::new(t.file, t.snapshot.size),
+        new: None,
+    };
+    prove(t.container, old, new, edit, &base)
+}
+
+/// The finished temp file of a rewrite (`len` bytes) must keep every item of the original.
+pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
+    let old = Overlay::plain(t.file, t.snapshot.size);
+    let new = Overlay::plain(out, len);
+    let base = Baseline {
+        old: Source::new(t.file, t.snapshot.size),
+        new: Some(Source::new(out, len)),
+    };
+    prove(t.container, old, new, edit, &base)
+}
+
+/// Where a version without an ID3v2 tag finds what stands in for it: the tag `tag` would carry
+/// over from its older tags (ID3v1, APEv2, RIFF INFO, AIFF text). An in-place write never
+/// removes a tag, so only a rewrite has a new version to ask.
+struct Baseline<'a> {
+    old: Source<'a>,
+    new: Option<Source<'a>>,
+}
+
+impl Baseline<'_> {
+    fn tag(src: Option<&Source>, container: Container) -> Result<Vec<u8>> {
+        let base = match src {
+            Some(s) => carry::baseline_tag(s, container)?,
+            None => None,
+        };
+        Ok(base.unwrap_or_else(|| raw::EMPTY_TAG.to_vec()))
+    }
+}
+
+type View<'a> = Overlay<'a>;
+
+fn prove(
+    container: Container,
+    mut old: Overlay,
+    mut new: Overlay,
+    edit: &Edit,
+    base: &Baseline,
+) -> Result<()> {
+    let tags = id3_tags(container, &mut old, &mut new, edit, base)?;
+    // lofty reads an MPEG file's ID3v1 and APE tags (its ID3v2 is the id3 crate's): with
+    // neither signature at the end of either version there is nothing for it to compare.
+    // It reads them from the end of the file, after the ID3v2 tag, which it is not shown: the
+    // id3 crate has proven it, and a second parse of its cover art would cost more than the rest.
+    let mpeg_tail = |r: &mut View| raw::has_tail_tags(r).unwrap_or(true);
+    if container != Container::Mpeg {
+        let (was, now) = lofty_items(container, &mut old, &mut new, edit)?;
+        compare(&was, &now)?;
+    } else if mpeg_tail(&mut old) || mpeg_tail(&mut new) {
+        let skip = |t: &Option<Vec<u8>>| t.as_ref().map_or(0, |t| t.len() as u64);
+        let mut old = Shifted::new(&mut old, skip(&tags.0)).map_err(shift_err)?;
+        let mut new = Shifted::new(&mut new, skip(&tags.1)).map_err(shift_err)?;
+        let (was, now) = lofty_items(container, &mut old, &mut new, edit)?;
+        compare(&was, &now)?;
+    }
+    if container == Container::Flac {
+        let blocks = |r: &mut View, which: &str| {
+            raw::flac_blocks(r).map_err(|e| {
+                bad!("internal check: cannot walk the {which} FLAC blocks ({e}); not written")
+            })
+        };
+        compare(&blocks(&mut old, "old")?, &blocks(&mut new, "new")?)?;
+    }
+    if container.has_xmp() {
+        xmp_packet(container, &mut old, &mut new, tags)?;
+    }
+    Ok(())
+}
+
+/// The XMP packet: the new one must parse and keep everything of the old one but ours.
+fn xmp_packet(container: Container, old: &mut View, new: &mut View, tags: Tags) -> Result<()> {
+    // A `PRIV` frame's owner `XMP` stands in the tag bytes as written (unsynchronisation leaves
+    // ASCII alone): a tag that does not mention it is not parsed again, it has no packet. (Only
+    // a compressed frame could hide it; our planner copies such frames verbatim.)
+    let mentioned = |t: Option<Vec<u8>>| t.filter(|t| memchr::memmem::find(t, b"XMP").is_some());
+    let tags = (mentioned(tags.0), mentioned(tags.1));
+    if container == Container::Mpeg && tags.0.is_none() && tags.1.is_none() {
+        return Ok(());
+    }
+    let find =
+        |r: &mut View, tag: Option<Vec<u8>>| -> std::result::Result<Option<Vec<u8>>, String> {
+            match container {
+                Container::Mpeg => {
+                    let Some(tag) = tag else {
+                        return Ok(None);
+                    };
+                    // The id3 crate finds the packet; in a tag it cannot read (plain v2.4 frame
+                    // sizes, grouped frames) our walker does, whose reading of every frame
+                    // `cross_check` has just proven byte for byte.
+                    match id3::Tag::read_from2(std::io::Cursor::new(&tag)) {
+                        Ok(t) => Ok(t.frames().find_map(|f| match f.content() {
+                            id3::Content::Private(p) if p.owner_identifier == "XMP" => {
+                                Some(p.private_data.clone())
+                            }
+                            _ => None,
+                        })),
+                        Err(_) => id3v2::parse(&tag)
+                            .and_then(|t| t.xmp())
+                            .map_err(|e| e.to_string()),
+                    }
+                }
+                Container::Wav | Container::Aiff => raw::chunk_xmp(r).map_err(|e| e.to_string()),
+                Container::Mp4 => raw::mp4_xmp(r).map_err(|e| e.to_string()),
+                _ => Ok(None),
+            }
+        };
+    let packets = |r: &mut View, tag, which: &str| {
+        let p = find(r, tag).map_err(|e| {
+            bad!("internal check: cannot find the {which} XMP packet ({e}); not written")
+        })?;
+        p.map(|p| xmp::kept(&p)).transpose().map_err(|e| {
+            bad!("internal check: the {which} XMP packet does not parse ({e}); not written")
+        })
+    };
+    let was = packets(old, tags.0, "old")?.unwrap_or_default();
+    let now = packets(new, tags.1, "new")?.unwrap_or_default();
+    match xmp::missing(&was, &now) {
+        Some(lost) => Err(bad!(
+            "internal check: the write would drop or change the {}; not written",
+            lost.name
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The ID3v2 tag, through the `id3` crate: at the head of an MPEG file, in the ID3 chunk of a
+/// WAV/AIFF file. A missing tag compares as the one its older tags would give (see `Baseline`),
+/// so a new tag may hold only those copies and our frames. Returns the MPEG head tags (old, new)
+/// for the XMP check.
+fn id3_tags(
+    container: Container,
+    old: &mut View,
+    new: &mut View,
+    edit: &Edit,
+    base: &Baseline,
+) -> Result<Tags> {
+    let find = |r: &mut View| match container {
+        Container::Mpeg => raw::head_tag(r),
+        Container::Wav | Container::Aiff => raw::chunk_tag(r),
+        _ => Ok(None),
+    };
+    if !matches!(
+        container,
+        Container::Mpeg | Container::Wav | Container::Aiff
+    ) {
+        return Ok((None, None));
+    }
+    let io =
+        |e: std::io::Error| bad!("internal check: cannot read the ID3v2 tag ({e}); not written");
+    let was = find(old).map_err(io)?;
+    let now = find(new).map_err(io)?;
+    id3v2::cross_check(
+        &stand_in(&was, Some(&base.old), container)?,
+        &stand_in(&now, base.new.as_ref(), container)?,
+        edit,
+    )?;
+    Ok((was, now))
+}
+
+/// A version's ID3v2 tag, or what stands in for a missing one.
+fn stand_in<'a>(
+    tag: &'a Option<Vec<u8>>,
+    src: Option<&Source>,
+    container: Container,
+) -> Result<Cow<'a, [u8]>> {
+    Ok(match tag {
+        Some(t) => Cow::Borrowed(t.as_slice()),
+        None => Cow::Owned(Baseline::tag(src, container)?),
+    })
+}
+
+/// The ID3v2 tags of the old and new version, as found by `id3_tags`.
+type Tags = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// The lofty items of both versions. Strict parsing first; for the containers whose ID3v2 tag
+/// the `id3` crate has already proven, a tag lofty's strict mode rejects (an odd frame) is read
+/// again leniently, for both versions alike, so ID3v1/APE/INFO are still compared.
+fn lofty_items<A: Read + Seek, B: Read + Seek>(
+    container: Container,
+    old: &mut A,
+    new: &mut B,
+    edit: &Edit,
+) -> Result<(Vec<Item>, Vec<Item>)> {
+    let read = |r: &mut A, mode| items::read(container, r, mode, edit);
+    let lenient = matches!(
+        container,
+        Container::Mpeg | Container::Wav | Container::Aiff
+    );
+    let (mode, was) = match read(old, ParsingMode::Strict) {
+        Ok(was) => (ParsingMode::Strict, was),
+        Err(_) if lenient => match read(old, ParsingMode::BestAttempt) {
+            Ok(was) => (ParsingMode::BestAttempt, was),
+            Err(e) => return Err(unreadable(container, e)),
+        },
+        Err(e) => return Err(unreadable(container, e)),
+    };
+    let now = items::read(container, new, mode, edit).map_err(|e| {
+        bad!("internal check: the new file's tags do not read back in lofty ({e}); not written")
+    })?;
+    Ok((was, now))
+}
+
+fn shift_err(e: std::io::Error) -> FormatError {
+    bad!("internal check: cannot read past the ID3v2 tag ({e}); not written")
+}
+
+/// A reader that starts `start` bytes into another: the file as if its head were not there.
+struct Shifted<R> {
+    inner: R,
+    start: u64,
+}
+
+impl<R: Read + Seek> Shifted<R> {
+    fn new(mut inner: R, start: u64) -> std::io::Result<Shifted<R>> {
+        inner.seek(SeekFrom::Start(start))?;
+        Ok(Shifted { inner, start })
+    }
+}
+
+impl<R: Read> Read for Shifted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl<R: Seek> Seek for Shifted<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let to = match to {
+            SeekFrom::Start(p) => SeekFrom::Start(self.start + p),
+            other => other,
+        };
+        let at = self.inner.seek(to)?;
+        at.checked_sub(self.start).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start")
+        })
+    }
+}
+
+fn unreadable(container: Container, e: String) -> FormatError {
+    bad!(
+        "the independent check (lofty) cannot read this {} file's tags ({e}), so nothing proves a write would keep them; not written",
+        container.name()
+    )
+}
+
+/// Item by item, in order: the first difference is named.
+fn compare(was: &[Item], now: &[Item]) -> Result<()> {
+    for i in 0..was.len().max(now.len()) {
+        let what = match (was.get(i), now.get(i)) {
+            (Some(a), Some(b)) if a == b => continue,
+            (Some(a), Some(b)) if a.name == b.name => format!("would change the {}", a.name),
+            (Some(a), _) => format!("would drop or move the {}", a.name),
+            (None, Some(b)) => format!("would add the {}", b.name),
+            (None, None) => unreachable!("the loop stops at the longer list"),
+        };
+        return Err(bad!("internal check: the write {what}; not written"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn it(name: &str, v: &str) -> Item {
+        Item {
+            name: name.into(),
+            value: v.into(),
+        }
+    }
+
+    #[test]
+    fn compare_names_the_first_difference() {
+        let a = [it("x", "1"), it("y", "2")];
+        assert!(compare(&a, &a).is_ok());
+        let changed = compare(&a, &[it("x", "1"), it("y", "3")]).unwrap_err();
+        assert_eq!(
+            changed.0,
+            "internal check: the write would change the y; not written"
+        );
+        let dropped = compare(&a, &a[1..]).unwrap_err();
+        assert!(dropped.0.contains("would drop or move the x"), "{dropped}");
+        let added = compare(&a[..1], &a).unwrap_err();
+        assert!(added.0.contains("would add the y"), "{added}");
+    }
+
+    #[test]
+    fn a_shifted_reader_hides_the_head() {
+        let mut inner = std::io::Cursor::new(b"HEADbody".to_vec());
+        let mut r = Shifted::new(&mut inner, 4).unwrap();
+        let mut s = String::new();
+        r.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "body");
+        assert_eq!(r.seek(SeekFrom::End(-2)).unwrap(), 2);
+        assert_eq!(r.seek(SeekFrom::Start(1)).unwrap(), 1);
+        assert!(r.seek(SeekFrom::Current(-3)).is_err());
+    }
+
+    #[test]
+    fn lofty_still_sees_the_id3v1_tag_past_the_hidden_head() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-audio/mp3-v23-pad.mp3");
+        let f = File::open(path).unwrap();
+        let mut view = Overlay::plain(&f, f.metadata().unwrap().len());
+        let tag = raw::head_tag(&mut view).unwrap().unwrap();
+        assert!(raw::has_tail_tags(&mut view).unwrap());
+        let mut again = Overlay::plain(&f, f.metadata().unwrap().len());
+        let mut old = Shifted::new(&mut view, tag.len() as u64).unwrap();
+        let mut new = Shifted::new(&mut again, tag.len() as u64).unwrap();
+        // (Its year field is not 4 digits: lofty reads it in its lenient mode, both alike.)
+        let (was, now) =
+            lofty_items(Container::Mpeg, &mut old, &mut new, &Edit::default()).unwrap();
+        let names: Vec<&str> = was.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["ID3v1 tag"]);
+        assert_eq!(was, now);
+    }
+
+    #[test]
+    fn a_missing_tag_compares_as_an_empty_one() {
+        let edit = Edit::default();
+        id3v2::cross_check(raw::EMPTY_TAG, raw::EMPTY_TAG, &edit).unwrap();
+    }
+}
