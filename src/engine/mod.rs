@@ -133,11 +133,13 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     // An undo journal beside the file means an earlier run was interrupted mid-write. Only now,
     // holding the lock, may it be touched: a writing job rolls a torn write back first; a
     // read-only job must not trust the bytes and says so.
+    // `symlink_metadata`: a journal that is a link (even a dangling one) is reported, not missed.
     let journal = write::journal_path(&real);
-    if mode.journal && journal.exists() {
+    if mode.journal && std::fs::symlink_metadata(&journal).is_ok() {
         if !mode.write {
             return Err(bad!(
-                "an interrupted write left an undo journal; run `noai tag` (or `strip`) to recover it"
+                "an interrupted write left an undo journal ({}); run `noai tag` (or `strip`) to recover it",
+                journal.display()
             ));
         }
         write::recover(&journal)
