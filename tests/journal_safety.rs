@@ -1,0 +1,531 @@
+//! Journals that cannot be misused, and a clean Ctrl-C. An undo journal is replayed only when it
+//! is ours (a regular file of the running user, of a sane size, of our format version) and only
+//! over a torn write; a file another program edited after an interrupted run keeps that edit.
+//! SIGINT at any moment of a run leaves every file as it was or fully tagged, and nothing beside
+//! it. mutagen and ffmpeg judge the files, not noai.
+
+mod common;
+
+use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+fn journal_of(p: &Path) -> PathBuf {
+    let mut name = b".".to_vec();
+    name.extend_from_slice(p.file_name().unwrap().as_bytes());
+    name.extend_from_slice(b".noai-journal");
+    p.with_file_name(std::ffi::OsStr::from_bytes(&name))
+}
+
+fn spawn_tag(args: &[&str], pause_ms: Option<u64>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_noai"));
+    cmd.arg("tag").args(args).env("NO_COLOR", "1");
+    if let Some(ms) = pause_ms {
+        cmd.env("NOAI_TEST_PAUSE_MS", ms.to_string());
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start noai")
+}
+
+/// Runs `noai tag` on `p` until it holds in the pause between staging and applying, then
+/// SIGKILLs it: the journal is durable and the file untouched, as after a crash or a kill.
+fn stage_and_kill(p: &Path) -> PathBuf {
+    let before = bytes(p);
+    let mut child = spawn_tag(&[p.to_str().unwrap()], Some(30_000));
+    let journal = journal_of(p);
+    let start = Instant::now();
+    while !journal.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no journal appeared for {}",
+            p.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // journal written, sync done: in the pause
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(bytes(p), before, "the file changed before the pause");
+    journal
+}
+
+/// What `tag` writes into `sample` (learned on a copy): the tagged bytes.
+fn tagged_bytes(sample: &str) -> Vec<u8> {
+    let d = tempdir();
+    let p = copy_sample(d.path(), sample);
+    noai(&["tag", p.to_str().unwrap()]).expect(0);
+    bytes(&p)
+}
+
+/// A copy of `sample` in `dir` torn half way through its in-place write, with its real journal.
+fn torn_copy(dir: &Path, sample: &str) -> (PathBuf, PathBuf) {
+    let new = tagged_bytes(sample);
+    let p = copy_sample(dir, sample);
+    let journal = stage_and_kill(&p);
+    let old = bytes(&p);
+    assert_eq!(
+        old.len(),
+        new.len(),
+        "{sample} is not tagged in place any more"
+    );
+    let lo = (0..old.len()).find(|&i| old[i] != new[i]).unwrap();
+    let hi = (0..old.len()).rfind(|&i| old[i] != new[i]).unwrap() + 1;
+    let mid = lo + (hi - lo) / 2;
+    assert!(mid > lo, "the change is too small to tear");
+    let mut torn = old.clone();
+    torn[lo..mid].copy_from_slice(&new[lo..mid]);
+    std::fs::write(&p, &torn).unwrap();
+    (p, journal)
+}
+
+/// `noai tag --format json DIR`: exit 2, the file's error names `journal`; the file and the
+/// journal (`journal_bytes`, read through a link if it is one) are unchanged.
+fn assert_left_alone(dir: &Path, p: &Path, journal: &Path, why: &str) {
+    let (file, jbytes) = (bytes(p), std::fs::read(journal).ok());
+    let doc = noai(&["tag", "--format", "json", dir.to_str().unwrap()])
+        .expect(2)
+        .json();
+    let name = p.file_name().unwrap().to_str().unwrap();
+    let e = file_entry(&doc, name);
+    let msg = e["error"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains(journal.to_str().unwrap()),
+        "{why}: the error does not name the journal {}: {e:#}",
+        journal.display()
+    );
+    assert_eq!(bytes(p), file, "{why}: the file was changed");
+    assert!(
+        std::fs::symlink_metadata(journal).is_ok(),
+        "{why}: the journal was deleted"
+    );
+    assert_eq!(
+        std::fs::read(journal).ok(),
+        jbytes,
+        "{why}: the journal changed"
+    );
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The uid of a system user made for this test (created with `useradd` when missing).
+fn other_user() -> u32 {
+    const NAME: &str = "noai-journal-test";
+    let id = |n: &str| {
+        let o = tool(Command::new("id").args(["-u", n]));
+        o.status
+            .success()
+            .then(|| String::from_utf8_lossy(&o.stdout).trim().parse().unwrap())
+    };
+    if let Some(uid) = id(NAME) {
+        return uid;
+    }
+    let o = tool(Command::new("useradd").args(["--system", "--no-create-home", NAME]));
+    // Another test process may have created it at the same moment.
+    id(NAME).unwrap_or_else(|| panic!("useradd failed: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+#[test]
+fn a_journal_owned_by_another_user_is_not_replayed() {
+    if !is_root() {
+        let why = "needs root to give a journal to another user (chown)";
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{why}; CI runs as root"
+        );
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let d = tempdir();
+    let (p, journal) = torn_copy(d.path(), "flac-pad.flac");
+    let uid = other_user();
+    std::os::unix::fs::chown(&journal, Some(uid), None).unwrap();
+    assert_left_alone(d.path(), &p, &journal, "journal of another user");
+    // The same journal back in our hands is replayed: the refusal was about its owner.
+    std::os::unix::fs::chown(&journal, Some(0), None).unwrap();
+    noai(&["tag", d.path().to_str().unwrap()]).expect(0);
+    assert!(!journal.exists(), "the journal is left after recovery");
+    assert_eq!(bytes(&p), tagged_bytes("flac-pad.flac"));
+}
+
+#[test]
+fn links_oversized_and_unknown_version_journals_are_not_replayed_nor_deleted() {
+    // A link to a journal (kept outside the folder).
+    let d = tempdir();
+    let away = tempdir();
+    let (p, journal) = torn_copy(d.path(), "flac-pad.flac");
+    let real = away.path().join("journal");
+    std::fs::rename(&journal, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &journal).unwrap();
+    assert_left_alone(d.path(), &p, &journal, "symlinked journal");
+    assert!(journal.is_symlink() && real.exists());
+
+    // Larger than any journal of ours (64 MiB): sparse, so cheap.
+    let d = tempdir();
+    let (p, journal) = torn_copy(d.path(), "mp3-v23-pad.mp3");
+    let f = std::fs::File::options()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    f.set_len((64 << 20) + 1).unwrap();
+    assert_left_alone(d.path(), &p, &journal, "oversized journal");
+
+    // Our signature, another format version.
+    let d = tempdir();
+    let (p, journal) = torn_copy(d.path(), "flac-pad.flac");
+    let mut rec = bytes(&journal);
+    assert!(rec.starts_with(b"NOAIJ"), "not our journal signature");
+    rec[5..8].copy_from_slice(b"999");
+    std::fs::write(&journal, &rec).unwrap();
+    assert_left_alone(d.path(), &p, &journal, "unknown journal version");
+}
+
+/// Sets the title with mutagen (an in-place save: the tags keep fitting their padding).
+fn mutagen_set_title(p: &Path, title: &str) {
+    let script = r#"
+import sys, mutagen
+from mutagen.id3 import ID3FileType, TIT2
+f = mutagen.File(sys.argv[1])
+if isinstance(f, ID3FileType):
+    f.tags.add(TIT2(encoding=3, text=[sys.argv[2]]))
+elif type(f).__name__ == "MP4":
+    f.tags["\xa9nam"] = [sys.argv[2]]
+else:
+    f.tags["title"] = [sys.argv[2]]
+f.save()
+"#;
+    let o = tool(
+        Command::new("python3")
+            .args(["-c", script])
+            .arg(p)
+            .arg(title),
+    );
+    assert!(
+        o.status.success(),
+        "mutagen: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn mutagen_title(p: &Path) -> String {
+    let script = r#"
+import sys, mutagen
+f = mutagen.File(sys.argv[1])
+t = f.tags.get("TIT2") if hasattr(f.tags, "getall") else None
+if t is None:
+    t = f.tags.get("\xa9nam") if type(f).__name__ == "MP4" else f.tags.get("title")
+print(t[0] if t else "")
+"#;
+    let o = tool(Command::new("python3").args(["-c", script]).arg(p));
+    assert!(
+        o.status.success(),
+        "mutagen: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim_end().to_string()
+}
+
+#[test]
+fn an_edit_made_after_an_interrupted_run_survives_the_next_run() {
+    // The reproduced bug: the old journal rolled "Edited elsewhere" back to "Edited el".
+    const TITLE: &str = "Edited elsewhere";
+    for (sample, editor) in [
+        ("flac-pad.flac", "mutagen"),
+        ("flac-pad.flac", "metaflac"),
+        ("mp3-v23-pad.mp3", "mutagen"),
+        ("m4a-aac-faststart.m4a", "mutagen"),
+        ("opus.opus", "mutagen"),
+    ] {
+        let case = format!("{sample} edited by {editor}");
+        let d = tempdir();
+        let p = copy_sample(d.path(), sample);
+        let journal = stage_and_kill(&p);
+        match editor {
+            "metaflac" => {
+                let o = tool(
+                    Command::new("metaflac")
+                        .args(["--remove-tag=TITLE", &format!("--set-tag=TITLE={TITLE}")])
+                        .arg(&p),
+                );
+                assert!(
+                    o.status.success(),
+                    "{case}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
+            }
+            _ => mutagen_set_title(&p, TITLE),
+        }
+        assert_eq!(mutagen_title(&p), TITLE, "{case}: the edit did not take");
+        assert_left_alone(d.path(), &p, &journal, &case);
+        assert_eq!(mutagen_title(&p), TITLE, "{case}: the other edit was lost");
+        // The way out the report gives: delete the journal; the next run tags the edited file.
+        std::fs::remove_file(&journal).unwrap();
+        noai(&["tag", d.path().to_str().unwrap()]).expect(0);
+        assert_eq!(
+            mutagen_title(&p),
+            TITLE,
+            "{case}: lost when tagged afterwards"
+        );
+        assert_eq!(
+            ours(&mutagen(&p))
+                .get("TDM-RESERVATION")
+                .map(String::as_str),
+            Some("1"),
+            "{case}: not tagged"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ctrl-C
+
+/// Samples `tag` writes (in place or by rewrite), every container.
+const WRITABLE: [&str; 22] = [
+    "aifc.aifc",
+    "aiff-id3.aiff",
+    "aiff-plain.aiff",
+    "flac-id3prefix.flac",
+    "flac-nopad.flac",
+    "flac-pad.flac",
+    "m4a-aac-faststart.m4a",
+    "m4a-aac-moovend.m4a",
+    "m4a-alac.m4a",
+    "m4b-book.m4b",
+    "mp3-id3v1-only.mp3",
+    "mp3-noid3.mp3",
+    "mp3-v22.mp3",
+    "mp3-v23-pad.mp3",
+    "mp3-v24-nopad.mp3",
+    "noncanonical-lowercase.flac",
+    "opus.opus",
+    "speex.spx",
+    "tagged-no-ai-training.mp3",
+    "vorbis.ogg",
+    "wav-id3.wav",
+    "wav-plain.wav",
+];
+const FOLDERS: usize = 28; // 28 x 22 = 616 files: two chunks of the run
+
+/// A library of copies: `<dir>/NN/<sample>`; returns (relative path, sample) pairs.
+fn make_library(dir: &Path) -> Vec<(PathBuf, &'static str)> {
+    let mut files = Vec::new();
+    for n in 0..FOLDERS {
+        let sub = PathBuf::from(format!("{n:02}"));
+        std::fs::create_dir_all(dir.join(&sub)).unwrap();
+        for s in WRITABLE {
+            copy_sample(&dir.join(&sub), s);
+            files.push((sub.join(s), s));
+        }
+    }
+    files
+}
+
+/// Every file name with `.noai-` in it (journals, temp files), recursively.
+fn helper_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(helper_files(&p));
+        } else if e.file_name().as_bytes().windows(6).any(|w| w == b".noai-") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn sha(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// Checks a library after an interrupted run: no helper file, every file its original bytes or
+/// tagged (noai verify) with the original audio (ffmpeg, cached by content).
+fn check_library(
+    lib: &Path,
+    files: &[(PathBuf, &str)],
+    audio: &mut HashMap<String, String>,
+    run: &str,
+) -> usize {
+    let left = helper_files(lib);
+    assert!(left.is_empty(), "{run}: left behind: {left:?}");
+    let doc: Value = noai(&["verify", "--format", "json", lib.to_str().unwrap()]).json();
+    let status: HashMap<String, String> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut changed = 0;
+    for (rel, sample) in files {
+        let p = lib.join(rel);
+        let now = bytes(&p);
+        let orig = bytes(&Path::new(SAMPLES).join(sample));
+        if now == orig {
+            continue;
+        }
+        changed += 1;
+        let st = status.get(p.to_str().unwrap()).map(String::as_str);
+        assert_eq!(
+            st,
+            Some("tagged"),
+            "{run}: {} is neither its original nor tagged",
+            rel.display()
+        );
+        let mut md5 = |b: &[u8], path: &Path| {
+            audio
+                .entry(sha(b))
+                .or_insert_with(|| audio_md5(path))
+                .clone()
+        };
+        let want = md5(&orig, &Path::new(SAMPLES).join(sample));
+        assert_eq!(
+            md5(&now, &p),
+            want,
+            "{run}: {}: audio changed",
+            rel.display()
+        );
+    }
+    changed
+}
+
+/// A small deterministic generator, so a failing delay can be replayed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+fn sigint(child: &Child) {
+    // SAFETY: kill on the pid of a child we have not reaped yet.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+}
+
+#[test]
+fn sigint_at_any_moment_leaves_every_file_old_or_tagged_and_nothing_behind() {
+    let pristine = tempdir();
+    let files = make_library(pristine.path());
+    let mut audio = HashMap::new();
+    // How long a whole run takes, to spread the interruptions over it.
+    let calib = tempdir();
+    copy_tree(pristine.path(), calib.path());
+    let start = Instant::now();
+    noai(&["tag", "-j", "2", calib.path().to_str().unwrap()]).expect(0);
+    let full = start.elapsed().as_millis() as u64;
+    assert_eq!(
+        check_library(calib.path(), &files, &mut audio, "calibration"),
+        files.len()
+    );
+
+    let mut rng = Lcg(0x5eed);
+    let (mut interrupted, mut partial, mut none) = (0, 0, 0);
+    for i in 0..14 {
+        // Runs 0-9: a random moment of the run; 10-11: during the pause between staging and
+        // applying; 12-13: two Ctrl-C in a row.
+        let (pause, delay) = match i {
+            10 | 11 => (Some(30_000), 0),
+            _ => (None, rng.below(full + full / 4)),
+        };
+        let run = format!("run {i} (SIGINT after {delay} ms of ~{full} ms)");
+        let lib = tempdir();
+        copy_tree(pristine.path(), lib.path());
+        let child = spawn_tag(
+            &["-j", "2", "--format", "json", lib.path().to_str().unwrap()],
+            pause,
+        );
+        if pause.is_some() {
+            // The first chunk staged (a journal or a temp file each, their number steady):
+            // the run holds in the pause.
+            let (start, mut seen, mut steady) = (Instant::now(), 0, Instant::now());
+            while seen == 0 || steady.elapsed() < Duration::from_millis(400) {
+                assert!(
+                    start.elapsed() < Duration::from_secs(25),
+                    "{run}: never staged"
+                );
+                let n = helper_files(lib.path()).len();
+                if n != seen {
+                    (seen, steady) = (n, Instant::now());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(delay));
+        sigint(&child);
+        if i >= 12 {
+            std::thread::sleep(Duration::from_millis(rng.below(20)));
+            sigint(&child);
+        }
+        let out = child.wait_with_output().unwrap();
+        let code = out.status.code();
+        let changed = check_library(lib.path(), &files, &mut audio, &run);
+        match code {
+            Some(130) => {
+                interrupted += 1;
+                let doc: Value = serde_json::from_slice(&out.stdout)
+                    .unwrap_or_else(|e| panic!("{run}: no summary after Ctrl-C ({e})"));
+                assert!(doc["summary"].is_object(), "{run}: no summary: {doc:#}");
+                if changed > 0 && changed < files.len() {
+                    partial += 1;
+                }
+                none += usize::from(changed == 0);
+            }
+            Some(0) => assert_eq!(changed, files.len(), "{run}: exit 0 but not all tagged"),
+            // SIGINT before the handler was installed: nothing may have been touched.
+            None => assert_eq!(changed, 0, "{run}: killed by the signal after writing"),
+            other => panic!(
+                "{run}: exit {other:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+        if pause.is_some() {
+            assert_eq!(
+                (code, changed),
+                (Some(130), 0),
+                "{run}: Ctrl-C in the pause must undo all"
+            );
+        }
+    }
+    eprintln!(
+        "14 runs: {interrupted} interrupted (exit 130): {none} before any write, {partial} part way; a run takes ~{full} ms"
+    );
+    assert!(
+        interrupted >= 4,
+        "too few runs were really interrupted: {interrupted}"
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
