@@ -63,12 +63,17 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
         .write(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&target)
-        .map_err(|e| {
-            bad!(
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => bad!(
+                "the file of undo journal {} is gone (moved or deleted); journal left in place: \
+                 delete it if that is expected",
+                journal.display()
+            ),
+            _ => bad!(
                 "cannot open {} to recover its undo journal {}: {e}; left in place",
                 target.display(),
                 journal.display()
-            )
+            ),
         })?;
     if !f.metadata()?.is_file() {
         return Err(bad!(
