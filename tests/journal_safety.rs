@@ -5,6 +5,8 @@
 //! it. mutagen and ffmpeg judge the files, not noai.
 
 mod common;
+#[path = "common/library.rs"]
+mod library;
 
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
@@ -13,8 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
+use library::*;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 fn journal_of(p: &Path) -> PathBuf {
     let mut name = b".".to_vec();
@@ -87,9 +89,9 @@ fn torn_copy(dir: &Path, sample: &str) -> (PathBuf, PathBuf) {
     (p, journal)
 }
 
-/// `noai tag --format json DIR`: exit 2, the file's error names `journal`; the file and the
-/// journal (`journal_bytes`, read through a link if it is one) are unchanged.
-fn assert_left_alone(dir: &Path, p: &Path, journal: &Path, why: &str) {
+/// `noai tag --format json DIR`: exit 2, the file's error names `journal` and says `says`; the
+/// file and the journal (read through a link if it is one) are unchanged.
+fn assert_left_alone(dir: &Path, p: &Path, journal: &Path, why: &str, says: &str) {
     let (file, jbytes) = (bytes(p), std::fs::read(journal).ok());
     let doc = noai(&["tag", "--format", "json", dir.to_str().unwrap()])
         .expect(2)
@@ -101,6 +103,10 @@ fn assert_left_alone(dir: &Path, p: &Path, journal: &Path, why: &str) {
         msg.contains(journal.to_str().unwrap()),
         "{why}: the error does not name the journal {}: {e:#}",
         journal.display()
+    );
+    assert!(
+        msg.contains(says),
+        "{why}: the error does not say {says:?}: {msg}"
     );
     assert_eq!(bytes(p), file, "{why}: the file was changed");
     assert!(
@@ -151,7 +157,13 @@ fn a_journal_owned_by_another_user_is_not_replayed() {
     let (p, journal) = torn_copy(d.path(), "flac-pad.flac");
     let uid = other_user();
     std::os::unix::fs::chown(&journal, Some(uid), None).unwrap();
-    assert_left_alone(d.path(), &p, &journal, "journal of another user");
+    assert_left_alone(
+        d.path(),
+        &p,
+        &journal,
+        "journal of another user",
+        "belongs to user",
+    );
     // The same journal back in our hands is replayed: the refusal was about its owner.
     std::os::unix::fs::chown(&journal, Some(0), None).unwrap();
     noai(&["tag", d.path().to_str().unwrap()]).expect(0);
@@ -168,7 +180,7 @@ fn links_oversized_and_unknown_version_journals_are_not_replayed_nor_deleted() {
     let real = away.path().join("journal");
     std::fs::rename(&journal, &real).unwrap();
     std::os::unix::fs::symlink(&real, &journal).unwrap();
-    assert_left_alone(d.path(), &p, &journal, "symlinked journal");
+    assert_left_alone(d.path(), &p, &journal, "symlinked journal", "symbolic link");
     assert!(journal.is_symlink() && real.exists());
 
     // Larger than any journal of ours (64 MiB): sparse, so cheap.
@@ -179,7 +191,13 @@ fn links_oversized_and_unknown_version_journals_are_not_replayed_nor_deleted() {
         .open(&journal)
         .unwrap();
     f.set_len((64 << 20) + 1).unwrap();
-    assert_left_alone(d.path(), &p, &journal, "oversized journal");
+    assert_left_alone(
+        d.path(),
+        &p,
+        &journal,
+        "oversized journal",
+        "more than any noai journal",
+    );
 
     // Our signature, another format version.
     let d = tempdir();
@@ -188,7 +206,13 @@ fn links_oversized_and_unknown_version_journals_are_not_replayed_nor_deleted() {
     assert!(rec.starts_with(b"NOAIJ"), "not our journal signature");
     rec[5..8].copy_from_slice(b"999");
     std::fs::write(&journal, &rec).unwrap();
-    assert_left_alone(d.path(), &p, &journal, "unknown journal version");
+    assert_left_alone(
+        d.path(),
+        &p,
+        &journal,
+        "unknown journal version",
+        "format version 999",
+    );
 }
 
 /// Sets the title with mutagen (an in-place save: the tags keep fitting their padding).
@@ -267,7 +291,7 @@ fn an_edit_made_after_an_interrupted_run_survives_the_next_run() {
             _ => mutagen_set_title(&p, TITLE),
         }
         assert_eq!(mutagen_title(&p), TITLE, "{case}: the edit did not take");
-        assert_left_alone(d.path(), &p, &journal, &case);
+        assert_left_alone(d.path(), &p, &journal, &case, "changed by another program");
         assert_eq!(mutagen_title(&p), TITLE, "{case}: the other edit was lost");
         // The way out the report gives: delete the journal; the next run tags the edited file.
         std::fs::remove_file(&journal).unwrap();
@@ -289,136 +313,6 @@ fn an_edit_made_after_an_interrupted_run_survives_the_next_run() {
 
 // ---------------------------------------------------------------------------------------------
 // Ctrl-C
-
-/// Samples `tag` writes (in place or by rewrite), every container.
-const WRITABLE: [&str; 22] = [
-    "aifc.aifc",
-    "aiff-id3.aiff",
-    "aiff-plain.aiff",
-    "flac-id3prefix.flac",
-    "flac-nopad.flac",
-    "flac-pad.flac",
-    "m4a-aac-faststart.m4a",
-    "m4a-aac-moovend.m4a",
-    "m4a-alac.m4a",
-    "m4b-book.m4b",
-    "mp3-id3v1-only.mp3",
-    "mp3-noid3.mp3",
-    "mp3-v22.mp3",
-    "mp3-v23-pad.mp3",
-    "mp3-v24-nopad.mp3",
-    "noncanonical-lowercase.flac",
-    "opus.opus",
-    "speex.spx",
-    "tagged-no-ai-training.mp3",
-    "vorbis.ogg",
-    "wav-id3.wav",
-    "wav-plain.wav",
-];
-const FOLDERS: usize = 28; // 28 x 22 = 616 files: two chunks of the run
-
-/// A library of copies: `<dir>/NN/<sample>`; returns (relative path, sample) pairs.
-fn make_library(dir: &Path) -> Vec<(PathBuf, &'static str)> {
-    let mut files = Vec::new();
-    for n in 0..FOLDERS {
-        let sub = PathBuf::from(format!("{n:02}"));
-        std::fs::create_dir_all(dir.join(&sub)).unwrap();
-        for s in WRITABLE {
-            copy_sample(&dir.join(&sub), s);
-            files.push((sub.join(s), s));
-        }
-    }
-    files
-}
-
-/// Every file name with `.noai-` in it (journals, temp files), recursively.
-fn helper_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if e.file_type().unwrap().is_dir() {
-            out.extend(helper_files(&p));
-        } else if e.file_name().as_bytes().windows(6).any(|w| w == b".noai-") {
-            out.push(p);
-        }
-    }
-    out
-}
-
-fn sha(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
-}
-
-/// Checks a library after an interrupted run: no helper file, every file its original bytes or
-/// tagged (noai verify) with the original audio (ffmpeg, cached by content).
-fn check_library(
-    lib: &Path,
-    files: &[(PathBuf, &str)],
-    audio: &mut HashMap<String, String>,
-    run: &str,
-) -> usize {
-    let left = helper_files(lib);
-    assert!(left.is_empty(), "{run}: left behind: {left:?}");
-    let doc: Value = noai(&["verify", "--format", "json", lib.to_str().unwrap()]).json();
-    let status: HashMap<String, String> = doc["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap().to_string(),
-                f["status"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    let mut changed = 0;
-    for (rel, sample) in files {
-        let p = lib.join(rel);
-        let now = bytes(&p);
-        let orig = bytes(&Path::new(SAMPLES).join(sample));
-        if now == orig {
-            continue;
-        }
-        changed += 1;
-        let st = status.get(p.to_str().unwrap()).map(String::as_str);
-        assert_eq!(
-            st,
-            Some("tagged"),
-            "{run}: {} is neither its original nor tagged",
-            rel.display()
-        );
-        let mut md5 = |b: &[u8], path: &Path| {
-            audio
-                .entry(sha(b))
-                .or_insert_with(|| audio_md5(path))
-                .clone()
-        };
-        let want = md5(&orig, &Path::new(SAMPLES).join(sample));
-        assert_eq!(
-            md5(&now, &p),
-            want,
-            "{run}: {}: audio changed",
-            rel.display()
-        );
-    }
-    changed
-}
-
-/// A small deterministic generator, so a failing delay can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n.max(1)
-    }
-}
 
 fn sigint(child: &Child) {
     // SAFETY: kill on the pid of a child we have not reaped yet.
@@ -516,16 +410,4 @@ fn sigint_at_any_moment_leaves_every_file_old_or_tagged_and_nothing_behind() {
         interrupted >= 4,
         "too few runs were really interrupted: {interrupted}"
     );
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let (src, dst) = (e.path(), to.join(e.file_name()));
-        if e.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&dst).unwrap();
-            copy_tree(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
 }
