@@ -112,7 +112,9 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             if let Some(log) = &mut evidence {
                 log.record(&cfg, &r)?;
             }
-            renderer.file(&r)?;
+            if !cfg.output.untagged_only {
+                renderer.file(&r)?;
+            }
         }
     }
     progress.finish();
