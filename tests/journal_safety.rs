@@ -125,6 +125,15 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// The primary group of a user.
+fn uid_group(uid: u32) -> u32 {
+    let o = tool(Command::new("id").args(["-g", &uid.to_string()]));
+    String::from_utf8_lossy(&o.stdout)
+        .trim()
+        .parse()
+        .expect("id -g")
+}
+
 /// The uid of a system user made for this test (created with `useradd` when missing).
 fn other_user() -> u32 {
     const NAME: &str = "noai-journal-test";
@@ -164,8 +173,43 @@ fn a_journal_owned_by_another_user_is_not_replayed() {
         "journal of another user",
         "belongs to user",
     );
-    // The same journal back in our hands is replayed: the refusal was about its owner.
-    std::os::unix::fs::chown(&journal, Some(0), None).unwrap();
+    // That user running noai on their own file does not trust a journal root left there.
+    let d2 = tempdir();
+    let (p2, journal2) = torn_copy(d2.path(), "flac-pad.flac");
+    std::fs::set_permissions(
+        d2.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    std::os::unix::fs::chown(&p2, Some(uid), Some(uid_group(uid))).unwrap();
+    let readable = std::os::unix::fs::PermissionsExt::from_mode(0o644);
+    std::fs::set_permissions(&journal2, readable).unwrap();
+    let (torn, jbytes) = (bytes(&p2), bytes(&journal2));
+    let out = tool(
+        Command::new("setpriv")
+            .args([
+                format!("--reuid={uid}"),
+                format!("--regid={}", uid_group(uid)),
+            ])
+            .args(["--clear-groups", env!("CARGO_BIN_EXE_noai"), "tag"])
+            .arg(d2.path()),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "as user {uid}: {text}");
+    assert!(text.contains("belongs to user 0"), "as user {uid}: {text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("error")).count(),
+        1,
+        "reported twice: {text}"
+    );
+    assert_eq!(
+        (bytes(&p2), bytes(&journal2)),
+        (torn, jbytes),
+        "as user {uid}: changed"
+    );
+    // When that user owns the file too, it is their own noai's journal, which root replays:
+    // the refusal was about the owner.
+    std::os::unix::fs::chown(&p, Some(uid), None).unwrap();
     noai(&["tag", d.path().to_str().unwrap()]).expect(0);
     assert!(!journal.exists(), "the journal is left after recovery");
     assert_eq!(bytes(&p), tagged_bytes("flac-pad.flac"));

@@ -221,9 +221,12 @@ fn roll_back(f: &File, d: &Decoded) -> Result<()> {
         .map_err(|e| bad!("rollback failed: {e}"))
 }
 
-/// The file a journal belongs to (read safely: never through a link, never a huge file).
+/// The file a journal belongs to (read safely: never through a link, never a huge file; an
+/// unreadable journal is judged by its name).
 pub fn journal_target(journal: &Path) -> Option<std::path::PathBuf> {
-    let (rec, _) = read_journal(journal).ok()?;
+    let rec = read_journal(journal)
+        .map(|(rec, _)| rec)
+        .unwrap_or_default();
     journal::target_of(journal, &rec)
 }
 
