@@ -358,9 +358,40 @@ fn an_edit_made_after_an_interrupted_run_survives_the_next_run() {
 // ---------------------------------------------------------------------------------------------
 // Ctrl-C
 
-fn sigint(child: &Child) {
+/// Waits until the first chunk is staged (a journal or a temp file each, their number steady):
+/// the run holds in the pause.
+fn wait_for_the_pause(lib: &Path, run: &str) {
+    let (start, mut seen, mut steady) = (Instant::now(), 0, Instant::now());
+    while seen == 0 || steady.elapsed() < Duration::from_millis(400) {
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "{run}: never staged"
+        );
+        let n = helper_files(lib).len();
+        if n != seen {
+            (seen, steady) = (n, Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until the first file of the library (in the first chunk) is written.
+fn wait_for_first_writes(lib: &Path, files: &[(PathBuf, &str)], run: &str) {
+    let (rel, sample) = &files[0];
+    let orig = bytes(&Path::new(SAMPLES).join(sample));
+    let start = Instant::now();
+    while bytes(&lib.join(rel)) == orig {
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "{run}: nothing written"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn signal(child: &Child, sig: libc::c_int) {
     // SAFETY: kill on the pid of a child we have not reaped yet.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, sig) };
 }
 
 #[test]
@@ -382,40 +413,31 @@ fn sigint_at_any_moment_leaves_every_file_old_or_tagged_and_nothing_behind() {
     let mut rng = Lcg(0x5eed);
     let (mut interrupted, mut partial, mut none) = (0, 0, 0);
     for i in 0..14 {
-        // Runs 0-9: a random moment of the run; 10-11: during the pause between staging and
-        // applying; 12-13: two Ctrl-C in a row.
-        let (pause, delay) = match i {
-            10 | 11 => (Some(30_000), 0),
-            _ => (None, rng.below(full + full / 4)),
+        // Runs 0-7 and 12-13: a random moment of the run (12-13: two signals in a row); 8-9:
+        // as soon as the first chunk's writes show (so the run stops part way); 10-11: in the
+        // pause between staging and applying. Odd runs 7-11 get SIGTERM instead of SIGINT.
+        let sig = match i {
+            7 | 9 | 11 => libc::SIGTERM,
+            _ => libc::SIGINT,
         };
-        let run = format!("run {i} (SIGINT after {delay} ms of ~{full} ms)");
+        let pause = matches!(i, 10 | 11).then_some(30_000);
+        let delay = rng.below(full + full / 4);
+        let run = format!("run {i} (signal {sig} after {delay} ms of ~{full} ms)");
         let lib = tempdir();
         copy_tree(pristine.path(), lib.path());
         let child = spawn_tag(
             &["-j", "2", "--format", "json", lib.path().to_str().unwrap()],
             pause,
         );
-        if pause.is_some() {
-            // The first chunk staged (a journal or a temp file each, their number steady):
-            // the run holds in the pause.
-            let (start, mut seen, mut steady) = (Instant::now(), 0, Instant::now());
-            while seen == 0 || steady.elapsed() < Duration::from_millis(400) {
-                assert!(
-                    start.elapsed() < Duration::from_secs(25),
-                    "{run}: never staged"
-                );
-                let n = helper_files(lib.path()).len();
-                if n != seen {
-                    (seen, steady) = (n, Instant::now());
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
+        match i {
+            8 | 9 => wait_for_first_writes(lib.path(), &files, &run),
+            10 | 11 => wait_for_the_pause(lib.path(), &run),
+            _ => std::thread::sleep(Duration::from_millis(delay)),
         }
-        std::thread::sleep(Duration::from_millis(delay));
-        sigint(&child);
+        signal(&child, sig);
         if i >= 12 {
             std::thread::sleep(Duration::from_millis(rng.below(20)));
-            sigint(&child);
+            signal(&child, sig);
         }
         let out = child.wait_with_output().unwrap();
         let code = out.status.code();
