@@ -33,22 +33,8 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
     let (rec, owner) = read_journal(journal)?;
     let target = journal::target_of(journal, &rec);
     trust_owner(journal, owner, target.as_deref())?;
-    let decoded = match journal::parse(&rec) {
-        Parsed::Torn => return remove(journal).map(|_| Recovery::Clean),
-        Parsed::Current(d) => d,
-        Parsed::OtherVersion(v) => {
-            return Err(bad!(
-                "undo journal {} has format version {v}, which this noai does not read; left in place \
-                 (recover it with the noai version that wrote it)",
-                journal.display()
-            ));
-        }
-        Parsed::Foreign(why) => {
-            return Err(bad!(
-                "{} is not an undo journal noai can use ({why}); left in place",
-                journal.display()
-            ));
-        }
+    let Some(decoded) = decode(journal, &rec)? else {
+        return remove(journal).map(|_| Recovery::Clean);
     };
     let Some(target) =
         target.filter(|t| t.file_name().map(|n| n.as_encoded_bytes()) == Some(&decoded.name[..]))
@@ -58,30 +44,7 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
             journal.display()
         ));
     };
-    let f = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&target)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => bad!(
-                "the file of undo journal {} is gone (moved or deleted); journal left in place: \
-                 delete it if that is expected",
-                journal.display()
-            ),
-            _ => bad!(
-                "cannot open {} to recover its undo journal {}: {e}; left in place",
-                target.display(),
-                journal.display()
-            ),
-        })?;
-    if !f.metadata()?.is_file() {
-        return Err(bad!(
-            "{} is not a regular file; its undo journal {} is left in place",
-            target.display(),
-            journal.display()
-        ));
-    }
+    let f = open_target(journal, &target)?;
     match state(&f, &decoded)? {
         State::Old | State::New => {}
         State::Torn => {
@@ -106,6 +69,53 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
         }
     }
     remove(journal).map(|_| Recovery::Clean)
+}
+
+/// The record of a journal of the current format; `None` for one cut short while it was being
+/// written (safe to remove: the file is touched only after its journal is durable).
+fn decode(journal: &Path, rec: &[u8]) -> Result<Option<Decoded>> {
+    match journal::parse(rec) {
+        Parsed::Torn => Ok(None),
+        Parsed::Current(d) => Ok(Some(d)),
+        Parsed::OtherVersion(v) => Err(bad!(
+            "undo journal {} has format version {v}, which this noai does not read; left in place \
+             (recover it with the noai version that wrote it)",
+            journal.display()
+        )),
+        Parsed::Foreign(why) => Err(bad!(
+            "{} is not an undo journal noai can use ({why}); left in place",
+            journal.display()
+        )),
+    }
+}
+
+/// Opens the journal's file for the rollback: a regular file, never through a link.
+fn open_target(journal: &Path, target: &Path) -> Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(target)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => bad!(
+                "the file of undo journal {} is gone (moved or deleted); journal left in place: \
+                 delete it if that is expected",
+                journal.display()
+            ),
+            _ => bad!(
+                "cannot open {} to recover its undo journal {}: {e}; left in place",
+                target.display(),
+                journal.display()
+            ),
+        })?;
+    if !f.metadata()?.is_file() {
+        return Err(bad!(
+            "{} is not a regular file; its undo journal {} is left in place",
+            target.display(),
+            journal.display()
+        ));
+    }
+    Ok(f)
 }
 
 fn remove(journal: &Path) -> Result<()> {
