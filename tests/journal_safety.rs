@@ -5,89 +5,17 @@
 //! it. mutagen and ffmpeg judge the files, not noai.
 
 mod common;
-#[path = "common/library.rs"]
-mod library;
+#[path = "common/interrupted.rs"]
+mod interrupted;
 
 use std::collections::HashMap;
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
-use library::*;
+use interrupted::*;
 use serde_json::Value;
-
-fn journal_of(p: &Path) -> PathBuf {
-    let mut name = b".".to_vec();
-    name.extend_from_slice(p.file_name().unwrap().as_bytes());
-    name.extend_from_slice(b".noai-journal");
-    p.with_file_name(std::ffi::OsStr::from_bytes(&name))
-}
-
-fn spawn_tag(args: &[&str], pause_ms: Option<u64>) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_noai"));
-    cmd.arg("tag").args(args).env("NO_COLOR", "1");
-    if let Some(ms) = pause_ms {
-        cmd.env("NOAI_TEST_PAUSE_MS", ms.to_string());
-    }
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start noai")
-}
-
-/// Runs `noai tag` on `p` until it holds in the pause between staging and applying, then
-/// SIGKILLs it: the journal is durable and the file untouched, as after a crash or a kill.
-fn stage_and_kill(p: &Path) -> PathBuf {
-    let before = bytes(p);
-    let mut child = spawn_tag(&[p.to_str().unwrap()], Some(30_000));
-    let journal = journal_of(p);
-    let start = Instant::now();
-    while !journal.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "no journal appeared for {}",
-            p.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(500)); // journal written, sync done: in the pause
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(bytes(p), before, "the file changed before the pause");
-    journal
-}
-
-/// What `tag` writes into `sample` (learned on a copy): the tagged bytes.
-fn tagged_bytes(sample: &str) -> Vec<u8> {
-    let d = tempdir();
-    let p = copy_sample(d.path(), sample);
-    noai(&["tag", p.to_str().unwrap()]).expect(0);
-    bytes(&p)
-}
-
-/// A copy of `sample` in `dir` torn half way through its in-place write, with its real journal.
-fn torn_copy(dir: &Path, sample: &str) -> (PathBuf, PathBuf) {
-    let new = tagged_bytes(sample);
-    let p = copy_sample(dir, sample);
-    let journal = stage_and_kill(&p);
-    let old = bytes(&p);
-    assert_eq!(
-        old.len(),
-        new.len(),
-        "{sample} is not tagged in place any more"
-    );
-    let lo = (0..old.len()).find(|&i| old[i] != new[i]).unwrap();
-    let hi = (0..old.len()).rfind(|&i| old[i] != new[i]).unwrap() + 1;
-    let mid = lo + (hi - lo) / 2;
-    assert!(mid > lo, "the change is too small to tear");
-    let mut torn = old.clone();
-    torn[lo..mid].copy_from_slice(&new[lo..mid]);
-    std::fs::write(&p, &torn).unwrap();
-    (p, journal)
-}
 
 /// `noai tag --format json DIR`: exit 2, the file's error names `journal` and says `says`; the
 /// file and the journal (read through a link if it is one) are unchanged.
@@ -357,42 +285,6 @@ fn an_edit_made_after_an_interrupted_run_survives_the_next_run() {
 
 // ---------------------------------------------------------------------------------------------
 // Ctrl-C
-
-/// Waits until the first chunk is staged (a journal or a temp file each, their number steady):
-/// the run holds in the pause.
-fn wait_for_the_pause(lib: &Path, run: &str) {
-    let (start, mut seen, mut steady) = (Instant::now(), 0, Instant::now());
-    while seen == 0 || steady.elapsed() < Duration::from_millis(400) {
-        assert!(
-            start.elapsed() < Duration::from_secs(25),
-            "{run}: never staged"
-        );
-        let n = helper_files(lib).len();
-        if n != seen {
-            (seen, steady) = (n, Instant::now());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits until the first file of the library (in the first chunk) is written.
-fn wait_for_first_writes(lib: &Path, files: &[(PathBuf, &str)], run: &str) {
-    let (rel, sample) = &files[0];
-    let orig = bytes(&Path::new(SAMPLES).join(sample));
-    let start = Instant::now();
-    while bytes(&lib.join(rel)) == orig {
-        assert!(
-            start.elapsed() < Duration::from_secs(25),
-            "{run}: nothing written"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-fn signal(child: &Child, sig: libc::c_int) {
-    // SAFETY: kill on the pid of a child we have not reaped yet.
-    unsafe { libc::kill(child.id() as i32, sig) };
-}
 
 #[test]
 fn sigint_at_any_moment_leaves_every_file_old_or_tagged_and_nothing_behind() {
