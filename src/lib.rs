@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod formats;
+pub mod interrupt;
 pub mod man;
 pub mod policy;
 pub mod progress;
@@ -48,6 +49,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         _ => {}
     }
     let cfg = Config::from_cli(cli)?;
+    interrupt::install().context("cannot install the Ctrl-C handler")?;
     // Open the output first: an unwritable `-o` must fail before any file is touched.
     let out: Box<dyn Write> = match &cfg.output.path {
         Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::new(
@@ -67,9 +69,12 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     let mut summary = Summary::default();
     let mut walker = walk::walk(&cfg.walk);
     let mut chunk: Vec<Found> = Vec::with_capacity(CHUNK);
+    // Paths whose report is an error: a journal beside one of them was reported with it.
+    let mut errored = std::collections::HashSet::new();
     loop {
         chunk.clear();
-        chunk.extend(walker.by_ref().take(CHUNK));
+        let more = walker.by_ref().take_while(|_| !interrupt::requested());
+        chunk.extend(more.take(CHUNK));
         if chunk.is_empty() {
             break;
         }
@@ -83,7 +88,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         let mut done = engine::run_chunk(&cfg, &pool, &candidates).into_iter();
         for f in chunk.drain(..) {
             let report = match f {
-                Found::Candidate(_) => done.next(),
+                Found::Candidate(_) => done.next().flatten(),
                 Found::Skipped(_, why) => {
                     summary.skip(why);
                     None
@@ -92,6 +97,9 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             };
             if let Some(mut r) = report {
                 report::compact::notes(&mut r);
+                if r.error.is_some() {
+                    errored.insert(r.path.clone());
+                }
                 summary.add(&r);
                 progress.inc();
                 if let Some(log) = &mut evidence {
@@ -103,13 +111,31 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             }
         }
     }
-    clean_leftovers(&cfg, &walker.leftovers(), &mut summary);
+    let interrupted = interrupt::requested();
+    if !interrupted {
+        for r in clean_leftovers(&cfg, &walker.leftovers(), &errored, &mut summary) {
+            summary.add(&r);
+            if let Some(log) = &mut evidence {
+                log.record(&cfg, &r)?;
+            }
+            if !cfg.output.untagged_only {
+                renderer.file(&r)?;
+            }
+        }
+    }
     progress.finish();
     report_empty(&cfg, &mut summary);
     if let Some(log) = evidence {
         log.close()?;
     }
     renderer.finish(&summary)?;
+    if interrupted {
+        eprintln!(
+            "noai: interrupted: stopped after {} file(s); every file is as it was or fully written, nothing staged is left",
+            summary.files
+        );
+        return Ok(ExitStatus::Interrupted);
+    }
     Ok(summary.exit_status())
 }
 
@@ -128,17 +154,34 @@ fn report_empty(cfg: &Config, summary: &mut Summary) {
 }
 
 /// Journals and temp files of interrupted runs that no processed file claimed (its file was
-/// excluded, hidden or is gone): a writing job recovers or removes them.
-fn clean_leftovers(cfg: &Config, leftovers: &[PathBuf], summary: &mut Summary) {
+/// excluded, hidden or is gone): a writing job recovers or removes them. A journal that cannot
+/// be recovered is an error report of its own, unless its file's report already said so.
+fn clean_leftovers(
+    cfg: &Config,
+    leftovers: &[PathBuf],
+    errored: &std::collections::HashSet<PathBuf>,
+    summary: &mut Summary,
+) -> Vec<FileReport> {
+    let mut reports = Vec::new();
     if !cfg.job.writes() {
-        return;
+        return reports;
     }
     for p in leftovers {
         let name = p.file_name().unwrap_or_default();
         if write::is_temp_name(name) {
             let _ = write::remove_stale_temp(p);
-        } else if p.exists() && matches!(write::recover_idle(p), Ok(Some(_))) {
-            summary.recovered += 1;
+            continue;
+        }
+        if std::fs::symlink_metadata(p).is_err()
+            || write::journal_target(p).is_some_and(|t| errored.contains(&t))
+        {
+            continue;
+        }
+        match write::recover_idle(p) {
+            Ok(Some(_)) => summary.recovered += 1,
+            Ok(None) => {}
+            Err(e) => reports.push(FileReport::error(p.clone(), None, e.0)),
         }
     }
+    reports
 }

@@ -1,5 +1,5 @@
 //! The `noai` binary: parse arguments, run, map the outcome to an exit code (0 pass, 1
-//! findings, 2 errors). A closed pipe (`noai report | head`) is a normal end, not an error.
+//! findings, 2 errors, 130 interrupted). A closed pipe (`noai report | head`) is a normal end, not an error.
 
 use clap::Parser;
 

@@ -265,6 +265,17 @@ fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> 
             rec.extend_from_slice(old);
             rec.extend_from_slice(&Sha256::digest(new));
         }
+        // as 002, with the new bytes after the old ones in each region and no hash of them
+        "NOAIJ003" => {
+            for n in [meta.dev(), meta.ino(), meta.size(), meta.size(), 1] {
+                push_u64(&mut rec, n);
+            }
+            for n in [offset, old.len() as u64, new.len() as u64] {
+                push_u64(&mut rec, n);
+            }
+            rec.extend_from_slice(old);
+            rec.extend_from_slice(new);
+        }
         other => panic!(
             "the journal format changed (MAGIC {other}); update journal_bytes in tests/reliability.rs"
         ),

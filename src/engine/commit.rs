@@ -2,12 +2,16 @@
 //! one `sync`, apply every file (positioned write or rename), one `sync`, then drop the
 //! journals and read every file back. Two syncs per chunk instead of several per file, with
 //! the same guarantee: nothing in a user's file changes before its undo data is durable.
+//! When the run is interrupted (Ctrl-C, SIGTERM), no more files are staged, staged files that
+//! were not applied yet are undone (journal or temp file removed), and the applied ones are
+//! finished: every file ends old or new, and nothing is left beside it.
 
 use rayon::prelude::*;
 
 use super::{Pending, Prepared, catch, verify_written};
 use crate::config::Config;
 use crate::formats::{self, Source};
+use crate::interrupt;
 use crate::policy::Status;
 use crate::report::{Action, FileReport, Hashes};
 use crate::write::{self, Staged, Target};
@@ -16,6 +20,8 @@ use crate::write::{self, Staged, Target};
 enum Slot {
     Done(FileReport),
     Going(Box<Pending>, Staged),
+    /// Left alone because the run was interrupted.
+    Stopped,
 }
 
 fn fail(mut report: FileReport, msg: String) -> FileReport {
@@ -24,7 +30,7 @@ fn fail(mut report: FileReport, msg: String) -> FileReport {
     report
 }
 
-pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> Vec<FileReport> {
+pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> Vec<Option<FileReport>> {
     let opts = write::Options {
         preserve_mtime: cfg.preserve_mtime,
     };
@@ -32,18 +38,24 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> Vec<FileReport> {
         .into_par_iter()
         .map(|p| match p {
             Prepared::Done(r) => Slot::Done(r),
+            Prepared::Write(_) if interrupt::requested() => Slot::Stopped,
             Prepared::Write(w) => stage(*w, opts, cfg.evidence.is_some()),
+            Prepared::Stopped => Slot::Stopped,
         })
         .collect();
-    barrier(&mut slots, "before writing");
+    // Interrupted already: nothing will be applied, so no need to wait for a sync.
+    if !interrupt::requested() {
+        barrier(&mut slots, "before writing");
+    }
     test_pause();
     slots = slots.into_par_iter().map(apply).collect();
     barrier(&mut slots, "after writing");
     slots
         .into_par_iter()
         .map(|s| match s {
-            Slot::Done(r) => r,
-            Slot::Going(p, staged) => finish(*p, staged),
+            Slot::Done(r) => Some(r),
+            Slot::Going(p, staged) => Some(finish(*p, staged)),
+            Slot::Stopped => None,
         })
         .collect()
 }
@@ -65,14 +77,18 @@ fn hash_after(path: &std::path::Path) -> crate::formats::Result<String> {
 }
 
 /// Debug builds only: `NOAI_TEST_PAUSE_MS` holds the run between staging and applying, so a
-/// test can change a file behind noai's back and check the change is detected and left alone.
+/// test can change a file behind noai's back and check the change is detected and left alone
+/// (or interrupt the run there). An interruption ends the pause.
 fn test_pause() {
     if cfg!(debug_assertions)
         && let Some(ms) = std::env::var("NOAI_TEST_PAUSE_MS")
             .ok()
-            .and_then(|v| v.parse().ok())
+            .and_then(|v| v.parse::<u64>().ok())
     {
-        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+        while std::time::Instant::now() < until && !interrupt::requested() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }
 
@@ -100,7 +116,7 @@ fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Slot {
 fn barrier(slots: &mut [Slot], when: &str) {
     let paths = slots.iter().filter_map(|s| match s {
         Slot::Going(_, staged) => Some((staged.dev(), staged.path())),
-        Slot::Done(_) => None,
+        Slot::Done(_) | Slot::Stopped => None,
     });
     let Err(e) = write::sync(paths) else { return };
     for slot in slots.iter_mut() {
@@ -110,7 +126,7 @@ fn barrier(slots: &mut [Slot], when: &str) {
                 staged.abort();
                 Slot::Done(fail(p.report, format!("{e} ({when}); not changed")))
             }
-            done => done,
+            other => other,
         };
     }
 }
@@ -119,6 +135,11 @@ fn apply(slot: Slot) -> Slot {
     let Slot::Going(p, mut staged) = slot else {
         return slot;
     };
+    // Interrupted: what is not applied yet is undone instead (the journal or temp file goes).
+    if interrupt::requested() {
+        staged.abort();
+        return Slot::Stopped;
+    }
     match staged.apply() {
         Ok(()) => Slot::Going(p, staged),
         Err(e) => {

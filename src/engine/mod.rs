@@ -46,10 +46,17 @@ pub(crate) struct Pending {
 pub(crate) enum Prepared {
     Done(FileReport),
     Write(Box<Pending>),
+    /// Left alone because the run was interrupted (Ctrl-C, SIGTERM): no report.
+    Stopped,
 }
 
-/// Processes one chunk of candidates; reports come back in input order.
-pub fn run_chunk(cfg: &Config, pool: &rayon::ThreadPool, paths: &[PathBuf]) -> Vec<FileReport> {
+/// Processes one chunk of candidates; reports come back in input order, `None` for a file the
+/// run left alone because it was interrupted.
+pub fn run_chunk(
+    cfg: &Config,
+    pool: &rayon::ThreadPool,
+    paths: &[PathBuf],
+) -> Vec<Option<FileReport>> {
     pool.install(|| {
         let prepared: Vec<Prepared> = paths
             .par_iter()
@@ -61,8 +68,9 @@ pub fn run_chunk(cfg: &Config, pool: &rayon::ThreadPool, paths: &[PathBuf]) -> V
             prepared
                 .into_iter()
                 .map(|p| match p {
-                    Prepared::Done(r) => r,
-                    Prepared::Write(w) => w.report,
+                    Prepared::Done(r) => Some(r),
+                    Prepared::Write(w) => Some(w.report),
+                    Prepared::Stopped => None,
                 })
                 .collect()
         }
@@ -133,11 +141,13 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     // An undo journal beside the file means an earlier run was interrupted mid-write. Only now,
     // holding the lock, may it be touched: a writing job rolls a torn write back first; a
     // read-only job must not trust the bytes and says so.
+    // `symlink_metadata`: a journal that is a link (even a dangling one) is reported, not missed.
     let journal = write::journal_path(&real);
-    if mode.journal && journal.exists() {
+    if mode.journal && std::fs::symlink_metadata(&journal).is_ok() {
         if !mode.write {
             return Err(bad!(
-                "an interrupted write left an undo journal; run `noai tag` (or `strip`) to recover it"
+                "an interrupted write left an undo journal ({}); run `noai tag` (or `strip`) to recover it",
+                journal.display()
             ));
         }
         write::recover(&journal)
@@ -159,6 +169,9 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
 
 /// Reads one file and decides what the job does with it.
 fn prepare(cfg: &Config, path: &Path) -> Prepared {
+    if crate::interrupt::requested() {
+        return Prepared::Stopped;
+    }
     let mode = OpenMode {
         write: cfg.job.writes(),
         follow: cfg.walk.follow_symlinks,

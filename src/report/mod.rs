@@ -177,6 +177,8 @@ pub enum ExitStatus {
     Success = 0,
     Findings = 1,
     Error = 2,
+    /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+    Interrupted = 130,
 }
 
 /// Renders a run as it happens: `file` for each report in path order, `finish` once at the end.

@@ -16,6 +16,7 @@ mod durable;
 mod journal;
 mod overlay;
 mod proof;
+mod recover;
 mod rewrite;
 
 use std::fs::{File, OpenOptions};
@@ -25,8 +26,9 @@ use std::path::{Path, PathBuf};
 use crate::bad;
 use crate::formats::{self, Container, Edit, FormatError, Plan, Region, Result};
 
-pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path, recover, recover_idle};
+pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
 use journal::{Journal, Undo};
+pub use recover::{Recovery, journal_target, recover, recover_idle};
 pub use rewrite::{is_temp_name, remove_stale_temp};
 
 /// The identity and state of a file when it was scanned.

@@ -1,0 +1,127 @@
+//! The journal format: what `parse` makes of a record, whole, cut short, of another version.
+
+use super::*;
+
+fn snap(size: u64) -> Snapshot {
+    Snapshot {
+        dev: 1,
+        ino: 2,
+        size,
+        mtime: (0, 0),
+        mode: 0o644,
+        nlink: 1,
+        uid: 0,
+        gid: 0,
+    }
+}
+
+fn record(old_size: u64, new_size: u64, regions: &[(u64, &[u8], &[u8])]) -> Vec<u8> {
+    let undo: Vec<Undo> = regions
+        .iter()
+        .map(|(offset, old, new)| Undo {
+            offset: *offset,
+            old: old.to_vec(),
+            new_len: new.len() as u64,
+        })
+        .collect();
+    let changes: Vec<(&Undo, &[u8])> = undo.iter().zip(regions.iter().map(|r| r.2)).collect();
+    encode(b"song.flac", &snap(old_size), new_size, &changes)
+}
+
+#[test]
+fn a_whole_record_reads_back_with_old_and_new_bytes() {
+    let rec = record(16, 20, &[(2, b"ab", b"xy"), (16, b"", b"tail")]);
+    let Parsed::Current(d) = parse(&rec) else {
+        panic!("{:?}", parse(&rec))
+    };
+    assert_eq!((d.dev, d.ino, d.old_size, d.new_size), (1, 2, 16, 20));
+    assert_eq!(d.name, b"song.flac");
+    assert_eq!(
+        d.changes,
+        vec![
+            Change {
+                offset: 2,
+                old: b"ab".to_vec(),
+                new: b"xy".to_vec()
+            },
+            Change {
+                offset: 16,
+                old: vec![],
+                new: b"tail".to_vec()
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_record_cut_short_anywhere_is_torn() {
+    let rec = record(16, 16, &[(2, b"ab", b"xy")]);
+    for cut in 0..rec.len() {
+        assert!(matches!(parse(&rec[..cut]), Parsed::Torn), "cut at {cut}");
+    }
+    assert!(matches!(parse(&vec![0u8; 300]), Parsed::Torn), "zeros");
+}
+
+#[test]
+fn another_version_or_another_file_is_not_ours_to_delete() {
+    let mut rec = record(16, 16, &[(2, b"ab", b"xy")]);
+    rec[5..8].copy_from_slice(b"002");
+    assert!(matches!(parse(&rec), Parsed::OtherVersion(v) if v == "002"));
+    assert!(matches!(
+        parse(b"ID3\x03 something else"),
+        Parsed::Foreign(_)
+    ));
+}
+
+#[test]
+fn regions_outside_the_sizes_are_refused_even_with_a_good_checksum() {
+    // Old bytes past the old size, an append not journalled to its end, regions out of order.
+    for rec in [
+        record(16, 16, &[(15, b"ab", b"xy")]),
+        record(16, 24, &[(16, b"", b"tail")]),
+        record(16, 16, &[(8, b"ab", b"xy"), (2, b"ab", b"xy")]),
+        record(16, 8, &[]),
+    ] {
+        assert!(
+            matches!(parse(&rec), Parsed::Foreign(_)),
+            "{:?}",
+            parse(&rec)
+        );
+    }
+}
+
+#[test]
+fn a_change_too_large_for_a_journal_is_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.flac");
+    let old = vec![0u8; (MAX_BYTES / 2) as usize + 1];
+    let new = vec![1u8; old.len()];
+    let undo = [Undo {
+        offset: 0,
+        old,
+        new_len: new.len() as u64,
+    }];
+    let size = undo[0].old.len() as u64;
+    let e = Journal::create(&p, &snap(size), size, &undo, &[&new])
+        .err()
+        .unwrap();
+    assert!(e.0.contains("too large"), "{}", e.0);
+    assert!(!journal_path(&p).exists());
+}
+
+#[test]
+fn the_target_is_found_by_name_or_by_the_recorded_long_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("song.flac");
+    let j = journal_path(&p);
+    assert_eq!(target_of(&j, b"garbage"), Some(p.clone()));
+    let long = dir.path().join(format!("{}.flac", "x".repeat(250)));
+    let lj = journal_path(&long);
+    let rec = {
+        let undo: [(&Undo, &[u8]); 0] = [];
+        encode(long.file_name().unwrap().as_bytes(), &snap(4), 4, &undo)
+    };
+    assert_eq!(target_of(&lj, &rec), Some(long));
+    // A record naming another file does not redirect a journal to it.
+    assert_eq!(target_of(&j, &rec), Some(p));
+}

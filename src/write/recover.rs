@@ -1,0 +1,271 @@
+//! Recovery of the undo journal an interrupted in-place write left behind. A journal is trusted
+//! only when it is a regular file (not a link) of a sane size, owned by the user running noai
+//! (or, for root, by the file's owner), and names the file beside it. It is replayed only over a
+//! torn write: every journalled byte of the file must still hold its old or its new value. Any
+//! other content means another program changed the file after the interrupted run, and rolling
+//! back would destroy that change: file and journal are left alone and reported. The file is
+//! found by its path and judged by its content; device and inode numbers change across remounts
+//! (FAT/exFAT, USB, btrfs) and are not consulted.
+
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+use super::journal::{self, Change, Decoded, MAX_BYTES, Parsed};
+use crate::bad;
+use crate::formats::Result;
+
+/// What recovery did with a journal.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// The write had completed (or never started), or the journal was cut short before the file
+    /// was touched: nothing to undo; the journal is gone.
+    Clean,
+    /// A torn write was rolled back to the original bytes.
+    RolledBack,
+}
+
+/// Handles a journal left by an interrupted run: puts the old bytes back over a torn write (and
+/// the old length, if the write appended), then removes the journal. Every refusal is an error
+/// naming the journal, which is left in place with its file untouched.
+pub fn recover(journal: &Path) -> Result<Recovery> {
+    let (rec, owner) = read_journal(journal)?;
+    let target = journal::target_of(journal, &rec);
+    trust_owner(journal, owner, target.as_deref())?;
+    let Some(decoded) = decode(journal, &rec)? else {
+        return remove(journal).map(|_| Recovery::Clean);
+    };
+    let Some(target) =
+        target.filter(|t| t.file_name().map(|n| n.as_encoded_bytes()) == Some(&decoded.name[..]))
+    else {
+        return Err(bad!(
+            "undo journal {} names a file that is not beside it; left in place",
+            journal.display()
+        ));
+    };
+    let f = open_target(journal, &target)?;
+    match state(&f, &decoded)? {
+        State::Old | State::New => {}
+        State::Torn => {
+            roll_back(&f, &decoded)?;
+            remove(journal)?;
+            return Ok(Recovery::RolledBack);
+        }
+        State::Changed => {
+            let meta = f.metadata()?;
+            let moved = if (meta.dev(), meta.ino()) != (decoded.dev, decoded.ino) {
+                " It is also another inode than the one staged (replaced, or remounted)."
+            } else {
+                ""
+            };
+            return Err(bad!(
+                "{} was changed by another program after an interrupted noai write (its bytes are \
+                 neither the old nor the new ones in the undo journal {}); nothing rolled back, both \
+                 left as they are: check the file, then delete the journal.{moved}",
+                target.display(),
+                journal.display()
+            ));
+        }
+    }
+    remove(journal).map(|_| Recovery::Clean)
+}
+
+/// The record of a journal of the current format; `None` for one cut short while it was being
+/// written (safe to remove: the file is touched only after its journal is durable).
+fn decode(journal: &Path, rec: &[u8]) -> Result<Option<Decoded>> {
+    match journal::parse(rec) {
+        Parsed::Torn => Ok(None),
+        Parsed::Current(d) => Ok(Some(d)),
+        Parsed::OtherVersion(v) => Err(bad!(
+            "undo journal {} has format version {v}, which this noai does not read; left in place \
+             (recover it with the noai version that wrote it)",
+            journal.display()
+        )),
+        Parsed::Foreign(why) => Err(bad!(
+            "{} is not an undo journal noai can use ({why}); left in place",
+            journal.display()
+        )),
+    }
+}
+
+/// Opens the journal's file for the rollback: a regular file, never through a link.
+fn open_target(journal: &Path, target: &Path) -> Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(target)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => bad!(
+                "the file of undo journal {} is gone (moved or deleted); journal left in place: \
+                 delete it if that is expected",
+                journal.display()
+            ),
+            _ => bad!(
+                "cannot open {} to recover its undo journal {}: {e}; left in place",
+                target.display(),
+                journal.display()
+            ),
+        })?;
+    if !f.metadata()?.is_file() {
+        return Err(bad!(
+            "{} is not a regular file; its undo journal {} is left in place",
+            target.display(),
+            journal.display()
+        ));
+    }
+    Ok(f)
+}
+
+fn remove(journal: &Path) -> Result<()> {
+    std::fs::remove_file(journal)
+        .map_err(|e| bad!("cannot remove the undo journal {}: {e}", journal.display()))
+}
+
+/// Reads a journal that is a regular file (never through a link) of at most `MAX_BYTES`;
+/// returns its bytes and its owner.
+fn read_journal(journal: &Path) -> Result<(Vec<u8>, u32)> {
+    let shown = journal.display();
+    let f = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(journal)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => {
+                bad!("undo journal {shown} is a symbolic link; not trusted, left in place")
+            }
+            _ => bad!("cannot read the undo journal {shown}: {e}"),
+        })?;
+    let meta = f.metadata()?;
+    if !meta.is_file() {
+        return Err(bad!(
+            "undo journal {shown} is not a regular file; not trusted, left in place"
+        ));
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(bad!(
+            "undo journal {shown} is {} bytes, more than any noai journal ({MAX_BYTES}); not trusted, left in place",
+            meta.len()
+        ));
+    }
+    let mut rec = Vec::with_capacity(meta.len() as usize);
+    f.take(MAX_BYTES + 1)
+        .read_to_end(&mut rec)
+        .map_err(|e| bad!("cannot read the undo journal {shown}: {e}"))?;
+    if rec.len() as u64 > MAX_BYTES {
+        return Err(bad!(
+            "undo journal {shown} grew past {MAX_BYTES} bytes; not trusted, left in place"
+        ));
+    }
+    Ok((rec, meta.uid()))
+}
+
+/// A journal is replayed only if the user running noai wrote it, or, when noai runs as root,
+/// the owner of the file it would change (another user's own noai run).
+fn trust_owner(journal: &Path, owner: u32, target: Option<&Path>) -> Result<()> {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let target_owner = || Some(std::fs::symlink_metadata(target?).ok()?.uid());
+    if owner == me || (me == 0 && target_owner() == Some(owner)) {
+        return Ok(());
+    }
+    Err(bad!(
+        "undo journal {} belongs to user {owner}, not to the user running noai ({me}){}; not trusted, left in place",
+        journal.display(),
+        if me == 0 {
+            " nor to the file's owner"
+        } else {
+            ""
+        }
+    ))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    Old,
+    New,
+    /// Every journalled byte present is old or new: a write stopped part way.
+    Torn,
+    /// Some journalled byte is neither, or the size is out of range: not our doing.
+    Changed,
+}
+
+/// Judges the file by the journalled bytes alone.
+fn state(f: &File, d: &Decoded) -> Result<State> {
+    let size = f.metadata()?.len();
+    if size < d.old_size || size > d.new_size {
+        return Ok(State::Changed);
+    }
+    let (mut old, mut new) = (size == d.old_size, size == d.new_size);
+    for c in &d.changes {
+        let span = c.old.len().max(c.new.len()) as u64;
+        let have = span.min(size.saturating_sub(c.offset));
+        let mut b = vec![0u8; have as usize];
+        f.read_exact_at(&mut b, c.offset)?;
+        for (i, byte) in b.iter().enumerate() {
+            let (is_old, is_new) = (c.old.get(i) == Some(byte), c.new.get(i) == Some(byte));
+            if !is_old && !is_new {
+                return Ok(State::Changed);
+            }
+            (old, new) = (old && is_old, new && is_new);
+        }
+        // Bytes past the end of the file: neither version is complete if it has them.
+        old = old && c.old.len() as u64 <= have;
+        new = new && c.new.len() as u64 <= have;
+    }
+    Ok(match (old, new) {
+        (true, _) => State::Old,
+        (_, true) => State::New,
+        _ => State::Torn,
+    })
+}
+
+fn roll_back(f: &File, d: &Decoded) -> Result<()> {
+    let undo = |c: &Change| f.write_all_at(&c.old, c.offset);
+    d.changes
+        .iter()
+        .try_for_each(undo)
+        .and_then(|_| f.set_len(d.old_size))
+        .and_then(|_| f.sync_all())
+        .map_err(|e| bad!("rollback failed: {e}"))
+}
+
+/// The file a journal belongs to (read safely: never through a link, never a huge file; an
+/// unreadable journal is judged by its name).
+pub fn journal_target(journal: &Path) -> Option<std::path::PathBuf> {
+    let rec = read_journal(journal)
+        .map(|(rec, _)| rec)
+        .unwrap_or_default();
+    journal::target_of(journal, &rec)
+}
+
+/// `recover` for a journal found while walking, whose file this run did not process: only when
+/// no other process holds the file's lock (a running `noai` that is writing it); `None` if busy.
+pub fn recover_idle(journal: &Path) -> Result<Option<Recovery>> {
+    let open = |t| {
+        File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(t)
+            .ok()
+    };
+    let Some(f) = journal_target(journal).and_then(open) else {
+        return recover(journal).map(Some);
+    };
+    // SAFETY: flock on a valid fd; released when `f` is dropped.
+    if unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(&f),
+            libc::LOCK_EX | libc::LOCK_NB,
+        )
+    } != 0
+    {
+        return Ok(None);
+    }
+    recover(journal).map(Some)
+}
+
+#[cfg(test)]
+#[path = "recover_tests.rs"]
+mod tests;

@@ -1,0 +1,144 @@
+//! Recovery: a torn write is rolled back; a finished or unstarted one is kept; anything another
+//! program did, or a journal that cannot be trusted, is left alone and reported.
+
+use super::*;
+use crate::write::Snapshot;
+use crate::write::journal::{Journal, Undo, journal_path};
+use std::path::PathBuf;
+
+fn undo(offset: u64, old: &[u8], new_len: u64) -> Undo {
+    Undo {
+        offset,
+        old: old.to_vec(),
+        new_len,
+    }
+}
+
+fn write_at(p: &Path, off: u64, b: &[u8]) {
+    File::options()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .write_all_at(b, off)
+        .unwrap();
+}
+
+/// `song.mp3` holding `HEADER-OLD-AUDIO` and the journal of writing `NEW` over `OLD`.
+fn staged(dir: &Path) -> (PathBuf, PathBuf) {
+    let p = dir.join("song.mp3");
+    std::fs::write(&p, b"HEADER-OLD-AUDIO").unwrap();
+    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
+    std::mem::forget(Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap());
+    (p.clone(), journal_path(&p))
+}
+
+#[test]
+fn torn_write_is_rolled_back_and_complete_write_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, jp) = staged(dir.path());
+    write_at(&p, 7, b"N"); // torn: one byte of three
+    assert_eq!(recover(&jp).unwrap(), Recovery::RolledBack);
+    assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-OLD-AUDIO");
+    assert!(!jp.exists());
+    let (p, jp) = staged(dir.path());
+    write_at(&p, 7, b"NEW"); // complete: the new bytes stay
+    assert_eq!(recover(&jp).unwrap(), Recovery::Clean);
+    assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-NEW-AUDIO");
+    assert!(!jp.exists());
+    let (p, jp) = staged(dir.path()); // never started
+    assert_eq!(recover(&jp).unwrap(), Recovery::Clean);
+    assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-OLD-AUDIO");
+}
+
+#[test]
+fn torn_append_is_truncated_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.m4a");
+    std::fs::write(&p, b"moov....mdat....").unwrap();
+    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
+    let regions = [undo(0, b"moov", 4), undo(16, b"", 8)];
+    std::mem::forget(Journal::create(&p, &snap, 24, &regions, &[b"free", b"uuidXMP!"]).unwrap());
+    write_at(&p, 0, b"free");
+    write_at(&p, 16, b"uuid"); // the append stopped half way
+    assert_eq!(recover(&journal_path(&p)).unwrap(), Recovery::RolledBack);
+    assert_eq!(std::fs::read(&p).unwrap(), b"moov....mdat....");
+}
+
+#[test]
+fn half_written_journal_is_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.flac");
+    std::fs::write(&p, b"data").unwrap();
+    let jp = journal_path(&p);
+    std::fs::write(&jp, b"NOAIJ003\x01\x02").unwrap();
+    assert_eq!(recover(&jp).unwrap(), Recovery::Clean);
+    assert_eq!(std::fs::read(&p).unwrap(), b"data");
+    assert!(!jp.exists());
+}
+
+/// Runs `recover`, expects a refusal naming the journal, and checks nothing moved.
+fn refused(p: &Path, jp: &Path) -> String {
+    let (file, journal) = (std::fs::read(p).unwrap(), std::fs::read(jp).unwrap());
+    let e = recover(jp).expect_err("recovered").0;
+    assert!(e.contains(&jp.display().to_string()), "{e}");
+    assert_eq!(std::fs::read(p).unwrap(), file, "the file changed");
+    assert_eq!(std::fs::read(jp).unwrap(), journal, "the journal changed");
+    e
+}
+
+#[test]
+fn a_file_another_program_changed_is_never_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, jp) = staged(dir.path());
+    write_at(&p, 7, b"NEx"); // a torn start, then someone else's byte
+    assert!(refused(&p, &jp).contains("another program"));
+    let dir = tempfile::tempdir().unwrap();
+    let (p, jp) = staged(dir.path());
+    std::fs::write(&p, b"HEADER-OLD-AUDIO+appended").unwrap(); // size out of range
+    assert!(refused(&p, &jp).contains("another program"));
+}
+
+#[test]
+fn device_and_inode_are_only_a_hint() {
+    // The same file after a remount (FAT, USB, btrfs): other numbers, same bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("song.mp3");
+    std::fs::write(&p, b"HEADER-OLD-AUDIO").unwrap();
+    let mut snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
+    (snap.dev, snap.ino) = (snap.dev + 1, snap.ino + 1);
+    std::mem::forget(Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap());
+    write_at(&p, 7, b"NE");
+    assert_eq!(recover(&journal_path(&p)).unwrap(), Recovery::RolledBack);
+    assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-OLD-AUDIO");
+}
+
+#[test]
+fn untrusted_or_unknown_journals_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    // Another format version.
+    let (p, jp) = staged(dir.path());
+    write_at(&p, 7, b"N");
+    let mut rec = std::fs::read(&jp).unwrap();
+    rec[5..8].copy_from_slice(b"009");
+    std::fs::write(&jp, &rec).unwrap();
+    assert!(refused(&p, &jp).contains("version 009"));
+    // Oversized (sparse, so cheap).
+    let f = File::options().write(true).open(&jp).unwrap();
+    f.set_len(MAX_BYTES + 1).unwrap();
+    assert!(refused(&p, &jp).contains("more than any noai journal"));
+    std::fs::remove_file(&jp).unwrap();
+    // A link to a journal.
+    let (p, jp) = staged(dir.path());
+    write_at(&p, 7, b"N");
+    let real = dir.path().join("elsewhere");
+    std::fs::rename(&jp, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &jp).unwrap();
+    let e = recover(&jp).expect_err("followed a link").0;
+    assert!(e.contains("symbolic link"), "{e}");
+    assert!(jp.is_symlink() && real.exists());
+    assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-NLD-AUDIO");
+    // Not ours at all.
+    std::fs::remove_file(&jp).unwrap();
+    std::fs::write(&jp, b"a note someone left").unwrap();
+    assert!(refused(&p, &jp).contains("not an undo journal"));
+}
