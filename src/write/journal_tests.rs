@@ -8,6 +8,7 @@ fn snap(size: u64) -> Snapshot {
         ino: 2,
         size,
         mtime: (0, 0),
+        ctime: (0, 0),
         mode: 0o644,
         nlink: 1,
         uid: 0,
