@@ -276,6 +276,26 @@ fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> 
             rec.extend_from_slice(old);
             rec.extend_from_slice(new);
         }
+        // as 003, with the original mtime and atime (seconds, nanoseconds) before the count
+        "NOAIJ004" => {
+            for n in [meta.dev(), meta.ino(), meta.size(), meta.size()] {
+                push_u64(&mut rec, n);
+            }
+            for n in [
+                meta.mtime(),
+                meta.mtime_nsec(),
+                meta.atime(),
+                meta.atime_nsec(),
+            ] {
+                push_u64(&mut rec, n as u64);
+            }
+            push_u64(&mut rec, 1);
+            for n in [offset, old.len() as u64, new.len() as u64] {
+                push_u64(&mut rec, n);
+            }
+            rec.extend_from_slice(old);
+            rec.extend_from_slice(new);
+        }
         other => panic!(
             "the journal format changed (MAGIC {other}); update journal_bytes in tests/reliability.rs"
         ),

@@ -38,6 +38,8 @@ pub struct Snapshot {
     pub ino: u64,
     pub size: u64,
     pub mtime: (i64, i64),
+    /// Put back with the mtime when a write is rolled back.
+    pub atime: (i64, i64),
     /// Any change to the inode (mode, owner, attributes, links) moves it, even when the
     /// modification time was set back.
     pub ctime: (i64, i64),
@@ -54,6 +56,7 @@ impl Snapshot {
             ino: meta.ino(),
             size: meta.size(),
             mtime: (meta.mtime(), meta.mtime_nsec()),
+            atime: (meta.atime(), meta.atime_nsec()),
             ctime: (meta.ctime(), meta.ctime_nsec()),
             mode: meta.mode(),
             nlink: meta.nlink(),
@@ -226,6 +229,8 @@ impl Staged {
                         out.write_all_at(&u.old, u.offset)?;
                     }
                     out.set_len(self.snapshot.size)?;
+                    // "As it was" includes the times backup and sync tools compare.
+                    set_times(&out, [self.snapshot.atime, self.snapshot.mtime])?;
                     out.sync_all()
                 };
                 // Without a restore the journal stays, and the next run rolls the file back.
@@ -375,25 +380,19 @@ fn write_regions(out: &File, regions: &[Region], snap: &Snapshot, opts: Options)
 
 /// Sets the file's modification time (access time is left alone).
 pub(crate) fn set_mtime(f: &File, mtime: (i64, i64)) -> Result<()> {
-    let times = [
-        libc::timespec {
-            tv_sec: 0,
-            tv_nsec: libc::UTIME_OMIT,
-        },
-        libc::timespec {
-            tv_sec: mtime.0,
-            tv_nsec: mtime.1,
-        },
-    ];
+    set_times(f, [(0, libc::UTIME_OMIT), mtime])
+        .map_err(|e| bad!("cannot restore the modification time: {e}"))
+}
+
+/// Sets the file's (atime, mtime) with `futimens`; the ctime cannot be set by anyone.
+pub(crate) fn set_times(f: &File, times: [(i64, i64); 2]) -> std::io::Result<()> {
+    let times = times.map(|(tv_sec, tv_nsec)| libc::timespec { tv_sec, tv_nsec });
     // SAFETY: a valid fd and a pointer to two initialised timespecs, as futimens requires.
     let rc = unsafe { libc::futimens(std::os::fd::AsRawFd::as_raw_fd(f), times.as_ptr()) };
-    if rc != 0 {
-        return Err(bad!(
-            "cannot restore the modification time: {}",
-            std::io::Error::last_os_error()
-        ));
+    match rc {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
     }
-    Ok(())
 }
 
 /// The path of a helper file beside `target`: `.<name><suffix>`, or for a name too long for
@@ -421,7 +420,49 @@ pub(crate) fn sibling(target: &Path, suffix: &str) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use super::differing_runs;
+    use super::*;
+
+    /// A write applied and then undone (a failed sync after writing, a failed read-back) gives
+    /// the file back its bytes, its length and its times.
+    #[test]
+    fn an_undone_write_keeps_the_mtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("song.mp3");
+        std::fs::write(&p, b"HEADER-OLD-AUDIO").unwrap();
+        let out = OpenOptions::new().read(true).write(true).open(&p).unwrap();
+        set_times(&out, [(1_000_000_000, 1), (1_100_000_000, 2)]).unwrap();
+        let snapshot = Snapshot::of(&out.metadata().unwrap());
+        let undo = vec![Undo {
+            offset: 7,
+            old: b"OLD".to_vec(),
+            new_len: 3,
+        }];
+        let journal = Journal::create(&p, &snapshot, 16, &undo, &[b"NEW"]).unwrap();
+        let regions = vec![Region {
+            offset: 7,
+            bytes: b"NEW".to_vec(),
+        }];
+        let mut staged = Staged {
+            path: p.clone(),
+            snapshot,
+            opts: Options::default(),
+            kind: Kind::InPlace {
+                out,
+                regions,
+                undo,
+                journal,
+            },
+            applied: false,
+        };
+        staged.apply().unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-NEW-AUDIO");
+        staged.abort();
+        let meta = std::fs::metadata(&p).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-OLD-AUDIO");
+        assert_eq!((meta.mtime(), meta.mtime_nsec()), (1_100_000_000, 2));
+        assert_eq!((meta.atime(), meta.atime_nsec()), (1_000_000_000, 1));
+        assert!(!journal_path(&p).exists(), "the journal goes with the undo");
+    }
 
     #[test]
     fn only_differing_runs_are_written() {
