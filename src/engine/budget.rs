@@ -9,8 +9,19 @@ use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::path::Path;
 
+use super::Pending;
 use crate::formats::{Part, Plan};
 use crate::report::units;
+
+/// Where a planned write holds its extra space: the file system, the folder (temp file and
+/// journal are siblings of the file) and the bytes.
+pub fn of(p: &Pending) -> (u64, &Path, u64) {
+    let o = &p.opened;
+    let name = o.real.file_name().map_or(0, |n| n.len());
+    let dir = o.real.parent().filter(|d| !d.as_os_str().is_empty());
+    let extra = estimate(&p.plan, o.snapshot.size, name);
+    (o.snapshot.dev, dir.unwrap_or(Path::new(".")), extra)
+}
 
 /// Extra space a write holds while staged, estimated from its plan (`size`: the file's size,
 /// `name`: its name's length, which the journal records).

@@ -63,9 +63,10 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> (Vec<Option<FileReport>>
     let mut peak = 0;
     while !queue.is_empty() && !interrupt::requested() {
         let mut budget = Budget::default();
-        let (batch, rest): (Vec<Queued>, Vec<Queued>) = queue
-            .into_iter()
-            .partition(|q| budget.take(dev(q), dir(q), extra(q), q.alone));
+        let (batch, rest): (Vec<Queued>, Vec<Queued>) = queue.into_iter().partition(|q| {
+            let (dev, dir, extra) = budget::of(&q.pending);
+            budget.take(dev, dir, extra, q.alone)
+        });
         peak = peak.max(budget.peak());
         let (mut retry, done) = commit_batch(cfg, opts, batch);
         for (at, r) in done {
@@ -75,23 +76,6 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> (Vec<Option<FileReport>>
         queue = retry;
     }
     (out, peak)
-}
-
-fn dev(q: &Queued) -> u64 {
-    q.pending.opened.snapshot.dev
-}
-
-fn dir(q: &Queued) -> &std::path::Path {
-    let real = &q.pending.opened.real;
-    real.parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."))
-}
-
-fn extra(q: &Queued) -> u64 {
-    let p = &q.pending;
-    let name = p.opened.real.file_name().map_or(0, |n| n.len());
-    budget::estimate(&p.plan, p.opened.snapshot.size, name)
 }
 
 /// One batch: stage, sync, apply, sync, finish. Returns the writes to try again alone (out of
@@ -139,8 +123,8 @@ fn stage_queued(q: Queued, opts: write::Options, evidence: bool) -> Result<Slot,
     if interrupt::requested() {
         return Ok(Slot::Stopped);
     }
-    let need = extra(&q);
-    let folder = dir(&q).to_path_buf();
+    let (_, folder, need) = budget::of(&q.pending);
+    let folder = folder.to_path_buf();
     let Queued { at, pending, alone } = q;
     match stage(*pending, opts, evidence) {
         Ok(slot) => Ok(slot),

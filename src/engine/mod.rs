@@ -86,13 +86,7 @@ fn dry_run_peak(prepared: &[Prepared]) -> u64 {
     let writes: Vec<(u64, &Path, u64)> = prepared
         .iter()
         .filter_map(|p| match p {
-            Prepared::Write(w) => {
-                let o = &w.opened;
-                let name = o.real.file_name().map_or(0, |n| n.len());
-                let dir = o.real.parent().filter(|d| !d.as_os_str().is_empty());
-                let extra = budget::estimate(&w.plan, o.snapshot.size, name);
-                Some((o.snapshot.dev, dir.unwrap_or(Path::new(".")), extra))
-            }
+            Prepared::Write(w) => Some(budget::of(w)),
             _ => None,
         })
         .collect();
