@@ -245,3 +245,48 @@ fn a_full_disk_leaves_files_as_they_were_and_a_second_run_finishes() {
     assert_eq!(summary(&again, "files"), files.len() as u64);
     assert!(leftovers(&fs.mnt).is_empty(), "{:?}", leftovers(&fs.mnt));
 }
+
+/// In-place appends (a WAV grows by its new chunks) on a disk with room for a few of them: the
+/// writes that hit the full disk are rolled back with their mtime, the rest are tagged.
+#[test]
+fn appends_that_hit_a_full_disk_are_rolled_back_with_their_mtime() {
+    if !can_mount("appends_that_hit_a_full_disk_are_rolled_back_with_their_mtime") {
+        return;
+    }
+    let fs = LoopFs::new(64);
+    let files: Vec<PathBuf> = (0..200)
+        .map(|i| {
+            let p = common::copy_as(&fs.mnt, "wav-plain.wav", &format!("take-{i:03}.wav"));
+            age(&p);
+            p
+        })
+        .collect();
+    let before: Vec<_> = files.iter().map(|f| state(f)).collect();
+    fs.fill_to(200 << 10);
+    let doc = noai(&["tag", "--format", "json", fs.mnt.to_str().unwrap()]).json();
+    let (mut tagged, mut errors) = (0, 0);
+    for (f, was) in files.iter().zip(&before) {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let entry = common::file_entry(&doc, name);
+        if entry["status"] == "error" {
+            errors += 1;
+            let msg = entry["error"].as_str().unwrap();
+            assert!(msg.contains("not enough free space"), "{name}: {msg}");
+            assert!(
+                state(f) == *was,
+                "{name}: rolled back, but its bytes or mtime changed"
+            );
+        } else {
+            tagged += 1;
+            assert_eq!(entry["status"], "tagged", "{name}: {entry:#}");
+        }
+    }
+    eprintln!("disk_full appends: {tagged} tagged, {errors} rolled back");
+    assert!(tagged > 0 && errors > 0, "{tagged} tagged, {errors} errors");
+    assert!(leftovers(&fs.mnt).is_empty(), "{:?}", leftovers(&fs.mnt));
+    fs.unfill();
+    let doc = noai(&["tag", "--format", "json", fs.mnt.to_str().unwrap()])
+        .expect(0)
+        .json();
+    assert_eq!(summary(&doc, "errors"), 0, "{doc:#}");
+}

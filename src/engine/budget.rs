@@ -54,18 +54,27 @@ pub fn estimate(plan: &Plan, size: u64, name: usize) -> u64 {
 /// Bytes an unprivileged writer may still use on the file system holding `dir`; `None` when
 /// it cannot be told (the budget is then not limited).
 pub fn free_bytes(dir: &Path) -> Option<u64> {
+    space(dir).map(|(free, _)| free)
+}
+
+/// The free bytes and the block size of the file system holding `dir`.
+fn space(dir: &Path) -> Option<(u64, u64)> {
     let d = std::fs::File::open(dir).ok()?;
     // SAFETY: fstatvfs on a valid fd, into a zeroed struct it fills.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     if unsafe { libc::fstatvfs(d.as_raw_fd(), &mut st) } != 0 {
         return None;
     }
-    Some((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+    let block = (st.f_frsize as u64).max(1);
+    Some(((st.f_bavail as u64).saturating_mul(block), block))
 }
 
 /// One file system's share of a batch.
 struct Device {
     limit: u64,
+    /// Space is taken a block at a time: a journal of 300 bytes holds a whole block, and an
+    /// append can start a new one.
+    block: u64,
     used: u64,
     count: usize,
     /// A write retried alone holds the file system by itself.
@@ -82,12 +91,20 @@ impl Budget {
     /// Takes a write of `extra` bytes on `dev` (a file in `dir`) into the batch if it fits, or
     /// if it is the first there; `alone`: only as the single write on its file system.
     pub fn take(&mut self, dev: u64, dir: &Path, extra: u64, alone: bool) -> bool {
-        let d = self.devices.entry(dev).or_insert_with(|| Device {
-            limit: free_bytes(dir).map_or(u64::MAX, |f| f / 2),
-            used: 0,
-            count: 0,
-            closed: false,
+        let d = self.devices.entry(dev).or_insert_with(|| {
+            let (free, block) = space(dir).unwrap_or((u64::MAX, 1));
+            Device {
+                limit: free / 2,
+                block,
+                used: 0,
+                count: 0,
+                closed: false,
+            }
         });
+        let extra = extra
+            .div_ceil(d.block)
+            .saturating_add(1)
+            .saturating_mul(d.block);
         let fits = match alone {
             true => d.count == 0,
             false => !d.closed && (d.count == 0 || d.used.saturating_add(extra) <= d.limit),
@@ -142,7 +159,9 @@ mod tests {
     #[test]
     fn a_batch_takes_writes_up_to_half_the_free_space_and_at_least_one() {
         let dir = std::env::temp_dir();
-        let free = free_bytes(&dir).expect("statvfs of the temp folder");
+        let (free, block) = space(&dir).expect("statvfs of the temp folder");
+        // What a write is charged: whole blocks, and one more.
+        let charge = |x: u64| (x.div_ceil(block) + 1) * block;
         let mut b = Budget::default();
         assert!(
             b.take(1, &dir, u64::MAX / 4, false),
@@ -150,12 +169,12 @@ mod tests {
         );
         assert!(!b.take(1, &dir, 1, false), "the budget is spent");
         assert!(
-            b.take(2, &dir, free / 4, false),
+            b.take(2, &dir, free / 5, false),
             "another file system has its own"
         );
-        assert!(b.take(2, &dir, free / 4, false));
+        assert!(b.take(2, &dir, free / 5, false));
         assert!(
-            !b.take(2, &dir, free / 4, false),
+            !b.take(2, &dir, free / 5, false),
             "half of the free space at most"
         );
         assert!(!b.take(2, &dir, 0, true), "alone means alone");
@@ -165,9 +184,13 @@ mod tests {
             !b.take(3, &dir, 0, false),
             "nothing joins a write retried alone"
         );
-        assert_eq!(b.peak(), 5);
+        assert_eq!(
+            b.peak(),
+            charge(5),
+            "a few bytes hold a block, and one more"
+        );
         let peak = simulate(&[(1, &dir, free / 3), (1, &dir, free / 3), (1, &dir, 7)]);
-        assert_eq!(peak, free / 3 + 7, "two batches: the second takes the rest");
+        assert_eq!(peak, charge(free / 3) + charge(7), "two batches");
     }
 
     #[test]

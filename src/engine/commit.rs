@@ -223,7 +223,14 @@ fn apply(slot: Slot) -> Slot {
         Ok(()) => Slot::Going(p, staged),
         Err(e) => {
             staged.abort();
-            Slot::Done(fail(p.report, e.0))
+            let msg = match budget::out_of_space(&e.0) {
+                true => format!(
+                    "not enough free space: the file system filled up during the write ({}); rolled back (free some space and run again)",
+                    e.0
+                ),
+                false => e.0,
+            };
+            Slot::Done(fail(p.report, msg))
         }
     }
 }
