@@ -4,7 +4,8 @@
 //! a kill or crash at any instant leaves either the old file, the new file, or a journal that
 //! `recover` (src/write/recover.rs) uses to put the old bytes back over a torn write. Keeping
 //! the new bytes lets recovery tell a torn write (every byte old or new) from a file another
-//! program changed since (anything else), which must never be rolled back.
+//! program changed since (anything else), which must never be rolled back. Since format 004
+//! it also keeps the file's mtime and atime, which a rollback puts back.
 
 use std::ffi::OsString;
 use std::fs::OpenOptions;

@@ -216,8 +216,8 @@ impl Staged {
         }
     }
 
-    /// Undoes a staged (or applied but not yet durable) change: the old bytes and length go
-    /// back, the temp file goes away. A renamed temp cannot be undone and is left as the
+    /// Undoes a staged (or applied but not yet durable) change: the old bytes, length, mtime
+    /// and atime go back, the temp file goes away. A renamed temp cannot be undone and is left as the
     /// (verified) new file.
     pub fn abort(self) {
         match self.kind {
