@@ -85,7 +85,9 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
                 _ => None,
             })
             .collect();
-        let mut done = engine::run_chunk(&cfg, &pool, &candidates).into_iter();
+        let (done, peak) = engine::run_chunk(&cfg, &pool, &candidates);
+        summary.peak_extra_bytes = summary.peak_extra_bytes.max(peak);
+        let mut done = done.into_iter();
         for f in chunk.drain(..) {
             let report = match f {
                 Found::Candidate(_) => done.next().flatten(),

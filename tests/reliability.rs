@@ -231,10 +231,14 @@ fn push_u64(v: &mut Vec<u8>, n: u64) {
 /// The undo journal of a write of `new` over `old` at `offset` of `target` (same length, so the
 /// file size does not change), byte for byte as `Journal::create` writes it.
 fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> {
+    journal_bytes_as(magic(), target, offset, old, new)
+}
+
+/// `journal_bytes` in the format `m` (an older one a user may still have on disk).
+fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> {
     let meta = std::fs::metadata(target).unwrap();
     let name = target.file_name().unwrap().as_bytes();
     let mut rec = Vec::new();
-    let m = magic();
     rec.extend_from_slice(m.as_bytes());
     push_u64(&mut rec, name.len() as u64);
     rec.extend_from_slice(name);
@@ -270,6 +274,26 @@ fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> 
             for n in [meta.dev(), meta.ino(), meta.size(), meta.size(), 1] {
                 push_u64(&mut rec, n);
             }
+            for n in [offset, old.len() as u64, new.len() as u64] {
+                push_u64(&mut rec, n);
+            }
+            rec.extend_from_slice(old);
+            rec.extend_from_slice(new);
+        }
+        // as 003, with the original mtime and atime (seconds, nanoseconds) before the count
+        "NOAIJ004" => {
+            for n in [meta.dev(), meta.ino(), meta.size(), meta.size()] {
+                push_u64(&mut rec, n);
+            }
+            for n in [
+                meta.mtime(),
+                meta.mtime_nsec(),
+                meta.atime(),
+                meta.atime_nsec(),
+            ] {
+                push_u64(&mut rec, n as u64);
+            }
+            push_u64(&mut rec, 1);
             for n in [offset, old.len() as u64, new.len() as u64] {
                 push_u64(&mut rec, n);
             }
@@ -382,6 +406,7 @@ fn torn_in_place_write_is_rolled_back_by_strip_too() {
     let (old, new, lo, hi) = in_place_change("flac-pad.flac");
     let d = tempdir();
     let p = copy_sample(d.path(), "flac-pad.flac", "song.flac");
+    common::age(&p);
     let journal = journal_of(&p);
     std::fs::write(
         &journal,
@@ -389,6 +414,11 @@ fn torn_in_place_write_is_rolled_back_by_strip_too() {
     )
     .unwrap();
     write_at(&p, lo as u64, &new[lo..lo + 1]); // one byte of the region written
+    assert_ne!(
+        common::stat(&p).2,
+        1_600_000_000,
+        "the torn write moved the mtime"
+    );
     let o = noai(&["strip", d.path().to_str().unwrap()]);
     // The rolled-back file carries no reservation: nothing to strip.
     assert_eq!(code(&o), 0, "{}", text(&o));
@@ -398,6 +428,27 @@ fn torn_in_place_write_is_rolled_back_by_strip_too() {
         old,
         "strip after a torn tag must give back the original"
     );
+    let (_, _, secs, nanos) = common::stat(&p);
+    assert_eq!(
+        (secs, nanos),
+        (1_600_000_000, 0),
+        "the rollback kept the new mtime"
+    );
+}
+
+#[test]
+fn a_journal_of_format_003_is_still_rolled_back() {
+    let (old, new, lo, hi) = in_place_change("flac-pad.flac");
+    let d = tempdir();
+    let p = copy_sample(d.path(), "flac-pad.flac", "song.flac");
+    let journal = journal_of(&p);
+    let rec = journal_bytes_as("NOAIJ003", &p, lo as u64, &old[lo..hi], &new[lo..hi]);
+    std::fs::write(&journal, rec).unwrap();
+    write_at(&p, lo as u64, &new[lo..lo + 1]);
+    let o = noai(&["strip", d.path().to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
+    assert!(!journal.exists());
+    assert_eq!(bytes(&p), old, "a 003 journal no longer rolls back");
 }
 
 #[test]
@@ -718,7 +769,10 @@ fn full_file_system_fails_the_rewrite_cleanly() {
     let e = entry(&doc, "z-big.ogg");
     assert_eq!(e["status"], "error", "{e:#}");
     let msg = e["error"].as_str().unwrap_or_default();
-    assert!(msg.contains("No space left"), "unclear error: {msg}");
+    assert!(
+        msg.contains("not enough free space") && msg.contains("is free"),
+        "unclear error: {msg}"
+    );
     assert_eq!(sha(&big), before, "z-big.ogg changed");
     assert!(leftovers(&fs.0).is_empty(), "{:?}", leftovers(&fs.0));
     assert_tagged(&[small, inplace]);

@@ -1,13 +1,15 @@
-//! Group commit of a chunk's writes: stage every file (undo journal or verified temp file),
-//! one `sync`, apply every file (positioned write or rename), one `sync`, then drop the
-//! journals and read every file back. Two syncs per chunk instead of several per file, with
-//! the same guarantee: nothing in a user's file changes before its undo data is durable.
-//! When the run is interrupted (Ctrl-C, SIGTERM), no more files are staged, staged files that
-//! were not applied yet are undone (journal or temp file removed), and the applied ones are
-//! finished: every file ends old or new, and nothing is left beside it.
+//! Group commit of a chunk's writes, in batches bounded by bytes (`budget`): stage the batch's
+//! files (undo journal or verified temp file), one `sync`, apply every file (positioned write
+//! or rename), one `sync`, then drop the journals and read every file back. Two syncs per batch
+//! instead of several per file, with the same guarantee: nothing in a user's file changes before
+//! its undo data is durable. A file whose staging ran out of space goes into a later batch of
+//! its own. When the run is interrupted (Ctrl-C, SIGTERM), no more files are staged, staged
+//! files that were not applied yet are undone (journal or temp file removed), and the applied
+//! ones are finished: every file ends old or new, and nothing is left beside it.
 
 use rayon::prelude::*;
 
+use super::budget::{self, Budget};
 use super::{Pending, Prepared, catch, verify_written};
 use crate::config::Config;
 use crate::formats::{self, Source};
@@ -30,19 +32,74 @@ fn fail(mut report: FileReport, msg: String) -> FileReport {
     report
 }
 
-pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> Vec<Option<FileReport>> {
+/// A write waiting for a batch: its place in the chunk, and whether it must go alone.
+struct Queued {
+    at: usize,
+    pending: Box<Pending>,
+    alone: bool,
+}
+
+/// Commits the chunk's writes; reports in input order, and the peak extra space one batch held.
+pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> (Vec<Option<FileReport>>, u64) {
     let opts = write::Options {
         preserve_mtime: cfg.preserve_mtime,
     };
-    let mut slots: Vec<Slot> = prepared
+    let mut out: Vec<Option<FileReport>> = Vec::with_capacity(prepared.len());
+    let mut queue = Vec::new();
+    for (at, p) in prepared.into_iter().enumerate() {
+        out.push(match p {
+            Prepared::Done(r) => Some(r),
+            Prepared::Write(pending) => {
+                queue.push(Queued {
+                    at,
+                    pending,
+                    alone: false,
+                });
+                None
+            }
+            Prepared::Stopped => None,
+        });
+    }
+    let mut peak = 0;
+    while !queue.is_empty() && !interrupt::requested() {
+        let mut budget = Budget::default();
+        let (batch, rest): (Vec<Queued>, Vec<Queued>) = queue.into_iter().partition(|q| {
+            let (dev, dir, extra) = budget::of(&q.pending);
+            budget.take(dev, dir, extra, q.alone)
+        });
+        peak = peak.max(budget.peak());
+        let (mut retry, done) = commit_batch(cfg, opts, batch);
+        for (at, r) in done {
+            out[at] = r;
+        }
+        retry.extend(rest);
+        queue = retry;
+    }
+    (out, peak)
+}
+
+/// One batch: stage, sync, apply, sync, finish. Returns the writes to try again alone (out of
+/// space while staging beside others) and the reports of the rest, by place in the chunk.
+fn commit_batch(
+    cfg: &Config,
+    opts: write::Options,
+    batch: Vec<Queued>,
+) -> (Vec<Queued>, Vec<(usize, Option<FileReport>)>) {
+    let staged: Vec<(usize, Result<Slot, Queued>)> = batch
         .into_par_iter()
-        .map(|p| match p {
-            Prepared::Done(r) => Slot::Done(r),
-            Prepared::Write(_) if interrupt::requested() => Slot::Stopped,
-            Prepared::Write(w) => stage(*w, opts, cfg.evidence.is_some()),
-            Prepared::Stopped => Slot::Stopped,
-        })
+        .map(|q| (q.at, stage_queued(q, opts, cfg.evidence.is_some())))
         .collect();
+    let mut retry = Vec::new();
+    let (places, mut slots): (Vec<usize>, Vec<Slot>) = staged
+        .into_iter()
+        .filter_map(|(at, s)| match s {
+            Ok(slot) => Some((at, slot)),
+            Err(q) => {
+                retry.push(q);
+                None
+            }
+        })
+        .unzip();
     // Interrupted already: nothing will be applied, so no need to wait for a sync.
     if !interrupt::requested() {
         barrier(&mut slots, "before writing");
@@ -50,14 +107,34 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> Vec<Option<FileReport>> 
     test_pause();
     slots = slots.into_par_iter().map(apply).collect();
     barrier(&mut slots, "after writing");
-    slots
+    let reports: Vec<Option<FileReport>> = slots
         .into_par_iter()
         .map(|s| match s {
             Slot::Done(r) => Some(r),
             Slot::Going(p, staged) => Some(finish(*p, staged)),
             Slot::Stopped => None,
         })
-        .collect()
+        .collect();
+    (retry, places.into_iter().zip(reports).collect())
+}
+
+/// Stages one queued write; out of space beside other writes, it comes back to go alone.
+fn stage_queued(q: Queued, opts: write::Options, evidence: bool) -> Result<Slot, Queued> {
+    if interrupt::requested() {
+        return Ok(Slot::Stopped);
+    }
+    let (_, folder, need) = budget::of(&q.pending);
+    let folder = folder.to_path_buf();
+    let Queued { at, pending, alone } = q;
+    match stage(*pending, opts, evidence) {
+        Ok(slot) => Ok(slot),
+        Err(p) if !alone => Err(Queued {
+            at,
+            pending: p,
+            alone: true,
+        }),
+        Err(p) => Ok(Slot::Done(fail(p.report, budget::too_big(need, &folder)))),
+    }
 }
 
 /// Whole-file and payload hashes of the original, for `--evidence`.
@@ -92,11 +169,12 @@ fn test_pause() {
     }
 }
 
-fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Slot {
+/// Stages one write; `Err` gives the write back when the file system was out of space.
+fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Result<Slot, Box<Pending>> {
     if evidence {
         match hashes_before(&p) {
             Ok(h) => p.report.hashes = Some(h),
-            Err(e) => return Slot::Done(fail(p.report, e.0)),
+            Err(e) => return Ok(Slot::Done(fail(p.report, e.0))),
         }
     }
     let target = Target {
@@ -106,8 +184,9 @@ fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Slot {
         container: p.opened.container,
     };
     match write::stage(&target, p.plan.clone(), &p.edit, opts) {
-        Ok(staged) => Slot::Going(Box::new(p), staged),
-        Err(e) => Slot::Done(fail(p.report, e.0)),
+        Ok(staged) => Ok(Slot::Going(Box::new(p), staged)),
+        Err(e) if budget::out_of_space(&e.0) => Err(Box::new(p)),
+        Err(e) => Ok(Slot::Done(fail(p.report, e.0))),
     }
 }
 
@@ -144,7 +223,14 @@ fn apply(slot: Slot) -> Slot {
         Ok(()) => Slot::Going(p, staged),
         Err(e) => {
             staged.abort();
-            Slot::Done(fail(p.report, e.0))
+            let msg = match budget::out_of_space(&e.0) {
+                true => format!(
+                    "not enough free space: the file system filled up during the write ({}); rolled back (free some space and run again)",
+                    e.0
+                ),
+                false => e.0,
+            };
+            Slot::Done(fail(p.report, msg))
         }
     }
 }

@@ -269,8 +269,9 @@ fn plan(
             Plan::Rewrite { .. } => Strategy::Rewrite,
         };
         report.action = Some(Action::WouldWrite { strategy });
-        return Prepared::Done(report);
     }
+    // A dry run's write is not carried out (the job does not write): its plan only tells how
+    // much space the run would need.
     Prepared::Write(Box::new(Pending {
         report,
         opened: o,

@@ -3,6 +3,7 @@
 //! `error`; the run goes on. Writing jobs plan every file of the chunk first, then `commit`
 //! carries the writes out with shared syncs.
 
+mod budget;
 mod commit;
 mod decide;
 
@@ -51,12 +52,13 @@ pub(crate) enum Prepared {
 }
 
 /// Processes one chunk of candidates; reports come back in input order, `None` for a file the
-/// run left alone because it was interrupted.
+/// run left alone because it was interrupted, with the peak extra space a write batch held (or,
+/// for `--dry-run`, would hold).
 pub fn run_chunk(
     cfg: &Config,
     pool: &rayon::ThreadPool,
     paths: &[PathBuf],
-) -> Vec<Option<FileReport>> {
+) -> (Vec<Option<FileReport>>, u64) {
     pool.install(|| {
         let prepared: Vec<Prepared> = paths
             .par_iter()
@@ -65,16 +67,30 @@ pub fn run_chunk(
         if cfg.job.writes() {
             commit::commit(cfg, prepared)
         } else {
-            prepared
+            let peak = dry_run_peak(&prepared);
+            let reports = prepared
                 .into_iter()
                 .map(|p| match p {
                     Prepared::Done(r) => Some(r),
                     Prepared::Write(w) => Some(w.report),
                     Prepared::Stopped => None,
                 })
-                .collect()
+                .collect();
+            (reports, peak)
         }
     })
+}
+
+/// The peak extra space the writes a dry run planned would hold, batched as a real run would.
+fn dry_run_peak(prepared: &[Prepared]) -> u64 {
+    let writes: Vec<(u64, &Path, u64)> = prepared
+        .iter()
+        .filter_map(|p| match p {
+            Prepared::Write(w) => Some(budget::of(w)),
+            _ => None,
+        })
+        .collect();
+    budget::simulate(&writes)
 }
 
 /// Runs `f`, turning a panic into an `error` report for `path`.

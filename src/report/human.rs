@@ -275,8 +275,16 @@ pub fn summary_line(job: &Job, s: &Summary) -> String {
                     units::size(s.bytes_written)
                 ));
             }
+            if s.would_write > 0 && s.peak_extra_bytes > 0 {
+                parts.push(format!(
+                    "{} would change (needing up to {} free at once)",
+                    n(s.would_write),
+                    units::size(s.peak_extra_bytes)
+                ));
+            } else if s.would_write > 0 {
+                parts.push(format!("{} would change", n(s.would_write)));
+            }
             for (count, w) in [
-                (s.would_write, "would change"),
                 (s.unchanged, "unchanged"),
                 (s.refused, "left alone (use --force)"),
             ] {

@@ -109,6 +109,9 @@ pub struct Summary {
     pub unchanged: usize,
     pub refused: usize,
     pub bytes_written: u64,
+    /// The most extra space (temp files, undo journals) one write batch held on one file
+    /// system; for `--dry-run`, would hold with the space free now.
+    pub peak_extra_bytes: u64,
     pub skipped: BTreeMap<&'static str, usize>,
     pub recovered: usize,
     pub errors: usize,

@@ -4,7 +4,8 @@
 //! a kill or crash at any instant leaves either the old file, the new file, or a journal that
 //! `recover` (src/write/recover.rs) uses to put the old bytes back over a torn write. Keeping
 //! the new bytes lets recovery tell a torn write (every byte old or new) from a file another
-//! program changed since (anything else), which must never be rolled back.
+//! program changed since (anything else), which must never be rolled back. Since format 004
+//! it also keeps the file's mtime and atime, which a rollback puts back.
 
 use std::ffi::OsString;
 use std::fs::OpenOptions;
@@ -22,7 +23,9 @@ use crate::formats::Result;
 pub const JOURNAL_SUFFIX: &str = ".noai-journal";
 /// The format: the family (`NOAIJ`) and its version. Another version of the family is reported
 /// and kept, never deleted: it may hold the only way back for a torn file.
-const MAGIC: &[u8; 8] = b"NOAIJ003";
+const MAGIC: &[u8; 8] = b"NOAIJ004";
+/// The previous version, still read (a user may have one on disk): as 004 without the times.
+const MAGIC_003: &[u8; 8] = b"NOAIJ003";
 const FAMILY: &[u8] = b"NOAIJ";
 /// No journal of ours is larger, or has more regions: a bigger one is not trusted.
 pub const MAX_BYTES: u64 = 64 << 20;
@@ -65,7 +68,9 @@ pub fn target_of(journal: &Path, rec: &[u8]) -> Option<PathBuf> {
 
 /// Splits a record after the magic into the recorded file name and the rest.
 fn split_name(rec: &[u8]) -> Option<(&[u8], &[u8])> {
-    let rest = rec.strip_prefix(MAGIC)?;
+    let rest = rec
+        .strip_prefix(MAGIC)
+        .or_else(|| rec.strip_prefix(MAGIC_003))?;
     let n = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
     let name = rest.get(8..8usize.checked_add(n)?)?;
     Some((name, &rest[8 + n..]))
@@ -88,7 +93,7 @@ pub struct Change {
 }
 
 /// Record layout (little-endian): MAGIC, name length + name, dev, ino, old size, new size,
-/// region count, then per region offset, old length, new length, old bytes, new bytes; SHA-256
+/// the original mtime and atime (seconds, nanoseconds; 004 only), region count, then per region offset, old length, new length, old bytes, new bytes; SHA-256
 /// of everything before it. dev and ino are a hint only: they change across remounts.
 fn encode(name: &[u8], snap: &Snapshot, new_size: u64, changes: &[(&Undo, &[u8])]) -> Vec<u8> {
     let body: usize = changes
@@ -104,6 +109,10 @@ fn encode(name: &[u8], snap: &Snapshot, new_size: u64, changes: &[(&Undo, &[u8])
         snap.ino,
         snap.size,
         new_size,
+        snap.mtime.0 as u64,
+        snap.mtime.1 as u64,
+        snap.atime.0 as u64,
+        snap.atime.1 as u64,
         changes.len() as u64,
     ] {
         rec.extend_from_slice(&n.to_le_bytes());
@@ -143,6 +152,8 @@ pub struct Decoded {
     pub ino: u64,
     pub old_size: u64,
     pub new_size: u64,
+    /// The original (mtime, atime) a rollback puts back; `None` in a 003 journal.
+    pub times: Option<[(i64, i64); 2]>,
     pub changes: Vec<Change>,
 }
 
@@ -164,7 +175,7 @@ pub fn parse(rec: &[u8]) -> Parsed {
     if rec.len() < MAGIC.len() && MAGIC.starts_with(rec) || rec.iter().all(|&b| b == 0) {
         return Parsed::Torn;
     }
-    if !rec.starts_with(MAGIC) {
+    if !rec.starts_with(MAGIC) && !rec.starts_with(MAGIC_003) {
         return match rec.strip_prefix(FAMILY) {
             Some(v) => Parsed::OtherVersion(String::from_utf8_lossy(&v[..v.len().min(3)]).into()),
             None => Parsed::Foreign("it does not start with noai's journal signature"),
@@ -187,7 +198,15 @@ pub fn parse(rec: &[u8]) -> Parsed {
 fn decode(body: &[u8]) -> Option<Decoded> {
     let (name, rest) = split_name(body)?;
     let mut c = Cursor(rest);
-    let (dev, ino, old_size, new_size, count) = (c.num()?, c.num()?, c.num()?, c.num()?, c.num()?);
+    let (dev, ino, old_size, new_size) = (c.num()?, c.num()?, c.num()?, c.num()?);
+    let times = match body.starts_with(MAGIC) {
+        true => {
+            let mut t = || Some((c.num()? as i64, c.num()? as i64));
+            Some([t()?, t()?])
+        }
+        false => None,
+    };
+    let count = c.num()?;
     if count > MAX_REGIONS || new_size < old_size {
         return None;
     }
@@ -211,6 +230,7 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         ino,
         old_size,
         new_size,
+        times,
         changes,
     })
 }

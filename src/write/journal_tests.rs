@@ -8,6 +8,7 @@ fn snap(size: u64) -> Snapshot {
         ino: 2,
         size,
         mtime: (0, 0),
+        atime: (0, 0),
         ctime: (0, 0),
         mode: 0o644,
         nlink: 1,
@@ -125,4 +126,40 @@ fn the_target_is_found_by_name_or_by_the_recorded_long_name() {
     assert_eq!(target_of(&lj, &rec), Some(long));
     // A record naming another file does not redirect a journal to it.
     assert_eq!(target_of(&j, &rec), Some(p));
+}
+
+#[test]
+fn the_times_are_recorded_and_a_003_journal_still_reads() {
+    let mut s = snap(16);
+    (s.mtime, s.atime) = ((1_700_000_000, 5), (1_600_000_000, 9));
+    let u = Undo {
+        offset: 2,
+        old: b"ab".to_vec(),
+        new_len: 2,
+    };
+    let rec = encode(b"song.flac", &s, 16, &[(&u, b"xy")]);
+    let Parsed::Current(d) = parse(&rec) else {
+        panic!("{:?}", parse(&rec))
+    };
+    assert_eq!(d.times, Some([(1_700_000_000, 5), (1_600_000_000, 9)]));
+    // The same record in format 003: no times between the sizes and the region count.
+    let mut old = MAGIC_003.to_vec();
+    let body = &rec[MAGIC.len()..rec.len() - 32];
+    let cut = 8 + 9 + 4 * 8; // name length, name, dev/ino/sizes
+    old.extend_from_slice(&body[..cut]);
+    old.extend_from_slice(&body[cut + 32..]);
+    let sum = Sha256::digest(&old);
+    old.extend_from_slice(&sum);
+    let Parsed::Current(d) = parse(&old) else {
+        panic!("{:?}", parse(&old))
+    };
+    assert_eq!(
+        (d.times, d.old_size, d.name.as_slice()),
+        (None, 16, &b"song.flac"[..])
+    );
+    assert_eq!(d.changes[0].new, b"xy");
+    assert_eq!(
+        target_of(std::path::Path::new("/m/.song.flac.noai-journal"), &old),
+        Some(std::path::PathBuf::from("/m/song.flac"))
+    );
 }

@@ -38,6 +38,8 @@ pub struct Snapshot {
     pub ino: u64,
     pub size: u64,
     pub mtime: (i64, i64),
+    /// Put back with the mtime when a write is rolled back.
+    pub atime: (i64, i64),
     /// Any change to the inode (mode, owner, attributes, links) moves it, even when the
     /// modification time was set back.
     pub ctime: (i64, i64),
@@ -54,6 +56,7 @@ impl Snapshot {
             ino: meta.ino(),
             size: meta.size(),
             mtime: (meta.mtime(), meta.mtime_nsec()),
+            atime: (meta.atime(), meta.atime_nsec()),
             ctime: (meta.ctime(), meta.ctime_nsec()),
             mode: meta.mode(),
             nlink: meta.nlink(),
@@ -213,8 +216,8 @@ impl Staged {
         }
     }
 
-    /// Undoes a staged (or applied but not yet durable) change: the old bytes and length go
-    /// back, the temp file goes away. A renamed temp cannot be undone and is left as the
+    /// Undoes a staged (or applied but not yet durable) change: the old bytes, length, mtime
+    /// and atime go back, the temp file goes away. A renamed temp cannot be undone and is left as the
     /// (verified) new file.
     pub fn abort(self) {
         match self.kind {
@@ -226,6 +229,8 @@ impl Staged {
                         out.write_all_at(&u.old, u.offset)?;
                     }
                     out.set_len(self.snapshot.size)?;
+                    // "As it was" includes the times backup and sync tools compare.
+                    set_times(&out, [self.snapshot.atime, self.snapshot.mtime])?;
                     out.sync_all()
                 };
                 // Without a restore the journal stays, and the next run rolls the file back.
@@ -375,25 +380,19 @@ fn write_regions(out: &File, regions: &[Region], snap: &Snapshot, opts: Options)
 
 /// Sets the file's modification time (access time is left alone).
 pub(crate) fn set_mtime(f: &File, mtime: (i64, i64)) -> Result<()> {
-    let times = [
-        libc::timespec {
-            tv_sec: 0,
-            tv_nsec: libc::UTIME_OMIT,
-        },
-        libc::timespec {
-            tv_sec: mtime.0,
-            tv_nsec: mtime.1,
-        },
-    ];
+    set_times(f, [(0, libc::UTIME_OMIT), mtime])
+        .map_err(|e| bad!("cannot restore the modification time: {e}"))
+}
+
+/// Sets the file's (atime, mtime) with `futimens`; the ctime cannot be set by anyone.
+pub(crate) fn set_times(f: &File, times: [(i64, i64); 2]) -> std::io::Result<()> {
+    let times = times.map(|(tv_sec, tv_nsec)| libc::timespec { tv_sec, tv_nsec });
     // SAFETY: a valid fd and a pointer to two initialised timespecs, as futimens requires.
     let rc = unsafe { libc::futimens(std::os::fd::AsRawFd::as_raw_fd(f), times.as_ptr()) };
-    if rc != 0 {
-        return Err(bad!(
-            "cannot restore the modification time: {}",
-            std::io::Error::last_os_error()
-        ));
+    match rc {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
     }
-    Ok(())
 }
 
 /// The path of a helper file beside `target`: `.<name><suffix>`, or for a name too long for
@@ -418,6 +417,10 @@ pub(crate) fn sibling(target: &Path, suffix: &str) -> PathBuf {
     out.extend_from_slice(suffix.as_bytes());
     target.with_file_name(std::ffi::OsString::from_vec(out))
 }
+
+#[cfg(test)]
+#[path = "abort_tests.rs"]
+mod abort_tests;
 
 #[cfg(test)]
 mod tests {

@@ -223,10 +223,13 @@ fn state(f: &File, d: &Decoded) -> Result<State> {
 
 fn roll_back(f: &File, d: &Decoded) -> Result<()> {
     let undo = |c: &Change| f.write_all_at(&c.old, c.offset);
+    // The original mtime and atime go back too (a 003 journal did not record them).
+    let times = || d.times.map_or(Ok(()), |[m, a]| super::set_times(f, [a, m]));
     d.changes
         .iter()
         .try_for_each(undo)
         .and_then(|_| f.set_len(d.old_size))
+        .and_then(|_| times())
         .and_then(|_| f.sync_all())
         .map_err(|e| bad!("rollback failed: {e}"))
 }

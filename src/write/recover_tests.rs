@@ -142,3 +142,28 @@ fn untrusted_or_unknown_journals_are_kept() {
     std::fs::write(&jp, b"a note someone left").unwrap();
     assert!(refused(&p, &jp).contains("not an undo journal"));
 }
+
+#[test]
+fn rollback_puts_the_mtime_and_atime_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("song.mp3");
+    std::fs::write(&p, b"HEADER-OLD-AUDIO").unwrap();
+    let f = File::options().write(true).open(&p).unwrap();
+    super::super::set_times(&f, [(1_000_000_000, 7), (1_200_000_000, 123_456_789)]).unwrap();
+    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
+    std::mem::forget(Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap());
+    write_at(&p, 7, b"NE"); // torn, and the write moved the mtime
+    let moved = std::fs::metadata(&p).unwrap();
+    assert_ne!(
+        (moved.mtime(), moved.mtime_nsec()),
+        (1_200_000_000, 123_456_789)
+    );
+    assert_eq!(recover(&journal_path(&p)).unwrap(), Recovery::RolledBack);
+    let back = std::fs::metadata(&p).unwrap();
+    assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-OLD-AUDIO");
+    assert_eq!(
+        (back.mtime(), back.mtime_nsec()),
+        (1_200_000_000, 123_456_789)
+    );
+    assert_eq!((back.atime(), back.atime_nsec()), (1_000_000_000, 7));
+}

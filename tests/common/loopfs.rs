@@ -1,0 +1,108 @@
+//! A small ext4 file system in an image file, attached to a loop device and mounted for one
+//! test (root only): the place to fill a disk without touching the machine's own. Dropping it
+//! unmounts and detaches, also when the test failed.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::system::run_ok;
+
+pub struct LoopFs {
+    pub mnt: PathBuf,
+    device: String,
+    _dir: tempfile::TempDir,
+}
+
+impl LoopFs {
+    /// An ext4 file system of `mib` MiB without reserved blocks (root then sees what a user
+    /// sees: free space is what `statvfs` calls available).
+    pub fn new(mib: u64) -> LoopFs {
+        let dir = tempfile::tempdir().unwrap();
+        let img = dir.path().join("disk.img");
+        std::fs::File::create(&img)
+            .unwrap()
+            .set_len(mib << 20)
+            .unwrap();
+        run_ok(
+            Command::new("mkfs.ext4")
+                .args(["-q", "-F", "-m", "0"])
+                .arg(&img),
+        );
+        let device = run_ok(Command::new("losetup").args(["--find", "--show"]).arg(&img))
+            .trim()
+            .to_string();
+        let mnt = dir.path().join("mnt");
+        std::fs::create_dir(&mnt).unwrap();
+        let fs = LoopFs {
+            mnt,
+            device,
+            _dir: dir,
+        };
+        run_ok(Command::new("mount").arg(&fs.device).arg(&fs.mnt));
+        fs
+    }
+
+    /// Bytes free for a writer, as `df` shows them.
+    pub fn free(&self) -> u64 {
+        free_bytes(&self.mnt)
+    }
+
+    /// Writes `filler` files until the free space is at most `left` bytes (zero: until the
+    /// file system refuses another byte).
+    pub fn fill_to(&self, left: u64) {
+        use std::io::Write;
+        let block = vec![0u8; 1 << 20];
+        for i in 0.. {
+            let free = self.free();
+            if free <= left || (left == 0 && i > 1000) {
+                break;
+            }
+            let mut f = std::fs::File::create(self.mnt.join(format!("filler-{i}"))).unwrap();
+            let mut want = free - left;
+            let full = loop {
+                let n = want.min(block.len() as u64) as usize;
+                if n == 0 {
+                    break false;
+                }
+                match f.write(&block[..n]) {
+                    Ok(w) => want -= w as u64,
+                    Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => break true,
+                    Err(e) => panic!("filling the test disk: {e}"),
+                }
+            };
+            let _ = f.sync_all();
+            if full {
+                break;
+            }
+        }
+    }
+
+    /// Removes the filler: the space it held is free again.
+    pub fn unfill(&self) {
+        for e in std::fs::read_dir(&self.mnt).unwrap().flatten() {
+            if e.file_name().to_string_lossy().starts_with("filler-") {
+                std::fs::remove_file(e.path()).unwrap();
+            }
+        }
+        run_ok(Command::new("sync").arg("-f").arg(&self.mnt));
+    }
+}
+
+impl Drop for LoopFs {
+    fn drop(&mut self) {
+        let umount = Command::new("umount").arg(&self.mnt).status();
+        if !umount.is_ok_and(|s| s.success()) {
+            let _ = Command::new("umount").arg("-l").arg(&self.mnt).status();
+        }
+        let _ = Command::new("losetup").arg("-d").arg(&self.device).status();
+    }
+}
+
+pub fn free_bytes(dir: &Path) -> u64 {
+    let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: statvfs with a valid C string and a zeroed struct it fills.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0, "statvfs");
+    st.f_bavail as u64 * st.f_frsize as u64
+}
