@@ -47,24 +47,10 @@ fn fixture() -> (tempfile::TempDir, PathBuf) {
     (d, root)
 }
 
-/// `noai` first on PATH; git kept off the user's configuration.
-fn env(cmd: &mut Command) -> &mut Command {
-    let bin = Path::new(env!("CARGO_BIN_EXE_noai")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    cmd.env("PATH", path)
-        .env("NO_COLOR", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-}
-
 /// Runs the block in `dir`; its exit code and everything it printed.
 fn run_block(dir: &Path, text: &str) -> (i32, String) {
     let mut cmd = Command::new("sh");
-    env(cmd.args(["-e", "-c", text]).current_dir(dir));
+    with_noai_on_path(cmd.args(["-e", "-c", text]).current_dir(dir));
     let out = output_within(&mut cmd, Duration::from_secs(120));
     let log = format!(
         "stdout:\n{}\nstderr:\n{}",
@@ -76,7 +62,7 @@ fn run_block(dir: &Path, text: &str) -> (i32, String) {
 
 fn git(dir: &Path, args: &[&str]) {
     let mut cmd = Command::new("git");
-    env(cmd.args(args).current_dir(dir));
+    with_noai_on_path(cmd.args(args).current_dir(dir));
     let out = tool(&mut cmd);
     assert!(out.status.success(), "git {args:?}: {out:?}");
 }

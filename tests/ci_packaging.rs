@@ -24,18 +24,9 @@ fn yaml(name: &str) -> Value {
     serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{name} is not YAML: {e}"))
 }
 
-/// PATH with the built `noai` first; git and pre-commit kept off the user's configuration.
+/// `with_noai_on_path`, and a git identity and pre-commit cache of the test's own.
 fn env<'a>(cmd: &'a mut Command, home: &Path) -> &'a mut Command {
-    let bin = Path::new(env!("CARGO_BIN_EXE_noai")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    cmd.env("PATH", path)
-        .env("NO_COLOR", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
+    with_noai_on_path(cmd)
         .env("GIT_AUTHOR_NAME", "t")
         .env("GIT_AUTHOR_EMAIL", "t@example.org")
         .env("GIT_COMMITTER_NAME", "t")

@@ -420,3 +420,18 @@ pub fn want(
     }
     m
 }
+
+/// `cmd` with the built `noai` first on PATH, no colour, and git kept off the user's
+/// configuration (the CI recipe and hook tests run real shell and git commands).
+pub fn with_noai_on_path(cmd: &mut Command) -> &mut Command {
+    let bin = Path::new(env!("CARGO_BIN_EXE_noai")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.env("PATH", path)
+        .env("NO_COLOR", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+}
