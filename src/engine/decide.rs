@@ -243,13 +243,16 @@ fn plan(
     let src = Source::new(&o.file, o.snapshot.size);
     // `strip` removes a tag `tag` created whole (restoring the old layout), except in a file
     // with several hard links: that rewrite would split them, so only our fields go, in place.
-    let whole = match o.snapshot.nlink {
-        0 | 1 => formats::carry::unwrap(&src, o.container, &edit, job.xmp),
-        _ => Ok(None),
+    // The same goes for an XMP chunk `strip` leaves empty: removed, unless links would split.
+    let linked = o.snapshot.nlink > 1;
+    let whole = match linked {
+        false => formats::carry::unwrap(&src, o.container, &edit, job.xmp),
+        true => Ok(None),
     };
-    let planned = whole.and_then(|w| match w {
-        Some(p) => Ok(Some(p)),
-        None => formats::plan_with(&src, o.container, &edit, job.xmp),
+    let planned = whole.and_then(|w| match (w, linked) {
+        (Some(p), _) => Ok(Some(p)),
+        (None, false) => formats::plan_with(&src, o.container, &edit, job.xmp),
+        (None, true) => formats::plan_in_place_layout(&src, o.container, &edit, job.xmp),
     });
     let plan = match planned {
         Ok(Some(p)) => p,

@@ -276,12 +276,33 @@ pub fn plan_with(
     edit: &Edit,
     xmp: bool,
 ) -> Result<Option<Plan>> {
+    plan_xmp_chunks(src, container, edit, xmp, true)
+}
+
+/// As `plan_with`, but a WAV/AIFF XMP chunk that `strip` empties stays in place instead of
+/// being removed by a rewrite: for a file whose hard links a rewrite would split.
+pub fn plan_in_place_layout(
+    src: &Source,
+    container: Container,
+    edit: &Edit,
+    xmp: bool,
+) -> Result<Option<Plan>> {
+    plan_xmp_chunks(src, container, edit, xmp, false)
+}
+
+fn plan_xmp_chunks(
+    src: &Source,
+    container: Container,
+    edit: &Edit,
+    xmp: bool,
+    drop_empty: bool,
+) -> Result<Option<Plan>> {
     if !xmp || !container.has_xmp() {
         return plan(src, container, edit);
     }
     match container {
         Container::Mpeg => mpeg::plan_xmp(src, edit),
-        Container::Wav | Container::Aiff => riff::plan_xmp(src, edit),
+        Container::Wav | Container::Aiff => riff::plan_xmp(src, edit, drop_empty),
         Container::Mp4 => mp4::plan_xmp(src, edit),
         _ => plan(src, container, edit),
     }

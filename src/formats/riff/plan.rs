@@ -12,12 +12,16 @@ struct Change {
     existing: Option<(u64, u64)>,
     id: [u8; 4],
     data: Vec<u8>,
+    /// The chunk goes away: `strip` left its XMP packet with nothing in it.
+    remove: bool,
 }
 
 impl Change {
     fn fits(&self) -> bool {
-        self.existing
-            .is_none_or(|(_, len)| len == self.data.len() as u64)
+        !self.remove
+            && self
+                .existing
+                .is_none_or(|(_, len)| len == self.data.len() as u64)
     }
 
     /// True when the chunk being replaced is the last one of the root chunk.
@@ -39,22 +43,28 @@ impl Change {
 }
 
 pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-    plan_chunks(src, edit, false)
+    plan_chunks(src, edit, false, true)
 }
 
-/// As `plan`, with the XMP chunk too (SPEC §3.1).
-pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-    plan_chunks(src, edit, true)
+/// As `plan`, with the XMP chunk too (SPEC §3.1). With `drop_empty`, an XMP chunk that `strip`
+/// leaves with nothing in it is removed (a rewrite); without, it stays, emptied, in place.
+pub fn plan_xmp(src: &Source, edit: &Edit, drop_empty: bool) -> Result<Option<Plan>> {
+    plan_chunks(src, edit, true, drop_empty)
 }
 
-fn plan_chunks(src: &Source, edit: &Edit, with_xmp: bool) -> Result<Option<Plan>> {
+fn plan_chunks(
+    src: &Source,
+    edit: &Edit,
+    with_xmp: bool,
+    drop_empty: bool,
+) -> Result<Option<Plan>> {
     let lay = layout(src)?;
     lay.check_finalized(src.len())?;
     let mut changes = Vec::new();
     if let Some(c) = id3_change(src, &lay, edit)? {
         changes.push(c);
     }
-    if with_xmp && let Some(c) = xmp_change(src, &lay, edit)? {
+    if with_xmp && let Some(c) = xmp_change(src, &lay, edit, drop_empty)? {
         changes.push(c);
     }
     if changes.is_empty() {
@@ -62,7 +72,7 @@ fn plan_chunks(src: &Source, edit: &Edit, with_xmp: bool) -> Result<Option<Plan>
     }
     // In place when every changed chunk keeps its size, except that the file's last chunk may
     // grow and new chunks may be appended, both into the end of the file (nothing moves).
-    let grows = |c: &Change| !c.fits() && c.is_last(&lay);
+    let grows = |c: &Change| !c.fits() && !c.remove && c.is_last(&lay);
     let at_end = changes.iter().any(|c| c.existing.is_none() || grows(c));
     let growing = changes.iter().filter(|c| grows(c)).count();
     if changes.iter().all(|c| c.fits() || grows(c))
@@ -109,11 +119,16 @@ fn id3_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
             .unwrap_or(*lay.new_chunk_id()),
         None => *lay.new_chunk_id(),
     };
-    Ok(Some(Change { existing, id, data }))
+    Ok(Some(Change {
+        existing,
+        id,
+        data,
+        remove: false,
+    }))
 }
 
 /// The XMP chunk's new data: the merged packet, padded to the old chunk size when it fits.
-fn xmp_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>> {
+fn xmp_change(src: &Source, lay: &Layout, edit: &Edit, drop_empty: bool) -> Result<Option<Change>> {
     let (id, signature) = lay.xmp_chunk_head();
     let existing: Option<XmpChunk> = lay.xmp()?;
     let packet = match existing {
@@ -122,6 +137,15 @@ fn xmp_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
             let merged = xmp::merge(Some(&old), &edit.set)?;
             if merged == old {
                 return Ok(None);
+            }
+            // A packet that held nothing but ours goes with its chunk (strip is an exact undo).
+            if drop_empty && edit.set.is_empty() && xmp::is_empty(&merged)? {
+                return Ok(Some(Change {
+                    existing: Some((x.offset, x.len)),
+                    id: *id,
+                    data: Vec::new(),
+                    remove: true,
+                }));
             }
             xmp::fit(&merged, old.len()).unwrap_or(merged)
         }
@@ -134,6 +158,7 @@ fn xmp_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
         existing: existing.map(|x| (x.offset, x.len)),
         id: *id,
         data,
+        remove: false,
     }))
 }
 
@@ -226,7 +251,8 @@ fn rebuild(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
             offset: pos,
             len: off - pos,
         });
-        let chunk = c.chunk(lay)?;
+        // A removed chunk is simply not copied.
+        let chunk = if c.remove { Vec::new() } else { c.chunk(lay)? };
         new_root += (off - pos) + chunk.len() as u64;
         parts.push(Part::Bytes(chunk));
         pos = end;

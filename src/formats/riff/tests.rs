@@ -113,7 +113,7 @@ fn truncated_and_duplicate_chunks_are_errors() {
 fn xmp_chunk_is_appended_then_edited_in_place() {
     let old = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 10])]);
     let src = source_of(&old);
-    let first = apply(&old, &plan_xmp(&src, &set()).unwrap().unwrap());
+    let first = apply(&old, &plan_xmp(&src, &set(), true).unwrap().unwrap());
     let src = source_of(&first);
     let c = carriers(&src).unwrap();
     assert!(
@@ -130,7 +130,7 @@ fn xmp_chunk_is_appended_then_edited_in_place() {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![("TDM-RESERVATION".into(), "0".into())],
     };
-    let p = plan_xmp(&src, &again).unwrap().unwrap();
+    let p = plan_xmp(&src, &again, true).unwrap().unwrap();
     assert!(
         matches!(&p, Plan::Patch { regions } if regions.iter().all(|r| r.offset + r.bytes.len() as u64 <= first.len() as u64)),
         "both chunks in place"
