@@ -42,6 +42,16 @@ pub fn encode(fields: &[Field]) -> Vec<u8> {
 /// A new ID3v2.3 tag: the carried frames, then our `TXXX` frames, then (with `xmp`) the XMP
 /// packet; padded as any rewritten tag.
 pub fn new_tag_carrying(edit: &Edit, xmp_too: bool, carried: &[Field]) -> Result<Vec<u8>> {
+    new_tag_padded(edit, xmp_too, carried, None)
+}
+
+/// As `new_tag_carrying`, padded to `pad_to` total bytes (`None`: the rewrite padding).
+pub(crate) fn new_tag_padded(
+    edit: &Edit,
+    xmp_too: bool,
+    carried: &[Field],
+    pad_to: Option<usize>,
+) -> Result<Vec<u8>> {
     let mut body = encode(carried);
     for (k, v) in &edit.set {
         body.extend_from_slice(&encode_user_text(V23, k, v));
@@ -50,7 +60,7 @@ pub fn new_tag_carrying(edit: &Edit, xmp_too: bool, carried: &[Field]) -> Result
         let packet = xmp::compact(&xmp::merge(None, &edit.set)?);
         body.extend_from_slice(&encode_xmp(V23, &packet));
     }
-    assemble(3, 0, &body, None)
+    assemble(3, 0, &body, pad_to)
 }
 
 impl Tag {

@@ -42,7 +42,7 @@ fn cross_check_names_the_frame_that_would_change() {
 #[test]
 fn cross_check_of_a_new_tag_and_of_a_dropped_xmp_packet() {
     let e = edit(&[("TDM-RESERVATION", "1")]);
-    let fresh = new_tag_xmp(&e, None, true).unwrap();
+    let fresh = carry::new_tag_carrying(&e, true, &[]).unwrap();
     cross_check(&[], &fresh, &e).unwrap();
     let old = tag_with(id3::Version::Id3v23, &[], 512);
     assert!(parse(&old).unwrap().xmp().unwrap().is_some());
