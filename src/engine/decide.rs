@@ -90,19 +90,20 @@ pub fn strip(report: FileReport, o: Opened, job: WriteJob) -> Prepared {
 
 /// The plain-tag carrier we write: the last editable one that is not XMP (formats list it last).
 fn primary(scan: &Scan) -> Option<&Carrier> {
+    primary_at(scan).map(|i| &scan.carriers[i])
+}
+
+/// Where `primary` is in the scan's list.
+fn primary_at(scan: &Scan) -> Option<usize> {
     scan.carriers
         .iter()
-        .rev()
-        .find(|c| c.editable && !matches!(c.kind, CarrierKind::Xmp { .. }))
+        .rposition(|c| c.editable && !matches!(c.kind, CarrierKind::Xmp { .. }))
 }
 
 /// The carriers as the write would leave them: the primary one and (with XMP) the editable XMP
 /// packet carry the edit; every other carrier stays as it is.
 fn predicted(scan: &Scan, edit: &Edit, xmp: bool) -> Vec<Carrier> {
-    let primary_at = scan
-        .carriers
-        .iter()
-        .rposition(|c| c.editable && !matches!(c.kind, CarrierKind::Xmp { .. }));
+    let primary_at = primary_at(scan);
     let new_fields = |c: &Carrier| {
         let mut f: Vec<_> = c
             .fields
