@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod error;
 pub mod formats;
 pub mod interrupt;
 pub mod man;
@@ -14,6 +15,8 @@ pub mod report;
 pub mod site;
 pub mod walk;
 pub mod write;
+
+pub(crate) use error::bad;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -95,7 +98,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
                     summary.skip(why);
                     None
                 }
-                Found::Error(p, msg) => Some(FileReport::error(p, None, msg)),
+                Found::Error(p, e) => Some(FileReport::error(p, None, e)),
             };
             if let Some(mut r) = report {
                 report::compact::notes(&mut r);
@@ -182,7 +185,7 @@ fn clean_leftovers(
         match write::recover_idle(p) {
             Ok(Some(_)) => summary.recovered += 1,
             Ok(None) => {}
-            Err(e) => reports.push(FileReport::error(p.clone(), None, e.0)),
+            Err(e) => reports.push(FileReport::error(p.clone(), None, e)),
         }
     }
     reports

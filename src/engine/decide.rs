@@ -2,6 +2,7 @@
 //! refuse (a different explicit policy without `--force`), report a dry run, or plan a write.
 
 use super::{Opened, Pending, Prepared};
+use crate::error::{ErrorKind, FileError};
 use crate::formats::{self, Carrier, CarrierKind, Edit, Plan, RawField, Scan, Source};
 use crate::policy::{
     self, KEY_CONSTRAINTS, KEY_POLICY, SPEC_KEYS, Status, Verdict, Wanted, is_marker, is_spec_key,
@@ -198,8 +199,7 @@ fn check_outcome(
 
 /// A file left alone, with the reason as its error.
 fn refuse(mut report: FileReport, why: String) -> Prepared {
-    report.status = Status::Error;
-    report.error = Some(why);
+    report.fail(FileError::new(ErrorKind::Refused, why));
     Prepared::Done(report)
 }
 
@@ -262,8 +262,7 @@ fn plan(
             return Prepared::Done(report);
         }
         Err(e) => {
-            report.status = Status::Error;
-            report.error = Some(e.0);
+            report.fail(e);
             return Prepared::Done(report);
         }
     };

@@ -10,7 +10,7 @@ use crate::bad;
 
 /// Writes `parts` (ranges of `src` and new bytes) to `out`, in order.
 pub fn write_parts<W: Write>(src: &File, parts: &[Part], out: &mut W) -> Result<()> {
-    let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
+    let io = |e: std::io::Error| FormatError::io_write("write failed", &e);
     for part in parts {
         match part {
             Part::Bytes(b) => out.write_all(b).map_err(io)?,

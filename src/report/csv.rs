@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn quotes_what_needs_quoting() {
-        let mut r = FileReport::error(PathBuf::from("a,\"b\"\n.mp3"), None, "x".into());
+        let mut r = FileReport::error(PathBuf::from("a,\"b\"\n.mp3"), None, crate::bad!("x"));
         r.notes = vec!["one".into(), "two, three".into()];
         let mut w = ::csv::Writer::from_writer(Vec::new());
         w.write_record(row(&r)).unwrap();

@@ -98,7 +98,11 @@ mod tests {
 
     #[test]
     fn one_error_line_per_error() {
-        let r = FileReport::error(PathBuf::from("d/a,b:\nc.mp3"), None, "bad\nframe".into());
+        let r = FileReport::error(
+            PathBuf::from("d/a,b:\nc.mp3"),
+            None,
+            crate::bad!("bad\nframe"),
+        );
         assert_eq!(
             line(&r).unwrap(),
             "::error file=d/a%2Cb%3A%0Ac.mp3,title=noai error::bad%0Aframe"

@@ -21,6 +21,7 @@ use std::path::PathBuf;
 
 use crate::cli::Format;
 use crate::config::Config;
+use crate::error::{ErrorKind, FileError};
 use crate::formats::{Carrier, Container};
 use crate::policy::{Policy, Status};
 use crate::walk::Skip;
@@ -54,6 +55,9 @@ pub struct FileReport {
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The kind of `error`, as its stable code (`corrupt`, `busy`, …; see `ErrorKind`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<ErrorKind>,
     /// SHA-256 hashes around a write, with `tag --evidence`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hashes: Option<Hashes>,
@@ -73,8 +77,8 @@ pub fn lacks_reservation(r: &FileReport) -> bool {
 }
 
 impl FileReport {
-    pub fn error(path: PathBuf, container: Option<Container>, msg: String) -> FileReport {
-        FileReport {
+    pub fn error(path: PathBuf, container: Option<Container>, e: FileError) -> FileReport {
+        let mut r = FileReport {
             path,
             container,
             status: Status::Error,
@@ -82,9 +86,20 @@ impl FileReport {
             action: None,
             carriers: Vec::new(),
             notes: Vec::new(),
-            error: Some(msg),
+            error: None,
+            error_code: None,
             hashes: None,
-        }
+        };
+        r.fail(e);
+        r
+    }
+
+    /// Makes this an error report: the file's status becomes `error`, with `e`'s sentence and
+    /// code.
+    pub fn fail(&mut self, e: FileError) {
+        self.status = Status::Error;
+        self.error_code = Some(e.kind());
+        self.error = Some(e.into_message());
     }
 
     /// True when this file makes the run exit 1 (a finding).

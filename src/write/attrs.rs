@@ -19,6 +19,7 @@ use std::os::unix::fs::MetadataExt;
 use super::Target;
 use super::access::{euid, group_name, user_name};
 use crate::bad;
+use crate::error::FileError;
 use crate::formats::Result;
 
 /// Integrity hashes the kernel keeps for the content (IMA/EVM): a copy of the old value would
@@ -34,15 +35,20 @@ pub(super) fn take_owner(t: &Target, out: &File) -> Result<()> {
     }
     let e = std::io::Error::last_os_error();
     if e.raw_os_error() != Some(libc::EPERM) {
-        return Err(bad!("cannot keep the owner and group: {e}; not changed"));
+        return Err(bad!(
+            Refused,
+            "cannot keep the owner and group: {e}; not changed"
+        ));
     }
     if uid != euid() {
         return Err(bad!(
+            Refused,
             "the file belongs to {}; this change needs a rewrite, which would make it yours; not changed",
             user_name(uid)
         ));
     }
     Err(bad!(
+        Refused,
         "the file's group is {}, which you are not a member of; this change needs a rewrite, which would change its group; not changed",
         group_name(gid)
     ))
@@ -58,6 +64,7 @@ pub(super) fn check_in_place(t: &Target) -> Result<()> {
         unsafe { libc::fgetxattr(t.file.as_raw_fd(), name.as_ptr(), std::ptr::null_mut(), 0) };
     if cap >= 0 {
         return Err(bad!(
+            Refused,
             "it carries a file capability (security.capability), which any write makes the system drop; not changed"
         ));
     }
@@ -66,6 +73,7 @@ pub(super) fn check_in_place(t: &Target) -> Result<()> {
         || mode & (libc::S_ISGID | libc::S_IXGRP) == (libc::S_ISGID | libc::S_IXGRP);
     if setid && euid() != 0 {
         return Err(bad!(
+            Refused,
             "it is setuid or setgid (mode {:o}), which a write by you makes the system clear; not changed",
             mode & 0o7777
         ));
@@ -77,15 +85,17 @@ pub(super) fn check_in_place(t: &Target) -> Result<()> {
 /// group, mode and attributes read back as the original's.
 pub(super) fn carry(t: &Target, out: &File) -> Result<()> {
     let (src, dst) = (t.file.as_raw_fd(), out.as_raw_fd());
-    let old = attributes(src).map_err(|e| bad!("cannot read its extended attributes: {e}"))?;
+    let old = attributes(src)
+        .map_err(|e| FileError::io_read("cannot read its extended attributes", &e))?;
     let new = attributes(dst)
-        .map_err(|e| bad!("cannot read the temp file's extended attributes: {e}"))?;
+        .map_err(|e| FileError::io_read("cannot read the temp file's extended attributes", &e))?;
     // Inherited from the folder (a default ACL) but not on the original: the file must not
     // gain permissions either.
     for name in new.keys().filter(|n| !old.contains_key(*n)) {
         // SAFETY: a valid fd and NUL-terminated name.
         if unsafe { libc::fremovexattr(dst, name.as_ptr()) } != 0 {
             return Err(bad!(
+                Refused,
                 "the new file would get the extended attribute {} from its folder, and it cannot be removed ({}); not changed",
                 show(name),
                 std::io::Error::last_os_error()
@@ -99,6 +109,7 @@ pub(super) fn carry(t: &Target, out: &File) -> Result<()> {
             unsafe { libc::fsetxattr(dst, name.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
         if rc != 0 {
             return Err(bad!(
+                Refused,
                 "cannot keep the extended attribute {} ({}); this change needs a rewrite, which would drop it; not changed",
                 show(name),
                 std::io::Error::last_os_error()
@@ -109,6 +120,7 @@ pub(super) fn carry(t: &Target, out: &File) -> Result<()> {
     // SAFETY: fchmod on a valid fd.
     if unsafe { libc::fchmod(dst, mode) } != 0 {
         return Err(bad!(
+            Refused,
             "cannot keep the mode {mode:o}: {}; not changed",
             std::io::Error::last_os_error()
         ));
@@ -120,7 +132,7 @@ pub(super) fn carry(t: &Target, out: &File) -> Result<()> {
 fn read_back(t: &Target, out: &File, old: &BTreeMap<CString, Vec<u8>>) -> Result<()> {
     let m = out
         .metadata()
-        .map_err(|e| bad!("cannot stat the temp file: {e}"))?;
+        .map_err(|e| FileError::io_read("cannot stat the temp file", &e))?;
     let s = &t.snapshot;
     let lost = if (m.uid(), m.gid()) != (s.uid, s.gid) {
         "owner or group".to_string()
@@ -131,8 +143,9 @@ fn read_back(t: &Target, out: &File, old: &BTreeMap<CString, Vec<u8>>) -> Result
             s.mode & 0o7777
         )
     } else {
-        let now = attributes(out.as_raw_fd())
-            .map_err(|e| bad!("cannot read back the temp file's extended attributes: {e}"))?;
+        let now = attributes(out.as_raw_fd()).map_err(|e| {
+            FileError::io_read("cannot read back the temp file's extended attributes", &e)
+        })?;
         match old
             .iter()
             .find(|(n, v)| now.get(*n) != Some(*v))
@@ -144,6 +157,7 @@ fn read_back(t: &Target, out: &File, old: &BTreeMap<CString, Vec<u8>>) -> Result
         }
     };
     Err(bad!(
+        Refused,
         "a rewrite would not keep its {lost} (the system declined it); not changed"
     ))
 }

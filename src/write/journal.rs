@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::Snapshot;
 use crate::bad;
+use crate::error::FileError;
 use crate::formats::Result;
 
 pub const JOURNAL_SUFFIX: &str = ".noai-journal";
@@ -254,6 +255,7 @@ impl Journal {
                 .any(|(u, n)| u.new_len != n.len() as u64)
         {
             return Err(bad!(
+                Refused,
                 "internal check: journal regions do not match the write"
             ));
         }
@@ -262,6 +264,7 @@ impl Journal {
         let rec = encode(name, snap, new_size, &changes);
         if rec.len() as u64 > MAX_BYTES || undo.len() as u64 > MAX_REGIONS {
             return Err(bad!(
+                Refused,
                 "the in-place change is too large for an undo journal ({} bytes, {} regions); not written",
                 rec.len(),
                 undo.len()
@@ -273,11 +276,16 @@ impl Journal {
             .create_new(true)
             .mode(0o600)
             .open(&path)
-            .map_err(|e| bad!("cannot create the undo journal {}: {e}", path.display()))?;
+            .map_err(|e| {
+                FileError::io_write(
+                    &format!("cannot create the undo journal {}", path.display()),
+                    &e,
+                )
+            })?;
         let journal = Journal { path };
         if let Err(e) = f.write_all(&rec) {
             journal.finish();
-            return Err(bad!("cannot write the undo journal: {e}"));
+            return Err(FileError::io_write("cannot write the undo journal", &e));
         }
         Ok(journal)
     }

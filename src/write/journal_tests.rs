@@ -107,7 +107,7 @@ fn a_change_too_large_for_a_journal_is_not_written() {
     let e = Journal::create(&p, &snap(size), size, &undo, &[&new])
         .err()
         .unwrap();
-    assert!(e.0.contains("too large"), "{}", e.0);
+    assert!(e.to_string().contains("too large"), "{}", e.to_string());
     assert!(!journal_path(&p).exists());
 }
 

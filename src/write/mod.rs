@@ -27,7 +27,8 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::bad;
-use crate::formats::{self, Container, Edit, FormatError, Plan, Region, Result};
+use crate::error::FileError;
+use crate::formats::{self, Container, Edit, Plan, Region, Result};
 
 pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
 use journal::{Journal, Undo};
@@ -70,12 +71,16 @@ impl Snapshot {
 
     /// Errors unless the file at `path` is still this one, unchanged.
     fn check_unchanged(&self, path: &Path) -> Result<()> {
-        let now =
-            std::fs::symlink_metadata(path).map_err(|e| bad!("cannot stat before writing: {e}"))?;
+        // Gone since the scan is a change like any other.
+        let now = std::fs::symlink_metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => bad!(Changed, "cannot stat before writing: {e}"),
+            _ => FileError::io_read("cannot stat before writing", &e),
+        })?;
         let now = Snapshot::of(&now);
         let key = |s: &Snapshot| (s.dev, s.ino, s.size, s.mtime, s.ctime);
         if key(&now) != key(self) {
             return Err(bad!(
+                Changed,
                 "the file changed while it was being processed; not written (run again)"
             ));
         }
@@ -192,7 +197,7 @@ impl Staged {
             }
             Kind::Rewrite { tmp, .. } => {
                 std::fs::rename(tmp, &self.path)
-                    .map_err(|e| bad!("cannot rename the temp file over it: {e}"))?;
+                    .map_err(|e| FileError::io_write("cannot rename the temp file over it", &e))?;
                 self.applied = true;
                 Ok(())
             }
@@ -262,11 +267,13 @@ fn stage_in_place(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<Kind>
         // Only the last region may start at the end of the file: the append.
         if r.offset < prev_end || (end > size && r.offset != size) {
             return Err(bad!(
+                Refused,
                 "internal check: overlapping or out-of-file write regions; not written"
             ));
         }
         if payload.iter().any(|p| r.offset < p.end && p.start < end) {
             return Err(bad!(
+                Refused,
                 "internal check: in-place write would touch audio data; not written"
             ));
         }
@@ -308,11 +315,13 @@ fn stage_in_place(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<Kind>
             .write(true)
             .custom_flags(libc::O_NOFOLLOW)
             .open(t.path)
-            .map_err(|e| bad!("cannot open for writing: {e}"))?,
+            .map_err(|e| FileError::io_write("cannot open for writing", &e))?,
     };
-    let same = Snapshot::of(&out.metadata()?);
+    let meta = out.metadata();
+    let same = Snapshot::of(&meta.map_err(|e| FileError::io_read("read failed", &e))?);
     if (same.dev, same.ino) != (t.snapshot.dev, t.snapshot.ino) {
         return Err(bad!(
+            Changed,
             "the file was replaced while it was being processed; not written"
         ));
     }
@@ -357,7 +366,7 @@ fn differing_runs(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
 }
 
 fn write_regions(out: &File, regions: &[Region], snap: &Snapshot, opts: Options) -> Result<()> {
-    let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
+    let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     for r in regions {
         out.write_all_at(&r.bytes, r.offset).map_err(io)?;
     }
@@ -367,9 +376,9 @@ fn write_regions(out: &File, regions: &[Region], snap: &Snapshot, opts: Options)
     for r in regions {
         let mut check = vec![0u8; r.bytes.len()];
         out.read_exact_at(&mut check, r.offset)
-            .map_err(|e| bad!("cannot read back the written region: {e}"))?;
+            .map_err(|e| FileError::io_read("cannot read back the written region", &e))?;
         if check != r.bytes {
-            return Err(bad!("read-back of the written region differs"));
+            return Err(bad!(IoWrite, "read-back of the written region differs"));
         }
     }
     Ok(())

@@ -79,7 +79,7 @@ fn half_written_journal_is_discarded() {
 /// Runs `recover`, expects a refusal naming the journal, and checks nothing moved.
 fn refused(p: &Path, jp: &Path) -> String {
     let (file, journal) = (std::fs::read(p).unwrap(), std::fs::read(jp).unwrap());
-    let e = recover(jp).expect_err("recovered").0;
+    let e = recover(jp).expect_err("recovered").to_string();
     assert!(e.contains(&jp.display().to_string()), "{e}");
     assert_eq!(std::fs::read(p).unwrap(), file, "the file changed");
     assert_eq!(std::fs::read(jp).unwrap(), journal, "the journal changed");
@@ -133,7 +133,7 @@ fn untrusted_or_unknown_journals_are_kept() {
     let real = dir.path().join("elsewhere");
     std::fs::rename(&jp, &real).unwrap();
     std::os::unix::fs::symlink(&real, &jp).unwrap();
-    let e = recover(&jp).expect_err("followed a link").0;
+    let e = recover(&jp).expect_err("followed a link").to_string();
     assert!(e.contains("symbolic link"), "{e}");
     assert!(jp.is_symlink() && real.exists());
     assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-NLD-AUDIO");

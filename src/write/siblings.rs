@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::bad;
+use crate::error::FileError;
 use crate::formats::Result;
 
 /// The folder a file is in (`.` for a bare name).
@@ -18,7 +18,7 @@ pub(crate) fn parent_dir(p: &Path) -> &Path {
 /// Sets the file's modification time (access time is left alone).
 pub(crate) fn set_mtime(f: &File, mtime: (i64, i64)) -> Result<()> {
     set_times(f, [(0, libc::UTIME_OMIT), mtime])
-        .map_err(|e| bad!("cannot restore the modification time: {e}"))
+        .map_err(|e| FileError::io_write("cannot restore the modification time", &e))
 }
 
 /// Sets the file's (atime, mtime) with `futimens`; the ctime cannot be set by anyone.

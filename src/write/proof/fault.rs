@@ -35,6 +35,7 @@ pub fn test_fault(plan: &mut Plan) -> Result<()> {
         }
     }
     Err(bad!(
+        Internal,
         "test hook: NOAI_TEST_CORRUPT text is not in the planned bytes"
     ))
 }
