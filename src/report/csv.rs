@@ -1,7 +1,9 @@
 //! `--format csv`: RFC 4180 CSV through the `csv` crate (fields with `,` `"` or line breaks are
 //! quoted, quotes doubled), for spreadsheets and scripts. A header row, then one row per file,
 //! streamed as files are done: `path,container,status,effective_policy,action,strategy,
-//! bytes_written,notes,error`, empty cells where a value does not apply, notes joined with `; `.
+//! bytes_written,notes,error,error_code`, empty cells where a value does not apply, notes joined
+//! with `; `. `error_code` (the error's stable kind) is last so that readers by position of the
+//! older nine columns keep working.
 //! A path that is not valid UTF-8 is written in lossy form (invalid bytes as U+FFFD); the exact
 //! bytes are in `--format json` (`path_hex`). There is no summary row (docs/formats.md).
 
@@ -10,7 +12,7 @@ use std::io::Write;
 use super::{Action, FileReport, Renderer, Summary};
 use crate::write::Strategy;
 
-pub const HEADER: [&str; 9] = [
+pub const HEADER: [&str; 10] = [
     "path",
     "container",
     "status",
@@ -20,6 +22,7 @@ pub const HEADER: [&str; 9] = [
     "bytes_written",
     "notes",
     "error",
+    "error_code",
 ];
 
 pub struct Csv {
@@ -49,7 +52,7 @@ impl Csv {
 }
 
 /// The cells of one row, in `HEADER` order.
-fn row(r: &FileReport) -> [String; 9] {
+fn row(r: &FileReport) -> [String; 10] {
     let strategy = |s: Strategy| match s {
         Strategy::InPlace => "in-place",
         Strategy::Rewrite => "rewrite",
@@ -71,6 +74,7 @@ fn row(r: &FileReport) -> [String; 9] {
         bytes,
         r.notes.join("; "),
         r.error.clone().unwrap_or_default(),
+        r.error_code.map_or("", |k| k.code()).to_string(),
     ]
 }
 
@@ -100,7 +104,7 @@ mod tests {
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
         assert_eq!(
             text,
-            "\"a,\"\"b\"\"\n.mp3\",,error,,,,,\"one; two, three\",x\n"
+            "\"a,\"\"b\"\"\n.mp3\",,error,,,,,\"one; two, three\",x,corrupt\n"
         );
     }
 }

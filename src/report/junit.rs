@@ -131,7 +131,9 @@ impl Renderer for Junit {
         let (name, path_hex) = paths::text(&r.path);
         let fail = if r.status == Status::Error {
             let message = paths::plain(r.error.as_deref().unwrap_or("error")).into_owned();
-            Some(Fail::new("error", "error", message, None))
+            // `type` is the error's stable code (`corrupt`, `busy`, …).
+            let kind = r.error_code.map_or("error", |k| k.code());
+            Some(Fail::new("error", kind, message, None))
         } else if r.is_finding() {
             let message = paths::plain(&human::failure_message(r)).into_owned();
             let notes = (!r.notes.is_empty()).then(|| paths::plain(&r.notes.join("\n")).into());
