@@ -40,7 +40,7 @@ fn reported(format: &str, r: &Run) -> (String, String) {
             let mut rd = csv::Reader::from_reader(r.stdout.as_bytes());
             let header = rd.headers().unwrap().clone();
             assert_eq!(
-                header.iter().last(),
+                header.iter().next_back(),
                 Some("error_code"),
                 "the code is the last column"
             );
