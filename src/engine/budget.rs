@@ -10,6 +10,8 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use super::Pending;
+use crate::bad;
+use crate::error::FileError;
 use crate::formats::{Part, Plan};
 use crate::report::units;
 
@@ -143,10 +145,11 @@ pub fn out_of_space(msg: &str) -> bool {
         .any(|&e| msg.contains(&std::io::Error::from_raw_os_error(e).to_string()))
 }
 
-/// The error of a write that does not fit even alone.
-pub fn too_big(extra: u64, dir: &Path) -> String {
+/// The error of a write that does not fit even alone: a full disk, so `IoWrite`.
+pub fn too_big(extra: u64, dir: &Path) -> FileError {
     let free = free_bytes(dir).map_or("an unknown amount".into(), units::size);
-    format!(
+    bad!(
+        IoWrite,
         "not enough free space: writing it needs about {} of temporary space beside it, {free} is free on its file system; not changed (free some space and run again)",
         units::size(extra)
     )

@@ -11,7 +11,6 @@ use rayon::prelude::*;
 
 use super::budget::{self, Budget};
 use super::{Pending, Prepared, catch, verify_written};
-use crate::bad;
 use crate::config::Config;
 use crate::error::FileError;
 use crate::formats::{self, Source};
@@ -133,10 +132,7 @@ fn stage_queued(q: Queued, opts: write::Options, evidence: bool) -> Result<Slot,
             pending: p,
             alone: true,
         }),
-        Err(p) => {
-            let e = bad!(IoWrite, "{}", budget::too_big(need, &folder));
-            Ok(Slot::Done(fail(p.report, e)))
-        }
+        Err(p) => Ok(Slot::Done(fail(p.report, budget::too_big(need, &folder)))),
     }
 }
 
