@@ -2,9 +2,12 @@
 //! JSONL and CSV: a damaged file, a cut-off one, one another process is writing, one the user may
 //! not read or write, one changed between the scan and the write, a refusal, a missing path. Each
 //! case runs noai once per format on a temp copy and checks the code and that the file is
-//! unchanged. The permission cases run noai as a test user with `setpriv` and need root.
+//! unchanged. The permission cases run noai as a test user with `setpriv`, the full disk is a
+//! loop-mounted ext4 image: both need root.
 
 mod common;
+#[path = "common/loopfs.rs"]
+mod loopfs;
 #[path = "common/system.rs"]
 mod system;
 
@@ -146,6 +149,38 @@ fn a_file_the_user_may_not_read_or_write_is_permission() {
         as_alice(&["tag", "theirs.flac"], fmt)
     });
     assert_eq!(bytes(&theirs), before, "another user's file was changed");
+}
+
+#[test]
+fn a_read_only_file_is_permission_even_for_root() {
+    let d = tempdir();
+    let f = copy_sample(d.path(), "flac-pad.flac");
+    chmod(&f, 0o444);
+    let before = bytes(&f);
+    expect_code("permission", "read-only file", |fmt| {
+        noai_fmt(&["tag", p(&f)], fmt)
+    });
+    assert_eq!(bytes(&f), before);
+}
+
+#[test]
+fn a_full_disk_is_io_write() {
+    if !is_root("a_full_disk_is_io_write") {
+        return;
+    }
+    let fs = loopfs::LoopFs::new(64);
+    // A rewrite: its temp file needs room the disk no longer has.
+    let f = copy_sample(&fs.mnt, "mp3-noid3.mp3");
+    let before = bytes(&f);
+    fs.fill_to(0);
+    expect_code("io-write", "not enough free space", |fmt| {
+        noai_fmt(&["tag", p(&f)], fmt)
+    });
+    assert_eq!(
+        bytes(&f),
+        before,
+        "a write that did not fit changed the file"
+    );
 }
 
 /// Uses the debug-build hook `NOAI_TEST_PAUSE_MS`, which holds a run between staging a write and
