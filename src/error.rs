@@ -83,6 +83,8 @@ impl ErrorKind {
             Some(libc::ENOENT) => ErrorKind::NotFound,
             // Only a write can fill a disk or a quota, whichever step met it.
             Some(libc::ENOSPC | libc::EDQUOT | libc::EFBIG) => ErrorKind::IoWrite,
+            // Not from the system: a reader (the Ogg page copier) found malformed bytes.
+            None if e.kind() == io::ErrorKind::InvalidData => ErrorKind::Corrupt,
             _ => fallback,
         }
     }
@@ -259,6 +261,11 @@ mod tests {
                 "{errno}"
             );
         }
+        let bad_page = io::Error::new(io::ErrorKind::InvalidData, "bad checksum");
+        assert_eq!(
+            FileError::io_write("x", &bad_page).kind(),
+            ErrorKind::Corrupt
+        );
         let e = FileError::io_write("write failed", &os(libc::EIO));
         assert_eq!(e.message(), format!("write failed: {}", os(libc::EIO)));
     }
