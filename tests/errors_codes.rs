@@ -228,6 +228,20 @@ fn a_rewrite_that_would_split_hard_links_is_refused() {
     assert_eq!(bytes(&f), before);
 }
 
+/// The reservation is also in a carrier the job leaves alone (XMP under `--no-xmp`): the write
+/// would end in a conflict, so the file is refused.
+#[test]
+fn a_reservation_in_a_carrier_left_alone_is_refused() {
+    let d = tempdir();
+    let f = copy_sample(d.path(), "mp3-v23-pad.mp3");
+    noai(&["tag", "--policy", "allow", p(&f)]).expect(0);
+    let before = bytes(&f);
+    expect_code("refused", "not changed", |fmt| {
+        noai_fmt(&["tag", "--force", "--no-xmp", p(&f)], fmt)
+    });
+    assert_eq!(bytes(&f), before);
+}
+
 #[test]
 fn a_missing_or_unsupported_path_has_its_code() {
     let d = tempdir();
