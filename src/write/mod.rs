@@ -317,8 +317,10 @@ fn stage_in_place(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<Kind>
             .open(t.path)
             .map_err(|e| FileError::io_write("cannot open for writing", &e))?,
     };
-    let meta = out.metadata();
-    let same = Snapshot::of(&meta.map_err(|e| FileError::io_read("read failed", &e))?);
+    let meta = out
+        .metadata()
+        .map_err(|e| FileError::io_read("read failed", &e))?;
+    let same = Snapshot::of(&meta);
     if (same.dev, same.ino) != (t.snapshot.dev, t.snapshot.ino) {
         return Err(bad!(
             Changed,
