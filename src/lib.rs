@@ -8,10 +8,12 @@ pub mod engine;
 pub mod formats;
 pub mod interrupt;
 pub mod man;
+pub mod outcome;
 pub mod policy;
 pub mod progress;
 pub mod report;
 pub mod site;
+pub mod units;
 pub mod walk;
 pub mod write;
 
@@ -21,7 +23,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::config::Config;
-use crate::report::{ExitStatus, FileReport, Summary};
+use crate::outcome::{ExitStatus, FileReport, Summary};
 use crate::walk::Found;
 
 /// Files handled per chunk: enough to share a write batch's syncs and keep both cores busy,
@@ -92,7 +94,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             let report = match f {
                 Found::Candidate(_) => done.next().flatten(),
                 Found::Skipped(_, why) => {
-                    summary.skip(why);
+                    summary.skip(why.name());
                     None
                 }
                 Found::Error(p, msg) => Some(FileReport::error(p, None, msg)),
@@ -107,7 +109,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
                 if let Some(log) = &mut evidence {
                     log.record(&cfg, &r)?;
                 }
-                if !cfg.output.untagged_only || report::lacks_reservation(&r) {
+                if !cfg.output.untagged_only || outcome::lacks_reservation(&r) {
                     renderer.file(&r)?;
                 }
             }
@@ -151,7 +153,7 @@ fn report_empty(cfg: &Config, summary: &mut Summary) {
             cli::Format::Human | cli::Format::Github | cli::Format::Html
         );
     if summary.no_audio_files && !in_summary {
-        eprintln!("noai: no audio file found, nothing was checked (--allow-empty accepts this)");
+        eprintln!("noai: {}", report::wording::NO_AUDIO_FILES);
     }
 }
 

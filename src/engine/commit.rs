@@ -14,8 +14,8 @@ use super::{Pending, Prepared, catch, verify_written};
 use crate::config::Config;
 use crate::formats::{self, Source};
 use crate::interrupt;
+use crate::outcome::{Action, FileReport, Hashes};
 use crate::policy::Status;
-use crate::report::{Action, FileReport, Hashes};
 use crate::write::{self, Staged, Target};
 
 /// One file on its way through the steps.

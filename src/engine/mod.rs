@@ -17,8 +17,8 @@ use rayon::prelude::*;
 use crate::bad;
 use crate::config::{Config, Job};
 use crate::formats::{self, Container, Edit, FormatError, Plan, Result, Scan, Source, sniff};
+use crate::outcome::FileReport;
 use crate::policy::{self, Status, Wanted};
-use crate::report::FileReport;
 use crate::write::{self, Snapshot};
 
 /// An open file, its identity, container and carriers. For writing jobs it holds an exclusive

@@ -28,11 +28,6 @@ pub fn display(p: &Path) -> String {
     out
 }
 
-/// Serialises a path as its UTF-8 text, with invalid bytes replaced by U+FFFD (see `hex`).
-pub fn serialize<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&p.to_string_lossy())
-}
-
 /// The path as plain text for formats that cannot escape bytes (XML, workflow commands):
 /// invalid UTF-8 and control characters other than tab, newline and carriage return become
 /// U+FFFD. The second value is `hex_bytes` when the text is not exactly the name.
