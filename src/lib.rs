@@ -144,15 +144,10 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
 }
 
 /// `verify`/`report` that found no audio file say so: a CI job with a wrong path must not pass
-/// while nothing was checked. Human, GitHub and HTML output carry it in the summary line.
+/// while nothing was checked: in the summary line, or on stderr for formats without one.
 fn report_empty(cfg: &Config, summary: &mut Summary) {
     summary.no_audio_files = cfg.require_audio && summary.files == 0;
-    let in_summary = !cfg.output.untagged_only
-        && matches!(
-            cfg.output.format,
-            cli::Format::Human | cli::Format::Github | cli::Format::Html
-        );
-    if summary.no_audio_files && !in_summary {
+    if summary.no_audio_files && !report::summary_line_shown(cfg) {
         eprintln!("noai: {}", report::wording::NO_AUDIO_FILES);
     }
 }

@@ -43,3 +43,13 @@ pub fn renderer(cfg: &Config, out: Box<dyn Write>) -> Box<dyn Renderer> {
         Format::Html => Box::new(html::Html::new(cfg, out)),
     }
 }
+
+/// True when the renderer prints `wording::summary_line` (human, GitHub, HTML), which says when
+/// no audio file was found; the other formats leave that to a line on stderr.
+pub fn summary_line_shown(cfg: &Config) -> bool {
+    !cfg.output.untagged_only
+        && matches!(
+            cfg.output.format,
+            Format::Human | Format::Github | Format::Html
+        )
+}
