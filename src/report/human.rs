@@ -65,6 +65,7 @@ impl Human {
 
     fn line(&self, r: &FileReport) -> String {
         let detail = wording::detail(r);
+        let detail = paths::terminal(&detail, false);
         let sep = if detail.is_empty() { "" } else { "  " };
         format!("{} {}{sep}{detail}", self.label(r), paths::display(&r.path))
     }
@@ -164,7 +165,7 @@ impl Human {
         let out = &mut self.out;
         writeln!(out, "{}", paths::display(&r.path))?;
         if let Some(e) = &r.error {
-            return writeln!(out, "  error: {e}");
+            return writeln!(out, "  error: {}", paths::terminal(e, false));
         }
         writeln!(
             out,
@@ -195,11 +196,12 @@ impl Human {
                 .partition(|f| crate::policy::is_spec_key(&f.key));
             for f in mine.into_iter().chain(rest) {
                 let v = super::compact::value(&f.key, &f.value);
-                writeln!(out, "    {} = {}", f.key, v.replace('\n', "\n      "))?;
+                let v = paths::terminal(&v, true).replace('\n', "\n      ");
+                writeln!(out, "    {} = {v}", paths::terminal(&f.key, false))?;
             }
         }
         for n in &r.notes {
-            writeln!(out, "  note:      {n}")?;
+            writeln!(out, "  note:      {}", paths::terminal(n, false))?;
         }
         Ok(())
     }
