@@ -39,7 +39,8 @@ fn library() -> tempfile::TempDir {
         copy_sample(&album, s);
     }
     copy_as(&odd, "mp3-noid3.mp3", "<i>it's & \"live\".mp3");
-    copy_as(&odd, "tagged-no-ai-training.mp3", "a,b: 100%.mp3");
+    copy_as(&odd, "flac-nopad.flac", "a,b: 100%.flac");
+    copy_sample(&odd, "tagged-no-ai-training.mp3");
     let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9.flac");
     std::fs::copy(Path::new(SAMPLES).join("flac-pad.flac"), odd.join(latin1)).unwrap();
     d
