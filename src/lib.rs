@@ -9,10 +9,12 @@ pub mod error;
 pub mod formats;
 pub mod interrupt;
 pub mod man;
+pub mod outcome;
 pub mod policy;
 pub mod progress;
 pub mod report;
 pub mod site;
+pub mod units;
 pub mod walk;
 pub mod write;
 
@@ -24,7 +26,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::config::Config;
-use crate::report::{ExitStatus, FileReport, Summary};
+use crate::outcome::{ExitStatus, FileReport, Summary};
 use crate::walk::Found;
 
 /// Files handled per chunk: enough to share a write batch's syncs and keep both cores busy,
@@ -95,7 +97,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             let report = match f {
                 Found::Candidate(_) => done.next().flatten(),
                 Found::Skipped(_, why) => {
-                    summary.skip(why);
+                    summary.skip(why.name());
                     None
                 }
                 Found::Error(p, e) => Some(FileReport::error(p, None, e)),
@@ -110,7 +112,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
                 if let Some(log) = &mut evidence {
                     log.record(&cfg, &r)?;
                 }
-                if !cfg.output.untagged_only || report::lacks_reservation(&r) {
+                if !cfg.output.untagged_only || outcome::lacks_reservation(&r) {
                     renderer.file(&r)?;
                 }
             }
@@ -145,16 +147,11 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
 }
 
 /// `verify`/`report` that found no audio file say so: a CI job with a wrong path must not pass
-/// while nothing was checked. Human, GitHub and HTML output carry it in the summary line.
+/// while nothing was checked: in the summary line, or on stderr for formats without one.
 fn report_empty(cfg: &Config, summary: &mut Summary) {
     summary.no_audio_files = cfg.require_audio && summary.files == 0;
-    let in_summary = !cfg.output.untagged_only
-        && matches!(
-            cfg.output.format,
-            cli::Format::Human | cli::Format::Github | cli::Format::Html
-        );
-    if summary.no_audio_files && !in_summary {
-        eprintln!("noai: no audio file found, nothing was checked (--allow-empty accepts this)");
+    if summary.no_audio_files && !report::summary_line_shown(cfg) {
+        eprintln!("noai: {}", report::wording::NO_AUDIO_FILES);
     }
 }
 

@@ -33,6 +33,17 @@ pub enum Skip {
     NotRegular,
 }
 
+impl Skip {
+    /// The reason as the summary counts it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Skip::NotAudio => "not-audio",
+            Skip::Symlink => "symlink",
+            Skip::NotRegular => "not-a-regular-file",
+        }
+    }
+}
+
 /// One entry the walk produced, in output order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {

@@ -13,7 +13,7 @@ use super::Pending;
 use crate::bad;
 use crate::error::FileError;
 use crate::formats::{Part, Plan};
-use crate::report::units;
+use crate::units;
 
 /// Where a planned write holds its extra space: the file system, the folder (temp file and
 /// journal are siblings of the file) and the bytes.

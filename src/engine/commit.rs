@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::error::FileError;
 use crate::formats::{self, Source};
 use crate::interrupt;
-use crate::report::{Action, FileReport, Hashes};
+use crate::outcome::{Action, FileReport, Hashes};
 use crate::write::{self, Staged, Target};
 
 /// One file on its way through the steps.

@@ -4,10 +4,10 @@
 use super::{Opened, Pending, Prepared};
 use crate::error::{ErrorKind, FileError};
 use crate::formats::{self, Carrier, CarrierKind, Edit, Plan, RawField, Scan, Source};
+use crate::outcome::{Action, FileReport};
 use crate::policy::{
     self, KEY_CONSTRAINTS, KEY_POLICY, SPEC_KEYS, Status, Verdict, Wanted, is_marker, is_spec_key,
 };
-use crate::report::{Action, FileReport};
 use crate::write::Strategy;
 
 /// The settings of a writing job that shape every file's plan.

@@ -18,8 +18,8 @@ use crate::bad;
 use crate::config::{Config, Job};
 use crate::error::FileError;
 use crate::formats::{self, Container, Edit, Plan, Result, Scan, Source, sniff};
+use crate::outcome::FileReport;
 use crate::policy::{self, Status, Wanted};
-use crate::report::FileReport;
 use crate::write::{self, Snapshot};
 
 /// An open file, its identity, container and carriers. For writing jobs it holds an exclusive

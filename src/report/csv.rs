@@ -9,8 +9,8 @@
 
 use std::io::Write;
 
-use super::{Action, FileReport, Renderer, Summary};
-use crate::write::Strategy;
+use super::{Renderer, wording};
+use crate::outcome::{Action, FileReport, Summary};
 
 pub const HEADER: [&str; 10] = [
     "path",
@@ -53,24 +53,18 @@ impl Csv {
 
 /// The cells of one row, in `HEADER` order.
 fn row(r: &FileReport) -> [String; 10] {
-    let strategy = |s: Strategy| match s {
-        Strategy::InPlace => "in-place",
-        Strategy::Rewrite => "rewrite",
-    };
-    let (action, strategy, bytes) = match r.action {
-        Some(Action::Written { strategy: s, bytes }) => ("written", strategy(s), bytes.to_string()),
-        Some(Action::WouldWrite { strategy: s }) => ("would-write", strategy(s), String::new()),
-        Some(Action::Unchanged) => ("unchanged", "", String::new()),
-        Some(Action::Refused) => ("refused", "", String::new()),
-        None => ("", "", String::new()),
+    let (strategy, bytes) = match r.action {
+        Some(Action::Written { strategy, bytes }) => (Some(strategy), bytes.to_string()),
+        Some(Action::WouldWrite { strategy }) => (Some(strategy), String::new()),
+        _ => (None, String::new()),
     };
     [
         r.path.to_string_lossy().into_owned(),
         r.container.map_or("", |c| c.name()).to_string(),
         r.status.name().to_string(),
         r.effective_policy.map_or(String::new(), |p| p.to_string()),
-        action.to_string(),
-        strategy.to_string(),
+        wording::action_name(r.action).to_string(),
+        strategy.map_or("", wording::strategy_name).to_string(),
         bytes,
         r.notes.join("; "),
         r.error.clone().unwrap_or_default(),
