@@ -60,8 +60,9 @@ pub fn free_bytes(dir: &Path) -> Option<u64> {
 /// The free bytes and the block size of the file system holding `dir`.
 fn space(dir: &Path) -> Option<(u64, u64)> {
     let d = std::fs::File::open(dir).ok()?;
-    // SAFETY: fstatvfs on a valid fd, into a zeroed struct it fills.
+    // SAFETY: all-zero bytes are a valid `statvfs` (plain integers), an out-parameter.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs on a valid fd, into a struct it fills; std has no statvfs.
     if unsafe { libc::fstatvfs(d.as_raw_fd(), &mut st) } != 0 {
         return None;
     }

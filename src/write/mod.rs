@@ -108,6 +108,8 @@ pub struct Options {
 pub struct Target<'a> {
     pub path: &'a Path,
     pub file: &'a File,
+    /// `file` was opened for writing, so an in-place write needs no second open.
+    pub writable: bool,
     pub snapshot: Snapshot,
     pub container: Container,
 }
@@ -302,7 +304,7 @@ fn stage_in_place(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<Kind>
     // The file as opened for reading, if that handle can write; else opened again, which fails
     // clearly for a file without write permission.
     let out = match t.file.try_clone() {
-        Ok(f) if writable(&f) => f,
+        Ok(f) if t.writable => f,
         _ => OpenOptions::new()
             .read(true)
             .write(true)
@@ -324,13 +326,6 @@ fn stage_in_place(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<Kind>
         undo,
         journal,
     })
-}
-
-/// True when the descriptor was opened for writing.
-fn writable(f: &File) -> bool {
-    // SAFETY: F_GETFL on a valid fd.
-    let flags = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(f), libc::F_GETFL) };
-    flags >= 0 && flags & libc::O_ACCMODE == libc::O_RDWR
 }
 
 /// The runs where `new` differs from `old` (same length), as (start, length); runs closer than

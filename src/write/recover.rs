@@ -256,14 +256,8 @@ pub fn recover_idle(journal: &Path) -> Result<Option<Recovery>> {
     let Some(f) = journal_target(journal).and_then(open) else {
         return recover(journal).map(Some);
     };
-    // SAFETY: flock on a valid fd; released when `f` is dropped.
-    if unsafe {
-        libc::flock(
-            std::os::fd::AsRawFd::as_raw_fd(&f),
-            libc::LOCK_EX | libc::LOCK_NB,
-        )
-    } != 0
-    {
+    // The writer lock `open` takes (`flock`); released when `f` is dropped.
+    if f.try_lock().is_err() {
         return Ok(None);
     }
     recover(journal).map(Some)
