@@ -48,6 +48,12 @@ pub fn estimate(plan: &Plan, size: u64, name: usize) -> u64 {
         Plan::Patch { regions } => {
             journal(&mut regions.iter().map(|r| (r.offset, r.bytes.len() as u64)))
         }
+        // The cut tail is journalled (old bytes only) until the write is durable.
+        Plan::Cut { regions, len } => {
+            journal(&mut regions.iter().map(|r| (r.offset, r.bytes.len() as u64)))
+                + 24
+                + size.saturating_sub(*len)
+        }
     }
 }
 

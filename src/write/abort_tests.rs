@@ -35,6 +35,7 @@ fn an_undone_write_keeps_the_mtime() {
             regions,
             undo,
             journal,
+            cut: None,
         }),
         applied: false,
     };

@@ -1,7 +1,8 @@
 //! The in-place strategy: positioned writes into the file itself, made crash-safe by an undo
 //! journal. Staging narrows each planned region to the bytes that really change, checks that
 //! none touches the audio, proves the result (`proof::in_place`) and writes the journal; the
-//! file is opened for writing but not changed. `apply` writes, `abort` puts the old bytes,
+//! file is opened for writing but not changed. `apply` writes (and cuts the file, for a
+//! `Plan::Cut`: the cut tail is journalled like any old bytes), `abort` puts the old bytes,
 //! length and times back.
 
 use std::fs::{File, OpenOptions};
@@ -19,6 +20,8 @@ pub(super) struct InPlace {
     pub(super) regions: Vec<Region>,
     pub(super) undo: Vec<Undo>,
     pub(super) journal: Journal,
+    /// The length the file is cut to after the writes.
+    pub(super) cut: Option<u64>,
 }
 
 /// The planned regions as the writes to make and the old bytes to journal.
@@ -31,28 +34,52 @@ struct Narrowed {
 
 impl InPlace {
     /// Checks and proves the write, opens the file for writing and writes the journal.
-    pub(super) fn stage(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<InPlace> {
+    pub(super) fn stage(
+        t: &Target,
+        regions: Vec<Region>,
+        cut: Option<u64>,
+        edit: &Edit,
+    ) -> Result<InPlace> {
         let src = Source::new(t.file, t.snapshot.size);
         let payload = formats::payload(&src, t.container)?;
-        let Narrowed { regions, undo, end } = narrow(&src, &payload, regions)?;
-        proof::in_place(t, &regions, edit)?;
-        let new_size = t.snapshot.size.max(end);
+        let Narrowed {
+            regions,
+            mut undo,
+            end,
+        } = narrow(&src, &payload, regions, cut)?;
+        let mut new: Vec<&[u8]> = regions.iter().map(|r| r.bytes.as_slice()).collect();
+        if let Some(len) = cut {
+            undo.push(Undo {
+                offset: len,
+                old: src.read(len, src.len() - len, "the tail to cut")?,
+                new_len: 0,
+            });
+            new.push(&[]);
+        }
+        proof::in_place(t, &regions, cut.unwrap_or(t.snapshot.size), edit)?;
+        let new_size = cut.unwrap_or(t.snapshot.size.max(end));
         let out = open_for_writing(t)?;
-        let new: Vec<&[u8]> = regions.iter().map(|r| r.bytes.as_slice()).collect();
         let journal = Journal::create(t.path, &t.snapshot, new_size, &undo, &new)?;
         Ok(InPlace {
             out,
             regions,
             undo,
             journal,
+            cut,
         })
     }
 
-    /// The writes, then the mtime back if asked, then every region read back.
+    /// The writes and the cut, then the mtime back if asked, then every region read back.
     pub(super) fn apply(&self, snap: &Snapshot, opts: Options) -> Result<()> {
         let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
         for r in &self.regions {
             self.out.write_all_at(&r.bytes, r.offset).map_err(io)?;
+        }
+        if let Some(len) = self.cut {
+            self.out.set_len(len).map_err(io)?;
+            if self.out.metadata().map_err(io)?.len() != len {
+                return Err(bad!("the file is not the length it was cut to"));
+            }
         }
         if opts.preserve_mtime {
             set_mtime(&self.out, snap.mtime)?;
@@ -92,10 +119,32 @@ impl InPlace {
     }
 }
 
-/// Checks the regions (in order, inside the file or appended at its end, off the audio) and
-/// narrows each to the runs that differ from the file.
-fn narrow(src: &Source, payload: &[Range<u64>], regions: Vec<Region>) -> Result<Narrowed> {
+/// Checks the regions (in order, inside the file or appended at its end, off the audio; for a
+/// cut, all below the cut, and the audio too) and narrows each to the runs that differ from the
+/// file.
+fn narrow(
+    src: &Source,
+    payload: &[Range<u64>],
+    regions: Vec<Region>,
+    cut: Option<u64>,
+) -> Result<Narrowed> {
     let size = src.len();
+    if let Some(len) = cut {
+        let beyond = |end: u64| end > len;
+        if len >= size || payload.iter().any(|p| beyond(p.end)) {
+            return Err(bad!(
+                "internal check: the cut would not shorten the file, or would cut audio; not written"
+            ));
+        }
+        if regions
+            .iter()
+            .any(|r| beyond(r.offset + r.bytes.len() as u64))
+        {
+            return Err(bad!(
+                "internal check: a write region lies in the part to cut; not written"
+            ));
+        }
+    }
     let mut out = Narrowed {
         regions: Vec::with_capacity(regions.len()),
         undo: Vec::with_capacity(regions.len()),

@@ -147,11 +147,9 @@ pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Stage
         }
         patch => {
             attrs::check_in_place(t)?;
-            Kind::InPlace(InPlace::stage(
-                t,
-                patch.regions().unwrap_or_default(),
-                edit,
-            )?)
+            let cut = patch.cut();
+            let regions = patch.regions().unwrap_or_default();
+            Kind::InPlace(InPlace::stage(t, regions, cut, edit)?)
         }
     };
     Ok(Staged {

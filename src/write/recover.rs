@@ -27,7 +27,7 @@ pub enum Recovery {
 }
 
 /// Handles a journal left by an interrupted run: puts the old bytes back over a torn write (and
-/// the old length, if the write appended), then removes the journal. Every refusal is an error
+/// the old length, if the write appended or cut the file), then removes the journal. Every refusal is an error
 /// naming the journal, which is left in place with its file untouched.
 pub fn recover(journal: &Path) -> Result<Recovery> {
     let (rec, owner) = read_journal(journal)?;
@@ -194,7 +194,8 @@ enum State {
 /// Judges the file by the journalled bytes alone.
 fn state(f: &File, d: &Decoded) -> Result<State> {
     let size = f.metadata()?.len();
-    if size < d.old_size || size > d.new_size {
+    // Between the two lengths: a write may grow the file (an append) or cut it.
+    if size < d.old_size.min(d.new_size) || size > d.old_size.max(d.new_size) {
         return Ok(State::Changed);
     }
     let (mut old, mut new) = (size == d.old_size, size == d.new_size);
