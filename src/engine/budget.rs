@@ -201,6 +201,23 @@ mod tests {
     }
 
     #[test]
+    fn a_cut_holds_its_tail_in_the_journal() {
+        let regions = vec![crate::formats::Region {
+            offset: 10,
+            bytes: vec![0; 4],
+        }];
+        let patch = estimate(
+            &Plan::Patch {
+                regions: regions.clone(),
+            },
+            3_000,
+            5,
+        );
+        let cut = estimate(&Plan::Cut { regions, len: 500 }, 3_000, 5);
+        assert!(cut >= patch + 2_500, "{cut} vs {patch}");
+    }
+
+    #[test]
     fn out_of_space_is_told_from_other_errors() {
         let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
         assert!(out_of_space(&format!("copy failed: {full}")));
