@@ -130,20 +130,7 @@ fn narrow(
 ) -> Result<Narrowed> {
     let size = src.len();
     if let Some(len) = cut {
-        let beyond = |end: u64| end > len;
-        if len >= size || payload.iter().any(|p| beyond(p.end)) {
-            return Err(bad!(
-                "internal check: the cut would not shorten the file, or would cut audio; not written"
-            ));
-        }
-        if regions
-            .iter()
-            .any(|r| beyond(r.offset + r.bytes.len() as u64))
-        {
-            return Err(bad!(
-                "internal check: a write region lies in the part to cut; not written"
-            ));
-        }
+        check_cut(len, size, payload, &regions)?;
     }
     let mut out = Narrowed {
         regions: Vec::with_capacity(regions.len()),
@@ -192,6 +179,24 @@ fn narrow(
     Ok(out)
 }
 
+/// A cut must shorten the file and leave the audio and every write region whole.
+fn check_cut(len: u64, size: u64, payload: &[Range<u64>], regions: &[Region]) -> Result<()> {
+    if len >= size || payload.iter().any(|p| p.end > len) {
+        return Err(bad!(
+            "internal check: the cut would not shorten the file, or would cut audio; not written"
+        ));
+    }
+    if regions
+        .iter()
+        .any(|r| r.offset + r.bytes.len() as u64 > len)
+    {
+        return Err(bad!(
+            "internal check: a write region lies in the part to cut; not written"
+        ));
+    }
+    Ok(())
+}
+
 /// The file as opened for reading, if that handle can write; else opened again, which fails
 /// clearly for a file without write permission. Either way it must be the scanned inode.
 fn open_for_writing(t: &Target) -> Result<File> {
@@ -238,7 +243,23 @@ fn differing_runs(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::differing_runs;
+    use super::{Region, check_cut, differing_runs};
+
+    #[test]
+    fn a_cut_shortens_the_file_and_keeps_audio_and_writes_whole() {
+        let audio = std::slice::from_ref(&(100..900));
+        let r = |offset, n| Region {
+            offset,
+            bytes: vec![0; n],
+        };
+        assert!(check_cut(900, 1000, audio, &[r(10, 90)]).is_ok());
+        assert!(check_cut(1000, 1000, audio, &[]).is_err(), "not shorter");
+        assert!(check_cut(899, 1000, audio, &[]).is_err(), "into the audio");
+        assert!(
+            check_cut(950, 1000, audio, &[r(940, 20)]).is_err(),
+            "into a write"
+        );
+    }
 
     #[test]
     fn only_differing_runs_are_written() {
