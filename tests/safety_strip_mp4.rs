@@ -3,7 +3,9 @@
 //! layer: the cut tail is in the undo journal). Checked here: every M4A/M4B sample comes back
 //! with its original SHA-256, hard links stay one file, and a `strip` killed at any point of its
 //! write (after the journal is durable) is rolled back to the tagged file by the next run, cut
-//! tail included, or kept when it had finished.
+//! tail included, or kept when it had finished: each point of one file's write built by hand
+//! from the real journal, and real SIGKILLs at random moments of a run over 120 files (before,
+//! during and after its writes and cuts).
 
 mod common;
 #[path = "common/interrupted.rs"]
@@ -140,5 +142,75 @@ fn a_strip_killed_anywhere_in_its_cut_is_rolled_back_or_kept() {
         }
         run("strip", &f);
         assert_eq!(sha(&bytes(&f)), sha(&orig), "{name}: strip after recovery");
+    }
+}
+
+/// `<dir>/NN/<sample>` for 30 folders of the MP4 samples, tagged; returns (path, original,
+/// tagged) per file.
+fn tagged_library(dir: &Path) -> Vec<(PathBuf, Vec<u8>, Vec<u8>)> {
+    let mut files = Vec::new();
+    for n in 0..30 {
+        let sub = dir.join(format!("{n:02}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        for s in MP4 {
+            let f = copy_sample(&sub, s);
+            files.push((f.clone(), bytes(&f), Vec::new()));
+        }
+    }
+    noai(&["tag", "-q", p(dir)]).expect(0);
+    for (f, _, tagged) in &mut files {
+        *tagged = bytes(f);
+    }
+    files
+}
+
+#[test]
+fn strip_killed_at_random_moments_of_its_writes_leaves_each_mp4_tagged_or_original() {
+    let root = tempdir();
+    let pristine = root.path().join("pristine");
+    let files = tagged_library(&pristine);
+    let mut rng = interrupted::Lcg(12);
+    // The run holds PAUSE ms between staging (journals written and synced) and applying: a
+    // kill a random moment around its end falls before, during or after the writes and cuts.
+    const PAUSE: u64 = 500;
+    for kill in 0..10 {
+        let lib = root.path().join(format!("kill{kill}"));
+        std::fs::create_dir_all(&lib).unwrap();
+        interrupted::copy_tree(&pristine, &lib);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_noai"))
+            .args(["strip", "-q", p(&lib)])
+            .env("NOAI_TEST_PAUSE_MS", PAUSE.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while helper_files(&lib).len() < files.len() {
+            assert!(start.elapsed() < Duration::from_secs(20), "never staged");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(PAUSE - 50 + rng.below(150)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for (f, orig, tagged) in &files {
+            let f = lib.join(f.strip_prefix(&pristine).unwrap());
+            let now = bytes(&f);
+            assert!(
+                now == *orig || now == *tagged || journal_of(&f).exists(),
+                "kill {kill}: {} is neither original nor tagged, with no journal",
+                f.display()
+            );
+        }
+        // The next run recovers what the kill left and finishes: every file is its original.
+        noai(&["strip", "-q", p(&lib)]).expect(0);
+        for (f, orig, _) in &files {
+            let f = lib.join(f.strip_prefix(&pristine).unwrap());
+            assert!(bytes(&f) == *orig, "kill {kill}: {}", f.display());
+        }
+        assert!(
+            helper_files(&lib).is_empty(),
+            "kill {kill}: helper files left"
+        );
     }
 }
