@@ -58,17 +58,31 @@ fn tag_then_strip_gives_back_every_mp4_sample_exactly() {
 }
 
 #[test]
-fn a_cut_keeps_hard_links_one_file() {
+fn a_cut_keeps_hard_links_one_file_and_the_mtime_when_asked() {
+    use std::os::unix::fs::MetadataExt;
     let dir = tempdir();
     let f = copy_sample(dir.path(), "m4a-alac.m4a");
     let link = dir.path().join("link.m4a");
     std::fs::hard_link(&f, &link).unwrap();
     let orig = bytes(&f);
     run("tag", &f);
-    assert_eq!(run("strip", &f).1, "in-place");
+    let then = std::time::UNIX_EPOCH + Duration::new(981_173_106, 123_456_789);
+    let times = std::fs::FileTimes::new().set_modified(then);
+    std::fs::File::options()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_times(times)
+        .unwrap();
+    let doc = noai_json(&["strip", "--preserve-mtime", p(&f)], 0);
+    assert_eq!(action(&doc, "m4a-alac.m4a").1, "in-place");
     assert_eq!(bytes(&link), orig, "the other link sees the original bytes");
-    use std::os::unix::fs::MetadataExt;
-    assert_eq!(std::fs::metadata(&link).unwrap().nlink(), 2);
+    let meta = std::fs::metadata(&link).unwrap();
+    assert_eq!(meta.nlink(), 2);
+    assert_eq!(
+        (meta.mtime(), meta.mtime_nsec()),
+        (981_173_106, 123_456_789)
+    );
 }
 
 /// Runs `noai strip` on `f` until it holds in the pause between staging and applying, then
