@@ -164,8 +164,7 @@ fn read_journal(journal: &Path) -> Result<(Vec<u8>, u32)> {
 /// A journal is replayed only if the user running noai wrote it, or, when noai runs as root,
 /// the owner of the file it would change (another user's own noai run).
 fn trust_owner(journal: &Path, owner: u32, target: Option<&Path>) -> Result<()> {
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = super::access::euid();
     let target_owner = || Some(std::fs::symlink_metadata(target?).ok()?.uid());
     if owner == me || (me == 0 && target_owner() == Some(owner)) {
         return Ok(());
