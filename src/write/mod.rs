@@ -1,7 +1,8 @@
 //! The only code that modifies user files. Two strategies, both crash-safe:
-//! - in place, when the new metadata has exactly the old region's length: the old region is
-//!   saved to an undo journal first, then one positioned write; a torn write is rolled back by
-//!   `recover` on the next run;
+//! - in place (`in_place`), when the new metadata has exactly the old region's length, is
+//!   appended at the end, or the file is cut short of a box at its end: the old bytes (and a cut
+//!   tail) are saved to an undo journal first, then positioned writes (and the cut); a torn
+//!   write is rolled back by `recover` on the next run;
 //! - otherwise a temp sibling (`O_EXCL`) is written, verified (same container, audio payload
 //!   hash equal, our fields readable) and renamed over the original.
 //!
