@@ -36,22 +36,8 @@ const CHUNK: usize = 512;
 /// Runs one command line to completion; `Err` only for run-stopping problems (bad arguments,
 /// an unwritable output file). Per-file problems are in the report and the exit status.
 pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
-    match &cli.command {
-        cli::Command::Site(a) => {
-            let wanted = config::site_wanted(a.policy, a.policy_url.clone(), a.config.as_deref())?;
-            print!("{}", site::render(&wanted));
-            return Ok(ExitStatus::Success);
-        }
-        cli::Command::Completions(a) => {
-            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(a.shell, &mut cmd, "noai", &mut std::io::stdout());
-            return Ok(ExitStatus::Success);
-        }
-        cli::Command::Man(a) => {
-            man::run(a)?;
-            return Ok(ExitStatus::Success);
-        }
-        _ => {}
+    if run_standalone(&cli.command)? {
+        return Ok(ExitStatus::Success);
     }
     let cfg = Config::from_cli(cli)?;
     interrupt::install().context("cannot install the Ctrl-C handler")?;
@@ -83,14 +69,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         if chunk.is_empty() {
             break;
         }
-        let candidates: Vec<PathBuf> = chunk
-            .iter()
-            .filter_map(|f| match f {
-                Found::Candidate(p) => Some(p.clone()),
-                _ => None,
-            })
-            .collect();
-        let (done, peak) = engine::run_chunk(&cfg, &pool, &candidates);
+        let (done, peak) = engine::run_chunk(&cfg, &pool, &candidates(&chunk));
         summary.peak_extra_bytes = summary.peak_extra_bytes.max(peak);
         let mut done = done.into_iter();
         for f in chunk.drain(..) {
@@ -144,6 +123,35 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         return Ok(ExitStatus::Interrupted);
     }
     Ok(summary.exit_status())
+}
+
+/// The commands that walk no files (`site`, `completions`, `man`): runs one and returns true,
+/// or returns false for any other.
+fn run_standalone(command: &cli::Command) -> Result<bool> {
+    match command {
+        cli::Command::Site(a) => {
+            let wanted = config::site_wanted(a.policy, a.policy_url.clone(), a.config.as_deref())?;
+            print!("{}", site::render(&wanted));
+        }
+        cli::Command::Completions(a) => {
+            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "noai", &mut std::io::stdout());
+        }
+        cli::Command::Man(a) => man::run(a)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// The files of a chunk the workers handle (skips and walk errors are reported as they are).
+fn candidates(chunk: &[Found]) -> Vec<PathBuf> {
+    chunk
+        .iter()
+        .filter_map(|f| match f {
+            Found::Candidate(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `verify`/`report` that found no audio file say so: a CI job with a wrong path must not pass

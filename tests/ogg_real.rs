@@ -248,7 +248,7 @@ fn seq_delta(plan: &Plan) -> Option<i64> {
             Part::OggPages { seq_delta, .. } => Some(*seq_delta),
             _ => None,
         }),
-        Plan::InPlace { .. } | Plan::Patch { .. } => None,
+        Plan::InPlace { .. } | Plan::Patch { .. } | Plan::Cut { .. } => None,
     }
 }
 

@@ -50,6 +50,12 @@ pub fn estimate(plan: &Plan, size: u64, name: usize) -> u64 {
         Plan::Patch { regions } => {
             journal(&mut regions.iter().map(|r| (r.offset, r.bytes.len() as u64)))
         }
+        // The cut tail is journalled (old bytes only) until the write is durable.
+        Plan::Cut { regions, len } => {
+            journal(&mut regions.iter().map(|r| (r.offset, r.bytes.len() as u64)))
+                + 24
+                + size.saturating_sub(*len)
+        }
     }
 }
 
@@ -62,8 +68,9 @@ pub fn free_bytes(dir: &Path) -> Option<u64> {
 /// The free bytes and the block size of the file system holding `dir`.
 fn space(dir: &Path) -> Option<(u64, u64)> {
     let d = std::fs::File::open(dir).ok()?;
-    // SAFETY: fstatvfs on a valid fd, into a zeroed struct it fills.
+    // SAFETY: all-zero bytes are a valid `statvfs` (plain integers), an out-parameter.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs on a valid fd, into a struct it fills; std has no statvfs.
     if unsafe { libc::fstatvfs(d.as_raw_fd(), &mut st) } != 0 {
         return None;
     }
@@ -194,6 +201,23 @@ mod tests {
         );
         let peak = simulate(&[(1, &dir, free / 3), (1, &dir, free / 3), (1, &dir, 7)]);
         assert_eq!(peak, charge(free / 3) + charge(7), "two batches");
+    }
+
+    #[test]
+    fn a_cut_holds_its_tail_in_the_journal() {
+        let regions = vec![crate::formats::Region {
+            offset: 10,
+            bytes: vec![0; 4],
+        }];
+        let patch = estimate(
+            &Plan::Patch {
+                regions: regions.clone(),
+            },
+            3_000,
+            5,
+        );
+        let cut = estimate(&Plan::Cut { regions, len: 500 }, 3_000, 5);
+        assert!(cut >= patch + 2_500, "{cut} vs {patch}");
     }
 
     #[test]

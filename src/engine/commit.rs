@@ -180,6 +180,7 @@ fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Result<Slot, B
     let target = Target {
         path: &p.opened.real,
         file: &p.opened.file,
+        writable: p.opened.writable,
         snapshot: p.opened.snapshot,
         container: p.opened.container,
     };

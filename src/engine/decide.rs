@@ -268,7 +268,7 @@ fn plan(
     };
     if job.dry {
         let strategy = match plan {
-            Plan::InPlace { .. } | Plan::Patch { .. } => Strategy::InPlace,
+            Plan::InPlace { .. } | Plan::Patch { .. } | Plan::Cut { .. } => Strategy::InPlace,
             Plan::Rewrite { .. } => Strategy::Rewrite,
         };
         report.action = Some(Action::WouldWrite { strategy });

@@ -29,6 +29,8 @@ pub(crate) struct Opened {
     /// target, never the link.
     pub real: PathBuf,
     pub file: File,
+    /// `file` was opened for writing too.
+    pub writable: bool,
     pub snapshot: Snapshot,
     pub container: Container,
     pub scan: Scan,
@@ -141,9 +143,11 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
             .open(&real)
     };
     // A file that cannot be opened for writing is still read (and reported read-only later).
-    let file = match mode.write {
-        true => open(true).or_else(|_| open(false)),
-        false => open(false),
+    let (file, writable) = match mode.write {
+        true => open(true)
+            .map(|f| (f, true))
+            .or_else(|_| open(false).map(|f| (f, false))),
+        false => open(false).map(|f| (f, false)),
     }
     .map_err(|e| FileError::io_read("cannot open", &e))?;
     let stat = |f: &File| {
@@ -155,9 +159,8 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
         return Err(bad!(Unsupported, "not a regular file"));
     }
     // One writer per file across processes: a second `noai tag` skips a busy file.
-    // SAFETY: flock on a valid fd.
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
-    if mode.write && unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    // `try_lock` is `flock(LOCK_EX | LOCK_NB)` on Linux, the lock other noai processes take.
+    if mode.write && file.try_lock().is_err() {
         return Err(bad!(Busy, "busy: another process is writing this file"));
     }
     // An undo journal beside the file means an earlier run was interrupted mid-write. Only now,
@@ -185,6 +188,7 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     Ok(Opened {
         real,
         file,
+        writable,
         snapshot,
         container,
         scan,

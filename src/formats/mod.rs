@@ -205,6 +205,9 @@ pub enum Plan {
     /// Several positioned writes, in increasing offset order and not overlapping; the last may
     /// start exactly at the end of the file (an append: the file grows, nothing moves).
     Patch { regions: Vec<Region> },
+    /// Positioned writes as in `Patch` (none past `len`), then the file is cut to `len` bytes,
+    /// shorter than now: `strip` taking away a box `tag` appended at the end.
+    Cut { regions: Vec<Region>, len: u64 },
 }
 
 /// One positioned write of a `Plan::Patch`.
@@ -215,12 +218,20 @@ pub struct Region {
 }
 
 impl Plan {
-    /// The plan as positioned writes, or `None` for a rewrite.
+    /// The plan as positioned writes, or `None` for a rewrite (a `Cut`'s length is `cut()`).
     pub fn regions(self) -> Option<Vec<Region>> {
         match self {
             Plan::InPlace { offset, bytes } => Some(vec![Region { offset, bytes }]),
-            Plan::Patch { regions } => Some(regions),
+            Plan::Patch { regions } | Plan::Cut { regions, .. } => Some(regions),
             Plan::Rewrite { .. } => None,
+        }
+    }
+
+    /// The length a `Plan::Cut` leaves the file, after its writes.
+    pub fn cut(&self) -> Option<u64> {
+        match self {
+            Plan::Cut { len, .. } => Some(*len),
+            _ => None,
         }
     }
 }

@@ -12,9 +12,9 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
-use std::fs::File;
+use std::fs::{File, Permissions};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::Target;
 use super::access::{euid, group_name, user_name};
@@ -29,11 +29,9 @@ const KERNEL_KEPT: [&[u8]; 2] = [b"security.ima", b"security.evm"];
 /// Gives the (empty) temp file the original's owner and group, or refuses.
 pub(super) fn take_owner(t: &Target, out: &File) -> Result<()> {
     let (uid, gid) = (t.snapshot.uid, t.snapshot.gid);
-    // SAFETY: fchown on a valid fd with plain integer arguments.
-    if unsafe { libc::fchown(out.as_raw_fd(), uid, gid) } == 0 {
+    let Err(e) = std::os::unix::fs::fchown(out, Some(uid), Some(gid)) else {
         return Ok(());
-    }
-    let e = std::io::Error::last_os_error();
+    };
     if e.raw_os_error() != Some(libc::EPERM) {
         return Err(bad!(
             Refused,
@@ -117,12 +115,10 @@ pub(super) fn carry(t: &Target, out: &File) -> Result<()> {
         }
     }
     let mode = t.snapshot.mode & 0o7777;
-    // SAFETY: fchmod on a valid fd.
-    if unsafe { libc::fchmod(dst, mode) } != 0 {
+    if let Err(e) = out.set_permissions(Permissions::from_mode(mode)) {
         return Err(bad!(
             Refused,
-            "cannot keep the mode {mode:o}: {}; not changed",
-            std::io::Error::last_os_error()
+            "cannot keep the mode {mode:o}: {e}; not changed"
         ));
     }
     read_back(t, out, &old)

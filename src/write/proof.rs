@@ -35,10 +35,11 @@ use crate::error::FileError;
 use crate::formats::{Container, Edit, Region, Result, Source, carry, id3v2};
 use items::Item;
 
-/// The view of the file after an in-place write must keep every item of the original.
-pub fn in_place(t: &Target, regions: &[Region], edit: &Edit) -> Result<()> {
+/// The view of the file after an in-place write must keep every item of the original. `keep`:
+/// how much of the original stays under the regions (less than its size for a cut).
+pub fn in_place(t: &Target, regions: &[Region], keep: u64, edit: &Edit) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
-    let new = Overlay::new(t.file, t.snapshot.size, regions);
+    let new = Overlay::new(t.file, keep, regions);
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: None,

@@ -28,7 +28,7 @@ pub enum Recovery {
 }
 
 /// Handles a journal left by an interrupted run: puts the old bytes back over a torn write (and
-/// the old length, if the write appended), then removes the journal. Every refusal is an error
+/// the old length, if the write appended or cut the file), then removes the journal. Every refusal is an error
 /// naming the journal, which is left in place with its file untouched.
 pub fn recover(journal: &Path) -> Result<Recovery> {
     let (rec, owner) = read_journal(journal)?;
@@ -189,8 +189,7 @@ fn read_journal(journal: &Path) -> Result<(Vec<u8>, u32)> {
 /// A journal is replayed only if the user running noai wrote it, or, when noai runs as root,
 /// the owner of the file it would change (another user's own noai run).
 fn trust_owner(journal: &Path, owner: u32, target: Option<&Path>) -> Result<()> {
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = super::access::euid();
     let target_owner = || Some(std::fs::symlink_metadata(target?).ok()?.uid());
     if owner == me || (me == 0 && target_owner() == Some(owner)) {
         return Ok(());
@@ -221,7 +220,8 @@ enum State {
 fn state(f: &File, d: &Decoded) -> Result<State> {
     let io = |e: std::io::Error| FileError::io_read("read failed", &e);
     let size = f.metadata().map_err(io)?.len();
-    if size < d.old_size || size > d.new_size {
+    // Between the two lengths: a write may grow the file (an append) or cut it.
+    if size < d.old_size.min(d.new_size) || size > d.old_size.max(d.new_size) {
         return Ok(State::Changed);
     }
     let (mut old, mut new) = (size == d.old_size, size == d.new_size);
@@ -283,14 +283,8 @@ pub fn recover_idle(journal: &Path) -> Result<Option<Recovery>> {
     let Some(f) = journal_target(journal).and_then(open) else {
         return recover(journal).map(Some);
     };
-    // SAFETY: flock on a valid fd; released when `f` is dropped.
-    if unsafe {
-        libc::flock(
-            std::os::fd::AsRawFd::as_raw_fd(&f),
-            libc::LOCK_EX | libc::LOCK_NB,
-        )
-    } != 0
-    {
+    // The writer lock `open` takes (`flock`); released when `f` is dropped.
+    if f.try_lock().is_err() {
         return Ok(None);
     }
     recover(journal).map(Some)
