@@ -3,7 +3,7 @@
 //! panic, a wrong result, a hang or a huge allocation is.
 //!
 //! Shared by the libFuzzer binaries (`fuzz/fuzz_targets/*.rs`) and by the root crate's
-//! regression test (`tests/fuzz_regressions.rs` includes this file with `#[path]`), so a saved
+//! regression test (`tests/it/robustness/fuzz_regressions.rs` includes this file with `#[path]`), so a saved
 //! crash input replays through exactly the same checks. Only `noai`'s public API, `libc`,
 //! `tempfile` and `std` are used here, all of which the root crate's tests can see.
 //!

@@ -1,4 +1,4 @@
-//! The independent readers of tests/interop.rs, each reduced to the `(key, value)` pairs it shows,
+//! The independent readers of tests/it/interop/independent_readers.rs, each reduced to the `(key, value)` pairs it shows,
 //! plus the verdict of one matrix cell. Every reader runs through `common::tool`, so a reader that
 //! is not installed fails the test loudly (scripts/test installs them all).
 #![allow(dead_code)]
@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{DMI, decode_errors, kind_of, mutagen, p, tool};
+use crate::common::{DMI, decode_errors, kind_of, mutagen, p, text, tool, tool_ok};
 
 pub type Fields = Vec<(String, String)>;
 pub type Want = BTreeMap<String, String>;
@@ -35,23 +35,6 @@ pub enum Cell {
     Fail(String),
 }
 
-fn text(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs `cmd`, failing on a non-zero exit; stdout as text.
-pub fn ok(cmd: &mut Command) -> String {
-    let out = tool(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({:?}): {}{}",
-        out.status.code(),
-        text(&out),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text(&out)
-}
-
 /// Checks that every reader starts (a missing one fails here, with the package to install) and
 /// returns `(reader, version)` for the document.
 pub fn reader_versions() -> Vec<(&'static str, String)> {
@@ -62,14 +45,14 @@ pub fn reader_versions() -> Vec<(&'static str, String)> {
             .output()
             .ok()
             .filter(|o| o.status.success())
-            .map(|o| text(&o))
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_else(|| "(version not reported)".into())
     };
     let check = |prog: &str, args: &[&str], pkg: &str| {
         let out = Command::new(prog).args(args).output().unwrap_or_else(|e| {
             panic!("reader `{prog}` is missing ({e}): install the Debian package `{pkg}` (scripts/test does)")
         });
-        let s = text(&out) + &String::from_utf8_lossy(&out.stderr);
+        let s = text(&out);
         first(s)
     };
     let exif = check("exiftool", &["-ver"], "libimage-exiftool-perl");
@@ -104,29 +87,31 @@ fn word(s: &str, prefix: &str) -> String {
     rest.split_whitespace().next().unwrap_or("").to_string()
 }
 
-fn scalar(v: &Value) -> String {
+pub fn scalar(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 
 /// ExifTool's JSON for one file (family-1 groups, duplicates numbered `Copy1`… by family 4).
 pub fn exiftool(path: &Path) -> serde_json::Map<String, Value> {
-    let s = ok(Command::new("exiftool")
-        .args([
-            "-j",
-            "-a",
-            "-G1:4",
-            "-File:FileType",
-            "-XMP-plus:DataMining",
-            "-XMP-tdm:all",
-        ])
-        .args([
-            "-XMP-plus:OtherConstraints",
-            "-UserDefinedText",
-            "-ItemList:all",
-            "-iTunes:all",
-        ])
-        .args(["-Vorbis:all", "-AIFF:ApplicationData"])
-        .arg(path));
+    let s = tool_ok(
+        Command::new("exiftool")
+            .args([
+                "-j",
+                "-a",
+                "-G1:4",
+                "-File:FileType",
+                "-XMP-plus:DataMining",
+                "-XMP-tdm:all",
+            ])
+            .args([
+                "-XMP-plus:OtherConstraints",
+                "-UserDefinedText",
+                "-ItemList:all",
+                "-iTunes:all",
+            ])
+            .args(["-Vorbis:all", "-AIFF:ApplicationData"])
+            .arg(path),
+    );
     let v: Value = serde_json::from_str(&s).expect("exiftool -j is not JSON");
     v[0].as_object().cloned().expect("exiftool -j: no object")
 }
@@ -207,7 +192,7 @@ pub fn raw_xmp_fields(raw: &str) -> Fields {
 }
 
 /// The SPEC fields mutagen reads (TXXX, Vorbis comment, MP4 freeform), as written.
-pub fn mutagen_tags(path: &Path) -> Fields {
+pub fn mutagen_ours(path: &Path) -> Fields {
     let d = mutagen(path);
     d["ours"]
         .as_array()
@@ -220,7 +205,7 @@ pub fn mutagen_tags(path: &Path) -> Fields {
 fn extra(args: &[&str], path: &Path) -> String {
     let mut cmd = Command::new("python3");
     cmd.args(["-c", EXTRA, args[0]]).arg(path).args(&args[1..]);
-    ok(&mut cmd)
+    tool_ok(&mut cmd)
 }
 
 /// mutagen's ID3 `PRIV:XMP` frames: (number of packets, our properties parsed from them).
@@ -277,7 +262,7 @@ pub fn ffprobe(path: &Path) -> Probe {
 /// `kid3-cli -c 'get all'`: the frames of its tag 2 (ID3v2, Vorbis comment or MP4), as
 /// `(name, value)`; None when kid3-cli printed nothing at all (it did not open the file).
 pub fn kid3(path: &Path) -> Option<Fields> {
-    let s = ok(Command::new("kid3-cli").args(["-c", "get all"]).arg(path));
+    let s = tool_ok(Command::new("kid3-cli").args(["-c", "get all"]).arg(path));
     if s.trim().is_empty() {
         return None;
     }
@@ -295,7 +280,7 @@ pub fn kid3(path: &Path) -> Option<Fields> {
 
 /// `metaflac --export-tags-to=-`: every Vorbis comment `KEY=value`.
 pub fn metaflac(path: &Path) -> Fields {
-    ok(Command::new("metaflac").arg("--export-tags-to=-").arg(path))
+    tool_ok(Command::new("metaflac").arg("--export-tags-to=-").arg(path))
         .lines()
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.into(), v.into())))
         .collect()
@@ -303,7 +288,7 @@ pub fn metaflac(path: &Path) -> Fields {
 
 /// `AtomicParsley F -t`: the freeform atoms `Atom "----" [mean;name] contains: value`.
 pub fn atomicparsley(path: &Path) -> Fields {
-    ok(Command::new("AtomicParsley").arg(path).arg("-t"))
+    tool_ok(Command::new("AtomicParsley").arg(path).arg("-t"))
         .lines()
         .filter_map(|l| {
             let r = l
@@ -318,7 +303,7 @@ pub fn atomicparsley(path: &Path) -> Fields {
 
 /// Whether `AtomicParsley F -T` lists the top-level XMP `uuid` box.
 pub fn atomicparsley_lists_xmp_uuid(path: &Path) -> bool {
-    ok(Command::new("AtomicParsley").arg(path).args(["-T", "1"]))
+    tool_ok(Command::new("AtomicParsley").arg(path).args(["-T", "1"]))
         .lines()
         .any(|l| {
             l.trim_start_matches('\u{feff}')

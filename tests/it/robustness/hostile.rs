@@ -4,7 +4,7 @@
 //! no panic, no hang (the run has a time limit), a clear error or a correct result, and an
 //! error never changes the file. A file that is tagged anyway must verify afterwards.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,9 +1,9 @@
 //! What `tag` and `verify` promise beyond one write: idempotence, dry runs, conflicts and
 //! --force, expected policies, non-canonical input, content over extension, --preserve-mtime,
 //! and a stable, sorted JSON document whatever the thread count. (Policies, constraints and
-//! strip: tests/policies.rs.)
+//! strip: tests/it/jobs/policies.rs.)
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

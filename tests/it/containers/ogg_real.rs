@@ -4,31 +4,19 @@
 //! ffmpeg must decode the result without a message, and the audio packets' MD5 must not change.
 //! A missing tool fails the test: a skipped check would look like a pass.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use noai::formats::{Edit, Part, Plan, Source, ogg, render};
 
+use crate::common::{audio_md5, decode_errors, mutagen_tags, tempdir, tool_ok};
+
 const DMI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 
-/// Runs a command; panics with its stderr when it cannot start or fails.
-fn run(cmd: &mut Command) -> (String, String) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?} (is it installed?): {e}"));
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(out.status.success(), "{cmd:?} failed: {stderr}");
-    (stdout, stderr)
-}
-
 fn require_tools() {
-    run(Command::new("python3").args(["-c", "import mutagen"]));
-    let (encoders, _) = run(Command::new("ffmpeg").args(["-hide_banner", "-encoders"]));
+    tool_ok(Command::new("python3").args(["-c", "import mutagen"]));
+    let encoders = tool_ok(Command::new("ffmpeg").args(["-hide_banner", "-encoders"]));
     for enc in ["libvorbis", "libopus", "libspeex"] {
         assert!(
             encoders.contains(enc),
@@ -39,19 +27,21 @@ fn require_tools() {
 
 fn encode(dir: &Path, name: &str, codec: &str) -> PathBuf {
     let path = dir.join(name);
-    run(Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=d=0.5",
-            "-c:a",
-            codec,
-        ])
-        .arg(&path));
+    tool_ok(
+        Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=d=0.5",
+                "-c:a",
+                codec,
+            ])
+            .arg(&path),
+    );
     path
 }
 
@@ -59,19 +49,21 @@ fn encode(dir: &Path, name: &str, codec: &str) -> PathBuf {
 fn png(dir: &Path) -> PathBuf {
     let path = dir.join("cover.png");
     let src = "color=c=gray:s=240x200,noise=alls=100:allf=t";
-    run(Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            src,
-            "-frames:v",
-            "1",
-        ])
-        .arg(&path));
+    tool_ok(
+        Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                src,
+                "-frames:v",
+                "1",
+            ])
+            .arg(&path),
+    );
     path
 }
 
@@ -89,17 +81,12 @@ if sys.argv[2]:
     f["METADATA_BLOCK_PICTURE"] = base64.b64encode(p.write()).decode("ascii")
 f.save()
 "#;
-    run(Command::new("python3")
-        .args(["-c", script])
-        .arg(path)
-        .arg(picture.unwrap_or(Path::new(""))));
-}
-
-/// All comments as mutagen reads them (keys lowercased).
-fn mutagen_tags(path: &Path) -> BTreeMap<String, Vec<String>> {
-    let script = "import sys, json, mutagen; f = mutagen.File(sys.argv[1]); print(json.dumps(f.tags.as_dict()))";
-    let (out, _) = run(Command::new("python3").args(["-c", script]).arg(path));
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("mutagen output {out:?}: {e}"))
+    tool_ok(
+        Command::new("python3")
+            .args(["-c", script])
+            .arg(path)
+            .arg(picture.unwrap_or(Path::new(""))),
+    );
 }
 
 /// An independent page check: mutagen re-encodes every page (header and CRC) byte-identically,
@@ -122,32 +109,12 @@ while pos < len(data):
 assert p.last, "last page lacks EOS"
 print(n)
 "#;
-    let (out, _) = run(Command::new("python3").args(["-c", script]).arg(path));
+    let out = tool_ok(Command::new("python3").args(["-c", script]).arg(path));
     assert!(
         out.trim().parse::<u32>().is_ok_and(|n| n > 2),
         "{}: {out}",
         path.display()
     );
-}
-
-fn audio_md5(path: &Path) -> String {
-    let (out, _) = run(Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-map", "0:a", "-c", "copy", "-f", "md5", "-"]));
-    assert!(
-        out.starts_with("MD5="),
-        "unexpected ffmpeg md5 output {out:?}"
-    );
-    out.trim().to_string()
-}
-
-fn decode_messages(path: &Path) -> String {
-    let (out, err) = run(Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "null", "-"]));
-    out + &err
 }
 
 fn with_src<T>(path: &Path, f: impl FnOnce(&Source) -> T) -> T {
@@ -211,7 +178,7 @@ fn edit_and_check(orig: &Path, out: &Path, edit: &Edit) -> Plan {
     );
     check_pages(out);
     assert_eq!(
-        decode_messages(out),
+        decode_errors(out),
         "",
         "{}: ffmpeg decodes without a message",
         out.display()
@@ -255,7 +222,7 @@ fn seq_delta(plan: &Plan) -> Option<i64> {
 #[test]
 fn real_files_round_trip() {
     require_tools();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let d = dir.path();
 
     // Plain encoder output: no padding anywhere, so the first edit rewrites.
@@ -300,7 +267,7 @@ fn real_files_round_trip() {
 #[test]
 fn real_files_with_trailing_or_chained_data_are_refused() {
     require_tools();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let orig = encode(dir.path(), "a.ogg", "libvorbis");
     let data = std::fs::read(&orig).unwrap();
 

@@ -2,7 +2,7 @@
 //! `noai man` prints (or `--out DIR` writes) man pages generated from the same clap definitions
 //! as `--help`, so every command and option is in them.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

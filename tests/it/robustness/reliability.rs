@@ -9,24 +9,25 @@
 //! guard (`Snapshot::check_unchanged` before `apply`) cannot be hit deterministically from
 //! outside the process without a test hook, and a timing-based test would pass by luck.
 
-mod common;
+use crate::common;
+use common::interrupted;
+use common::{
+    BIN, SAMPLES, audio_md5, bytes, code, copy_as, journal_of, json, leftovers, noai_raw,
+    output_within, sha256_hex, tempdir, text, tool_ok,
+};
 
-use common::output_within;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-const BIN: &str = env!("CARGO_BIN_EXE_noai");
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-audio");
-/// The journal writer, read at compile time so the test builds the format the binary reads.
-const JOURNAL_RS: &str = include_str!("../src/write/journal.rs");
 const DATAMINING: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -55,40 +56,6 @@ const REWRITE: [&str; 8] = [
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().expect("cannot create a temp dir")
-}
-
-fn copy_sample(dir: &Path, name: &str, as_name: impl AsRef<OsStr>) -> PathBuf {
-    let dst = dir.join(as_name.as_ref());
-    std::fs::copy(Path::new(SAMPLES).join(name), &dst)
-        .unwrap_or_else(|e| panic!("cannot copy sample {name}: {e}"));
-    dst
-}
-
-fn noai<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    output_within(Command::new(BIN).args(args), LIMIT)
-}
-
-fn code(o: &Output) -> i32 {
-    o.status
-        .code()
-        .unwrap_or_else(|| panic!("killed by a signal: {:?}", o.status))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("output is not one JSON document ({e}):\n{}", text(o)))
-}
-
 /// The JSON entry of the file whose path ends with `name`.
 fn entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
     let hits: Vec<&Value> = doc["files"]
@@ -103,21 +70,6 @@ fn entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
         .collect();
     assert_eq!(hits.len(), 1, "expected one entry for {name} in {doc:#}");
     hits[0]
-}
-
-fn bytes(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
-}
-
-fn sha(p: &Path) -> Vec<u8> {
-    Sha256::digest(bytes(p)).to_vec()
-}
-
-/// Runs an external checker; a missing tool fails the test.
-fn tool(cmd: &mut Command) -> Output {
-    let o = output_within(cmd, LIMIT);
-    assert!(o.status.success(), "{cmd:?} failed:\n{}", text(&o));
-    o
 }
 
 const MUTAGEN: &str = r#"
@@ -146,13 +98,13 @@ print(json.dumps(out))
 
 /// Our two fields as mutagen reads them, per file (one python3 process for all files).
 fn mutagen_fields(paths: &[PathBuf]) -> BTreeMap<PathBuf, Value> {
-    let o = tool(Command::new("python3").arg("-c").arg(MUTAGEN).args(paths));
-    let v: Vec<Value> = serde_json::from_slice(&o.stdout).expect("mutagen json");
+    let out = tool_ok(Command::new("python3").arg("-c").arg(MUTAGEN).args(paths));
+    let v: Vec<Value> = serde_json::from_str(&out).expect("mutagen json");
     assert_eq!(v.len(), paths.len());
     paths.iter().cloned().zip(v).collect()
 }
 
-fn assert_tagged(paths: &[PathBuf]) {
+fn assert_all_tagged(paths: &[PathBuf]) {
     let wanted = serde_json::json!({"TDM-RESERVATION": ["1"], "DATAMINING": [DATAMINING]});
     for (p, got) in mutagen_fields(paths) {
         assert_eq!(
@@ -175,53 +127,25 @@ fn assert_untagged(p: &Path) {
     );
 }
 
-/// The audio packets' MD5 as ffmpeg computes it (independent of noai).
-fn audio_md5(p: &Path) -> String {
-    let o = tool(
-        Command::new("ffmpeg")
-            .args(["-nostdin", "-v", "error", "-i"])
-            .arg(p)
-            .args(["-map", "0:a", "-c", "copy", "-f", "md5", "-"]),
-    );
-    let s = String::from_utf8_lossy(&o.stdout).trim().to_string();
-    assert!(
-        s.starts_with("MD5="),
-        "ffmpeg gave {s:?} for {}",
-        p.display()
-    );
-    s
-}
-
-/// Journals, temp files and anything else whose name marks it as noai's, anywhere under `dir`.
-fn leftovers(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let ft = e.file_type().unwrap();
-            if ft.is_dir() {
-                stack.push(e.path());
-            } else if e.file_name().as_bytes().windows(6).any(|w| w == b".noai-") {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
-
 // ---------------------------------------------------------------------------------------------
-// torn in-place write, built by hand in the journal format of src/write/journal.rs
+// torn in-place write, built by hand in the journal format the binary writes
 
+/// The journal format the binary writes now, learned from a journal of its own: `noai tag` held
+/// in its pause between staging and applying, then killed (`interrupted::stage_and_kill`).
 fn magic() -> &'static str {
-    let line = JOURNAL_RS
-        .lines()
-        .find(|l| l.contains("const MAGIC"))
-        .expect("src/write/journal.rs has no MAGIC constant");
-    let start = line.find("b\"").expect("MAGIC is a byte string") + 2;
-    &line[start..start + 8]
+    static MAGIC: OnceLock<String> = OnceLock::new();
+    MAGIC.get_or_init(|| {
+        let (_d, _p, real) = real_journal();
+        String::from_utf8(real[..8].to_vec()).expect("a journal starts with an ASCII magic")
+    })
+}
+
+/// A copy of flac-pad.flac as `song.flac` and the journal a killed `noai tag` left for it.
+fn real_journal() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    let d = tempdir();
+    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
+    let real = bytes(&interrupted::stage_and_kill(&p));
+    (d, p, real)
 }
 
 fn push_u64(v: &mut Vec<u8>, n: u64) {
@@ -301,19 +225,12 @@ fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8])
             rec.extend_from_slice(new);
         }
         other => panic!(
-            "the journal format changed (MAGIC {other}); update journal_bytes in tests/reliability.rs"
+            "the journal format changed (MAGIC {other}); update journal_bytes in tests/it/robustness/reliability.rs"
         ),
     }
     let sum = Sha256::digest(&rec);
     rec.extend_from_slice(&sum);
     rec
-}
-
-fn journal_of(p: &Path) -> PathBuf {
-    let mut name = b".".to_vec();
-    name.extend_from_slice(p.file_name().unwrap().as_bytes());
-    name.extend_from_slice(b".noai-journal");
-    p.with_file_name(OsStr::from_bytes(&name))
 }
 
 fn write_at(p: &Path, offset: u64, b: &[u8]) {
@@ -327,8 +244,8 @@ fn write_at(p: &Path, offset: u64, b: &[u8]) {
 /// `[lo, hi)` where they differ (learned by tagging a copy).
 fn in_place_change(sample: &str) -> (Vec<u8>, Vec<u8>, usize, usize) {
     let d = tempdir();
-    let p = copy_sample(d.path(), sample, sample);
-    let dry = noai(&["tag", "--dry-run", "--format", "json", p.to_str().unwrap()]);
+    let p = copy_as(d.path(), sample, sample);
+    let dry = noai_raw(&["tag", "--dry-run", "--format", "json", p.to_str().unwrap()]);
     assert_eq!(code(&dry), 1, "{}", text(&dry));
     assert_eq!(
         entry(&json(&dry), sample)["action"]["strategy"],
@@ -336,7 +253,7 @@ fn in_place_change(sample: &str) -> (Vec<u8>, Vec<u8>, usize, usize) {
         "{sample} is not written in place any more"
     );
     let old = bytes(&p);
-    let o = noai(&["tag", p.to_str().unwrap()]);
+    let o = noai_raw(&["tag", p.to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let new = bytes(&p);
     assert_eq!(old.len(), new.len(), "an in-place write kept the length");
@@ -346,11 +263,56 @@ fn in_place_change(sample: &str) -> (Vec<u8>, Vec<u8>, usize, usize) {
     (old, new, lo, hi)
 }
 
+/// The journals the tests below build by hand are the binary's own: a journal a killed
+/// `noai tag` left has the layout `journal_bytes` writes (header, regions, checksum), and
+/// `journal_bytes` rebuilds its header and its first region byte for byte. (Not the file times,
+/// taken when noai read the file, nor the region count: the hand-built journal has one region.)
+#[test]
+fn a_hand_built_journal_is_the_one_the_binary_writes() {
+    let (_d, p, real) = real_journal();
+    let (body, sum) = real.split_at(real.len() - 32);
+    assert_eq!(
+        sum,
+        &Sha256::digest(body)[..],
+        "a journal ends with the SHA-256 of the rest"
+    );
+    let num = |at: usize| u64::from_le_bytes(real[at..at + 8].try_into().unwrap()) as usize;
+    let name = 16 + "song.flac".len(); // magic, name length, name
+    let times = name + 32; // after dev, ino, old size, new size
+    let first = times + 40; // after mtime, atime (seconds, nanoseconds) and the region count
+    let file = bytes(&p); // untouched: the run was killed before it wrote
+    let mut regions = Vec::new();
+    let mut at = first;
+    for _ in 0..num(first - 8) {
+        let (offset, old_len, new_len) = (num(at), num(at + 8), num(at + 16));
+        let old = &real[at + 24..][..old_len];
+        let new = &real[at + 24 + old_len..][..new_len];
+        assert_eq!(
+            old,
+            &file[offset..][..old_len],
+            "region at {offset}: old bytes"
+        );
+        regions.push((offset, old, new, at..at + 24 + old_len + new_len));
+        at += 24 + old_len + new_len;
+    }
+    assert_eq!(at, body.len(), "the regions end where the checksum starts");
+    let (offset, old, new, span) = regions.first().cloned().expect("a journal has a region");
+    let hand = journal_bytes(&p, offset as u64, old, new);
+    assert!(
+        hand[..times] == real[..times],
+        "magic, name, dev, ino or sizes differ"
+    );
+    assert!(
+        hand[first..hand.len() - 32] == real[span],
+        "the hand-built region differs"
+    );
+}
+
 #[test]
 fn torn_in_place_write_is_an_error_until_tag_rolls_it_back() {
     let (old, new, lo, hi) = in_place_change("flac-pad.flac");
     let d = tempdir();
-    let p = copy_sample(d.path(), "flac-pad.flac", "song.flac");
+    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
     let audio = audio_md5(&p);
     let mid = lo + (hi - lo) / 2;
     let journal = journal_of(&p);
@@ -371,7 +333,7 @@ fn torn_in_place_write_is_an_error_until_tag_rolls_it_back() {
         vec!["strip", "--dry-run", "--format", "json", dir],
         vec!["report", "--format", "json", dir],
     ] {
-        let o = noai(&args);
+        let o = noai_raw(&args);
         assert_eq!(code(&o), 2, "{args:?}: {}", text(&o));
         let doc = json(&o);
         let e = entry(&doc, "song.flac");
@@ -386,7 +348,7 @@ fn torn_in_place_write_is_an_error_until_tag_rolls_it_back() {
     }
 
     // A writing run rolls the tear back, then tags the file.
-    let o = noai(&["tag", "--format", "json", dir]);
+    let o = noai_raw(&["tag", "--format", "json", dir]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(!journal.exists(), "the journal is left after recovery");
     assert_eq!(
@@ -394,10 +356,10 @@ fn torn_in_place_write_is_an_error_until_tag_rolls_it_back() {
         new,
         "recovered and tagged file differs from a clean tag"
     );
-    assert_tagged(std::slice::from_ref(&p));
+    assert_all_tagged(std::slice::from_ref(&p));
     assert_eq!(audio_md5(&p), audio);
     assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
-    let v = noai(&["verify", dir]);
+    let v = noai_raw(&["verify", dir]);
     assert_eq!(code(&v), 0, "{}", text(&v));
 }
 
@@ -405,7 +367,7 @@ fn torn_in_place_write_is_an_error_until_tag_rolls_it_back() {
 fn torn_in_place_write_is_rolled_back_by_strip_too() {
     let (old, new, lo, hi) = in_place_change("flac-pad.flac");
     let d = tempdir();
-    let p = copy_sample(d.path(), "flac-pad.flac", "song.flac");
+    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
     common::age(&p);
     let journal = journal_of(&p);
     std::fs::write(
@@ -419,7 +381,7 @@ fn torn_in_place_write_is_rolled_back_by_strip_too() {
         1_600_000_000,
         "the torn write moved the mtime"
     );
-    let o = noai(&["strip", d.path().to_str().unwrap()]);
+    let o = noai_raw(&["strip", d.path().to_str().unwrap()]);
     // The rolled-back file carries no reservation: nothing to strip.
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(!journal.exists());
@@ -440,12 +402,12 @@ fn torn_in_place_write_is_rolled_back_by_strip_too() {
 fn a_journal_of_format_003_is_still_rolled_back() {
     let (old, new, lo, hi) = in_place_change("flac-pad.flac");
     let d = tempdir();
-    let p = copy_sample(d.path(), "flac-pad.flac", "song.flac");
+    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
     let journal = journal_of(&p);
     let rec = journal_bytes_as("NOAIJ003", &p, lo as u64, &old[lo..hi], &new[lo..hi]);
     std::fs::write(&journal, rec).unwrap();
     write_at(&p, lo as u64, &new[lo..lo + 1]);
-    let o = noai(&["strip", d.path().to_str().unwrap()]);
+    let o = noai_raw(&["strip", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(!journal.exists());
     assert_eq!(bytes(&p), old, "a 003 journal no longer rolls back");
@@ -456,21 +418,21 @@ fn journal_left_before_or_after_the_write_is_harmless() {
     let (old, new, lo, hi) = in_place_change("flac-pad.flac");
     // Killed after the journal was durable, before the write: the file is the original.
     let d = tempdir();
-    let p = copy_sample(d.path(), "flac-pad.flac", "song.flac");
+    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
     let journal = journal_of(&p);
     std::fs::write(
         &journal,
         journal_bytes(&p, lo as u64, &old[lo..hi], &new[lo..hi]),
     )
     .unwrap();
-    let o = noai(&["tag", d.path().to_str().unwrap()]);
+    let o = noai_raw(&["tag", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(!journal.exists());
     assert_eq!(bytes(&p), new);
 
     // Killed after the write, before the journal was removed: the file is already new.
     let d = tempdir();
-    let p = copy_sample(d.path(), "flac-pad.flac", "song.flac");
+    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
     let journal = journal_of(&p);
     std::fs::write(
         &journal,
@@ -478,7 +440,7 @@ fn journal_left_before_or_after_the_write_is_harmless() {
     )
     .unwrap();
     write_at(&p, lo as u64, &new[lo..hi]);
-    let o = noai(&["tag", "--format", "json", d.path().to_str().unwrap()]);
+    let o = noai_raw(&["tag", "--format", "json", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert_eq!(entry(&json(&o), "song.flac")["action"]["type"], "unchanged");
     assert!(!journal.exists());
@@ -486,11 +448,11 @@ fn journal_left_before_or_after_the_write_is_harmless() {
 
     // Killed while the journal itself was being written (cut short): discarded, file untouched.
     let d = tempdir();
-    let p = copy_sample(d.path(), "flac-pad.flac", "song.flac");
+    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
     let journal = journal_of(&p);
     let j = journal_bytes(&p, lo as u64, &old[lo..hi], &new[lo..hi]);
     std::fs::write(&journal, &j[..j.len() / 2]).unwrap();
-    let o = noai(&["tag", d.path().to_str().unwrap()]);
+    let o = noai_raw(&["tag", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(!journal.exists());
     assert_eq!(bytes(&p), new);
@@ -522,12 +484,12 @@ fn the_undo_journal_of_a_file_another_writer_holds_is_left_alone() {
     // rolled back.
     let (old, new, lo, hi) = in_place_change("flac-pad.flac");
     let d = tempdir();
-    let p = copy_sample(d.path(), "flac-pad.flac", "song.flac");
+    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
     let journal = journal_of(&p);
     let j = journal_bytes(&p, lo as u64, &old[lo..hi], &new[lo..hi]);
     std::fs::write(&journal, &j).unwrap();
     let lock = Flock::take(&p);
-    let o = noai(&["tag", "--format", "json", d.path().to_str().unwrap()]);
+    let o = noai_raw(&["tag", "--format", "json", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 2, "{}", text(&o));
     let doc = json(&o);
     let e = entry(&doc, "song.flac");
@@ -551,14 +513,14 @@ fn two_runs_at_once_write_each_file_once_and_damage_nothing() {
         .map(|n| (*n, audio_md5(&Path::new(SAMPLES).join(n))))
         .collect();
     // Tagging is deterministic, so equal bytes recur: decode each distinct content once.
-    let mut by_content: BTreeMap<Vec<u8>, String> = BTreeMap::new();
+    let mut by_content: BTreeMap<String, String> = BTreeMap::new();
     for round in 0..6 {
         let d = tempdir();
         let mut files = Vec::new();
         for sub in ["a", "b", "c"] {
             std::fs::create_dir(d.path().join(sub)).unwrap();
             for n in &names {
-                files.push((copy_sample(&d.path().join(sub), n, n), *n));
+                files.push((copy_as(&d.path().join(sub), n, n), *n));
             }
         }
         for (p, _) in files.split_off(40) {
@@ -609,7 +571,7 @@ fn two_runs_at_once_write_each_file_once_and_damage_nothing() {
                 "round {round}, {rel}: A {ea} / B {eb}"
             );
             let md5 = by_content
-                .entry(sha(p))
+                .entry(sha256_hex(&bytes(p)))
                 .or_insert_with(|| audio_md5(p))
                 .clone();
             assert_eq!(md5, audio[n], "round {round}: audio of {rel} changed");
@@ -618,9 +580,9 @@ fn two_runs_at_once_write_each_file_once_and_damage_nothing() {
             let errors = j["summary"]["errors"].as_u64().unwrap();
             assert_eq!(code(o), if errors > 0 { 2 } else { 0 }, "{}", text(o));
         }
-        assert_tagged(&files.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
+        assert_all_tagged(&files.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>());
         assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
-        let v = noai(&["verify", &dir]);
+        let v = noai_raw(&["verify", &dir]);
         assert_eq!(code(&v), 0, "{}", text(&v));
     }
 }
@@ -653,7 +615,7 @@ fn write_wav(p: &Path, frames: u32) {
 
 /// About 95 kB of Ogg Vorbis (10 s of pink noise, by ffmpeg): `tag` must rewrite it whole.
 fn write_big_ogg(p: &Path) {
-    tool(
+    tool_ok(
         Command::new("ffmpeg")
             .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
             .args([
@@ -666,7 +628,7 @@ fn write_big_ogg(p: &Path) {
     );
     let len = std::fs::metadata(p).unwrap().len();
     assert!(len > 60_000, "the generated Ogg is too small ({len} bytes)");
-    let dry = noai(&["tag", "--dry-run", "--format", "json", p.to_str().unwrap()]);
+    let dry = noai_raw(&["tag", "--dry-run", "--format", "json", p.to_str().unwrap()]);
     let doc = json(&dry);
     let name = p.file_name().unwrap().to_str().unwrap();
     assert_eq!(
@@ -683,11 +645,11 @@ fn file_size_limit_fails_the_rewrite_cleanly() {
     write_wav(&big, 80_000); // 160 kB: any write past 60 kB fails (in place or rewrite)
     let ogg = d.path().join("big.ogg");
     write_big_ogg(&ogg); // its rewritten copy exceeds the limit
-    let small = copy_sample(d.path(), "flac-nopad.flac", "small.flac"); // rewrite, ~9 kB
-    let inplace = copy_sample(d.path(), "flac-pad.flac", "inplace.flac");
-    let before = sha(&big);
+    let small = copy_as(d.path(), "flac-nopad.flac", "small.flac"); // rewrite, ~9 kB
+    let inplace = copy_as(d.path(), "flac-pad.flac", "inplace.flac");
+    let before = sha256_hex(&bytes(&big));
     let audio = audio_md5(&big);
-    let (ogg_before, ogg_audio) = (sha(&ogg), audio_md5(&ogg));
+    let (ogg_before, ogg_audio) = (sha256_hex(&bytes(&ogg)), audio_md5(&ogg));
     let script = format!("trap '' XFSZ; exec '{BIN}' tag \"$1\"");
     let o = output_within(
         Command::new("prlimit")
@@ -713,12 +675,12 @@ fn file_size_limit_fails_the_rewrite_cleanly() {
         line.starts_with("error") && line.contains("File too large"),
         "unclear error for big.ogg: {line}"
     );
-    assert_eq!(sha(&big), before, "big.wav changed");
+    assert_eq!(sha256_hex(&bytes(&big)), before, "big.wav changed");
     assert_eq!(audio_md5(&big), audio);
-    assert_eq!(sha(&ogg), ogg_before, "big.ogg changed");
+    assert_eq!(sha256_hex(&bytes(&ogg)), ogg_before, "big.ogg changed");
     assert_eq!(audio_md5(&ogg), ogg_audio);
     assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
-    assert_tagged(&[small, inplace]);
+    assert_all_tagged(&[small, inplace]);
     assert_untagged(&big);
     assert_untagged(&ogg);
 }
@@ -758,12 +720,12 @@ fn full_file_system_fails_the_rewrite_cleanly() {
     let len = std::fs::metadata(&src).unwrap().len();
     // Room for the big file, the small ones and their temp/journal, not for a second copy.
     let fs = Tmpfs::mount(&d.path().join("mnt"), &format!("{}k", len / 1024 + 48));
-    let small = copy_sample(&fs.0, "flac-nopad.flac", "a-small.flac");
-    let inplace = copy_sample(&fs.0, "flac-pad.flac", "b-inplace.flac");
+    let small = copy_as(&fs.0, "flac-nopad.flac", "a-small.flac");
+    let inplace = copy_as(&fs.0, "flac-pad.flac", "b-inplace.flac");
     let big = fs.0.join("z-big.ogg");
     std::fs::copy(&src, &big).unwrap();
-    let before = sha(&big);
-    let o = noai(&["tag", "-j", "1", "--format", "json", fs.0.to_str().unwrap()]);
+    let before = sha256_hex(&bytes(&big));
+    let o = noai_raw(&["tag", "-j", "1", "--format", "json", fs.0.to_str().unwrap()]);
     assert_eq!(code(&o), 2, "{}", text(&o));
     let doc = json(&o);
     let e = entry(&doc, "z-big.ogg");
@@ -773,10 +735,10 @@ fn full_file_system_fails_the_rewrite_cleanly() {
         msg.contains("not enough free space") && msg.contains("is free"),
         "unclear error: {msg}"
     );
-    assert_eq!(sha(&big), before, "z-big.ogg changed");
+    assert_eq!(sha256_hex(&bytes(&big)), before, "z-big.ogg changed");
     assert!(leftovers(&fs.0).is_empty(), "{:?}", leftovers(&fs.0));
-    assert_tagged(&[small, inplace]);
-    let human = noai(&["tag", fs.0.to_str().unwrap()]);
+    assert_all_tagged(&[small, inplace]);
+    let human = noai_raw(&["tag", fs.0.to_str().unwrap()]);
     assert_eq!(code(&human), 2);
     assert!(
         String::from_utf8_lossy(&human.stdout)
@@ -785,7 +747,7 @@ fn full_file_system_fails_the_rewrite_cleanly() {
         "{}",
         text(&human)
     );
-    assert_eq!(sha(&big), before);
+    assert_eq!(sha256_hex(&bytes(&big)), before);
     assert!(leftovers(&fs.0).is_empty(), "{:?}", leftovers(&fs.0));
 }
 
@@ -797,18 +759,18 @@ fn read_only_files_and_folders_are_errors_and_unchanged() {
     let d = tempdir();
     let ro_dir = d.path().join("locked");
     std::fs::create_dir(&ro_dir).unwrap();
-    let in_ro_dir = copy_sample(&ro_dir, "flac-pad.flac", "in-locked.flac");
-    let in_ro_dir2 = copy_sample(&ro_dir, "flac-nopad.flac", "rewrite-in-locked.flac");
-    let ro_file = copy_sample(d.path(), "mp3-v23-pad.mp3", "readonly.mp3");
-    let ok = copy_sample(d.path(), "opus.opus", "ok.opus");
-    let ok2 = copy_sample(d.path(), "vorbis.ogg", "ok.ogg");
+    let in_ro_dir = copy_as(&ro_dir, "flac-pad.flac", "in-locked.flac");
+    let in_ro_dir2 = copy_as(&ro_dir, "flac-nopad.flac", "rewrite-in-locked.flac");
+    let ro_file = copy_as(d.path(), "mp3-v23-pad.mp3", "readonly.mp3");
+    let ok = copy_as(d.path(), "opus.opus", "ok.opus");
+    let ok2 = copy_as(d.path(), "vorbis.ogg", "ok.ogg");
     std::fs::set_permissions(&ro_file, std::fs::Permissions::from_mode(0o444)).unwrap();
     std::fs::set_permissions(&ro_dir, std::fs::Permissions::from_mode(0o555)).unwrap();
     let before: Vec<Vec<u8>> = [&in_ro_dir, &in_ro_dir2, &ro_file]
         .iter()
         .map(|p| bytes(p))
         .collect();
-    let o = noai(&["tag", "--format", "json", d.path().to_str().unwrap()]);
+    let o = noai_raw(&["tag", "--format", "json", d.path().to_str().unwrap()]);
     std::fs::set_permissions(&ro_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(code(&o), 2, "{}", text(&o));
     let doc = json(&o);
@@ -835,7 +797,7 @@ fn read_only_files_and_folders_are_errors_and_unchanged() {
         0o444,
         "the read-only file was chmod'ed"
     );
-    assert_tagged(&[ok, ok2]);
+    assert_all_tagged(&[ok, ok2]);
     assert!(leftovers(d.path()).is_empty(), "{:?}", leftovers(d.path()));
 }
 
@@ -845,18 +807,22 @@ fn read_only_files_and_folders_are_errors_and_unchanged() {
 #[test]
 fn a_symlink_out_of_the_tree_is_neither_followed_nor_written() {
     let outside = tempdir();
-    let target = copy_sample(outside.path(), "flac-pad.flac", "outside.flac");
-    let before = sha(&target);
+    let target = copy_as(outside.path(), "flac-pad.flac", "outside.flac");
+    let before = sha256_hex(&bytes(&target));
     let d = tempdir();
-    let inside = copy_sample(d.path(), "flac-nopad.flac", "inside.flac");
+    let inside = copy_as(d.path(), "flac-nopad.flac", "inside.flac");
     std::os::unix::fs::symlink(&target, d.path().join("link.flac")).unwrap();
     std::os::unix::fs::symlink(outside.path(), d.path().join("linked-dir")).unwrap();
-    let o = noai(&["tag", "--format", "json", d.path().to_str().unwrap()]);
+    let o = noai_raw(&["tag", "--format", "json", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     let doc = json(&o);
     assert_eq!(doc["summary"]["files"], 1, "{doc:#}");
     assert_eq!(doc["summary"]["skipped"]["symlink"], 1, "{doc:#}");
-    assert_eq!(sha(&target), before, "the file behind the link was written");
+    assert_eq!(
+        sha256_hex(&bytes(&target)),
+        before,
+        "the file behind the link was written"
+    );
     assert!(
         std::fs::symlink_metadata(d.path().join("link.flac"))
             .unwrap()
@@ -868,19 +834,19 @@ fn a_symlink_out_of_the_tree_is_neither_followed_nor_written() {
         1,
         "files appeared outside"
     );
-    assert_tagged(&[inside]);
+    assert_all_tagged(&[inside]);
 }
 
 #[test]
 fn hostile_file_names_are_escaped_for_terminals_and_exact_in_json() {
     let d = tempdir();
     let evil = "red\x1b[31mname\nline2.flac";
-    let p = copy_sample(d.path(), "flac-nopad.flac", evil);
+    let p = copy_as(d.path(), "flac-nopad.flac", evil);
     let latin1 = OsStr::from_bytes(b"caf\xe9.flac");
-    let q = copy_sample(d.path(), "flac-pad.flac", latin1);
+    let q = copy_as(d.path(), "flac-pad.flac", latin1);
     let dir = d.path().to_str().unwrap();
 
-    let o = noai(&["tag", "-v", dir]);
+    let o = noai_raw(&["tag", "-v", dir]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     for stream in [&o.stdout, &o.stderr] {
         assert!(
@@ -904,7 +870,7 @@ fn hostile_file_names_are_escaped_for_terminals_and_exact_in_json() {
         "escaped latin-1 name not found:\n{out}"
     );
 
-    let j = noai(&["verify", "--format", "json", dir]);
+    let j = noai_raw(&["verify", "--format", "json", dir]);
     assert_eq!(code(&j), 0, "{}", text(&j));
     let doc = json(&j);
     let files = doc["files"].as_array().unwrap();
@@ -927,7 +893,7 @@ fn hostile_file_names_are_escaped_for_terminals_and_exact_in_json() {
         .find(|f| f["path_hex"].as_str() == Some(hex.as_str()))
         .unwrap_or_else(|| panic!("no entry with path_hex {hex}: {doc:#}"));
     assert_eq!(e["status"], "tagged");
-    assert_tagged(&[p, q]);
+    assert_all_tagged(&[p, q]);
 }
 
 /// A file another program changes after noai read it (and staged its write) is detected and left
@@ -937,7 +903,7 @@ fn hostile_file_names_are_escaped_for_terminals_and_exact_in_json() {
 fn a_file_changed_behind_our_back_is_left_alone() {
     for sample in ["flac-pad.flac", "flac-nopad.flac"] {
         let d = tempdir();
-        let p = copy_sample(d.path(), sample, sample);
+        let p = copy_as(d.path(), sample, sample);
         let child = Command::new(env!("CARGO_BIN_EXE_noai"))
             .args(["tag", "--format", "json", p.to_str().unwrap()])
             .env("NOAI_TEST_PAUSE_MS", "1500")

@@ -5,7 +5,7 @@
 //! rules GitHub applies, and its verify step's script is run as the runner would run it.
 //! docs/ci.md must show both.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +16,7 @@ use common::*;
 use serde_json::Value;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const CI_MD: &str = include_str!("../docs/ci.md");
+const CI_MD: &str = include_str!("../../../docs/ci.md");
 
 fn yaml(name: &str) -> Value {
     let text = std::fs::read_to_string(Path::new(ROOT).join(name))
@@ -96,7 +96,7 @@ fn hook_manifest_is_valid_and_matches_the_audio_extensions() {
     assert_eq!(hook["files"], want.as_str(), "the hook's files pattern");
 }
 
-/// The transcript is printed (`cargo test --test ci_packaging -- --nocapture`).
+/// The transcript is printed (`cargo test --test it interop::ci_packaging -- --nocapture`).
 #[test]
 fn pre_commit_blocks_an_untagged_file_and_passes_a_tagged_one() {
     pre_commit_available();

@@ -5,7 +5,7 @@
 //! Blocks run with `sh -e -c`, as CI runners do (GitHub's `run:` is `bash -e`, GitLab stops at
 //! the first failing `script` line): a block whose first line fails never reaches the next one.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +14,7 @@ use std::time::Duration;
 use common::*;
 use quick_xml::events::Event;
 
-const CI_MD: &str = include_str!("../docs/ci.md");
+const CI_MD: &str = include_str!("../../../docs/ci.md");
 
 /// (name, shell text) of every marked block, YAML list prefixes and indentation removed.
 fn blocks() -> Vec<(String, String)> {

@@ -9,13 +9,11 @@
 //!    and kid3-cli are recognised by `noai verify`, and `noai tag` makes them canonical.
 //!
 //! A missing reader fails the test (scripts/test installs them all); nothing is skipped.
-//! Regenerate the document: `NOAI_INTEROP_MD=docs/interop.md cargo test --test interop`.
+//! Regenerate the document: `NOAI_INTEROP_MD=docs/interop.md cargo test --test it interop::independent_readers`.
 
-mod common;
-#[path = "common/interop_doc.rs"]
-mod interop_doc;
-#[path = "common/readers.rs"]
-mod readers;
+use crate::common;
+use crate::common::interop_doc;
+use crate::common::readers;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -105,7 +103,7 @@ fn row(dir: &Path, name: &str, c: C, want: &Want) -> Vec<Cell> {
         _ => expect_none(&exif_xmp(&j)),
     };
 
-    let mut_t = expect_values(&mutagen_tags(&f), want, "");
+    let mut_t = expect_values(&mutagen_ours(&f), want, "");
     let (packets, mx) = mutagen_xmp(&f);
     let mut_x = match c {
         C::Mp3 if packets != 1 => Cell::Fail(format!("{packets} PRIV:XMP frames, want 1")),
@@ -227,7 +225,7 @@ fn verify(f: &Path) -> (i32, serde_json::Value) {
     )
 }
 
-fn assert_tagged(f: &Path, policy: &str) -> serde_json::Value {
+fn assert_verified(f: &Path, policy: &str) -> serde_json::Value {
     let (code, e) = verify(f);
     assert!(
         code == 0 && e["status"] == "tagged",
@@ -249,7 +247,7 @@ fn exiftool_written_xmp_is_recognised() {
         "ExifTool cannot write M4A XMP: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let e = assert_tagged(&f, "no-ai-training");
+    let e = assert_verified(&f, "no-ai-training");
     assert!(
         notes(&e).contains("incomplete"),
         "a lone DATAMINING should be noted as incomplete: {e:#}"
@@ -261,16 +259,18 @@ fn exiftool_written_xmp_is_recognised() {
         "show lists no XMP carrier: {kinds}"
     );
     noai(&["tag", p(&f)]).expect(0);
-    let e2 = assert_tagged(&f, "no-ai-training");
+    let e2 = assert_verified(&f, "no-ai-training");
     let j = exiftool(&f);
     let x = exif_xmp(&j);
     assert!(
         judge(&x, &want("no-ai-training", None, None)).is_ok(),
         "after tag, ExifTool reads XMP {x:?}"
     );
-    let toolkit = ok(Command::new("exiftool")
-        .args(["-s3", "-XMP-x:XMPToolkit"])
-        .arg(&f));
+    let toolkit = tool_ok(
+        Command::new("exiftool")
+            .args(["-s3", "-XMP-x:XMPToolkit"])
+            .arg(&f),
+    );
     assert!(
         toolkit.contains("Image::ExifTool"),
         "ExifTool's own XMP property was lost: {toolkit:?}"
@@ -300,7 +300,7 @@ fn exiftool_written_xmp_is_recognised() {
             format!(
                 "{} | tagged `{}`",
                 "wrote XMP",
-                assert_tagged(&f, "no-ai-training")["effective_policy"]
+                assert_verified(&f, "no-ai-training")["effective_policy"]
             )
         } else {
             assert_eq!(bytes(&f), before, "ExifTool refused but changed {name}");
@@ -341,20 +341,20 @@ fn mutagen_lowercase_keys_are_recognised_then_canonicalised() {
                 "datamining=DMI-PROHIBITED-AIMLTRAINING",
             ],
         );
-        let raw = mutagen_tags(&f);
+        let raw = mutagen_ours(&f);
         assert!(
             raw.iter()
                 .all(|(k, _)| k.chars().all(|c| !c.is_ascii_uppercase())),
             "{name}: mutagen did not keep the lowercase keys: {raw:?}"
         );
-        let e = assert_tagged(&f, "no-ai-training");
+        let e = assert_verified(&f, "no-ai-training");
         let n = notes(&e);
         assert!(
             n.contains("not written as") && n.contains("bare code"),
             "{name}: want non-canonical notes, got {n}"
         );
         noai(&["tag", p(&f)]).expect(0);
-        let after = mutagen_tags(&f);
+        let after = mutagen_ours(&f);
         assert_eq!(
             after.len(),
             2,
@@ -366,7 +366,7 @@ fn mutagen_lowercase_keys_are_recognised_then_canonicalised() {
         );
         judge(&after, &canonical).unwrap_or_else(|e| panic!("{name} after tag: {e}"));
         assert!(
-            notes(&assert_tagged(&f, "no-ai-training")).is_empty(),
+            notes(&assert_verified(&f, "no-ai-training")).is_empty(),
             "{name}: still non-canonical"
         );
         publish(
@@ -391,11 +391,13 @@ fn kid3_written_reservation_is_recognised() {
     for name in ["mp3-v23-pad.mp3", "flac-pad.flac", "m4a-aac-faststart.m4a"] {
         let f = copy_sample(dir.path(), name);
         let set = format!("set DATAMINING {AIML}");
-        ok(Command::new("kid3-cli")
-            .args(["-c", "set TDM-RESERVATION 1", "-c", &set])
-            .arg(&f));
-        let e = assert_tagged(&f, "no-ai-training");
-        let written = mutagen_tags(&f);
+        tool_ok(
+            Command::new("kid3-cli")
+                .args(["-c", "set TDM-RESERVATION 1", "-c", &set])
+                .arg(&f),
+        );
+        let e = assert_verified(&f, "no-ai-training");
+        let written = mutagen_ours(&f);
         judge(&written, &want("no-ai-training", None, None))
             .unwrap_or_else(|e| panic!("kid3 wrote {written:?}: {e}"));
         let n = notes(&e);

@@ -3,7 +3,7 @@
 //! packets that held nothing but ours). The samples still missing from this list (FLAC with
 //! padding, MP4) keep their audio and other items but not the exact layout: see docs/spec.md.
 
-mod common;
+use crate::common;
 
 use common::*;
 

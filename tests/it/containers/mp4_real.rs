@@ -3,23 +3,14 @@
 //! reservation and the old tags back and ffmpeg must hash the audio packets exactly as before.
 //! A missing tool fails the test loudly: a silent skip would hide a lost check.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use noai::formats::{Container, Edit, Plan, Source, payload, plan, render, scan};
 
-fn run(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?} (is it installed?): {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::common::{audio_md5, chapters, copy_as, copy_sample, mutagen_tags, tempdir, tool_ok};
 
 fn make(dir: &Path, codec: &str, faststart: bool, title: bool) -> PathBuf {
     let path = dir.join(format!("{codec}-{faststart}-{title}.m4a"));
@@ -40,29 +31,8 @@ fn make(dir: &Path, codec: &str, faststart: bool, title: bool) -> PathBuf {
     if title {
         cmd.args(["-metadata", "title=x"]);
     }
-    run(cmd.arg(&path));
+    tool_ok(cmd.arg(&path));
     path
-}
-
-/// The hash of the audio packets, the proof that an edit left the audio alone.
-fn audio_md5(path: &Path) -> String {
-    run(Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-map", "0:a", "-c", "copy", "-f", "md5", "-"]))
-}
-
-/// Every tag as mutagen reads it: key -> list of values as text.
-fn mutagen_tags(path: &Path) -> serde_json::Map<String, serde_json::Value> {
-    let script = "import sys, json, mutagen.mp4\n\
-        f = mutagen.mp4.MP4(sys.argv[1])\n\
-        d = lambda v: bytes(v).decode('utf-8', 'replace') if isinstance(v, bytes) else str(v)\n\
-        print(json.dumps({k: [d(v) for v in vs] for k, vs in (f.tags or {}).items()}))";
-    let out = run(Command::new("python3").args(["-c", script]).arg(path));
-    match serde_json::from_str(&out) {
-        Ok(serde_json::Value::Object(m)) => m,
-        other => panic!("unexpected mutagen output {out:?}: {other:?}"),
-    }
 }
 
 fn plan_for(path: &Path, edit: &Edit) -> Option<Plan> {
@@ -100,14 +70,14 @@ fn set(pairs: &[(&str, &str)]) -> Edit {
 
 const DMI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 
-fn tdm_of(tags: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+fn tdm_of(tags: &BTreeMap<String, Vec<String>>) -> Option<String> {
     tags.get("----:com.apple.iTunes:TDM-RESERVATION")
-        .map(|v| v[0].as_str().unwrap_or("").to_string())
+        .map(|v| v[0].clone())
 }
 
 #[test]
 fn ffmpeg_files_round_trip_through_mutagen_and_keep_their_audio() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     for codec in ["aac", "alac"] {
         for faststart in [false, true] {
             for title in [false, true] {
@@ -199,7 +169,7 @@ fn ffmpeg_files_round_trip_through_mutagen_and_keep_their_audio() {
 
 #[test]
 fn reads_and_strips_what_mutagen_wrote() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let orig = make(dir.path(), "aac", true, true);
     let script = "import sys, mutagen.mp4\n\
         f = mutagen.mp4.MP4(sys.argv[1])\n\
@@ -207,7 +177,7 @@ fn reads_and_strips_what_mutagen_wrote() {
         f['----:org.example:DATAMINING'] = [mutagen.mp4.MP4FreeForm(b'vendor')]\n\
         f['----:com.apple.iTunes:OTHER'] = [mutagen.mp4.MP4FreeForm(b'keep me')]\n\
         f.save()";
-    run(Command::new("python3").args(["-c", script]).arg(&orig));
+    tool_ok(Command::new("python3").args(["-c", script]).arg(&orig));
     let md5 = audio_md5(&orig);
     assert_eq!(
         fields(&orig),
@@ -231,18 +201,11 @@ fn reads_and_strips_what_mutagen_wrote() {
     assert_eq!(audio_md5(&out), md5);
 }
 
-fn chapters(path: &Path) -> String {
-    run(Command::new("ffprobe")
-        .args(["-v", "error", "-show_chapters", "-of", "json"])
-        .arg(path))
-}
-
 /// The shared samples (copied first: nothing is ever written inside sample-audio): every tag,
 /// cover and chapter survives, the audio hash is unchanged, and a cut file is an error.
 #[test]
 fn sample_files_keep_tags_covers_chapters_and_audio() {
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-audio");
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let names = [
         "m4a-aac-faststart.m4a",
         "m4a-aac-moovend.m4a",
@@ -250,9 +213,7 @@ fn sample_files_keep_tags_covers_chapters_and_audio() {
         "m4b-book.m4b",
     ];
     for name in names {
-        let orig = dir.path().join(name);
-        fs::copy(samples.join(name), &orig)
-            .unwrap_or_else(|e| panic!("sample {name} missing: {e}"));
+        let orig = copy_sample(dir.path(), name);
         let (md5, before, chaps) = (audio_md5(&orig), mutagen_tags(&orig), chapters(&orig));
         let edit = set(&[("TDM-RESERVATION", "1"), ("DATAMINING", DMI)]);
         let p = plan_for(&orig, &edit).unwrap();
@@ -266,8 +227,7 @@ fn sample_files_keep_tags_covers_chapters_and_audio() {
         assert_eq!(audio_md5(&out), md5, "{name}: audio changed");
         assert_eq!(chapters(&out), chaps, "{name}: chapters changed");
     }
-    let tagged = dir.path().join("tagged.m4a");
-    fs::copy(samples.join("tagged-no-tdm-except-search.m4a"), &tagged).unwrap();
+    let tagged = copy_as(dir.path(), "tagged-no-tdm-except-search.m4a", "tagged.m4a");
     let f = fields(&tagged);
     assert!(f.contains(&("TDM-RESERVATION".into(), "1".into())), "{f:?}");
     assert!(
@@ -275,8 +235,7 @@ fn sample_files_keep_tags_covers_chapters_and_audio() {
             .any(|(k, v)| k == "DATAMINING" && v.ends_with("EXCEPTSEARCHENGINEINDEXING"))
     );
 
-    let cut = dir.path().join("cut.m4a");
-    fs::copy(samples.join("broken-truncated.m4a"), &cut).unwrap();
+    let cut = copy_as(dir.path(), "broken-truncated.m4a", "cut.m4a");
     let file = File::open(&cut).unwrap();
     let src = Source::new(&file, file.metadata().unwrap().len());
     assert!(scan(&src, Container::Mp4).is_err());

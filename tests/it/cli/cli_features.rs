@@ -3,7 +3,7 @@
 //! `tag --evidence` log checked against independently computed SHA-256 hashes, the progress bar
 //! (stderr only, only on a terminal), `noai site`, completions and help.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -14,9 +14,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-const BIN: &str = env!("CARGO_BIN_EXE_noai");
 const URL: &str = "https://licensing.example/terms";
 
 /// A temp dir and its canonical path, so messages naming files under it can be matched.
@@ -46,14 +44,6 @@ fn policy_is(f: &Path, want: &str) {
 /// Asserts `hay` contains `needle`, showing `hay` when not.
 fn has(hay: &str, needle: &str) {
     assert!(hay.contains(needle), "missing {needle:?} in:\n{hay}");
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    hex(&Sha256::digest(b))
 }
 
 /// Runs `noai args` with `input` (small: fits the pipe buffer) on standard input.
@@ -439,7 +429,7 @@ fn under_pty(cmd: &str, no_progress: bool) -> String {
 fn progress_bar_on_a_terminal_goes_to_stderr_only() {
     let dir = tempdir();
     for i in 0..12 {
-        copy_as(dir.path(), "flac-pad.flac", &format!("t{i:02}.flac"));
+        copy_as(dir.path(), "flac-pad.flac", format!("t{i:02}.flac"));
     }
     let d = dir.path();
     noai(&["tag", p(d)]).expect(0); // so that verify exits 0 under `script -e`

@@ -1,7 +1,7 @@
 //! The exact values each policy writes (SPEC §2), the license URL rule, OTHERCONSTRAINTS text in
 //! every ID3 version and Vorbis comments, and `strip` as the exact inverse of `tag`.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -4,7 +4,7 @@
 //! list everything; finding no audio file is exit 1 unless `--allow-empty`.
 //! The cover and lyrics are written by mutagen, not by us.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

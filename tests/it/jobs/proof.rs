@@ -4,7 +4,7 @@
 //! container still pass. The damage is injected with the debug-only `NOAI_TEST_CORRUPT` hook,
 //! which alters the planned bytes after planning and before the proof.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! in the existing padding/free space). Rewrite: a new file, which must leave padding so the
 //! next change to the reservation fits in place. The JSON `action` names the strategy.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

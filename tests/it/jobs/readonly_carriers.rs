@@ -4,7 +4,7 @@
 //! refuse the file before writing a byte, naming the carrier; a write never ends in "verify now
 //! says conflict".
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! every variant it names is in the tree with the layout its name promises (checked on the bytes
 //! and by ffmpeg and mutagen), and every `_nasty/` entry of the manifest exists.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

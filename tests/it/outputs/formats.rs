@@ -4,11 +4,13 @@
 //! parsed back with quick-xml / the csv crate or checked line by line.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
+
+use crate::common::{code, noai_raw, tempdir};
 
 const SCRIPT_NAME: &str = "<script>alert(1)</script>.mp3";
 const ODD_NAME: &str = "odd,name:x\ny.mp3";
@@ -16,7 +18,7 @@ const ODD_NAME: &str = "odd,name:x\ny.mp3";
 /// Root `a`: ok.mp3 (tagged), bare.mp3 (untagged), broken.mp3 (empty: error).
 /// Root `b`: SCRIPT_NAME and ODD_NAME, both untagged (a `/` in a name makes a folder).
 fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
-    let t = tempfile::tempdir().unwrap();
+    let t = tempdir();
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-audio");
     let (a, b) = (t.path().join("a"), t.path().join("b"));
     for (from, to) in [
@@ -32,16 +34,12 @@ fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (t, a, b)
 }
 
-fn run(args: &[&str], roots: &[&Path]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_noai"))
-        .args(args)
-        .args(roots)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-    )
+/// `noai <args> <roots>`: the exit code and stdout.
+fn noai_on(args: &[&str], roots: &[&Path]) -> (i32, String) {
+    let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    all.extend(roots.iter().map(|r| r.as_os_str()));
+    let out = noai_raw(&all);
+    (code(&out), String::from_utf8(out.stdout).unwrap())
 }
 
 fn s(p: &Path) -> String {
@@ -115,7 +113,7 @@ fn need(n: &Node, attrs: &[&str]) {
 #[test]
 fn junit_has_one_suite_per_root_and_a_case_per_file() {
     let (_t, a, b) = fixture();
-    let (code, out) = run(&["verify", "--format", "junit"], &[&a, &b]);
+    let (code, out) = noai_on(&["verify", "--format", "junit"], &[&a, &b]);
     assert_eq!(
         code, 2,
         "exit codes are those of the run: an error outranks findings"
@@ -189,7 +187,7 @@ fn junit_has_one_suite_per_root_and_a_case_per_file() {
 #[test]
 fn junit_of_a_passing_tree_has_no_failures() {
     let (_t, a, _) = fixture();
-    let (code, out) = run(&["verify", "--format", "junit"], &[&a.join("ok.mp3")]);
+    let (code, out) = noai_on(&["verify", "--format", "junit"], &[&a.join("ok.mp3")]);
     assert_eq!(code, 0);
     let doc = parse_xml(&out);
     assert_eq!(doc.attrs["tests"], "1");
@@ -203,7 +201,7 @@ fn junit_of_a_files_from_list_is_one_suite_named_after_the_list() {
     let list = t.path().join("list.txt");
     let names = [a.join("ok.mp3"), a.join("bare.mp3")].map(|p| s(&p));
     std::fs::write(&list, names.join("\n") + "\n").unwrap();
-    let (code, out) = run(
+    let (code, out) = noai_on(
         &["verify", "--format", "junit", "--files-from", &s(&list)],
         &[],
     );
@@ -218,7 +216,7 @@ fn junit_of_a_files_from_list_is_one_suite_named_after_the_list() {
 #[test]
 fn csv_parses_back_one_row_per_file() {
     let (_t, a, b) = fixture();
-    let (code, out) = run(&["verify", "--format", "csv"], &[&a, &b]);
+    let (code, out) = noai_on(&["verify", "--format", "csv"], &[&a, &b]);
     assert_eq!(code, 2);
     let mut r = csv::Reader::from_reader(out.as_bytes());
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
@@ -247,7 +245,7 @@ fn csv_parses_back_one_row_per_file() {
 #[test]
 fn csv_of_a_dry_run_names_the_action() {
     let (_t, a, _) = fixture();
-    let (code, out) = run(
+    let (code, out) = noai_on(
         &["tag", "--dry-run", "--format", "csv"],
         &[&a.join("bare.mp3")],
     );
@@ -261,7 +259,7 @@ fn csv_of_a_dry_run_names_the_action() {
 #[test]
 fn github_lines_are_escaped_workflow_commands() {
     let (_t, a, b) = fixture();
-    let (code, out) = run(&["verify", "--format", "github"], &[&a, &b]);
+    let (code, out) = noai_on(&["verify", "--format", "github"], &[&a, &b]);
     assert_eq!(code, 2);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
@@ -312,7 +310,7 @@ fn github_lines_are_escaped_workflow_commands() {
 #[test]
 fn html_is_self_contained_escaped_and_lists_untagged_files() {
     let (_t, a, b) = fixture();
-    let (code, out) = run(&["report", "--format", "html"], &[&a, &b]);
+    let (code, out) = noai_on(&["report", "--format", "html"], &[&a, &b]);
     assert_eq!(code, 2);
     assert!(out.starts_with("<!DOCTYPE html>"));
     for bad in [
@@ -356,7 +354,7 @@ fn output_file_works_for_every_format() {
         ("html", "<!DOCTYPE html>"),
     ] {
         let file = t.path().join(format!("out.{format}"));
-        let (code, out) = run(
+        let (code, out) = noai_on(
             &["verify", "--format", format, "-o", file.to_str().unwrap()],
             &[&a, &b],
         );

@@ -11,15 +11,13 @@
 //! some reader showed before. After `strip` every view must equal the one before, no exceptions. The matrix is printed, and with `NOAI_INTEROP_MD=docs/interop.md` written as section 3
 //! of that document.
 
-mod common;
-#[path = "common/matrix.rs"]
-mod matrix;
-#[path = "common/matrix_layouts.rs"]
-mod matrix_layouts;
+use crate::common;
+use crate::common::matrix;
+use crate::common::matrix_layouts;
 
 use std::path::Path;
 
-use common::{bytes, noai, p, tempdir};
+use common::{bytes, id3_len, noai, p, tempdir};
 use matrix::{READERS, Seen};
 use matrix_layouts::{LAYOUTS, Layout, id3v1_lame, riff_info};
 
@@ -356,7 +354,7 @@ fn an_edited_copy_keeps_the_tag() {
     assert!(seen.contains("TITLE=Edited"), "{seen:?}");
     assert!(seen.iter().all(|e| !matrix::is_ours(e)), "{seen:?}");
     assert!(
-        matrix::id3_len(&bytes(&f)).is_some(),
+        id3_len(&bytes(&f)).is_some(),
         "the ID3v2 tag holding the edited title was removed"
     );
 }

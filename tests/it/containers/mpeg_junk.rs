@@ -2,7 +2,7 @@
 //! start of an untagged file): mutagen and ffmpeg skip it, so we must too. The junk is kept
 //! byte-identical, the file is tagged, and mutagen and ffmpeg see the same audio and other tags.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! Each input is a file in tests/fuzz-regressions/, named after its target.
 
 #[allow(dead_code)]
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../../fuzz/src/lib.rs"]
 mod checks;
 
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! read-only files, hard links, symlinks and FIFOs. Each broken file is reported on one line
 //! with a reason and left byte-identical, and the good files beside it are still tagged.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
@@ -124,10 +124,6 @@ fn appledouble_with_hidden() {
     b.extend([0u8; 32]);
     std::fs::write(dir.path().join("._x.mp3"), &b).unwrap();
     refused_among_good(dir.path(), "._x.mp3", "AppleDouble", &["--hidden"]);
-}
-
-fn chmod(f: &Path, mode: u32) {
-    std::fs::set_permissions(f, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 /// Read-only by mode bits, both for an in-place and a rewrite candidate; also as root.

@@ -4,11 +4,10 @@
 //! (pictures included, by hash) and ffmpeg's audio MD5 is unchanged; or refused with the
 //! expected message and the file byte-identical. The iTunes recipe is also read back with TagLib
 //! (kid3-cli). The table of cases and outcomes is printed
-//! (`cargo test --test id3_quirks -- --nocapture`).
+//! (`cargo test --test it containers::id3_quirks -- --nocapture`).
 
-mod common;
-#[path = "common/readers.rs"]
-mod readers;
+use crate::common;
+use crate::common::readers;
 
 use std::path::Path;
 use std::process::Command;
@@ -100,7 +99,7 @@ fn untouched(b: &[u8]) -> Vec<u8> {
 }
 
 /// Runs one case; the outcome for the table, or what went wrong.
-fn run(case: &str, want: &Want) -> Result<String, String> {
+fn run_case(case: &str, want: &Want) -> Result<String, String> {
     let dir = tempdir();
     let f = dir.path().join(file_name(case));
     generate(case, &f);
@@ -172,7 +171,7 @@ fn every_quirky_id3v2_tag_is_tagged_losslessly_or_refused_untouched() {
     let mut table = String::from("| case | outcome |\n|---|---|\n");
     let mut failures = Vec::new();
     for (case, want) in &CASES {
-        let outcome = run(case, want).unwrap_or_else(|e| {
+        let outcome = run_case(case, want).unwrap_or_else(|e| {
             failures.push(format!("{case}: {e}"));
             "FAILED".into()
         });
