@@ -55,6 +55,17 @@ pub fn leftovers(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The names in `dir` other than `keep` (sorted): a write must leave nothing beside its file.
+pub fn others_beside(dir: &Path, keep: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != keep)
+        .collect();
+    names.sort();
+    names
+}
+
 /// The undo journal noai keeps beside `p` while it writes it in place.
 pub fn journal_of(p: &Path) -> PathBuf {
     let mut name = b".".to_vec();

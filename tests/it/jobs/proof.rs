@@ -63,15 +63,6 @@ fn tag_corrupted(file: &Path, needle: &str) -> (i32, serde_json::Value) {
     (out.status.code().unwrap_or(-1), doc)
 }
 
-/// Files beside `f` other than itself (journals, temp files left behind).
-fn leftovers(dir: &Path, keep: &str) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n != keep)
-        .collect()
-}
-
 #[test]
 fn normal_tags_of_every_sample_container_pass_the_proof() {
     let dir = tempdir();
@@ -144,7 +135,7 @@ fn a_write_that_would_damage_another_item_is_refused_and_names_it() {
         );
         assert!(bytes(&f) == before, "{sample} / {needle}: the file changed");
         assert_eq!(
-            leftovers(dir.path(), sample),
+            others_beside(dir.path(), sample),
             Vec::<String>::new(),
             "{sample}"
         );

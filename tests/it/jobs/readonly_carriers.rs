@@ -15,16 +15,7 @@ const ALLOWED: &str = "http://ns.useplus.org/ldf/vocab/DMI-ALLOWED";
 
 /// Runs a Python snippet with mutagen on `path`.
 fn py(script: &str, path: &Path) {
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(path)
-        .output()
-        .expect("python3 with mutagen is required (scripts/test installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tool_ok(Command::new("python3").args(["-c", script]).arg(path));
 }
 
 /// An ID3v2.3 tag that allows AI training, written by mutagen in front of whatever `path` holds.

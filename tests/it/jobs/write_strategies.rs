@@ -42,13 +42,9 @@ fn assert_in_place(f: &Path, extra: &[&str]) {
 }
 
 fn no_leftovers(dir: &Path, keep: &str) {
-    let names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
     assert_eq!(
-        names,
-        vec![keep.to_string()],
+        others_beside(dir, keep),
+        Vec::<String>::new(),
         "temp files or journals left behind in {}",
         dir.display()
     );

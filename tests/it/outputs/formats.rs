@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 
-use crate::common::{code, noai_raw, tempdir};
+use crate::common::{code, copy_as, noai_raw, tempdir};
 
 const SCRIPT_NAME: &str = "<script>alert(1)</script>.mp3";
 const ODD_NAME: &str = "odd,name:x\ny.mp3";
@@ -19,7 +19,6 @@ const ODD_NAME: &str = "odd,name:x\ny.mp3";
 /// Root `b`: SCRIPT_NAME and ODD_NAME, both untagged (a `/` in a name makes a folder).
 fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let t = tempdir();
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-audio");
     let (a, b) = (t.path().join("a"), t.path().join("b"));
     for (from, to) in [
         ("tagged-no-ai-training.mp3", a.join("ok.mp3")),
@@ -29,7 +28,7 @@ fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
         ("mp3-noid3.mp3", b.join(ODD_NAME)),
     ] {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(samples.join(from), &to).unwrap();
+        copy_as(t.path(), from, to);
     }
     (t, a, b)
 }
