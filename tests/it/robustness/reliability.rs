@@ -469,9 +469,7 @@ struct Flock {
 impl Flock {
     fn take(p: &Path) -> Flock {
         let f = std::fs::File::open(p).unwrap();
-        // SAFETY: flock on a valid fd.
-        let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) };
-        assert_eq!(rc, 0, "flock failed");
+        f.lock().expect("flock failed"); // std's File::lock is flock(LOCK_EX) on Linux
         Flock { _held: f }
     }
 }
