@@ -140,14 +140,20 @@ pub fn noai_json(args: &[&str], code: i32) -> Value {
     noai(&a).expect(code).json()
 }
 
-/// The JSON object for the file whose path ends with `name`.
+/// The JSON object of the one file whose path is `name` or ends with `/name`.
 pub fn file_entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["files"]
+    let hits: Vec<&Value> = doc["files"]
         .as_array()
         .expect("no files array")
         .iter()
-        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
-        .unwrap_or_else(|| panic!("no entry for {name} in {doc:#}"))
+        .filter(|f| {
+            f["path"]
+                .as_str()
+                .is_some_and(|p| p == name || p.ends_with(&format!("/{name}")))
+        })
+        .collect();
+    assert_eq!(hits.len(), 1, "expected one entry for {name} in {doc:#}");
+    hits[0]
 }
 
 /// `(type, strategy)` of a file's `action` in a JSON report.

@@ -12,8 +12,8 @@
 use crate::common;
 use common::interrupted;
 use common::{
-    BIN, SAMPLES, audio_md5, bytes, code, copy_as, journal_of, json, leftovers, noai_raw,
-    output_within, sha256_hex, tempdir, text, tool_ok,
+    BIN, SAMPLES, audio_md5, bytes, code, copy_as, file_entry, journal_of, json, leftovers,
+    noai_raw, output_within, sha256_hex, tempdir, text, tool_ok,
 };
 
 use std::collections::BTreeMap;
@@ -55,22 +55,6 @@ const REWRITE: [&str; 8] = [
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-/// The JSON entry of the file whose path ends with `name`.
-fn entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    let hits: Vec<&Value> = doc["files"]
-        .as_array()
-        .expect("no files array")
-        .iter()
-        .filter(|f| {
-            f["path"]
-                .as_str()
-                .is_some_and(|p| p == name || p.ends_with(&format!("/{name}")))
-        })
-        .collect();
-    assert_eq!(hits.len(), 1, "expected one entry for {name} in {doc:#}");
-    hits[0]
-}
 
 const MUTAGEN: &str = r#"
 import json, sys
@@ -248,7 +232,7 @@ fn in_place_change(sample: &str) -> (Vec<u8>, Vec<u8>, usize, usize) {
     let dry = noai_raw(&["tag", "--dry-run", "--format", "json", p.to_str().unwrap()]);
     assert_eq!(code(&dry), 1, "{}", text(&dry));
     assert_eq!(
-        entry(&json(&dry), sample)["action"]["strategy"],
+        file_entry(&json(&dry), sample)["action"]["strategy"],
         "in-place",
         "{sample} is not written in place any more"
     );
@@ -336,7 +320,7 @@ fn torn_in_place_write_is_an_error_until_tag_rolls_it_back() {
         let o = noai_raw(&args);
         assert_eq!(code(&o), 2, "{args:?}: {}", text(&o));
         let doc = json(&o);
-        let e = entry(&doc, "song.flac");
+        let e = file_entry(&doc, "song.flac");
         assert_eq!(e["status"], "error", "{args:?}: {e:#}");
         let msg = e["error"].as_str().unwrap_or_default();
         assert!(
@@ -442,7 +426,10 @@ fn journal_left_before_or_after_the_write_is_harmless() {
     write_at(&p, lo as u64, &new[lo..hi]);
     let o = noai_raw(&["tag", "--format", "json", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
-    assert_eq!(entry(&json(&o), "song.flac")["action"]["type"], "unchanged");
+    assert_eq!(
+        file_entry(&json(&o), "song.flac")["action"]["type"],
+        "unchanged"
+    );
     assert!(!journal.exists());
     assert_eq!(bytes(&p), new);
 
@@ -490,7 +477,7 @@ fn the_undo_journal_of_a_file_another_writer_holds_is_left_alone() {
     let o = noai_raw(&["tag", "--format", "json", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 2, "{}", text(&o));
     let doc = json(&o);
-    let e = entry(&doc, "song.flac");
+    let e = file_entry(&doc, "song.flac");
     assert_eq!(e["status"], "error", "{e:#}");
     assert_eq!(bytes(&p), old, "a busy file was changed");
     assert!(
@@ -553,7 +540,7 @@ fn two_runs_at_once_write_each_file_once_and_damage_nothing() {
         );
         for (p, n) in &files {
             let rel = p.strip_prefix(d.path()).unwrap().to_str().unwrap();
-            let (ea, eb) = (entry(&ja, rel), entry(&jb, rel));
+            let (ea, eb) = (file_entry(&ja, rel), file_entry(&jb, rel));
             let kind = |e: &Value| -> &'static str {
                 match (e["action"]["type"].as_str(), e["error"].as_str()) {
                     (Some("written"), _) => "written",
@@ -630,7 +617,7 @@ fn write_big_ogg(p: &Path) {
     let doc = json(&dry);
     let name = p.file_name().unwrap().to_str().unwrap();
     assert_eq!(
-        entry(&doc, name)["action"]["strategy"],
+        file_entry(&doc, name)["action"]["strategy"],
         "rewrite",
         "a big Ogg is no longer rewritten; this test needs a file that is"
     );
@@ -726,7 +713,7 @@ fn full_file_system_fails_the_rewrite_cleanly() {
     let o = noai_raw(&["tag", "-j", "1", "--format", "json", fs.0.to_str().unwrap()]);
     assert_eq!(code(&o), 2, "{}", text(&o));
     let doc = json(&o);
-    let e = entry(&doc, "z-big.ogg");
+    let e = file_entry(&doc, "z-big.ogg");
     assert_eq!(e["status"], "error", "{e:#}");
     let msg = e["error"].as_str().unwrap_or_default();
     assert!(
@@ -777,7 +764,7 @@ fn read_only_files_and_folders_are_errors_and_unchanged() {
         ("rewrite-in-locked.flac", "read-only folder"),
         ("readonly.mp3", "read-only file"),
     ] {
-        let e = entry(&doc, name);
+        let e = file_entry(&doc, name);
         assert_eq!(e["status"], "error", "{e:#}");
         let msg = e["error"].as_str().unwrap_or_default();
         assert!(msg.contains(want), "{name}: unclear error {msg:?}");
