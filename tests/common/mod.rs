@@ -22,6 +22,7 @@ pub mod matrix_layouts;
 pub mod readers;
 mod run;
 pub mod system;
+mod verdict;
 
 pub use files::*;
 pub use layout::*;
