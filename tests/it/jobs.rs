@@ -1,0 +1,9 @@
+//! What the jobs promise (tag, verify, strip): idempotence, policies, strategies, the
+//! independent proof on every write, carriers read but never written, tag-then-strip undo.
+
+mod behaviour;
+mod policies;
+mod proof;
+mod readonly_carriers;
+mod strip_undo;
+mod write_strategies;
