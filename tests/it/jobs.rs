@@ -5,5 +5,7 @@ mod behaviour;
 mod policies;
 mod proof;
 mod readonly_carriers;
+mod strip_flac;
+mod strip_mp4;
 mod strip_undo;
 mod write_strategies;

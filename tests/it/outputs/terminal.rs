@@ -3,7 +3,7 @@
 //! those characters as `\u{…}`, never raw, so a file cannot retitle the terminal, clear it or
 //! overwrite the line that states its status. JSON keeps them, escaped by JSON's rules.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

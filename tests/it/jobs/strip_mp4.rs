@@ -7,16 +7,14 @@
 //! from the real journal, and real SIGKILLs at random moments of a run over 120 files (before,
 //! during and after its writes and cuts).
 
-mod common;
-#[path = "common/interrupted.rs"]
-mod interrupted;
+use crate::common;
+use crate::common::interrupted;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use interrupted::{helper_files, journal_of, sha};
 
 const MP4: [&str; 4] = [
     "m4a-aac-faststart.m4a",
@@ -46,8 +44,8 @@ fn tag_then_strip_gives_back_every_mp4_sample_exactly() {
         assert!(bytes(&f).len() > orig.len(), "{name}: tag appended no box");
         assert_eq!(run("strip", &f).1, "in-place", "{name}");
         assert_eq!(
-            sha(&bytes(&f)),
-            sha(&orig),
+            sha256_hex(&bytes(&f)),
+            sha256_hex(&orig),
             "{name}: not the original bytes"
         );
         // An independent reader agrees nothing of ours is left (the bytes say so already;
@@ -150,12 +148,20 @@ fn a_strip_killed_anywhere_in_its_cut_is_rolled_back_or_kept() {
             let (did, _) = run("tag", &f);
             let want = if finished { "written" } else { "unchanged" };
             assert_eq!(did, want, "{name}, {what}");
-            assert_eq!(sha(&bytes(&f)), sha(&tagged), "{name}, {what}");
-            let left: Vec<PathBuf> = helper_files(dir.path());
+            assert_eq!(
+                sha256_hex(&bytes(&f)),
+                sha256_hex(&tagged),
+                "{name}, {what}"
+            );
+            let left: Vec<PathBuf> = leftovers(dir.path());
             assert!(left.is_empty(), "{name}, {what}: left {left:?}");
         }
         run("strip", &f);
-        assert_eq!(sha(&bytes(&f)), sha(&orig), "{name}: strip after recovery");
+        assert_eq!(
+            sha256_hex(&bytes(&f)),
+            sha256_hex(&orig),
+            "{name}: strip after recovery"
+        );
     }
 }
 
@@ -200,7 +206,7 @@ fn strip_killed_at_random_moments_of_its_writes_leaves_each_mp4_tagged_or_origin
             .spawn()
             .unwrap();
         let start = Instant::now();
-        while helper_files(&lib).len() < files.len() {
+        while leftovers(&lib).len() < files.len() {
             assert!(start.elapsed() < Duration::from_secs(20), "never staged");
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -222,9 +228,6 @@ fn strip_killed_at_random_moments_of_its_writes_leaves_each_mp4_tagged_or_origin
             let f = lib.join(f.strip_prefix(&pristine).unwrap());
             assert!(bytes(&f) == *orig, "kill {kill}: {}", f.display());
         }
-        assert!(
-            helper_files(&lib).is_empty(),
-            "kill {kill}: helper files left"
-        );
+        assert!(leftovers(&lib).is_empty(), "kill {kill}: helper files left");
     }
 }

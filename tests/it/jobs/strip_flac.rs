@@ -4,7 +4,7 @@
 //! number of padding bytes. If a later change makes FLAC come back exactly, this test says so,
 //! and docs/spec.md must move the sample to the exact list.
 
-mod common;
+use crate::common;
 
 use common::*;
 

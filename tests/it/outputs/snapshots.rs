@@ -5,10 +5,10 @@
 //! The temp dir, times, durations, rates and the version are filtered, as ruff does, so only a
 //! change of what noai says fails. Snapshots live in tests/snapshots/ (set explicitly, so moving
 //! this file keeps them). After an intended change of the output, rewrite them and review:
-//! `INSTA_UPDATE=always cargo test --test report_snapshots`, then `git diff tests/snapshots`.
+//! `INSTA_UPDATE=always cargo test --test it outputs::snapshots`, then `git diff tests/snapshots`.
 //! Under `CI=true` a mismatch or a missing snapshot fails and nothing is written.
 
-mod common;
+use crate::common;
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;

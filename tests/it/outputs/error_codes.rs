@@ -5,11 +5,9 @@
 //! unchanged. The permission cases run noai as a test user with `setpriv`, the full disk is a
 //! loop-mounted ext4 image: both need root.
 
-mod common;
-#[path = "common/loopfs.rs"]
-mod loopfs;
-#[path = "common/system.rs"]
-mod system;
+use crate::common;
+use crate::common::loopfs;
+use crate::common::system;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
