@@ -164,8 +164,9 @@ pub struct Common {
     /// Read settings from this file instead of the nearest noai.toml at or above the first path.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Worker threads (default: chosen for the machine).
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads (default: chosen for the machine; 64 for `s3://` paths, one request
+    /// each in flight).
+    #[arg(long, short = 'j', visible_alias = "jobs", value_name = "N")]
     pub threads: Option<usize>,
     /// Skip paths matching this glob (repeatable; matched against the path below the root and
     /// the file name), e.g. `--exclude '*/demos/*'`.

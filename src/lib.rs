@@ -10,6 +10,7 @@ pub mod interrupt;
 pub mod man;
 pub mod policy;
 pub mod progress;
+pub mod remote;
 pub mod report;
 pub mod site;
 pub mod walk;
@@ -49,6 +50,8 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         _ => {}
     }
     let cfg = Config::from_cli(cli)?;
+    remote::refuse_writes(&cfg)?;
+    remote::configure(&cfg);
     interrupt::install().context("cannot install the Ctrl-C handler")?;
     // Open the output first: an unwritable `-o` must fail before any file is touched.
     let out: Box<dyn Write> = match &cfg.output.path {
@@ -75,6 +78,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         chunk.clear();
         let more = walker.by_ref().take_while(|_| !interrupt::requested());
         chunk.extend(more.take(CHUNK));
+        remote::check()?; // an s3:// root that cannot be listed stops the run (exit 2)
         if chunk.is_empty() {
             break;
         }
@@ -126,6 +130,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         }
     }
     progress.finish();
+    remote::finish(&cfg);
     report_empty(&cfg, &mut summary);
     if let Some(log) = evidence {
         log.close()?;

@@ -42,6 +42,8 @@ fn wanted(cfg: &Config) -> bool {
 
 fn bar(cfg: &Config) -> ProgressBar {
     let total = match cfg.walk.roots {
+        // Counting objects in storage would list the whole catalogue twice.
+        Roots::Paths(ref p) if p.iter().any(|p| crate::remote::is_remote(p)) => None,
         Roots::Paths(_) => Some(
             walk::walk(&cfg.walk)
                 .filter(|f| matches!(f, Found::Candidate(_)))

@@ -23,9 +23,28 @@ pub struct FileConfig {
     pub hidden: Option<bool>,
     /// `verify`/`report` accept finding no audio file (`--allow-empty`).
     pub allow_empty: Option<bool>,
+    /// `[s3]`: where objects are read from (`s3://` paths); `AWS_*` variables override it.
+    pub s3: Option<S3Table>,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// The `[s3]` table. Keys and secrets are not settings of a file that may be committed: they
+/// come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` only.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct S3Table {
+    /// `AWS_ENDPOINT_URL`: an S3-compatible server (path-style addressing is always used).
+    pub endpoint_url: Option<String>,
+    /// `AWS_REGION`.
+    pub region: Option<String>,
+    /// `AWS_ALLOW_HTTP`: accept an `http://` endpoint.
+    pub allow_http: Option<bool>,
+    /// Extra attempts after a failed request (default 2).
+    pub retries: Option<u32>,
+    /// Seconds before a request is given up (default 30).
+    pub timeout_secs: Option<u64>,
 }
 
 impl FileConfig {

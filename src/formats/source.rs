@@ -12,9 +12,22 @@ use super::{FormatError, Result};
 /// How much of the head of a file is read at once and kept.
 const HEAD: u64 = 64 * 1024;
 
-/// An open file and its length at the time it was opened.
+/// Where a `Source`'s bytes come from: positioned reads of exactly `buf.len()` bytes.
+pub trait Backing {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
+}
+
+impl Backing for File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        self.read_exact_at(buf, offset)
+    }
+}
+
+/// An open file (or another backing) and its length at the time it was opened.
 pub struct Source<'a> {
-    file: &'a File,
+    /// Set for a file: the write paths copy byte ranges from it.
+    file: Option<&'a File>,
+    backing: &'a dyn Backing,
     len: u64,
     head: OnceCell<std::result::Result<Vec<u8>, String>>,
 }
@@ -22,7 +35,18 @@ pub struct Source<'a> {
 impl<'a> Source<'a> {
     pub fn new(file: &'a File, len: u64) -> Self {
         Source {
-            file,
+            file: Some(file),
+            backing: file,
+            len,
+            head: OnceCell::new(),
+        }
+    }
+
+    /// A read-only view over any backing (an object in storage): never given to a write path.
+    pub fn over(backing: &'a dyn Backing, len: u64) -> Self {
+        Source {
+            file: None,
+            backing,
             len,
             head: OnceCell::new(),
         }
@@ -32,16 +56,19 @@ impl<'a> Source<'a> {
     fn head(&self) -> std::result::Result<&[u8], String> {
         let head = self.head.get_or_init(|| {
             let mut buf = vec![0u8; HEAD.min(self.len) as usize];
-            self.file
-                .read_exact_at(&mut buf, 0)
+            self.backing
+                .read_at(&mut buf, 0)
                 .map(|_| buf)
                 .map_err(|e| e.to_string())
         });
         head.as_deref().map_err(|e| e.clone())
     }
 
+    /// The open file, for the write paths. Only `Source::new` views reach them (remote objects
+    /// are refused before any plan), so the `expect` states an invariant of the engine.
     pub fn file(&self) -> &'a File {
         self.file
+            .expect("a write path was given a Source without a file")
     }
 
     pub fn len(&self) -> u64 {
@@ -72,8 +99,8 @@ impl<'a> Source<'a> {
             buf.copy_from_slice(&head[offset as usize..end as usize]);
             return Ok(());
         }
-        self.file
-            .read_exact_at(buf, offset)
+        self.backing
+            .read_at(buf, offset)
             .map_err(|e| FormatError(format!("cannot read {what}: {e}")))
     }
 
