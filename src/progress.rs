@@ -24,6 +24,11 @@ impl Progress {
     pub fn inc(&self) {
         if let Some(b) = &self.bar {
             b.inc(1);
+            // Object storage: a retried request slows the run down; say so rather than stall.
+            let retried = crate::remote::retries();
+            if retried > 0 {
+                b.set_message(format!("  {retried} request(s) retried"));
+            }
         }
     }
 
@@ -57,9 +62,9 @@ fn bar(cfg: &Config) -> ProgressBar {
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
     };
     let template = if total.is_some() {
-        "{bar:30} {done}/{total} files  {rate}  ETA {eta}"
+        "{bar:30} {done}/{total} files  {rate}  ETA {eta}{msg}"
     } else {
-        "{spinner} {done} files  {rate}"
+        "{spinner} {done} files  {rate}{msg}"
     };
     // Counts with separators and a rounded rate, as in the summary ("1,000 files/s").
     if let Ok(style) = ProgressStyle::with_template(template) {

@@ -139,6 +139,28 @@ mod tests {
     }
 
     #[test]
+    fn s3_table_and_its_unknown_keys() {
+        let c = parse(
+            "[s3]\nendpoint-url = \"http://127.0.0.1:9000\"\nregion = \"eu-west-1\"\nallow-http = true\nretries = 1\ntimeout-secs = 5\n",
+            Path::new("noai.toml"),
+        )
+        .unwrap();
+        let t = c.s3.unwrap();
+        assert_eq!(t.endpoint_url.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(
+            (t.allow_http, t.retries, t.timeout_secs),
+            (Some(true), Some(1), Some(5))
+        );
+        let e = parse("[s3]\nsecret-access-key = \"x\"\n", Path::new("noai.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("secret-access-key"),
+            "keys are never read from the file: {e}"
+        );
+    }
+
+    #[test]
     fn found_in_an_ancestor() {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("a/b")).unwrap();

@@ -59,7 +59,7 @@ pub fn list(root: &Path, opts: &WalkOptions) -> Box<dyn Iterator<Item = Found>> 
 #[cfg(feature = "s3")]
 mod run;
 #[cfg(feature = "s3")]
-pub use run::{check, configure, finish, inspect, set_fatal};
+pub use run::{check, configure, finish, inspect, retries, set_fatal};
 #[cfg(feature = "s3")]
 use run::{client, sizes};
 
@@ -72,6 +72,9 @@ mod off {
         Ok(())
     }
     pub fn finish(_: &Config) {}
+    pub fn retries() -> u64 {
+        0
+    }
     pub fn inspect(_: &Config, path: &Path) -> FileReport {
         FileReport::error(
             path.to_path_buf(),
@@ -81,4 +84,4 @@ mod off {
     }
 }
 #[cfg(not(feature = "s3"))]
-pub use off::{check, configure, finish, inspect};
+pub use off::{check, configure, finish, inspect, retries};

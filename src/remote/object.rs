@@ -13,8 +13,9 @@ use crate::formats::source::Backing;
 pub const HEAD: u64 = 64 * 1024;
 /// Bytes fetched up front at the end: an ID3v1 tag (128) and an APE footer before it (32).
 pub const TAIL: u64 = 160;
-/// The least a miss fetches: box headers and frame headers come in runs.
-const BLOCK: u64 = 16 * 1024;
+/// The least a miss fetches: headers come in runs (4 KiB: 306 requests and 73.9 KB per object
+/// on a generated library, against 321 and 73.1 KB for 1 KiB and 78.6 KB for 16 KiB).
+const BLOCK: u64 = 4 * 1024;
 
 pub struct RemoteObject<'c> {
     client: &'c Client,
@@ -102,7 +103,7 @@ impl Backing for RemoteObject<'_> {
                     "read past the end of the object",
                 ));
             }
-            self.fetch(&[pos..end])
+            self.fetch(std::slice::from_ref(&(pos..end)))
                 .map_err(|f| std::io::Error::other(f.msg))?;
         }
         Ok(())

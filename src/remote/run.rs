@@ -56,6 +56,14 @@ pub fn check() -> anyhow::Result<()> {
     }
 }
 
+/// Requests retried so far (for the progress line).
+pub fn retries() -> u64 {
+    match CLIENT.get() {
+        Some(Ok(c)) => c.stats.retries.load(Ordering::Relaxed),
+        _ => 0,
+    }
+}
+
 /// The closing line on standard error: what reading the objects cost on the wire.
 pub fn finish(cfg: &Config) {
     let Some(Ok(c)) = CLIENT.get() else { return };
