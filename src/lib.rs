@@ -12,6 +12,7 @@ pub mod policy;
 pub mod progress;
 pub mod remote;
 pub mod report;
+pub mod shard;
 pub mod site;
 pub mod walk;
 pub mod write;
@@ -47,6 +48,16 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             man::run(a)?;
             return Ok(ExitStatus::Success);
         }
+        cli::Command::Report(a) if a.merge => {
+            let mut out: Box<dyn Write> = match &a.common.output {
+                Some(p) if p.as_os_str() != "-" => Box::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot write {}", p.display()))?,
+                ),
+                _ => Box::new(std::io::stdout()),
+            };
+            return shard::merge::run(&a.common.paths, &mut out);
+        }
         _ => {}
     }
     let cfg = Config::from_cli(cli)?;
@@ -76,7 +87,10 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     let mut errored = std::collections::HashSet::new();
     loop {
         chunk.clear();
-        let more = walker.by_ref().take_while(|_| !interrupt::requested());
+        let more = walker
+            .by_ref()
+            .take_while(|_| !interrupt::requested())
+            .filter(|f| cfg.shard.is_none_or(|s| s.keeps(f.path())));
         chunk.extend(more.take(CHUNK));
         remote::check()?; // an s3:// root that cannot be listed stops the run (exit 2)
         if chunk.is_empty() {
@@ -119,7 +133,15 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     }
     let interrupted = interrupt::requested();
     if !interrupted {
-        for r in clean_leftovers(&cfg, &walker.leftovers(), &errored, &mut summary) {
+        // With --shard, another job may be writing the other shards' files: only this shard's
+        // journals are recovered, and temp files (whose file is unknown) are left alone.
+        let leftovers: Vec<PathBuf> = (walker.leftovers().into_iter())
+            .filter(|l| {
+                cfg.shard
+                    .is_none_or(|s| write::journal_target(l).is_some_and(|t| s.keeps(&t)))
+            })
+            .collect();
+        for r in clean_leftovers(&cfg, &leftovers, &errored, &mut summary) {
             summary.add(&r);
             if let Some(log) = &mut evidence {
                 log.record(&cfg, &r)?;

@@ -52,6 +52,7 @@ fn bar(cfg: &Config) -> ProgressBar {
         Roots::Paths(_) => Some(
             walk::walk(&cfg.walk)
                 .filter(|f| matches!(f, Found::Candidate(_)))
+                .filter(|f| cfg.shard.is_none_or(|s| s.keeps(f.path())))
                 .count() as u64,
         ),
         // A list may be standard input, which can only be read once.

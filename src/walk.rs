@@ -40,6 +40,14 @@ pub enum Found {
     Error(PathBuf, String),
 }
 
+impl Found {
+    pub fn path(&self) -> &Path {
+        match self {
+            Found::Candidate(p) | Found::Skipped(p, _) | Found::Error(p, _) => p,
+        }
+    }
+}
+
 type Entries = Box<dyn Iterator<Item = walkdir::Result<walkdir::DirEntry>>>;
 
 /// The walk as a stream of `Found`, root by root, in sorted order: a catalogue of any size is

@@ -368,3 +368,53 @@ fn tag_and_strip_refuse_objects() {
     assert!(out.contains("cannot be tagged or stripped"), "{out}");
     assert_eq!(std::fs::read(&obj).unwrap(), before);
 }
+
+/// `--shard K/N` splits a catalogue with no coordinator: the N shards together report every
+/// object once, and `report --merge` of their JSON equals the unsharded run (files, summary,
+/// exit code).
+#[test]
+fn shards_merge_into_the_unsharded_report() {
+    let server = S3Server::start();
+    let dir = tempdir();
+    server.upload_tree(Path::new(SAMPLES), "music", "cat/");
+    let whole = json_of(&server, &["verify", "s3://music/cat/"], 2);
+    let mut parts = Vec::new();
+    let mut sizes = Vec::new();
+    for k in 1..=3 {
+        let part = dir.path().join(format!("part{k}.json"));
+        let shard = format!("{k}/3");
+        let (code, _, err) = run(&mut server.noai(
+            &[
+                "verify",
+                "--shard",
+                &shard,
+                "--format",
+                "json",
+                "-o",
+                part.to_str().unwrap(),
+                "s3://music/cat/",
+            ],
+            SECRET,
+        ));
+        assert!(code == 1 || code == 2, "{err}");
+        let doc: Value = serde_json::from_slice(&std::fs::read(&part).unwrap()).unwrap();
+        sizes.push(doc["files"].as_array().unwrap().len());
+        parts.push(part.to_str().unwrap().to_string());
+    }
+    assert!(
+        sizes.iter().all(|&n| n > 0),
+        "every shard has work: {sizes:?}"
+    );
+    let mut args = vec!["report", "--merge"];
+    args.extend(parts.iter().map(String::as_str));
+    let merged = noai(&args).expect(2).json();
+    assert_eq!(merged["files"], whole["files"]);
+    assert_eq!(merged["summary"], whole["summary"]);
+    // The same report twice is not a set of shards.
+    let twice = noai(&["report", "--merge", &parts[0], &parts[0]]).expect(2);
+    assert!(
+        twice.stderr.contains("in two of the reports"),
+        "{}",
+        twice.stderr
+    );
+}

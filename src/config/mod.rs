@@ -110,6 +110,8 @@ pub struct Config {
     pub require_audio: bool,
     /// noai.toml's `[s3]` table, for `s3://` paths.
     pub s3: Option<file::S3Table>,
+    /// `--shard K/N`: only the paths of this shard.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// The flags of `tag` that a config file can also give.
@@ -204,6 +206,7 @@ impl Config {
             xmp,
             require_audio,
             s3: file.s3.clone(),
+            shard: common.shard,
         })
     }
 }
