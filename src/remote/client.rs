@@ -28,6 +28,8 @@ pub struct Settings {
     pub retries: u32,
     /// Per-request timeout (default 30 s; connecting: 5 s).
     pub timeout: Duration,
+    /// `NOAI_S3_WHOLE=1`: fetch every object whole in one GET, the baseline of bench/s3.
+    pub whole: bool,
 }
 
 impl Settings {
@@ -46,6 +48,7 @@ impl Settings {
                 .or(t.allow_http),
             retries: t.retries.unwrap_or(2),
             timeout: Duration::from_secs(t.timeout_secs.unwrap_or(30).max(1)),
+            whole: env("NOAI_S3_WHOLE").is_some(),
         }
     }
 

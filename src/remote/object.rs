@@ -43,9 +43,10 @@ impl<'c> RemoteObject<'c> {
         };
         let mut ranges = Vec::new();
         if size > 0 {
-            ranges.push(0..size.min(HEAD));
+            let head = if client.settings.whole { size } else { HEAD };
+            ranges.push(0..size.min(head));
         }
-        if size > HEAD {
+        if size > HEAD && !client.settings.whole {
             ranges.push(size.saturating_sub(TAIL).max(HEAD)..size);
         }
         obj.fetch(&ranges)?;
