@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::location::Location;
-use super::{client, set_fatal, sizes};
+use super::{client, in_shard, set_fatal, sizes};
 use crate::config::WalkOptions;
 use crate::walk::{Found, Skip, is_audio_name};
 
@@ -85,6 +85,9 @@ impl Listing {
             return None;
         }
         let path = self.location.path_of(&key);
+        if !in_shard(&path) {
+            return None;
+        }
         if !is_audio_name(name.as_ref()) {
             return Some(Found::Skipped(path, Skip::NotAudio));
         }

@@ -61,7 +61,7 @@ mod run;
 #[cfg(feature = "s3")]
 pub use run::{check, configure, finish, inspect, retries, set_fatal};
 #[cfg(feature = "s3")]
-use run::{client, sizes};
+use run::{client, in_shard, sizes};
 
 /// Without the feature nothing is listed, so nothing is ever inspected or fatal.
 #[cfg(not(feature = "s3"))]

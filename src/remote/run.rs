@@ -15,15 +15,26 @@ use crate::config::{Config, Job};
 use crate::formats::{self, Source, sniff};
 use crate::policy;
 use crate::report::FileReport;
+use crate::shard::Shard;
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
 static CLIENT: OnceLock<Result<Client, String>> = OnceLock::new();
 static FATAL: Mutex<Option<String>> = Mutex::new(None);
 static SIZES: OnceLock<Mutex<HashMap<PathBuf, u64>>> = OnceLock::new();
+static SHARD: OnceLock<Option<Shard>> = OnceLock::new();
 
-/// Takes the `[s3]` settings of the run's noai.toml (the environment overrides them).
+/// Takes the `[s3]` settings of the run's noai.toml (the environment overrides them) and its
+/// `--shard`.
 pub fn configure(cfg: &Config) {
     let _ = SETTINGS.set(Settings::resolve(cfg.s3.as_ref()));
+    let _ = SHARD.set(cfg.shard);
+}
+
+/// False for an object of another shard: the listing drops it at once, so its size is never
+/// kept (the run filters it out too, but would leave the size behind: memory growing with the
+/// catalogue).
+pub(super) fn in_shard(path: &Path) -> bool {
+    SHARD.get().copied().flatten().is_none_or(|s| s.keeps(path))
 }
 
 /// The client, built (with its runtime) on first use.
