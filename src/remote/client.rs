@@ -143,7 +143,7 @@ impl Client {
         prefix: &str,
         token: Option<String>,
     ) -> Result<Page, Failure> {
-        let store = self.store(bucket).map_err(Failure::fatal)?;
+        let store = self.store(bucket).map_err(Failure::new)?;
         let prefix = (!prefix.is_empty()).then_some(prefix);
         let page = self.runtime.block_on(self.retrying(|| {
             let opts = PaginatedListOptions {
@@ -170,7 +170,7 @@ impl Client {
         key: &str,
         ranges: &[Range<u64>],
     ) -> Result<Vec<Vec<u8>>, Failure> {
-        let store = self.store(bucket).map_err(Failure::fatal)?;
+        let store = self.store(bucket).map_err(Failure::new)?;
         let path = KeyPath::parse(key).unwrap_or_else(|_| KeyPath::from(key));
         let one = |range: Range<u64>| {
             let (store, path) = (store.clone(), path.clone());
@@ -189,7 +189,7 @@ impl Client {
                     .bytes
                     .fetch_add(bytes.len() as u64, Ordering::Relaxed);
                 if bytes.len() as u64 != range.end - range.start {
-                    return Err(Failure::fatal(format!(
+                    return Err(Failure::new(format!(
                         "truncated body: asked for bytes {}..{}, got {} bytes (changed since it was listed?)",
                         range.start,
                         range.end,
@@ -226,7 +226,8 @@ impl Client {
 }
 
 impl Failure {
-    pub fn fatal(msg: String) -> Failure {
+    /// A failure another attempt would not mend.
+    pub fn new(msg: String) -> Failure {
         Failure {
             msg,
             not_found: false,
@@ -248,7 +249,7 @@ impl From<object_store::Error> for Failure {
         Failure {
             msg,
             not_found,
-            retryable: status.is_none_or(|s| s >= 500),
+            retryable: status.is_none_or(|s| s >= 500 || s == 429),
         }
     }
 }

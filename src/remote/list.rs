@@ -91,10 +91,8 @@ impl Listing {
         if !is_audio_name(name.as_ref()) {
             return Some(Found::Skipped(path, Skip::NotAudio));
         }
-        sizes()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.clone(), size);
+        let mut sizes = sizes().lock().unwrap_or_else(|e| e.into_inner());
+        sizes.entry(path.clone()).or_insert((size, 0)).1 += 1;
         Some(Found::Candidate(path))
     }
 }

@@ -20,7 +20,8 @@ use crate::shard::Shard;
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
 static CLIENT: OnceLock<Result<Client, String>> = OnceLock::new();
 static FATAL: Mutex<Option<String>> = Mutex::new(None);
-static SIZES: OnceLock<Mutex<HashMap<PathBuf, u64>>> = OnceLock::new();
+/// Size and how many reads are still to come (a key under two roots given is read twice).
+static SIZES: OnceLock<Mutex<HashMap<PathBuf, (u64, usize)>>> = OnceLock::new();
 static SHARD: OnceLock<Option<Shard>> = OnceLock::new();
 
 /// Takes the `[s3]` settings of the run's noai.toml (the environment overrides them) and its
@@ -49,8 +50,20 @@ pub(super) fn client() -> Result<&'static Client, String> {
 }
 
 /// Sizes from the listing, by report path, until the object is read.
-pub(super) fn sizes() -> &'static Mutex<HashMap<PathBuf, u64>> {
+pub(super) fn sizes() -> &'static Mutex<HashMap<PathBuf, (u64, usize)>> {
     SIZES.get_or_init(Default::default)
+}
+
+/// The listed size of `path`, forgotten after its last read.
+fn take_size(path: &Path) -> Option<u64> {
+    let mut sizes = sizes().lock().unwrap_or_else(|e| e.into_inner());
+    let (size, left) = sizes.get_mut(path)?;
+    let size = *size;
+    *left -= 1;
+    if *left == 0 {
+        sizes.remove(path);
+    }
+    Some(size)
 }
 
 /// Records a problem that stops the run (the first one wins).
@@ -101,10 +114,7 @@ pub fn inspect(cfg: &Config, path: &Path) -> FileReport {
     if matches!(cfg.job, Job::Tag { .. } | Job::Strip { .. }) {
         return error(NOT_WRITABLE.into());
     }
-    let size = sizes()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(path);
+    let size = take_size(path);
     let (Some(size), Ok(loc)) = (size, Location::parse(path)) else {
         return error("not found in the listing".into());
     };
