@@ -49,14 +49,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             return Ok(ExitStatus::Success);
         }
         cli::Command::Report(a) if a.merge => {
-            let mut out: Box<dyn Write> = match &a.common.output {
-                Some(p) if p.as_os_str() != "-" => Box::new(
-                    std::fs::File::create(p)
-                        .with_context(|| format!("cannot write {}", p.display()))?,
-                ),
-                _ => Box::new(std::io::stdout()),
-            };
-            return shard::merge::run(&a.common.paths, &mut out);
+            return shard::merge::run(&a.common.paths, a.common.output.as_deref());
         }
         _ => {}
     }

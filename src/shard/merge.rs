@@ -4,15 +4,26 @@
 //! commands or schema versions, or two that list the same file, are refused.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::report::ExitStatus;
 
-/// Reads `inputs`, writes the merged document to `out`, returns its exit status.
-pub fn run(inputs: &[PathBuf], out: &mut dyn Write) -> Result<ExitStatus> {
+/// Reads `inputs`, writes the merged document to `output` (standard output for none or `-`),
+/// returns its exit status.
+pub fn run(inputs: &[PathBuf], output: Option<&Path>) -> Result<ExitStatus> {
+    let mut out: Box<dyn Write> = match output {
+        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        _ => Box::new(std::io::stdout()),
+    };
+    merge(inputs, &mut out)
+}
+
+fn merge(inputs: &[PathBuf], out: &mut dyn Write) -> Result<ExitStatus> {
     if inputs.is_empty() {
         bail!("report --merge needs the JSON reports to merge (from `--format json --shard K/N`)");
     }
