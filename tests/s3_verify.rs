@@ -418,3 +418,48 @@ fn shards_merge_into_the_unsharded_report() {
         twice.stderr
     );
 }
+
+/// A server that answers every request with 500: the listing is retried twice, briefly, and
+/// the run stops with exit 2 saying so (object_store alone would retry 10 times over seconds).
+#[test]
+fn server_errors_are_retried_briefly_and_said() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 8192];
+            let _ = std::io::Read::read(&mut s, &mut buf);
+            let body = "<Error><Code>InternalError</Code></Error>";
+            let _ = write!(
+                s,
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let server = S3Server::start();
+    let start = std::time::Instant::now();
+    let (code, _, err) = run(server
+        .noai(&["verify", "s3://music/"], SECRET)
+        .env("AWS_ENDPOINT_URL", &endpoint));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("HTTP 500") && err.contains("after 2 retries"),
+        "{err}"
+    );
+    assert!(err.contains(&endpoint), "{err}");
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "1 request + 2 retries"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}

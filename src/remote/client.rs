@@ -219,6 +219,10 @@ impl Client {
                     tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
                     attempt += 1;
                 }
+                Err(mut f) if attempt > 0 => {
+                    f.msg = format!("{} (after {attempt} retries)", f.msg);
+                    return Err(f);
+                }
                 other => return other,
             }
         }
