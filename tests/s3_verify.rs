@@ -463,3 +463,33 @@ fn server_errors_are_retried_briefly_and_said() {
         start.elapsed()
     );
 }
+
+/// The endpoint, region and `allow-http` can come from noai.toml's `[s3]` table (found from the
+/// current folder when the paths are all `s3://`); keys still come from the environment.
+#[test]
+fn endpoint_from_noai_toml() {
+    let server = S3Server::start();
+    std::fs::copy(
+        Path::new(SAMPLES).join("tagged-allow.mp3"),
+        server.object("music", "a.mp3"),
+    )
+    .unwrap();
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join("noai.toml"),
+        format!(
+            "[s3]\nendpoint-url = \"{}\"\nregion = \"us-east-1\"\nallow-http = true\nretries = 0\n",
+            server.endpoint()
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(server
+        .noai(&["report", "--format", "json", "s3://music/"], SECRET)
+        .current_dir(dir.path())
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ALLOW_HTTP")
+        .env_remove("AWS_REGION"));
+    assert_eq!(code, 1, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["files"][0]["status"], "mismatch", "{doc:#}");
+}
