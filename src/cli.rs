@@ -47,6 +47,10 @@ pub struct ReportArgs {
     /// NUL-separated paths for `xargs -0`.
     #[arg(long)]
     pub untagged_only: bool,
+    /// Join the JSON reports of `--shard` runs (the PATHs) into one JSON report, files in path
+    /// order and counts summed; exit as one run over all of them would.
+    #[arg(long, conflicts_with = "untagged_only")]
+    pub merge: bool,
     #[command(flatten)]
     pub empty: AllowEmpty,
     #[command(flatten)]
@@ -164,9 +168,14 @@ pub struct Common {
     /// Read settings from this file instead of the nearest noai.toml at or above the first path.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Worker threads (default: chosen for the machine).
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Worker threads (default: chosen for the machine; 64 for `s3://` paths, one request
+    /// each in flight).
+    #[arg(long, short = 'j', visible_alias = "jobs", value_name = "N")]
     pub threads: Option<usize>,
+    /// Process only shard K of N (e.g. `2/8`): a stable hash of each path (or `s3://` key)
+    /// splits a catalogue between N machines or jobs; `report --merge` joins their reports.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::Shard>,
     /// Skip paths matching this glob (repeatable; matched against the path below the root and
     /// the file name), e.g. `--exclude '*/demos/*'`.
     #[arg(long, value_name = "GLOB")]

@@ -12,7 +12,9 @@ pub mod man;
 pub mod outcome;
 pub mod policy;
 pub mod progress;
+pub mod remote;
 pub mod report;
+pub mod shard;
 pub mod site;
 pub mod units;
 pub mod walk;
@@ -36,10 +38,17 @@ const CHUNK: usize = 512;
 /// Runs one command line to completion; `Err` only for run-stopping problems (bad arguments,
 /// an unwritable output file). Per-file problems are in the report and the exit status.
 pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
+    if let cli::Command::Report(a) = &cli.command
+        && a.merge
+    {
+        return shard::merge::run(&a.common.paths, a.common.output.as_deref());
+    }
     if run_standalone(&cli.command)? {
         return Ok(ExitStatus::Success);
     }
     let cfg = Config::from_cli(cli)?;
+    remote::refuse_writes(&cfg)?;
+    remote::configure(&cfg);
     interrupt::install().context("cannot install the Ctrl-C handler")?;
     // Open the output first: an unwritable `-o` must fail before any file is touched.
     let out: Box<dyn Write> = match &cfg.output.path {
@@ -64,8 +73,12 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     let mut errored = std::collections::HashSet::new();
     loop {
         chunk.clear();
-        let more = walker.by_ref().take_while(|_| !interrupt::requested());
+        let more = walker
+            .by_ref()
+            .take_while(|_| !interrupt::requested())
+            .filter(|f| cfg.shard.is_none_or(|s| s.keeps(f.path())));
         chunk.extend(more.take(CHUNK));
+        remote::check()?; // an s3:// root that cannot be listed stops the run (exit 2)
         if chunk.is_empty() {
             break;
         }
@@ -99,7 +112,15 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     }
     let interrupted = interrupt::requested();
     if !interrupted {
-        for r in clean_leftovers(&cfg, &walker.leftovers(), &errored, &mut summary) {
+        // With --shard, another job may be writing the other shards' files: only this shard's
+        // journals are recovered, and temp files (whose file is unknown) are left alone.
+        let leftovers: Vec<PathBuf> = (walker.leftovers().into_iter())
+            .filter(|l| {
+                cfg.shard
+                    .is_none_or(|s| write::journal_target(l).is_some_and(|t| s.keeps(&t)))
+            })
+            .collect();
+        for r in clean_leftovers(&cfg, &leftovers, &errored, &mut summary) {
             summary.add(&r);
             if let Some(log) = &mut evidence {
                 log.record(&cfg, &r)?;
@@ -110,6 +131,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         }
     }
     progress.finish();
+    remote::finish(&cfg);
     report_empty(&cfg, &mut summary);
     if let Some(log) = evidence {
         log.close()?;

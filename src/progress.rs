@@ -24,6 +24,11 @@ impl Progress {
     pub fn inc(&self) {
         if let Some(b) = &self.bar {
             b.inc(1);
+            // Object storage: a retried request slows the run down; say so rather than stall.
+            let retried = crate::remote::retries();
+            if retried > 0 {
+                b.set_message(format!("  {retried} request(s) retried"));
+            }
         }
     }
 
@@ -42,9 +47,12 @@ fn wanted(cfg: &Config) -> bool {
 
 fn bar(cfg: &Config) -> ProgressBar {
     let total = match cfg.walk.roots {
+        // Counting objects in storage would list the whole catalogue twice.
+        Roots::Paths(ref p) if p.iter().any(|p| crate::remote::is_remote(p)) => None,
         Roots::Paths(_) => Some(
             walk::walk(&cfg.walk)
                 .filter(|f| matches!(f, Found::Candidate(_)))
+                .filter(|f| cfg.shard.is_none_or(|s| s.keeps(f.path())))
                 .count() as u64,
         ),
         // A list may be standard input, which can only be read once.
@@ -55,9 +63,9 @@ fn bar(cfg: &Config) -> ProgressBar {
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
     };
     let template = if total.is_some() {
-        "{bar:30} {done}/{total} files  {rate}  ETA {eta}"
+        "{bar:30} {done}/{total} files  {rate}  ETA {eta}{msg}"
     } else {
-        "{spinner} {done} files  {rate}"
+        "{spinner} {done} files  {rate}{msg}"
     };
     // Counts with separators and a rounded rate, as in the summary ("1,000 files/s").
     if let Ok(style) = ProgressStyle::with_template(template) {

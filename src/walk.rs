@@ -53,6 +53,14 @@ pub enum Found {
     Error(PathBuf, FileError),
 }
 
+impl Found {
+    pub fn path(&self) -> &Path {
+        match self {
+            Found::Candidate(p) | Found::Skipped(p, _) | Found::Error(p, _) => p,
+        }
+    }
+}
+
 type Entries = Box<dyn Iterator<Item = walkdir::Result<walkdir::DirEntry>>>;
 
 /// The walk as a stream of `Found`, root by root, in sorted order: a catalogue of any size is
@@ -61,6 +69,8 @@ pub struct Walker {
     opts: WalkOptions,
     roots: RootSource,
     current: Option<(PathBuf, Entries)>,
+    /// The listing of an `s3://` root (src/remote/), walked in place of a folder.
+    listing: Option<Box<dyn Iterator<Item = Found>>>,
     seen: HashSet<(u64, u64)>,
     /// Undo journals and temp files of an interrupted run, noticed on the way.
     leftovers: Rc<RefCell<Vec<PathBuf>>>,
@@ -154,6 +164,7 @@ pub fn walk(opts: &WalkOptions) -> Walker {
         opts: opts.clone(),
         roots: RootSource::open(&opts.roots),
         current: None,
+        listing: None,
         seen: HashSet::new(),
         leftovers: Rc::new(RefCell::new(Vec::new())),
     }
@@ -197,11 +208,21 @@ impl Iterator for Walker {
 
     fn next(&mut self) -> Option<Found> {
         loop {
+            if let Some(listing) = &mut self.listing {
+                match listing.next() {
+                    Some(found) => return Some(found),
+                    None => self.listing = None,
+                }
+            }
             if self.current.is_none() {
                 let root = match self.roots.next()? {
                     Ok(root) => root,
                     Err((path, msg)) => return Some(Found::Error(path, msg)),
                 };
+                if crate::remote::is_remote(&root) {
+                    self.listing = Some(crate::remote::list(&root, &self.opts));
+                    continue;
+                }
                 let entries = self.entries(&root);
                 self.current = Some((root, entries));
             }

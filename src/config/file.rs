@@ -23,9 +23,28 @@ pub struct FileConfig {
     pub hidden: Option<bool>,
     /// `verify`/`report` accept finding no audio file (`--allow-empty`).
     pub allow_empty: Option<bool>,
+    /// `[s3]`: where objects are read from (`s3://` paths); `AWS_*` variables override it.
+    pub s3: Option<S3Table>,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// The `[s3]` table. Keys and secrets are not settings of a file that may be committed: they
+/// come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` only.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct S3Table {
+    /// `AWS_ENDPOINT_URL`: an S3-compatible server (path-style addressing is always used).
+    pub endpoint_url: Option<String>,
+    /// `AWS_REGION`.
+    pub region: Option<String>,
+    /// `AWS_ALLOW_HTTP`: accept an `http://` endpoint.
+    pub allow_http: Option<bool>,
+    /// Extra attempts after a failed request (default 2).
+    pub retries: Option<u32>,
+    /// Seconds before a request is given up (default 30).
+    pub timeout_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -117,6 +136,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("hidden"), "{e}");
+    }
+
+    #[test]
+    fn s3_table_and_its_unknown_keys() {
+        let c = parse(
+            "[s3]\nendpoint-url = \"http://127.0.0.1:9000\"\nregion = \"eu-west-1\"\nallow-http = true\nretries = 1\ntimeout-secs = 5\n",
+            Path::new("noai.toml"),
+        )
+        .unwrap();
+        let t = c.s3.unwrap();
+        assert_eq!(t.endpoint_url.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(
+            (t.allow_http, t.retries, t.timeout_secs),
+            (Some(true), Some(1), Some(5))
+        );
+        let e = parse("[s3]\nsecret-access-key = \"x\"\n", Path::new("noai.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("secret-access-key"),
+            "keys are never read from the file: {e}"
+        );
     }
 
     #[test]

@@ -108,6 +108,10 @@ pub struct Config {
     pub evidence: Option<PathBuf>,
     /// `verify`/`report` without `--allow-empty`: finding no audio file at all is a finding.
     pub require_audio: bool,
+    /// noai.toml's `[s3]` table, for `s3://` paths.
+    pub s3: Option<file::S3Table>,
+    /// `--shard K/N`: only the paths of this shard.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// The flags of `tag` that a config file can also give.
@@ -146,6 +150,7 @@ impl Config {
         let start = common
             .paths
             .first()
+            .filter(|p| !crate::remote::is_remote(p))
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
         let file = file::load(common.config.as_deref(), &start)?;
@@ -156,7 +161,10 @@ impl Config {
         let show = parts.job == Job::Show;
         Ok(Config {
             job: parts.job,
-            threads: threads(common.threads)?,
+            threads: threads(
+                common.threads,
+                common.paths.iter().any(|p| crate::remote::is_remote(p)),
+            )?,
             walk: walk_options(&common, &file)?,
             output: OutputOptions {
                 format: common.format,
@@ -172,6 +180,8 @@ impl Config {
             evidence: parts.evidence,
             xmp: parts.xmp,
             require_audio: parts.require_audio,
+            s3: file.s3.clone(),
+            shard: common.shard,
         })
     }
 }
@@ -324,10 +334,12 @@ fn wanted(
 /// Two threads per core, a compromise the thread sweep in BENCHMARKS.md supports: verify is
 /// fastest with one thread per core and tag (which waits on file creation and syncs) with four,
 /// and two per core is within 6 % of the best for both on the 2-core machine measured.
-fn threads(n: Option<usize>) -> Result<usize> {
+/// Object storage waits on the network, not the disk: 64 requests in flight by default.
+fn threads(n: Option<usize>, remote: bool) -> Result<usize> {
     match n {
         Some(0) => bail!("--threads must be at least 1"),
         Some(n) => Ok(n),
+        None if remote => Ok(64),
         None => Ok(std::thread::available_parallelism().map_or(2, |n| n.get()) * 2),
     }
 }

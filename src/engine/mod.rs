@@ -200,6 +200,9 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
     if crate::interrupt::requested() {
         return Prepared::Stopped;
     }
+    if crate::remote::is_remote(path) {
+        return Prepared::Done(crate::remote::inspect(cfg, path));
+    }
     let mode = OpenMode {
         write: cfg.job.writes(),
         follow: cfg.walk.follow_symlinks,

@@ -13,9 +13,22 @@ use crate::bad;
 /// How much of the head of a file is read at once and kept.
 const HEAD: u64 = 64 * 1024;
 
-/// An open file and its length at the time it was opened.
+/// Where a `Source`'s bytes come from: positioned reads of exactly `buf.len()` bytes.
+pub trait Backing {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
+}
+
+impl Backing for File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        self.read_exact_at(buf, offset)
+    }
+}
+
+/// An open file (or another backing) and its length at the time it was opened.
 pub struct Source<'a> {
-    file: &'a File,
+    /// Set for a file: the write paths copy byte ranges from it.
+    file: Option<&'a File>,
+    backing: &'a dyn Backing,
     len: u64,
     head: OnceCell<std::io::Result<Vec<u8>>>,
 }
@@ -23,7 +36,18 @@ pub struct Source<'a> {
 impl<'a> Source<'a> {
     pub fn new(file: &'a File, len: u64) -> Self {
         Source {
-            file,
+            file: Some(file),
+            backing: file,
+            len,
+            head: OnceCell::new(),
+        }
+    }
+
+    /// A read-only view over any backing (an object in storage): never given to a write path.
+    pub fn over(backing: &'a dyn Backing, len: u64) -> Self {
+        Source {
+            file: None,
+            backing,
             len,
             head: OnceCell::new(),
         }
@@ -33,13 +57,16 @@ impl<'a> Source<'a> {
     fn head(&self) -> std::result::Result<&[u8], &std::io::Error> {
         let head = self.head.get_or_init(|| {
             let mut buf = vec![0u8; HEAD.min(self.len) as usize];
-            self.file.read_exact_at(&mut buf, 0).map(|_| buf)
+            self.backing.read_at(&mut buf, 0).map(|_| buf)
         });
         head.as_deref()
     }
 
+    /// The open file, for the write paths. Only `Source::new` views reach them (remote objects
+    /// are refused before any plan), so the `expect` states an invariant of the engine.
     pub fn file(&self) -> &'a File {
         self.file
+            .expect("a write path was given a Source without a file")
     }
 
     pub fn len(&self) -> u64 {
@@ -70,8 +97,8 @@ impl<'a> Source<'a> {
             buf.copy_from_slice(&head[offset as usize..end as usize]);
             return Ok(());
         }
-        self.file
-            .read_exact_at(buf, offset)
+        self.backing
+            .read_at(buf, offset)
             .map_err(|e| FormatError::io_read(&format!("cannot read {what}"), &e))
     }
 

@@ -21,6 +21,7 @@ pub mod matrix;
 pub mod matrix_layouts;
 pub mod readers;
 mod run;
+pub mod s3;
 pub mod system;
 mod verdict;
 

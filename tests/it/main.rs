@@ -1,7 +1,8 @@
 //! The integration tests, one binary by concern: `cli` (flags, config, lists, man pages),
 //! `jobs` (what tag/verify/strip promise), `containers` (each container against real tools),
 //! `outputs` (the machine formats and reports), `robustness` (broken, hostile and torn files,
-//! fuzz regressions, the library generator) and `interop` (independent readers, CI systems).
+//! fuzz regressions, the library generator), `interop` (independent readers, CI systems) and
+//! `remote` (`s3://` catalogues against a local S3-compatible server).
 //! Helpers are in tests/common/ (shared with the separate binaries). Run one module with
 //! `scripts/test --test it jobs::`, one file with `scripts/test --test it robustness::broken::`.
 //!
@@ -25,4 +26,5 @@ mod containers;
 mod interop;
 mod jobs;
 mod outputs;
+mod remote;
 mod robustness;

@@ -1,0 +1,112 @@
+//! A real S3-compatible server for the object-storage tests: `s3s-fs` (installed by
+//! scripts/test) on 127.0.0.1 and a free port, checking SigV4 signatures, serving a temp
+//! folder in which `<bucket>/<key>` is a plain file. Killed by its PID when dropped.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const KEY: &str = "noai-test-key";
+pub const SECRET: &str = "noai-test-secret-do-not-print";
+
+pub struct S3Server {
+    child: Child,
+    pub port: u16,
+    pub root: tempfile::TempDir,
+}
+
+/// Where scripts/test installs s3s-fs (`cargo install --root`), unless `NOAI_S3S_FS` names it.
+pub fn s3s_fs() -> PathBuf {
+    if let Some(p) = std::env::var_os("NOAI_S3S_FS") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    let cached = Path::new(&home).join(".cache/noai-tools/bin/s3s-fs");
+    if cached.exists() {
+        return cached;
+    }
+    PathBuf::from("s3s-fs")
+}
+
+impl S3Server {
+    pub fn start() -> S3Server {
+        let root = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("no free port")
+            .port();
+        let bin = s3s_fs();
+        let child = Command::new(&bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", KEY, "--secret-key", SECRET])
+            .arg(root.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}): the object-storage tests need s3s-fs 0.14.1; scripts/test installs it",
+                    bin.display()
+                )
+            });
+        let server = S3Server { child, port, root };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "s3s-fs did not listen on port {port} within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The file that is object `key` of `bucket` (the bucket's folder is created).
+    pub fn object(&self, bucket: &str, key: &str) -> PathBuf {
+        let p = self.root.path().join(bucket).join(key);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        p
+    }
+
+    /// Puts a copy of every file under `from` into `bucket` below `prefix`.
+    pub fn upload_tree(&self, from: &Path, bucket: &str, prefix: &str) {
+        for e in walkdir::WalkDir::new(from)
+            .into_iter()
+            .filter_map(|e| e.ok())
+        {
+            if e.file_type().is_file() {
+                let rel = e.path().strip_prefix(from).unwrap();
+                let key = format!("{prefix}{}", rel.to_str().unwrap());
+                std::fs::copy(e.path(), self.object(bucket, &key)).unwrap();
+            }
+        }
+    }
+
+    /// `noai ARGS` with the AWS variables pointing at this server (`secret` may be wrong).
+    pub fn noai(&self, args: &[&str], secret: &str) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_noai"));
+        cmd.args(args)
+            .env("NO_COLOR", "1")
+            .env("AWS_ENDPOINT_URL", self.endpoint())
+            .env("AWS_ACCESS_KEY_ID", KEY)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ALLOW_HTTP", "true")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE");
+        cmd
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
