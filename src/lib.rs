@@ -8,6 +8,7 @@ pub mod engine;
 pub mod formats;
 pub mod interrupt;
 pub mod man;
+pub mod model;
 pub mod policy;
 pub mod progress;
 pub mod report;

@@ -2,10 +2,11 @@
 //! refuse (a different explicit policy without `--force`), report a dry run, or plan a write.
 
 use super::{Opened, Pending, Prepared};
-use crate::formats::{self, Carrier, CarrierKind, Edit, Plan, RawField, Scan, Source};
-use crate::policy::{
-    self, KEY_CONSTRAINTS, KEY_POLICY, SPEC_KEYS, Status, Verdict, Wanted, is_marker, is_spec_key,
+use crate::formats::{self, Plan, Source};
+use crate::model::{
+    Carrier, CarrierKind, Edit, KEY_CONSTRAINTS, KEY_POLICY, RawField, SPEC_KEYS, Scan, is_spec_key,
 };
+use crate::policy::{self, Status, Verdict, Wanted, is_marker};
 use crate::report::{Action, FileReport};
 use crate::write::Strategy;
 

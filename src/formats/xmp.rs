@@ -10,7 +10,7 @@ use quick_xml::reader::NsReader;
 
 use super::{FormatError, RawField, Result};
 use crate::bad;
-use crate::policy::{KEY_CONSTRAINTS, KEY_DATAMINING, KEY_POLICY, KEY_RESERVATION};
+use crate::model::{KEY_CONSTRAINTS, KEY_DATAMINING, KEY_POLICY, KEY_RESERVATION};
 
 pub const NS_PLUS: &str = "http://ns.useplus.org/ldf/xmp/1.0/";
 pub const NS_TDM: &str = "http://www.w3.org/ns/tdmrep/";

@@ -2,7 +2,7 @@
 //! them, the effective (most restrictive) policy, and the comparison with an expected policy.
 
 use super::{DmiValue, Policy, Signals, Wanted, parse_fields};
-use crate::formats::Carrier;
+use crate::model::Carrier;
 
 /// A verify status (SPEC §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]

@@ -44,7 +44,7 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
         let ff = Freeform::parse(&atom)?;
         let Some(key) = ff.name.clone() else { continue };
         if !ff.is_itunes() {
-            if crate::policy::is_spec_key(&key) {
+            if crate::model::is_spec_key(&key) {
                 notes.push(format!(
                     "foreign freeform atom ----:{}:{key} is not ours (mean is not {ITUNES_MEAN}); ignored and kept",
                     ff.mean.as_deref().unwrap_or("?")
