@@ -223,7 +223,7 @@ fn plan_one(
             }
             out
         }
-        // `InPlace` and `Patch`: positioned writes.
+        // A patch: positioned writes.
         other => {
             let regions = other.regions().expect("not a rewrite");
             apply_regions(old, &regions, payload)

@@ -2,13 +2,12 @@
 //! refuse (a different explicit policy without `--force`), report a dry run, or plan a write.
 
 use super::{Opened, Pending, Prepared};
-use crate::formats::{self, Plan, Source};
+use crate::formats::{self, Source};
 use crate::model::{
     Carrier, CarrierKind, Edit, KEY_CONSTRAINTS, KEY_POLICY, RawField, SPEC_KEYS, Scan, is_spec_key,
 };
 use crate::policy::{self, Status, Verdict, Wanted, is_marker};
 use crate::report::{Action, FileReport};
-use crate::write::Strategy;
 
 /// The settings of a writing job that shape every file's plan.
 #[derive(Debug, Clone, Copy)]
@@ -269,11 +268,9 @@ fn plan(
         }
     };
     if job.dry {
-        let strategy = match plan {
-            Plan::InPlace { .. } | Plan::Patch { .. } => Strategy::InPlace,
-            Plan::Rewrite { .. } => Strategy::Rewrite,
-        };
-        report.action = Some(Action::WouldWrite { strategy });
+        report.action = Some(Action::WouldWrite {
+            strategy: plan.strategy(),
+        });
     }
     // A dry run's write is not carried out (the job does not write): its plan only tells how
     // much space the run would need.

@@ -233,10 +233,7 @@ fn span(src: &Source, lay: &Layout, blocks: &[NewBlock]) -> Result<Plan> {
     for (i, b) in blocks.iter().enumerate().take(last + 1).skip(first) {
         push_block(&mut bytes, src, b, i + 1 == blocks.len())?;
     }
-    Ok(Plan::InPlace {
-        offset: start,
-        bytes,
-    })
+    Ok(Plan::at(start, bytes))
 }
 
 /// Resizes one PADDING block so the metadata keeps its length; then the changed span is one

@@ -9,6 +9,7 @@ pub mod mp4;
 pub mod mpeg;
 pub mod mpeg_sync;
 pub mod ogg;
+mod plan;
 pub mod render;
 pub mod riff;
 pub mod sniff;
@@ -19,6 +20,7 @@ pub mod xmp;
 use std::ops::Range;
 
 pub use crate::model::{Carrier, CarrierKind, Container, Edit, RawField, Scan};
+pub use plan::{Part, Plan, REWRITE_PADDING, Region, filler, patch_parts, splice};
 pub use source::Source;
 
 /// A per-file problem: a short, human-readable sentence (no path; the printer adds it).
@@ -44,56 +46,6 @@ macro_rules! bad {
 }
 
 pub type Result<T> = std::result::Result<T, FormatError>;
-
-/// Fresh padding left by a rewrite so the next edit fits in place.
-pub const REWRITE_PADDING: usize = 8192;
-
-/// One piece of a rewritten file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Part {
-    /// New bytes.
-    Bytes(Vec<u8>),
-    /// `len` bytes copied verbatim from the original at `offset`.
-    Copy { offset: u64, len: u64 },
-    /// Ogg pages copied from the original range with each page's sequence number shifted by
-    /// `seq_delta` and its CRC recomputed (bodies and granule positions unchanged).
-    OggPages {
-        offset: u64,
-        len: u64,
-        seq_delta: i64,
-    },
-}
-
-/// How to carry out an edit. Built from a scan of the original; the writer checks the file is
-/// unchanged since then before acting on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Plan {
-    /// Overwrite `bytes.len()` bytes at `offset`; the file size does not change.
-    InPlace { offset: u64, bytes: Vec<u8> },
-    /// Build a new file from `parts` (temp sibling + rename).
-    Rewrite { parts: Vec<Part> },
-    /// Several positioned writes, in increasing offset order and not overlapping; the last may
-    /// start exactly at the end of the file (an append: the file grows, nothing moves).
-    Patch { regions: Vec<Region> },
-}
-
-/// One positioned write of a `Plan::Patch`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Region {
-    pub offset: u64,
-    pub bytes: Vec<u8>,
-}
-
-impl Plan {
-    /// The plan as positioned writes, or `None` for a rewrite.
-    pub fn regions(self) -> Option<Vec<Region>> {
-        match self {
-            Plan::InPlace { offset, bytes } => Some(vec![Region { offset, bytes }]),
-            Plan::Patch { regions } => Some(regions),
-            Plan::Rewrite { .. } => None,
-        }
-    }
-}
 
 /// Reads the carriers of a file whose container is already known.
 pub fn scan(src: &Source, container: Container) -> Result<Scan> {
@@ -172,39 +124,6 @@ pub fn payload(src: &Source, container: Container) -> Result<Vec<Range<u64>>> {
         Container::OggVorbis | Container::OggOpus | Container::OggSpeex => ogg::payload(src),
         Container::Mp4 => mp4::payload(src),
     }
-}
-
-/// `parts` with the original bytes at `offset` replaced by `bytes` (same length): the `Copy`
-/// part covering them is split around the new bytes. For folding a small patch (a retyped box,
-/// a size field) into a rewrite.
-pub fn patch_parts(parts: Vec<Part>, offset: u64, bytes: &[u8]) -> Result<Vec<Part>> {
-    let end = offset + bytes.len() as u64;
-    let mut out = Vec::with_capacity(parts.len() + 2);
-    let mut done = false;
-    for p in parts {
-        match p {
-            Part::Copy { offset: o, len } if !done && o <= offset && end <= o + len => {
-                out.push(Part::Copy {
-                    offset: o,
-                    len: offset - o,
-                });
-                out.push(Part::Bytes(bytes.to_vec()));
-                out.push(Part::Copy {
-                    offset: end,
-                    len: o + len - end,
-                });
-                done = true;
-            }
-            other => out.push(other),
-        }
-    }
-    if !done {
-        return Err(FormatError(format!(
-            "internal: no copied range covers bytes {offset}..{end}"
-        )));
-    }
-    out.retain(|p| !matches!(p, Part::Copy { len: 0, .. }));
-    Ok(out)
 }
 
 /// SHA-256 of the audio payload (the ranges `payload` names), read in 1 MiB steps.

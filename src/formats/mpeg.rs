@@ -68,10 +68,7 @@ fn plan_tag(src: &Source, edit: &Edit, xmp: bool) -> Result<Option<Plan>> {
     // tag the proof would refuse.
     id3v2::cross_check(&old, &new, edit)?;
     Ok(Some(match pad_to {
-        Some(_) => Plan::InPlace {
-            offset: 0,
-            bytes: new,
-        },
+        Some(_) => Plan::at(0, new),
         None => Plan::Rewrite {
             parts: vec![
                 Part::Bytes(new),

@@ -84,12 +84,7 @@ impl Snapshot {
 }
 
 /// How a write was carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    InPlace,
-    Rewrite,
-}
+pub use crate::model::Strategy;
 
 /// What a write did: the strategy and how many bytes it wrote to the file system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

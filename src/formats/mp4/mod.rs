@@ -92,10 +92,7 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     };
     check_handler(&buf, path.meta.as_ref())?;
     if let Some((at, bytes)) = in_place(&buf, &path, &new_ilst)? {
-        return Ok(Some(Plan::InPlace {
-            offset: moov.start + at,
-            bytes,
-        }));
+        return Ok(Some(Plan::at(moov.start + at, bytes)));
     }
     let mut new_moov = rebuild(&buf, &path, &new_ilst)?;
     let after = src.len() - moov.end();

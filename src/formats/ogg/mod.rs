@@ -324,10 +324,7 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
         if bytes.len() as u64 != old_len {
             return Err(bad!("internal error: Ogg header pages do not fit in place"));
         }
-        return Ok(Some(Plan::InPlace {
-            offset: start,
-            bytes,
-        }));
+        return Ok(Some(Plan::at(start, bytes)));
     }
 
     // Rewrite: leave room for the next edit where the format allows it (Opus only).

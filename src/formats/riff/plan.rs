@@ -222,16 +222,7 @@ fn patch(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
         }
     }
     regions.sort_by_key(|r| r.offset);
-    Ok(match regions.len() {
-        1 => {
-            let r = regions.remove(0);
-            Plan::InPlace {
-                offset: r.offset,
-                bytes: r.bytes,
-            }
-        }
-        _ => Plan::Patch { regions },
-    })
+    Ok(Plan::Patch { regions })
 }
 
 /// The whole file with the changed chunks replaced where they were and new ones appended at
