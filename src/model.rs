@@ -153,11 +153,29 @@ pub struct Scan {
 
 /// A change to the user-defined text fields of the file's primary carrier: delete every field
 /// whose key equals one of `remove` (ASCII case-insensitive), then append `set` in order.
-/// Keys in `set` are canonical (UPPERCASE ASCII); values are trimmed UTF-8.
+/// Keys in `set` are canonical (UPPERCASE ASCII); values are trimmed UTF-8. The engine makes
+/// the two choices below once per file; every planner follows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Edit {
     pub remove: Vec<String>,
     pub set: Vec<(String, String)>,
+    /// The container's XMP packet carries the edit too (merged, or created when fields are
+    /// set). Only set where the container has a standard XMP carrier (SPEC §3.1).
+    pub xmp: bool,
+    /// Whether `strip` may remove a carrier whole.
+    pub layout: Layout,
+}
+
+/// What an edit may do to the file's layout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// Every carrier stays, emptied if need be: for a file with several hard links, which a
+    /// rewrite would split.
+    #[default]
+    Keep,
+    /// `strip` removes a carrier that held nothing but what `tag` put there (an ID3v2 tag or
+    /// chunk `tag` created, an XMP chunk left empty), restoring the layout from before `tag`.
+    Restore,
 }
 
 impl Edit {

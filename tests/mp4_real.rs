@@ -95,6 +95,7 @@ fn set(pairs: &[(&str, &str)]) -> Edit {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -182,6 +183,7 @@ fn ffmpeg_files_round_trip_through_mutagen_and_keep_their_audio() {
                 let strip = Edit {
                     remove: vec!["TDM-RESERVATION".into(), "DATAMINING".into()],
                     set: vec![],
+                    ..Default::default()
                 };
                 let p = plan_for(&two, &strip).unwrap();
                 let three = dir.path().join(format!("3-{case}"));

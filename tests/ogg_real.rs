@@ -180,6 +180,7 @@ fn tag_edit() -> Edit {
             ("TDM-RESERVATION".into(), "1".into()),
             ("DATAMINING".into(), DMI.into()),
         ],
+        ..Default::default()
     }
 }
 
@@ -187,6 +188,7 @@ fn strip_edit() -> Edit {
     Edit {
         remove: tag_edit().remove,
         set: vec![],
+        ..Default::default()
     }
 }
 

@@ -54,6 +54,7 @@ pub fn tag_edit() -> Edit {
     Edit {
         remove: fields.iter().map(|(k, _)| k.clone()).collect(),
         set: fields,
+        ..Default::default()
     }
 }
 
@@ -69,6 +70,7 @@ pub fn tag_edit_full() -> Edit {
     Edit {
         remove: policy::SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
         set: fields,
+        ..Default::default()
     }
 }
 
@@ -77,6 +79,7 @@ pub fn strip_edit() -> Edit {
     Edit {
         remove: policy::SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
         set: Vec::new(),
+        ..Default::default()
     }
 }
 

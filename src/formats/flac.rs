@@ -6,7 +6,9 @@
 use std::ops::Range;
 
 use super::vorbis::Comments;
-use super::{Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, Result, Source, id3v2};
+use super::{
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, Result, Source, id3v2,
+};
 use crate::bad;
 
 const STREAMINFO: u8 = 0;
@@ -97,6 +99,21 @@ impl Layout {
 fn read_comments(src: &Source, b: &Block) -> Result<Comments> {
     let data = src.read(b.offset + 4, b.len, "VORBIS_COMMENT block")?;
     Ok(Comments::decode(&data)?.0)
+}
+
+/// The family: native FLAC (an Ogg FLAC stream is not supported).
+pub struct Flac;
+
+impl ContainerFormat for Flac {
+    fn carriers(&self, src: &Source) -> Result<Vec<Carrier>> {
+        carriers(src)
+    }
+    fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+        plan(src, edit)
+    }
+    fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
+        payload(src)
+    }
 }
 
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {

@@ -30,6 +30,7 @@ fn set(v: &str) -> Edit {
     Edit {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![("TDM-RESERVATION".into(), v.into())],
+        ..Default::default()
     }
 }
 

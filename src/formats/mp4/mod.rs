@@ -16,9 +16,25 @@ use boxes::{BoxHeader, Bytes, children, make, shift_chunk_offsets, slice, splice
 use freeform::{Freeform, ITUNES_MEAN, freeform};
 
 use super::{
-    Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, RawField, Region, Result, Source,
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, RawField, Region,
+    Result, Source,
 };
 use crate::bad;
+
+/// The family: MP4, M4A, M4B.
+pub struct Mp4;
+
+impl ContainerFormat for Mp4 {
+    fn carriers(&self, src: &Source) -> Result<Vec<Carrier>> {
+        carriers(src)
+    }
+    fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+        plan(src, edit)
+    }
+    fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
+        payload(src)
+    }
+}
 
 /// Reads every freeform atom of `moov/udta/meta/ilst` with mean `com.apple.iTunes` as a field
 /// (key = its `name`). Atoms of another vendor's mean are not ours (SPEC §3): a note names those
@@ -63,8 +79,18 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     Ok(out)
 }
 
-/// Plans `edit` on the freeform atoms; every other `ilst` item stays byte-identical and in order.
+/// Plans `edit` on the freeform atoms and, with `edit.xmp`, the XMP `uuid` box (SPEC §3.1).
 pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    let ilst = plan_ilst(src, edit)?;
+    match edit.xmp {
+        true => uuid::combine(src, ilst, edit),
+        false => Ok(ilst),
+    }
+}
+
+/// The freeform atoms' part of the plan; every other `ilst` item stays byte-identical and in
+/// order.
+fn plan_ilst(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let top = children(src, 0, src.len(), true)?;
     if let Some(b) = top.iter().find(|b| b.is(b"moof") || b.is(b"mfra")) {
         return Err(bad!(
@@ -130,11 +156,6 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
         });
     }
     Ok(Some(Plan::Rewrite { parts }))
-}
-
-/// As `plan`, with the XMP `uuid` box too (SPEC §3.1).
-pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-    uuid::combine(src, plan(src, edit)?, edit)
 }
 
 /// The payload of every top-level `mdat` box: the audio an edit must never change.

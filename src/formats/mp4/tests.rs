@@ -117,6 +117,7 @@ fn tdm(value: &str) -> Edit {
     Edit {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![("TDM-RESERVATION".into(), value.into())],
+        ..Default::default()
     }
 }
 
@@ -247,6 +248,7 @@ fn creates_missing_udta_meta_and_ilst() {
     let strip = Edit {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![],
+        ..Default::default()
     };
     assert_eq!(plan_of(&bare, &strip).unwrap(), None);
 }
@@ -277,6 +279,7 @@ fn strips_lowercase_freeform_and_keeps_everything_else() {
     let strip = Edit {
         remove: vec!["TDM-RESERVATION".into(), "DATAMINING".into()],
         set: vec![],
+        ..Default::default()
     };
     let p = plan_of(&orig, &strip).unwrap().unwrap();
     assert!(p.single().is_some(), "a shrink always fits");
@@ -310,11 +313,13 @@ fn foreign_mean_atoms_are_not_ours_and_stay_byte_identical() {
     let strip = Edit {
         remove: vec!["TDM-RESERVATION".into(), "DATAMINING".into()],
         set: vec![],
+        ..Default::default()
     };
     assert_eq!(plan_of(&orig, &strip).unwrap(), None, "strip leaves it");
     let edit = Edit {
         remove: strip.remove.clone(),
         set: vec![("DATAMINING".into(), "http://x".into())],
+        ..Default::default()
     };
     let out = apply(&orig, &plan_of(&orig, &edit).unwrap().unwrap());
     assert!(

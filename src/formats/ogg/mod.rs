@@ -14,7 +14,9 @@ pub use page::copy_pages;
 use page::{FLAG_BOS, FLAG_CONTINUED, FLAG_EOS, NO_GRANULE, PageHeader, Stream};
 
 use super::vorbis::Comments;
-use super::{Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, Result, Source};
+use super::{
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, Result, Source,
+};
 use crate::bad;
 
 /// Largest header packet accepted (a comment packet with a big embedded picture stays below it);
@@ -259,6 +261,21 @@ impl CommentPacket {
             _ => out.extend_from_slice(&self.tail),
         }
         out
+    }
+}
+
+/// The family: Ogg Vorbis, Opus and Speex.
+pub struct Ogg;
+
+impl ContainerFormat for Ogg {
+    fn carriers(&self, src: &Source) -> Result<Vec<Carrier>> {
+        carriers(src)
+    }
+    fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+        plan(src, edit)
+    }
+    fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
+        payload(src)
     }
 }
 

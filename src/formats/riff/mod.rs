@@ -7,9 +7,9 @@ use std::ops::Range;
 mod carry;
 mod plan;
 
-use super::{Carrier, CarrierKind, Result, Source, id3v2, xmp};
+use super::{Carrier, CarrierKind, ContainerFormat, Edit, Plan, Result, Source, id3v2, xmp};
 use crate::bad;
-pub use plan::{plan, plan_xmp};
+pub use plan::plan;
 
 /// The root chunk and where its children are.
 struct Layout {
@@ -221,12 +221,22 @@ pub fn legacy_fields(src: &Source) -> Result<Vec<super::carry::Field>> {
     carry::legacy(src, &layout(src)?)
 }
 
-/// `strip`'s plan removing the ID3 (and XMP) chunk whole, when they hold nothing but what `tag`
-/// put there (`carry::unwrap`); `None` otherwise.
-pub fn unwrap(src: &Source, edit: &super::Edit, with_xmp: bool) -> Result<Option<super::Plan>> {
-    let lay = layout(src)?;
-    lay.check_finalized(src.len())?;
-    carry::unwrap(src, &lay, edit, with_xmp)
+/// The family: WAV and AIFF/AIFC.
+pub struct Riff;
+
+impl ContainerFormat for Riff {
+    fn carriers(&self, src: &Source) -> Result<Vec<Carrier>> {
+        carriers(src)
+    }
+    fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+        plan(src, edit)
+    }
+    fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
+        payload(src)
+    }
+    fn legacy_fields(&self, src: &Source) -> Result<Vec<super::carry::Field>> {
+        legacy_fields(src)
+    }
 }
 
 /// The XMP packet (SPEC §3.1) is listed first, the ID3 tag last (the primary carrier).

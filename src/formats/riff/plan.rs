@@ -42,29 +42,23 @@ impl Change {
     }
 }
 
+/// Plans `edit` on the ID3 chunk and, with `edit.xmp`, the XMP chunk (SPEC §3.1). With
+/// `Layout::Restore`, `strip` removes the chunks `tag` created whole (`carry::unwrap`), and an
+/// XMP chunk it leaves with nothing in it (a rewrite); with `Layout::Keep` they stay, emptied.
 pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-    plan_chunks(src, edit, false, true)
-}
-
-/// As `plan`, with the XMP chunk too (SPEC §3.1). With `drop_empty`, an XMP chunk that `strip`
-/// leaves with nothing in it is removed (a rewrite); without, it stays, emptied, in place.
-pub fn plan_xmp(src: &Source, edit: &Edit, drop_empty: bool) -> Result<Option<Plan>> {
-    plan_chunks(src, edit, true, drop_empty)
-}
-
-fn plan_chunks(
-    src: &Source,
-    edit: &Edit,
-    with_xmp: bool,
-    drop_empty: bool,
-) -> Result<Option<Plan>> {
     let lay = layout(src)?;
     lay.check_finalized(src.len())?;
+    let restore = edit.layout == crate::model::Layout::Restore;
+    if restore && let Some(p) = super::carry::unwrap(src, &lay, edit, edit.xmp)? {
+        return Ok(Some(p));
+    }
     let mut changes = Vec::new();
     if let Some(c) = id3_change(src, &lay, edit)? {
         changes.push(c);
     }
-    if with_xmp && let Some(c) = xmp_change(src, &lay, edit, drop_empty)? {
+    if edit.xmp
+        && let Some(c) = xmp_change(src, &lay, edit, restore)?
+    {
         changes.push(c);
     }
     if changes.is_empty() {

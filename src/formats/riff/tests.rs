@@ -24,6 +24,7 @@ fn set() -> Edit {
     Edit {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![("TDM-RESERVATION".into(), "1".into())],
+        ..Default::default()
     }
 }
 
@@ -65,6 +66,7 @@ fn plain_wav_gets_a_new_chunk_and_a_correct_riff_size() {
     let again = Edit {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![("TDM-RESERVATION".into(), "0".into())],
+        ..Default::default()
     };
     assert!(
         super::plan(&nsrc, &again)
@@ -111,11 +113,20 @@ fn truncated_and_duplicate_chunks_are_errors() {
     assert!(carriers(&src).is_err());
 }
 
+/// `edit` covering the XMP chunk too, as the engine plans it for a file with one link.
+fn with_xmp(edit: Edit) -> Edit {
+    Edit {
+        xmp: true,
+        layout: crate::formats::Layout::Restore,
+        ..edit
+    }
+}
+
 #[test]
 fn xmp_chunk_is_appended_then_edited_in_place() {
     let old = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 10])]);
     let src = source_of(&old);
-    let first = apply(&old, &plan_xmp(&src, &set(), true).unwrap().unwrap());
+    let first = apply(&old, &plan(&src, &with_xmp(set())).unwrap().unwrap());
     let src = source_of(&first);
     let c = carriers(&src).unwrap();
     assert!(
@@ -131,8 +142,9 @@ fn xmp_chunk_is_appended_then_edited_in_place() {
     let again = Edit {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![("TDM-RESERVATION".into(), "0".into())],
+        ..Default::default()
     };
-    let p = plan_xmp(&src, &again, true).unwrap().unwrap();
+    let p = plan(&src, &with_xmp(again)).unwrap().unwrap();
     assert!(
         matches!(&p, Plan::Patch { regions } if regions.iter().all(|r| r.offset + r.bytes.len() as u64 <= first.len() as u64)),
         "both chunks in place"

@@ -119,6 +119,7 @@ fn same_length_vorbis_change_is_in_place_and_unchanged_is_none() {
     let edit = Edit {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![("TDM-RESERVATION".into(), "1".into())],
+        ..Default::default()
     };
     let (plan, out) = edit_and_check(&orig, &edit);
     assert!(plan.single().is_some());
