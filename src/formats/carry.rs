@@ -5,7 +5,7 @@
 //! mapped the way TagLib and mutagen map them, and the old tags are left untouched. The mapping
 //! is deterministic, which is also how `strip` recognises the copies again (`id3v2::carry`).
 
-use super::{Container, Edit, Plan, Result, Source, id3v2, splice};
+use super::{Container, Edit, Plan, Result, Source, id3v2};
 
 /// One standard field bound for a new ID3v2.3 tag: a text frame id (`TIT2`, …) or `COMM`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,7 +217,7 @@ pub fn mpeg_unwrap(src: &Source, tag: &id3v2::Tag, edit: &Edit) -> Result<Option
     if !tag.only_ours_and(edit, &mpeg(src)?)? {
         return Ok(None);
     }
-    Ok(Some(splice(src, 0, Vec::new(), tag.region_len)))
+    Ok(Some(Plan::splice(src, 0, Vec::new(), tag.region_len)))
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::ops::Range;
 
 use super::vorbis::Comments;
 use super::{
-    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, Result, Source, id3v2,
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, Result, Source,
+    filler, id3v2,
 };
 use crate::bad;
 
@@ -210,7 +211,8 @@ fn relocate(src: &Source, lay: &Layout, blocks: &[NewBlock], had_vc: bool) -> Re
         return Ok(None);
     };
     let (new, room) = (vc.len() as u64, p.len);
-    if pad == v + 1 || !(room == new || room >= new + 4) {
+    // The rest of the padding stays a PADDING block, which needs its 4-byte header.
+    if pad == v + 1 || filler(new, room, 4).is_none() {
         return Ok(None);
     }
     let mut moved: Vec<NewBlock> = Vec::with_capacity(blocks.len() + 1);
@@ -261,8 +263,10 @@ fn in_place(src: &Source, lay: &Layout, blocks: &mut [NewBlock]) -> Result<Optio
     let Some(pad) = blocks.iter().position(|b| b.kind() == PADDING) else {
         return Ok(None);
     };
-    let pad_len = blocks[pad].len() as i64 - (new_total as i64 - old_total as i64);
-    if pad_len < 0 || pad_len as usize > MAX_BLOCK {
+    let Some(pad_len) = filler(new_total - blocks[pad].len(), old_total, 0) else {
+        return Ok(None);
+    };
+    if pad_len as usize > MAX_BLOCK {
         return Ok(None);
     }
     blocks[pad] = NewBlock::Data(PADDING, vec![0; pad_len as usize]);

@@ -24,7 +24,7 @@ use std::ops::Range;
 pub use crate::model::{Carrier, CarrierKind, Container, Edit, Layout, RawField, Scan};
 pub use digest::{hex, payload_sha256, sha256_file, sha256_ranges};
 pub use family::{ContainerFormat, family};
-pub use plan::{Part, Plan, REWRITE_PADDING, Region, filler, patch_parts, splice};
+pub use plan::{Part, Plan, REWRITE_PADDING, Region, filler, patch_parts};
 pub use source::Source;
 
 /// A per-file problem: a short, human-readable sentence (no path; the printer adds it).

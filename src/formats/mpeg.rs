@@ -5,7 +5,6 @@ use std::ops::Range;
 
 use super::{
     Carrier, CarrierKind, ContainerFormat, Edit, Layout, Plan, Result, Source, filler, id3v2,
-    splice,
 };
 
 /// Every ID3v2 tag at the head of the file: normally one, but some taggers stack a second one
@@ -64,7 +63,7 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
         }
         // Readers that prefer ID3v2 stop looking at ID3v1/APEv2: their fields come along.
         let new = id3v2::carry::new_tag_carrying(edit, edit.xmp, &super::carry::mpeg(src)?)?;
-        return Ok(Some(splice(src, 0, new, 0)));
+        return Ok(Some(Plan::splice(src, 0, new, 0)));
     };
     if edit.layout == Layout::Restore
         && let Some(p) = super::carry::mpeg_unwrap(src, &tag, edit)?
@@ -86,7 +85,7 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     id3v2::cross_check(&old, &new, edit)?;
     Ok(Some(match fits {
         true => Plan::at(0, new),
-        false => splice(src, 0, new, region),
+        false => Plan::splice(src, 0, new, region),
     }))
 }
 

@@ -66,6 +66,28 @@ impl Plan {
         }
     }
 
+    /// The rewrite that keeps the original's bytes before `from` and from `to` on, with `bytes`
+    /// between them: the head, the new bytes, the tail (empty pieces left out).
+    pub fn splice(src: &Source, from: u64, bytes: Vec<u8>, to: u64) -> Plan {
+        let mut parts = Vec::with_capacity(3);
+        if from > 0 {
+            parts.push(Part::Copy {
+                offset: 0,
+                len: from,
+            });
+        }
+        if !bytes.is_empty() {
+            parts.push(Part::Bytes(bytes));
+        }
+        if to < src.len() {
+            parts.push(Part::Copy {
+                offset: to,
+                len: src.len() - to,
+            });
+        }
+        Plan::Rewrite { parts }
+    }
+
     /// The one positioned write of a patch that has exactly one.
     pub fn single(&self) -> Option<&Region> {
         match self {
@@ -82,28 +104,6 @@ impl Plan {
 pub fn filler(need: u64, room: u64, min: u64) -> Option<u64> {
     let spare = room.checked_sub(need)?;
     (spare == 0 || spare >= min).then_some(spare)
-}
-
-/// The rewrite that keeps the original's bytes before `from` and from `to` on, with `bytes`
-/// between them: the head, the new bytes, the tail (empty pieces left out).
-pub fn splice(src: &Source, from: u64, bytes: Vec<u8>, to: u64) -> Plan {
-    let mut parts = Vec::with_capacity(3);
-    if from > 0 {
-        parts.push(Part::Copy {
-            offset: 0,
-            len: from,
-        });
-    }
-    if !bytes.is_empty() {
-        parts.push(Part::Bytes(bytes));
-    }
-    if to < src.len() {
-        parts.push(Part::Copy {
-            offset: to,
-            len: src.len() - to,
-        });
-    }
-    Plan::Rewrite { parts }
 }
 
 /// `parts` with the original bytes at `offset` replaced by `bytes` (same length): the `Copy`

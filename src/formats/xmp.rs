@@ -246,6 +246,47 @@ pub fn merge(packet: Option<&[u8]>, set: &[(String, String)]) -> Result<Vec<u8>>
     Ok(out.into_inner())
 }
 
+/// A carrier's packet after an edit: the bytes, and whether they differ from the old packet.
+pub struct Merged {
+    pub packet: Vec<u8>,
+    pub changed: bool,
+}
+
+/// The first step every XMP carrier shares: `set` merged into the carrier's packet `old`, or a
+/// new packet when it has none and fields are set; `None` when it has none and nothing is set.
+/// Then each carrier asks: changed? emptied (`is_emptied`)? fits the old space (`fit_in`), or
+/// grows?
+pub fn merged(old: Option<&[u8]>, set: &[(String, String)]) -> Result<Option<Merged>> {
+    Ok(match old {
+        None if set.is_empty() => None,
+        None => Some(Merged {
+            packet: merge(None, set)?,
+            changed: true,
+        }),
+        Some(old) => {
+            let packet = merge(Some(old), set)?;
+            let changed = packet != old;
+            Some(Merged { packet, changed })
+        }
+    })
+}
+
+impl Merged {
+    /// True when `strip` left nothing in the packet: it (and its carrier) may go.
+    pub fn is_emptied(&self, set: &[(String, String)]) -> Result<bool> {
+        Ok(set.is_empty() && is_empty(&self.packet)?)
+    }
+
+    /// The packet padded to exactly `room` bytes, the old packet's space (`Ok`), or as merged
+    /// when it is larger (`Err`): then its carrier grows.
+    pub fn fit_in(self, room: usize) -> std::result::Result<Vec<u8>, Vec<u8>> {
+        match fit(&self.packet, room) {
+            Some(fitted) => Ok(fitted),
+            None => Err(self.packet),
+        }
+    }
+}
+
 /// True when a packet says nothing at all: only the `x:xmpmeta`/`rdf:RDF`/`rdf:Description`
 /// frame (with `rdf:about`, `xmlns` and `x:xmptk` attributes), the `xpacket` wrapper, comments
 /// and white space. `strip` removes such a packet and its carrier instead of leaving an empty
@@ -369,13 +410,11 @@ pub fn fit(packet: &[u8], len: usize) -> Option<Vec<u8>> {
     let core = body_end + (packet.len() - tail_at);
     // Keep one newline between the body and the trailer.
     let need = core + 1;
-    if need > len {
-        return None;
-    }
+    let spare = super::filler(need as u64, len as u64, 0)? as usize;
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(&packet[..body_end]);
     out.push(b'\n');
-    out.extend(padding(len - need));
+    out.extend(padding(spare));
     out.extend_from_slice(&packet[tail_at..]);
     Some(out)
 }

@@ -225,15 +225,18 @@ impl Tag {
                 }
                 xmp_done = true;
                 let old = self.frame_data(span)?;
-                let merged = xmp::merge(Some(&old[4..]), &edit.set)?;
+                let merged = xmp::merged(Some(&old[4..]), &edit.set)?;
+                let Some(merged) = merged else {
+                    return Err(bad!("internal: an XMP packet merged into nothing"));
+                };
                 // A packet that held nothing but ours goes with it (strip is an exact undo).
-                if edit.set.is_empty() && xmp::is_empty(&merged)? {
+                if merged.is_emptied(&edit.set)? {
                     changed = true;
                     continue;
                 }
-                if merged != old[4..] {
-                    let merged = xmp::compact(&merged);
-                    body.extend_from_slice(&encode_xmp(style, &merged));
+                // The tag has padding of its own: the packet needs none.
+                if merged.changed {
+                    body.extend_from_slice(&encode_xmp(style, &xmp::compact(&merged.packet)));
                     changed = true;
                     continue;
                 }

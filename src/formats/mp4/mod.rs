@@ -16,8 +16,8 @@ use boxes::{BoxHeader, Bytes, children, make, shift_chunk_offsets, slice, splice
 use freeform::{Freeform, ITUNES_MEAN, freeform};
 
 use super::{
-    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, RawField, Region,
-    Result, Source,
+    Carrier, CarrierKind, ContainerFormat, Edit, Plan, REWRITE_PADDING, RawField, Region, Result,
+    Source, filler,
 };
 use crate::bad;
 
@@ -141,21 +141,7 @@ fn plan_ilst(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
         let delta = new_moov.len() as i128 - i128::from(moov.size);
         shift_chunk_offsets(&mut new_moov, moov.start..moov.end(), delta)?;
     }
-    let mut parts = Vec::new();
-    if moov.start > 0 {
-        parts.push(Part::Copy {
-            offset: 0,
-            len: moov.start,
-        });
-    }
-    parts.push(Part::Bytes(new_moov));
-    if after > 0 {
-        parts.push(Part::Copy {
-            offset: moov.end(),
-            len: after,
-        });
-    }
-    Ok(Some(Plan::Rewrite { parts }))
+    Ok(Some(Plan::splice(src, moov.start, new_moov, moov.end())))
 }
 
 /// The payload of every top-level `mdat` box: the audio an edit must never change.
@@ -341,7 +327,7 @@ fn span(kids: &[BoxHeader], i: usize) -> Result<Range<u64>> {
 /// `content` followed by one `free` box filling exactly `len` bytes; `None` when it does not fit
 /// (a `free` box needs 8 bytes, so 1 to 7 spare bytes do not fit either).
 fn fill(mut content: Vec<u8>, len: u64) -> Option<Vec<u8>> {
-    let spare = usize::try_from(len).ok()?.checked_sub(content.len())?;
+    let spare = usize::try_from(filler(content.len() as u64, len, 8)?).ok()?;
     if spare > 0 {
         content.extend(boxes::free(spare)?);
     }

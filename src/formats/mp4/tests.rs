@@ -3,6 +3,8 @@
 
 use std::io::Write;
 
+use crate::formats::Part;
+
 use super::boxes::descend;
 use super::*;
 

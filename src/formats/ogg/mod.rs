@@ -349,26 +349,20 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let bytes = build(&comment)?;
     let new_pages = page::layout(&lens(comment.len())).1;
     let seq_delta = new_pages as i64 - old_pages as i64;
-    let mut parts = vec![
-        Part::Copy {
-            offset: 0,
-            len: start,
-        },
-        Part::Bytes(bytes),
-    ];
-    let len = src.len() - end;
-    if len > 0 {
-        parts.push(if seq_delta == 0 {
-            Part::Copy { offset: end, len }
-        } else {
-            Part::OggPages {
-                offset: end,
-                len,
-                seq_delta,
-            }
-        });
+    let mut plan = Plan::splice(src, start, bytes, end);
+    // The audio pages after the headers are renumbered when the header page count changed.
+    if let Plan::Rewrite { parts } = &mut plan
+        && seq_delta != 0
+        && end < src.len()
+        && let Some(tail) = parts.last_mut()
+    {
+        *tail = Part::OggPages {
+            offset: end,
+            len: src.len() - end,
+            seq_delta,
+        };
     }
-    Ok(Some(Plan::Rewrite { parts }))
+    Ok(Some(plan))
 }
 
 /// The smallest padding whose pages are exactly `len` bytes in `pages` pages, if any. The size

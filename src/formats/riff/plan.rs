@@ -4,7 +4,7 @@
 //! rebuilt with fresh padding in the new chunks.
 
 use super::{Layout, XmpChunk, id3_len, layout};
-use crate::formats::{Edit, Part, Plan, Region, Result, Source, id3v2, xmp};
+use crate::formats::{Edit, Part, Plan, Region, Result, Source, filler, id3v2, xmp};
 
 /// New contents for one chunk: replacing the one at `existing` (header offset and data length),
 /// or appended when `None`.
@@ -90,7 +90,7 @@ fn id3_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
                     let Some(need) = tag.min_len(edit)? else {
                         return Ok(None);
                     };
-                    let pad_to = (need as u64 <= len).then_some(len as usize);
+                    let pad_to = filler(need as u64, len, 0).map(|_| len as usize);
                     let Some(new) = tag.edited(edit, pad_to)? else {
                         return Ok(None);
                     };
@@ -125,26 +125,27 @@ fn id3_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
 fn xmp_change(src: &Source, lay: &Layout, edit: &Edit, drop_empty: bool) -> Result<Option<Change>> {
     let (id, signature) = lay.xmp_chunk_head();
     let existing: Option<XmpChunk> = lay.xmp()?;
-    let packet = match existing {
-        Some(x) => {
-            let old = src.read(x.packet_offset(), x.packet_len(), "XMP chunk")?;
-            let merged = xmp::merge(Some(&old), &edit.set)?;
-            if merged == old {
-                return Ok(None);
-            }
-            // A packet that held nothing but ours goes with its chunk (strip is an exact undo).
-            if drop_empty && edit.set.is_empty() && xmp::is_empty(&merged)? {
-                return Ok(Some(Change {
-                    existing: Some((x.offset, x.len)),
-                    id: *id,
-                    data: Vec::new(),
-                    remove: true,
-                }));
-            }
-            xmp::fit(&merged, old.len()).unwrap_or(merged)
-        }
-        None if edit.set.is_empty() => return Ok(None),
-        None => xmp::merge(None, &edit.set)?,
+    let old = existing
+        .map(|x| src.read(x.packet_offset(), x.packet_len(), "XMP chunk"))
+        .transpose()?;
+    let Some(merged) = xmp::merged(old.as_deref(), &edit.set)?.filter(|m| m.changed) else {
+        return Ok(None);
+    };
+    // A packet that held nothing but ours goes with its chunk (strip is an exact undo).
+    if let Some(x) = existing
+        && drop_empty
+        && merged.is_emptied(&edit.set)?
+    {
+        return Ok(Some(Change {
+            existing: Some((x.offset, x.len)),
+            id: *id,
+            data: Vec::new(),
+            remove: true,
+        }));
+    }
+    let packet = match old {
+        Some(old) => merged.fit_in(old.len()).unwrap_or_else(|grown| grown),
+        None => merged.packet,
     };
     let mut data = signature.to_vec();
     data.extend_from_slice(&packet);
