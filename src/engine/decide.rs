@@ -2,7 +2,7 @@
 //! refuse (a different explicit policy without `--force`), report a dry run, or plan a write.
 
 use super::{Opened, Pending, Prepared};
-use crate::formats::{self, Source};
+use crate::formats::{self, Planned, Source};
 use crate::model::{
     Carrier, CarrierKind, Container, Edit, KEY_CONSTRAINTS, KEY_POLICY, Layout, RawField,
     SPEC_KEYS, Scan, is_spec_key,
@@ -258,7 +258,7 @@ fn plan(
     expect: Option<Wanted>,
 ) -> Prepared {
     let src = Source::new(&o.file, o.snapshot.size);
-    let plan = match formats::plan(&src, o.container, &edit) {
+    let Planned { plan, payload } = match formats::plan_with_payload(&src, o.container, &edit) {
         Ok(Some(p)) => p,
         Ok(None) => {
             report.action = Some(Action::Unchanged);
@@ -281,6 +281,7 @@ fn plan(
         report,
         opened: o,
         plan,
+        payload,
         edit,
         expect,
     }))

@@ -38,6 +38,8 @@ pub(crate) struct Pending {
     pub report: FileReport,
     pub opened: Opened,
     pub plan: Plan,
+    /// The original's audio payload, found while planning: the write proves it unchanged.
+    pub payload: Vec<std::ops::Range<u64>>,
     pub edit: Edit,
     /// The policy the file must verify as afterwards; `None` for `strip` (untagged expected).
     pub expect: Option<Wanted>,

@@ -23,11 +23,28 @@ pub trait ContainerFormat: Sync {
     /// not touch them; after a rewrite, their hash must equal the original's.
     fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>>;
 
+    /// `plan`, and with a plan the original's `payload`, for the write layer's proof. A family
+    /// whose planner walks the whole file anyway (Ogg) finds both in one walk.
+    fn plan_with_payload(&self, src: &Source, edit: &Edit) -> Result<Option<Planned>> {
+        let Some(plan) = self.plan(src, edit)? else {
+            return Ok(None);
+        };
+        let payload = self.payload(src)?;
+        Ok(Some(Planned { plan, payload }))
+    }
+
     /// The standard fields of the older tags that a new ID3v2 tag carries (`formats::carry`):
     /// none for a container whose carrier `tag` never creates that way.
     fn legacy_fields(&self, _src: &Source) -> Result<Vec<carry::Field>> {
         Ok(Vec::new())
     }
+}
+
+/// A plan and the audio payload of the file it was made from (`ContainerFormat::payload`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub plan: Plan,
+    pub payload: Vec<Range<u64>>,
 }
 
 /// The registry: the family that handles `container`.

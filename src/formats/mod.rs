@@ -23,7 +23,7 @@ use std::ops::Range;
 
 pub use crate::model::{Carrier, CarrierKind, Container, Edit, Layout, RawField, Scan};
 pub use digest::{hex, payload_sha256, sha256_file, sha256_ranges};
-pub use family::{ContainerFormat, family};
+pub use family::{ContainerFormat, Planned, family};
 pub use plan::{Part, Plan, REWRITE_PADDING, Region, filler, patch_parts};
 pub use source::Source;
 
@@ -62,6 +62,15 @@ pub fn scan(src: &Source, container: Container) -> Result<Scan> {
 /// Plans `edit` (its XMP and layout choices included); `Ok(None)` means it changes nothing.
 pub fn plan(src: &Source, container: Container, edit: &Edit) -> Result<Option<Plan>> {
     family(container).plan(src, edit)
+}
+
+/// As `plan`, with the original's audio payload (`ContainerFormat::plan_with_payload`).
+pub fn plan_with_payload(
+    src: &Source,
+    container: Container,
+    edit: &Edit,
+) -> Result<Option<Planned>> {
+    family(container).plan_with_payload(src, edit)
 }
 
 /// The byte ranges of the file that hold the audio payload (`ContainerFormat::payload`).

@@ -105,6 +105,8 @@ pub struct Target<'a> {
     pub file: &'a File,
     pub snapshot: Snapshot,
     pub container: Container,
+    /// The audio payload of this snapshot, as the planner found it (`formats::Planned`).
+    pub payload: &'a [std::ops::Range<u64>],
 }
 
 /// A change that is staged but not yet made: an undo journal (in place) or a complete,
@@ -248,7 +250,7 @@ impl Staged {
 fn stage_in_place(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<Kind> {
     let src = formats::Source::new(t.file, t.snapshot.size);
     let size = t.snapshot.size;
-    let payload = formats::payload(&src, t.container)?;
+    let payload = t.payload;
     let mut prev_end = 0;
     let mut narrowed = Vec::with_capacity(regions.len());
     let mut undo = Vec::with_capacity(regions.len());

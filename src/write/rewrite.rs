@@ -113,7 +113,7 @@ fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
             t.container.name()
         ));
     }
-    if formats::payload_sha256(&old_src, t.container)?
+    if formats::sha256_ranges(&old_src, t.payload)?
         != formats::payload_sha256(&new_src, t.container)?
     {
         return Err(bad!(

@@ -16,7 +16,8 @@ pub use page::copy_pages;
 use page::{FLAG_BOS, FLAG_EOS, NO_GRANULE, Stream};
 
 use super::{
-    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, Result, Source,
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, Planned, REWRITE_PADDING, Result,
+    Source,
 };
 use crate::bad;
 
@@ -33,6 +34,9 @@ impl ContainerFormat for Ogg {
     fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
         payload(src)
     }
+    fn plan_with_payload(&self, src: &Source, edit: &Edit) -> Result<Option<Planned>> {
+        plan_walked(src, edit)
+    }
 }
 
 /// Reads the comment packet from the first pages (a few KB) without walking the audio.
@@ -48,18 +52,26 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
 /// Plans `edit` on the comment packet: in place when the new header pages fit the old ones
 /// exactly, else a rewrite that copies the identification page and renumbers the audio pages.
 pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    Ok(plan_walked(src, edit)?.map(|p| p.plan))
+}
+
+/// `plan`, with the payload found on the walk over the audio pages that refuses what an edit
+/// cannot keep (chained or multiplexed streams, trailing bytes): one walk serves both.
+fn plan_walked(src: &Source, edit: &Edit) -> Result<Option<Planned>> {
     let headers = Headers::read(src, true)?;
     let mut packet = headers.comments()?;
     if !packet.comments.apply(edit) {
         return Ok(None);
     }
     let (start, end) = headers.region()?;
-    walk_audio(src, &headers, end, |_| {})?;
+    let mut payload = Vec::new();
+    walk_audio(src, &headers, end, |r| payload.push(r))?;
     let pages = Repaginate::new(&headers, start, end)?;
-    if let Some(p) = pages.in_place(&packet)? {
-        return Ok(Some(p));
-    }
-    pages.rewrite(src, &packet).map(Some)
+    let plan = match pages.in_place(&packet)? {
+        Some(p) => p,
+        None => pages.rewrite(src, &packet)?,
+    };
+    Ok(Some(Planned { plan, payload }))
 }
 
 /// The header pages after the identification page (`start..end`), to be paginated afresh

@@ -144,3 +144,21 @@ fn speex_extra_headers_are_kept() {
     let hostile = stream(&id, &[&block(&["X=y"])], 255, &[30]);
     assert!(with(&hostile, carriers).is_err());
 }
+
+#[test]
+fn one_walk_gives_the_plan_and_the_payload() {
+    // In place (padding fits) and rewrite (no padding): both find the payload on the same walk.
+    for pad in [512, 0] {
+        let orig = opus_file(&["TITLE=song"], pad);
+        with(&orig, |s| {
+            let planned = Ogg.plan_with_payload(s, &tag_edit()).unwrap().unwrap();
+            assert_eq!(
+                Some(planned.plan),
+                plan(s, &tag_edit()).unwrap(),
+                "pad {pad}"
+            );
+            assert_eq!(planned.payload, payload(s).unwrap(), "pad {pad}");
+            assert!(!planned.payload.is_empty(), "pad {pad}");
+        });
+    }
+}
