@@ -88,64 +88,8 @@ impl Headers {
         let mut offset = 0u64;
         loop {
             let (page, body) = page::read_page(src, offset)?;
-            let index = h.pages.len();
-            match h.pages.first() {
-                None if !page.has(FLAG_BOS) => {
-                    return Err(bad!(
-                        "the first Ogg page is not marked as the start of a stream"
-                    ));
-                }
-                None => {}
-                Some(first) if page.has(FLAG_BOS) || page.serial != first.serial => {
-                    return Err(bad!(
-                        "multiplexed Ogg: a second logical stream starts at byte {offset} before the \
-                         headers end; not supported"
-                    ));
-                }
-                Some(_) => {}
-            }
-            let pending = !partial.is_empty();
-            if page.has(FLAG_CONTINUED) != pending {
-                return Err(bad!(
-                    "Ogg page at byte {offset} has a wrong continuation flag: the file is corrupt"
-                ));
-            }
-            // Pages that end no packet hold at least 255 bytes of one, so this bounds empty pages.
-            if index
-                > want
-                    + h.packets.iter().map(Vec::len).sum::<usize>() / 255
-                    + partial.len() / 255
-                    + 4
-            {
-                return Err(bad!(
-                    "too many Ogg header pages for the header packets they hold"
-                ));
-            }
-            let mut pos = 0usize;
-            for (seg, &lace) in page.lacing.iter().enumerate() {
-                let bytes = body.get(pos..pos + usize::from(lace)).unwrap_or_default();
-                pos += usize::from(lace);
-                partial.extend_from_slice(bytes);
-                if partial.len() > MAX_PACKET {
-                    return Err(bad!(
-                        "an Ogg header packet is larger than {} MiB",
-                        MAX_PACKET >> 20
-                    ));
-                }
-                if lace == 255 {
-                    continue;
-                }
-                h.packets.push(std::mem::take(&mut partial));
-                h.ends.push((index, seg + 1 == page.lacing.len()));
-                if h.packets.len() == 1 {
-                    let (codec, count) = Codec::identify(&h.packets[0])?;
-                    h.codec = codec;
-                    want = if all { count } else { 2 };
-                }
-                if h.packets.len() == want {
-                    break;
-                }
-            }
+            h.check_page(&page, &partial, want)?;
+            h.take_packets(&page, &body, &mut partial, &mut want, all)?;
             offset = page.end();
             if h.packets.len() == want {
                 h.pages.push(page);
@@ -160,6 +104,79 @@ impl Headers {
             }
             h.pages.push(page);
         }
+    }
+
+    /// Refuses a page that does not continue the headers read so far: not the start of the
+    /// stream, another stream's page, a wrong continuation flag, or more pages than the packets
+    /// could need.
+    fn check_page(&self, page: &PageHeader, partial: &[u8], want: usize) -> Result<()> {
+        let offset = page.offset;
+        match self.pages.first() {
+            None if !page.has(FLAG_BOS) => {
+                return Err(bad!(
+                    "the first Ogg page is not marked as the start of a stream"
+                ));
+            }
+            Some(first) if page.has(FLAG_BOS) || page.serial != first.serial => {
+                return Err(bad!(
+                    "multiplexed Ogg: a second logical stream starts at byte {offset} before the \
+                     headers end; not supported"
+                ));
+            }
+            _ => {}
+        }
+        if page.has(FLAG_CONTINUED) != !partial.is_empty() {
+            return Err(bad!(
+                "Ogg page at byte {offset} has a wrong continuation flag: the file is corrupt"
+            ));
+        }
+        // Pages that end no packet hold at least 255 bytes of one, so this bounds empty pages.
+        let held = self.packets.iter().map(Vec::len).sum::<usize>() / 255 + partial.len() / 255;
+        if self.pages.len() > want + held + 4 {
+            return Err(bad!(
+                "too many Ogg header pages for the header packets they hold"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds the packets that end on `page` (the start of one that goes on is kept in
+    /// `partial`). The first packet names the codec, and so how many header packets to `want`.
+    fn take_packets(
+        &mut self,
+        page: &PageHeader,
+        body: &[u8],
+        partial: &mut Vec<u8>,
+        want: &mut usize,
+        all: bool,
+    ) -> Result<()> {
+        let index = self.pages.len();
+        let mut pos = 0usize;
+        for (seg, &lace) in page.lacing.iter().enumerate() {
+            let bytes = body.get(pos..pos + usize::from(lace)).unwrap_or_default();
+            pos += usize::from(lace);
+            partial.extend_from_slice(bytes);
+            if partial.len() > MAX_PACKET {
+                return Err(bad!(
+                    "an Ogg header packet is larger than {} MiB",
+                    MAX_PACKET >> 20
+                ));
+            }
+            if lace == 255 {
+                continue;
+            }
+            self.packets.push(std::mem::take(partial));
+            self.ends.push((index, seg + 1 == page.lacing.len()));
+            if self.packets.len() == 1 {
+                let (codec, count) = Codec::identify(&self.packets[0])?;
+                self.codec = codec;
+                *want = if all { count } else { 2 };
+            }
+            if self.packets.len() == *want {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// The decoded comment packet (packet 1).
