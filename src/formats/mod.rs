@@ -1,6 +1,8 @@
-//! Container formats: sniff the family from content, read the reservation carriers, and plan an
-//! edit as data (in-place bytes or a rewrite recipe). Nothing here writes to a user file; the plans
-//! are carried out by `crate::write`, the one module that modifies user files.
+//! Container formats: sniff the family from content; then, through the one contract every family
+//! implements (`ContainerFormat`, looked up in the registry `family`), read the reservation
+//! carriers, plan an edit as data (`Plan`: positioned writes or a rewrite recipe) and name the
+//! audio payload. Nothing here writes to a user file; the plans are carried out by `crate::write`,
+//! the one module that modifies user files. docs/architecture.md has the whole picture.
 
 pub mod carry;
 mod digest;
