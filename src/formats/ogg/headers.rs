@@ -125,7 +125,7 @@ impl Headers {
             }
             _ => {}
         }
-        if page.has(FLAG_CONTINUED) != !partial.is_empty() {
+        if page.has(FLAG_CONTINUED) == partial.is_empty() {
             return Err(bad!(
                 "Ogg page at byte {offset} has a wrong continuation flag: the file is corrupt"
             ));
