@@ -1,7 +1,7 @@
 //! Writing XMP: our properties merged into a packet (everything else copied event by event),
 //! a new packet when there is none, and the packet fitted to the space of the old one.
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesEnd, BytesStart, Event};
 use quick_xml::reader::NsReader;
 
 use super::{NS_PLUS, NS_RDF, NS_TDM, key_of, resolved, xml_err};
@@ -19,76 +19,113 @@ pub fn merge(packet: Option<&[u8]>, set: &[(String, String)]) -> Result<Vec<u8>>
         return Ok(new_packet(set));
     };
     let mut reader = NsReader::from_reader(packet);
-    let mut out = quick_xml::Writer::new(Vec::with_capacity(packet.len() + 1024));
-    let mut skip: Option<usize> = None;
-    let mut depth = 0usize;
-    let mut rdf_prefix: Option<String> = None;
-    let mut inserted = false;
+    let mut m = Merger {
+        set,
+        out: quick_xml::Writer::new(Vec::with_capacity(packet.len() + 1024)),
+        skip: None,
+        depth: 0,
+        rdf_prefix: None,
+        inserted: false,
+    };
     loop {
         let (ns, ev) = reader.read_resolved_event().map_err(xml_err)?;
         let ns = resolved(&ns).to_vec();
         match ev {
             Event::Eof => break,
-            Event::Start(_) | Event::Empty(_) if skip.is_some() => {
-                if matches!(ev, Event::Start(_)) {
-                    depth += 1;
-                }
-            }
-            Event::End(_) if skip.is_some() => {
-                depth -= 1;
-                if skip == Some(depth) {
-                    skip = None;
-                }
-            }
-            _ if skip.is_some() => {}
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let is_start = matches!(ev, Event::Start(_));
-                if key_of(&ns, e.local_name().as_ref().as_bytes()).is_some() {
-                    if is_start {
-                        skip = Some(depth);
-                        depth += 1;
-                    }
-                    continue;
-                }
-                if ns == NS_RDF.as_bytes() && e.local_name().as_ref().as_bytes() == b"RDF" {
-                    let name = e.name().as_ref().to_string();
-                    rdf_prefix = Some(
-                        name.split_once(':')
-                            .map_or(String::new(), |(p, _)| p.to_string()),
-                    );
-                }
-                let cleaned = without_our_attributes(&reader, e)?;
-                let ev = match (is_start, cleaned) {
-                    (true, Some(c)) => Event::Start(c),
-                    (false, Some(c)) => Event::Empty(c),
-                    (_, None) => ev.clone(),
-                };
-                out.write_event(ev).map_err(xml_err)?;
-                if is_start {
-                    depth += 1;
-                }
-            }
-            Event::End(ref e) => {
-                depth = depth.saturating_sub(1);
-                if ns == NS_RDF.as_bytes()
-                    && e.local_name().as_ref().as_bytes() == b"RDF"
-                    && !set.is_empty()
-                    && !inserted
-                {
-                    let prefix = rdf_prefix.clone().unwrap_or_else(|| "rdf".into());
-                    out.get_mut()
-                        .extend_from_slice(description(&prefix, set, " ").as_bytes());
-                    inserted = true;
-                }
-                out.write_event(ev).map_err(xml_err)?;
-            }
-            other => out.write_event(other).map_err(xml_err)?,
+            _ if m.skip.is_some() => m.skipping(&ev),
+            Event::Start(ref e) | Event::Empty(ref e) => m.start(&reader, &ns, e, &ev)?,
+            Event::End(ref e) => m.end(&ns, e, ev.clone())?,
+            other => m.out.write_event(other).map_err(xml_err)?,
         }
     }
-    if !set.is_empty() && !inserted {
+    if !set.is_empty() && !m.inserted {
         return Err(bad!("XMP packet without rdf:RDF; not changed"));
     }
-    Ok(out.into_inner())
+    Ok(m.out.into_inner())
+}
+
+/// A merge under way: events are copied to `out` except our properties (skipped with all they
+/// hold); our `rdf:Description` goes in before `rdf:RDF` closes.
+struct Merger<'s> {
+    set: &'s [(String, String)],
+    out: quick_xml::Writer<Vec<u8>>,
+    /// The depth at which the property being skipped started.
+    skip: Option<usize>,
+    depth: usize,
+    /// The prefix the packet uses for the RDF namespace.
+    rdf_prefix: Option<String>,
+    inserted: bool,
+}
+
+impl Merger<'_> {
+    /// Inside a property of ours: only the depth is followed, to find where it ends.
+    fn skipping(&mut self, ev: &Event) {
+        match ev {
+            Event::Start(_) => self.depth += 1,
+            Event::End(_) => {
+                self.depth -= 1;
+                if self.skip == Some(self.depth) {
+                    self.skip = None;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A start or empty tag: a property of ours is skipped; any other element is copied
+    /// without our properties in attribute form.
+    fn start(
+        &mut self,
+        reader: &NsReader<&[u8]>,
+        ns: &[u8],
+        e: &BytesStart,
+        ev: &Event,
+    ) -> Result<()> {
+        let is_start = matches!(ev, Event::Start(_));
+        if key_of(ns, e.local_name().as_ref().as_bytes()).is_some() {
+            if is_start {
+                self.skip = Some(self.depth);
+                self.depth += 1;
+            }
+            return Ok(());
+        }
+        if ns == NS_RDF.as_bytes() && e.local_name().as_ref().as_bytes() == b"RDF" {
+            let name = e.name().as_ref().to_string();
+            self.rdf_prefix = Some(
+                name.split_once(':')
+                    .map_or(String::new(), |(p, _)| p.to_string()),
+            );
+        }
+        let cleaned = without_our_attributes(reader, e)?;
+        let ev = match (is_start, cleaned) {
+            (true, Some(c)) => Event::Start(c),
+            (false, Some(c)) => Event::Empty(c),
+            (_, None) => ev.clone(),
+        };
+        self.out.write_event(ev).map_err(xml_err)?;
+        if is_start {
+            self.depth += 1;
+        }
+        Ok(())
+    }
+
+    /// An end tag; the end of `rdf:RDF` gets our `rdf:Description` first.
+    fn end(&mut self, ns: &[u8], e: &BytesEnd, ev: Event) -> Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        if ns == NS_RDF.as_bytes()
+            && e.local_name().as_ref().as_bytes() == b"RDF"
+            && !self.set.is_empty()
+            && !self.inserted
+        {
+            let prefix = self.rdf_prefix.clone().unwrap_or_else(|| "rdf".into());
+            self.out
+                .get_mut()
+                .extend_from_slice(description(&prefix, self.set, " ").as_bytes());
+            self.inserted = true;
+        }
+        self.out.write_event(ev).map_err(xml_err)?;
+        Ok(())
+    }
 }
 
 /// A carrier's packet after an edit: the bytes, and whether they differ from the old packet.
