@@ -5,16 +5,21 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod error;
 pub mod formats;
 pub mod interrupt;
 pub mod man;
 pub mod model;
+pub mod outcome;
 pub mod policy;
 pub mod progress;
 pub mod report;
 pub mod site;
+pub mod units;
 pub mod walk;
 pub mod write;
+
+pub(crate) use error::bad;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -22,7 +27,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::config::Config;
-use crate::report::{ExitStatus, FileReport, Summary};
+use crate::outcome::{ExitStatus, FileReport, Summary};
 use crate::walk::Found;
 
 /// Files handled per chunk: enough to share a write batch's syncs and keep both cores busy,
@@ -32,22 +37,8 @@ const CHUNK: usize = 512;
 /// Runs one command line to completion; `Err` only for run-stopping problems (bad arguments,
 /// an unwritable output file). Per-file problems are in the report and the exit status.
 pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
-    match &cli.command {
-        cli::Command::Site(a) => {
-            let wanted = config::site_wanted(a.policy, a.policy_url.clone(), a.config.as_deref())?;
-            print!("{}", site::render(&wanted));
-            return Ok(ExitStatus::Success);
-        }
-        cli::Command::Completions(a) => {
-            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(a.shell, &mut cmd, "noai", &mut std::io::stdout());
-            return Ok(ExitStatus::Success);
-        }
-        cli::Command::Man(a) => {
-            man::run(a)?;
-            return Ok(ExitStatus::Success);
-        }
-        _ => {}
+    if run_standalone(&cli.command)? {
+        return Ok(ExitStatus::Success);
     }
     let cfg = Config::from_cli(cli)?;
     interrupt::install().context("cannot install the Ctrl-C handler")?;
@@ -79,24 +70,17 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         if chunk.is_empty() {
             break;
         }
-        let candidates: Vec<PathBuf> = chunk
-            .iter()
-            .filter_map(|f| match f {
-                Found::Candidate(p) => Some(p.clone()),
-                _ => None,
-            })
-            .collect();
-        let (done, peak) = engine::run_chunk(&cfg, &pool, &candidates);
+        let (done, peak) = engine::run_chunk(&cfg, &pool, &candidates(&chunk));
         summary.peak_extra_bytes = summary.peak_extra_bytes.max(peak);
         let mut done = done.into_iter();
         for f in chunk.drain(..) {
             let report = match f {
                 Found::Candidate(_) => done.next().flatten(),
                 Found::Skipped(_, why) => {
-                    summary.skip(why);
+                    summary.skip(why.name());
                     None
                 }
-                Found::Error(p, msg) => Some(FileReport::error(p, None, msg)),
+                Found::Error(p, e) => Some(FileReport::error(p, None, e)),
             };
             if let Some(mut r) = report {
                 report::compact::notes(&mut r);
@@ -108,7 +92,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
                 if let Some(log) = &mut evidence {
                     log.record(&cfg, &r)?;
                 }
-                if !cfg.output.untagged_only || report::lacks_reservation(&r) {
+                if !cfg.output.untagged_only || outcome::lacks_reservation(&r) {
                     renderer.file(&r)?;
                 }
             }
@@ -142,17 +126,41 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     Ok(summary.exit_status())
 }
 
+/// The commands that walk no files (`site`, `completions`, `man`): runs one and returns true,
+/// or returns false for any other.
+fn run_standalone(command: &cli::Command) -> Result<bool> {
+    match command {
+        cli::Command::Site(a) => {
+            let wanted = config::site_wanted(a.policy, a.policy_url.clone(), a.config.as_deref())?;
+            print!("{}", site::render(&wanted));
+        }
+        cli::Command::Completions(a) => {
+            let mut cmd = <cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "noai", &mut std::io::stdout());
+        }
+        cli::Command::Man(a) => man::run(a)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// The files of a chunk the workers handle (skips and walk errors are reported as they are).
+fn candidates(chunk: &[Found]) -> Vec<PathBuf> {
+    chunk
+        .iter()
+        .filter_map(|f| match f {
+            Found::Candidate(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `verify`/`report` that found no audio file say so: a CI job with a wrong path must not pass
-/// while nothing was checked. Human, GitHub and HTML output carry it in the summary line.
+/// while nothing was checked: in the summary line, or on stderr for formats without one.
 fn report_empty(cfg: &Config, summary: &mut Summary) {
     summary.no_audio_files = cfg.require_audio && summary.files == 0;
-    let in_summary = !cfg.output.untagged_only
-        && matches!(
-            cfg.output.format,
-            cli::Format::Human | cli::Format::Github | cli::Format::Html
-        );
-    if summary.no_audio_files && !in_summary {
-        eprintln!("noai: no audio file found, nothing was checked (--allow-empty accepts this)");
+    if summary.no_audio_files && !report::summary_line_shown(cfg) {
+        eprintln!("noai: {}", report::wording::NO_AUDIO_FILES);
     }
 }
 
@@ -183,7 +191,7 @@ fn clean_leftovers(
         match write::recover_idle(p) {
             Ok(Some(_)) => summary.recovered += 1,
             Ok(None) => {}
-            Err(e) => reports.push(FileReport::error(p.clone(), None, e.0)),
+            Err(e) => reports.push(FileReport::error(p.clone(), None, e)),
         }
     }
     reports

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::config::{Config, Roots};
-use crate::report::units;
+use crate::units;
 use crate::walk::{self, Found};
 
 pub struct Progress {

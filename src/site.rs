@@ -18,7 +18,7 @@ pub fn render(w: &Wanted) -> String {
         headers += &format!("tdm-policy: {url}\n");
         meta += &format!(
             "<meta name=\"tdm-policy\" content=\"{}\">\n",
-            escape_attr(url)
+            quick_xml::escape::escape(url)
         );
     }
     format!(
@@ -29,13 +29,6 @@ pub fn render(w: &Wanted) -> String {
         w.policy,
         w.policy.datamining_uri(),
     )
-}
-
-fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

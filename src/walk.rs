@@ -14,7 +14,9 @@ use std::rc::Rc;
 
 use walkdir::WalkDir;
 
+use crate::bad;
 use crate::config::{Roots, WalkOptions};
+use crate::error::{ErrorKind, FileError};
 use crate::write;
 
 /// File extensions (lowercase) that make a file a candidate (SPEC §4).
@@ -31,13 +33,24 @@ pub enum Skip {
     NotRegular,
 }
 
+impl Skip {
+    /// The reason as the summary counts it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Skip::NotAudio => "not-audio",
+            Skip::Symlink => "symlink",
+            Skip::NotRegular => "not-a-regular-file",
+        }
+    }
+}
+
 /// One entry the walk produced, in output order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
     Candidate(PathBuf),
     Skipped(PathBuf, Skip),
     /// A path that could not be walked (permission denied, loop, too long…).
-    Error(PathBuf, String),
+    Error(PathBuf, FileError),
 }
 
 type Entries = Box<dyn Iterator<Item = walkdir::Result<walkdir::DirEntry>>>;
@@ -75,7 +88,7 @@ enum RootSource {
         reader: Box<dyn BufRead>,
         null: bool,
     },
-    Failed(Option<(PathBuf, String)>),
+    Failed(Option<(PathBuf, FileError)>),
 }
 
 impl RootSource {
@@ -96,7 +109,7 @@ impl RootSource {
                     },
                     Err(e) => RootSource::Failed(Some((
                         from.clone(),
-                        format!("cannot read the path list: {e}"),
+                        FileError::io_read("cannot read the path list", &e),
                     ))),
                 }
             }
@@ -104,7 +117,7 @@ impl RootSource {
     }
 
     /// The next root, or an error to report in its place.
-    fn next(&mut self) -> Option<Result<PathBuf, (PathBuf, String)>> {
+    fn next(&mut self) -> Option<Result<PathBuf, (PathBuf, FileError)>> {
         match self {
             RootSource::Paths(it) => it.next().map(Ok),
             RootSource::Failed(e) => e.take().map(Err),
@@ -127,7 +140,7 @@ impl RootSource {
                     Err(e) => {
                         return Some(Err((
                             PathBuf::from("-"),
-                            format!("cannot read the path list: {e}"),
+                            FileError::io_read("cannot read the path list", &e),
                         )));
                     }
                 }
@@ -202,13 +215,14 @@ impl Iterator for Walker {
                 }
                 Some(Err(err)) => {
                     let path = err.path().unwrap_or(root).to_path_buf();
-                    let msg = match err.loop_ancestor() {
-                        Some(a) => format!("symlink loop back to {}", a.display()),
-                        None => err
-                            .io_error()
-                            .map_or_else(|| err.to_string(), |e| e.to_string()),
+                    let e = match (err.loop_ancestor(), err.io_error()) {
+                        (Some(a), _) => bad!(Unsupported, "symlink loop back to {}", a.display()),
+                        (None, Some(e)) => {
+                            FileError::new(ErrorKind::of_io(e, ErrorKind::IoRead), e.to_string())
+                        }
+                        (None, None) => bad!(IoRead, "{err}"),
                     };
-                    return Some(Found::Error(path, msg));
+                    return Some(Found::Error(path, e));
                 }
             }
         }
@@ -258,17 +272,21 @@ fn classify(
 
 /// Why a path given explicitly is not processed, if it is not: skipping it silently would let a
 /// CI job with a wrong path pass while nothing was checked.
-fn refused_root(path: &Path, ft: std::fs::FileType) -> Option<String> {
+fn refused_root(path: &Path, ft: std::fs::FileType) -> Option<FileError> {
     if ft.is_symlink() {
         // A link to a folder lands here too: say why it was not walked.
-        Some("a symbolic link, not followed without -L/--follow-symlinks".into())
+        Some(bad!(
+            Unsupported,
+            "a symbolic link, not followed without -L/--follow-symlinks"
+        ))
     } else if !is_audio_name(path.as_os_str()) {
         let exts = AUDIO_EXTENSIONS.map(|e| format!(".{e}")).join(" ");
-        Some(format!(
+        Some(bad!(
+            Unsupported,
             "not a supported audio file (audio files end in {exts})"
         ))
     } else if !ft.is_file() {
-        Some("not a regular file".into())
+        Some(bad!(Unsupported, "not a regular file"))
     } else {
         None
     }
@@ -359,9 +377,10 @@ mod tests {
         ] {
             let w: Vec<Found> = walk(&opts(&r.join(name), false, false, &[])).collect();
             match &w[..] {
-                [Found::Error(p, msg)] => {
+                [Found::Error(p, e)] => {
                     assert_eq!(p, &r.join(name));
-                    assert!(msg.contains(why), "{msg}");
+                    assert!(e.message().contains(why), "{e}");
+                    assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
                 }
                 other => panic!("{name}: {other:?}"),
             }

@@ -75,8 +75,15 @@ fn checked_plan(src: &Source, container: Container, edit: &Edit, what: &str) -> 
         Some(&plan)
     );
     match &plan {
-        Plan::Patch { regions } => {
+        Plan::Patch { regions } | Plan::Cut { regions, .. } => {
             assert_eq!(plan.strategy(), Strategy::InPlace, "{what}");
+            if let Some(len) = plan.cut() {
+                assert!(len < src.len(), "{what}: a cut that does not shorten");
+                assert!(
+                    payload.iter().all(|p| p.end <= len),
+                    "{what}: a cut into the audio"
+                );
+            }
             for w in regions.windows(2) {
                 assert!(
                     w[0].offset + w[0].bytes.len() as u64 <= w[1].offset,

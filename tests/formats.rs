@@ -183,7 +183,10 @@ fn junit_has_one_suite_per_root_and_a_case_per_file() {
     assert_eq!(bare.children[0].attrs["type"], "untagged");
     let broken = cases[&s(&a.join("broken.mp3"))].0;
     assert_eq!(broken.attrs["classname"], "unknown");
-    assert_eq!(broken.children[0].attrs["type"], "error");
+    assert_eq!(
+        broken.children[0].attrs["type"], "corrupt",
+        "an error's type is its code"
+    );
 }
 
 #[test]
@@ -224,13 +227,13 @@ fn csv_parses_back_one_row_per_file() {
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         header.join(","),
-        "path,container,status,effective_policy,action,strategy,bytes_written,notes,error"
+        "path,container,status,effective_policy,action,strategy,bytes_written,notes,error,error_code"
     );
     let rows: BTreeMap<String, csv::StringRecord> = r
         .records()
         .map(|rec| {
             let rec = rec.unwrap();
-            assert_eq!(rec.len(), 9);
+            assert_eq!(rec.len(), 10);
             (rec[0].to_string(), rec)
         })
         .collect();

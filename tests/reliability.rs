@@ -280,8 +280,9 @@ fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8])
             rec.extend_from_slice(old);
             rec.extend_from_slice(new);
         }
-        // as 003, with the original mtime and atime (seconds, nanoseconds) before the count
-        "NOAIJ004" => {
+        // as 003, with the original mtime and atime (seconds, nanoseconds) before the count;
+        // 005 has the layout of 004 (it may also cut the file, which this write does not)
+        "NOAIJ004" | "NOAIJ005" => {
             for n in [meta.dev(), meta.ino(), meta.size(), meta.size()] {
                 push_u64(&mut rec, n);
             }

@@ -226,16 +226,31 @@ fn plan_one(
             }
             out
         }
-        // A patch: positioned writes.
+        // `Patch` and `Cut`: positioned writes (then, for a cut, the file cut short of its end,
+        // never into the payload).
         other => {
+            let cut = other.cut();
             let regions = other.regions().expect("not a rewrite");
-            apply_regions(old, &regions, payload)
+            let mut out = apply_regions(old, &regions, payload);
+            if let Some(n) = cut {
+                let audio_end = payload.unwrap_or_default().iter().map(|p| p.end).max();
+                let written_end = regions
+                    .iter()
+                    .map(|r| r.offset + r.bytes.len() as u64)
+                    .max();
+                assert!(
+                    n < len && audio_end.max(written_end).is_none_or(|e| e <= n),
+                    "cut to {n} drops audio or written bytes"
+                );
+                out.truncate(n as usize);
+            }
+            out
         }
     };
     check_result(old, container, payload, old_scans, &new, edit);
 }
 
-/// Positioned writes, checked as the writer checks them (`write::stage_in_place`): in offset
+/// Positioned writes, checked as the writer checks them (`write::in_place::narrow`): in offset
 /// order, not overlapping, inside the file except that the last may start exactly at its end
 /// (an append), and touching no payload byte.
 fn apply_regions(old: &[u8], regions: &[Region], payload: Option<&[Range<u64>]>) -> Vec<u8> {

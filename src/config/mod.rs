@@ -117,6 +117,29 @@ struct PolicyFlags {
     constraints: Option<String>,
 }
 
+/// What the command itself (not its shared options) asks of the run.
+struct JobParts {
+    job: Job,
+    preserve_mtime: bool,
+    evidence: Option<PathBuf>,
+    untagged_only: bool,
+    xmp: bool,
+    require_audio: bool,
+}
+
+impl JobParts {
+    fn of(job: Job) -> JobParts {
+        JobParts {
+            job,
+            preserve_mtime: false,
+            evidence: None,
+            untagged_only: false,
+            xmp: true,
+            require_audio: false,
+        }
+    }
+}
+
 impl Config {
     pub fn from_cli(cli: Cli) -> Result<Config> {
         let (command, common) = split(cli.command)?;
@@ -126,61 +149,13 @@ impl Config {
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
         let file = file::load(common.config.as_deref(), &start)?;
-        let mut evidence = None;
-        let mut untagged_only = false;
-        let mut xmp = true;
-        let mut require_audio = false;
-        let allowed = |flag: bool| flag || file.allow_empty.unwrap_or(false);
-        let (job, preserve_mtime) = match command {
-            Command::Tag(a) => {
-                let flags = PolicyFlags {
-                    policy: a.policy,
-                    policy_url: a.policy_url,
-                    constraints: a.constraints,
-                };
-                let wanted = wanted_or_default(flags, &file)?;
-                evidence = a.evidence;
-                xmp = !a.no_xmp;
-                (
-                    Job::Tag {
-                        wanted,
-                        dry_run: a.dry_run,
-                        force: a.force,
-                    },
-                    a.preserve_mtime,
-                )
-            }
-            Command::Verify(a) => {
-                let flags = PolicyFlags {
-                    policy: a.policy,
-                    policy_url: a.policy_url,
-                    constraints: None,
-                };
-                require_audio = !allowed(a.empty.allow_empty);
-                (
-                    Job::Verify {
-                        expected: wanted_from(flags, &file, None)?,
-                    },
-                    false,
-                )
-            }
-            Command::Report(a) => {
-                untagged_only = a.untagged_only;
-                require_audio = !allowed(a.empty.allow_empty);
-                (Job::Report, false)
-            }
-            Command::Show(_) => (Job::Show, false),
-            Command::Strip(a) => (Job::Strip { dry_run: a.dry_run }, a.preserve_mtime),
-            Command::Site(_) | Command::Completions(_) | Command::Man(_) => {
-                unreachable!("handled by `split`")
-            }
-        };
-        if common.null && !untagged_only && common.files_from.is_none() {
+        let parts = job_parts(command, &file)?;
+        if common.null && !parts.untagged_only && common.files_from.is_none() {
             bail!("-0/--null goes with --files-from or report --untagged-only");
         }
-        let show = job == Job::Show;
+        let show = parts.job == Job::Show;
         Ok(Config {
-            job,
+            job: parts.job,
             threads: threads(common.threads)?,
             walk: walk_options(&common, &file)?,
             output: OutputOptions {
@@ -189,16 +164,66 @@ impl Config {
                 quiet: common.quiet,
                 verbose: common.verbose,
                 color: common.color,
-                untagged_only,
+                untagged_only: parts.untagged_only,
                 null: common.null,
                 all_fields: common.all_fields || show,
             },
-            preserve_mtime,
-            evidence,
-            xmp,
-            require_audio,
+            preserve_mtime: parts.preserve_mtime,
+            evidence: parts.evidence,
+            xmp: parts.xmp,
+            require_audio: parts.require_audio,
         })
     }
+}
+
+/// The job of a command, with the settings only some commands have.
+fn job_parts(command: Command, file: &file::FileConfig) -> Result<JobParts> {
+    let allowed = |flag: bool| flag || file.allow_empty.unwrap_or(false);
+    Ok(match command {
+        Command::Tag(a) => {
+            let flags = PolicyFlags {
+                policy: a.policy,
+                policy_url: a.policy_url,
+                constraints: a.constraints,
+            };
+            let job = Job::Tag {
+                wanted: wanted_or_default(flags, file)?,
+                dry_run: a.dry_run,
+                force: a.force,
+            };
+            JobParts {
+                preserve_mtime: a.preserve_mtime,
+                evidence: a.evidence,
+                xmp: !a.no_xmp,
+                ..JobParts::of(job)
+            }
+        }
+        Command::Verify(a) => {
+            let flags = PolicyFlags {
+                policy: a.policy,
+                policy_url: a.policy_url,
+                constraints: None,
+            };
+            let expected = wanted_from(flags, file, None)?;
+            JobParts {
+                require_audio: !allowed(a.empty.allow_empty),
+                ..JobParts::of(Job::Verify { expected })
+            }
+        }
+        Command::Report(a) => JobParts {
+            untagged_only: a.untagged_only,
+            require_audio: !allowed(a.empty.allow_empty),
+            ..JobParts::of(Job::Report)
+        },
+        Command::Show(_) => JobParts::of(Job::Show),
+        Command::Strip(a) => JobParts {
+            preserve_mtime: a.preserve_mtime,
+            ..JobParts::of(Job::Strip { dry_run: a.dry_run })
+        },
+        Command::Site(_) | Command::Completions(_) | Command::Man(_) => {
+            unreachable!("handled by `split`")
+        }
+    })
 }
 
 /// The command and its shared options; `site` and `completions` have none and never get here.

@@ -10,8 +10,10 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use super::Pending;
+use crate::bad;
+use crate::error::FileError;
 use crate::formats::{Part, Plan};
-use crate::report::units;
+use crate::units;
 
 /// Where a planned write holds its extra space: the file system, the folder (temp file and
 /// journal are siblings of the file) and the bytes.
@@ -45,6 +47,12 @@ pub fn estimate(plan: &Plan, size: u64, name: usize) -> u64 {
         Plan::Patch { regions } => {
             journal(&mut regions.iter().map(|r| (r.offset, r.bytes.len() as u64)))
         }
+        // The cut tail is journalled (old bytes only) until the write is durable.
+        Plan::Cut { regions, len } => {
+            journal(&mut regions.iter().map(|r| (r.offset, r.bytes.len() as u64)))
+                + 24
+                + size.saturating_sub(*len)
+        }
     }
 }
 
@@ -57,8 +65,9 @@ pub fn free_bytes(dir: &Path) -> Option<u64> {
 /// The free bytes and the block size of the file system holding `dir`.
 fn space(dir: &Path) -> Option<(u64, u64)> {
     let d = std::fs::File::open(dir).ok()?;
-    // SAFETY: fstatvfs on a valid fd, into a zeroed struct it fills.
+    // SAFETY: all-zero bytes are a valid `statvfs` (plain integers), an out-parameter.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs on a valid fd, into a struct it fills; std has no statvfs.
     if unsafe { libc::fstatvfs(d.as_raw_fd(), &mut st) } != 0 {
         return None;
     }
@@ -140,10 +149,11 @@ pub fn out_of_space(msg: &str) -> bool {
         .any(|&e| msg.contains(&std::io::Error::from_raw_os_error(e).to_string()))
 }
 
-/// The error of a write that does not fit even alone.
-pub fn too_big(extra: u64, dir: &Path) -> String {
+/// The error of a write that does not fit even alone: a full disk, so `IoWrite`.
+pub fn too_big(extra: u64, dir: &Path) -> FileError {
     let free = free_bytes(dir).map_or("an unknown amount".into(), units::size);
-    format!(
+    bad!(
+        IoWrite,
         "not enough free space: writing it needs about {} of temporary space beside it, {free} is free on its file system; not changed (free some space and run again)",
         units::size(extra)
     )
@@ -188,6 +198,23 @@ mod tests {
         );
         let peak = simulate(&[(1, &dir, free / 3), (1, &dir, free / 3), (1, &dir, 7)]);
         assert_eq!(peak, charge(free / 3) + charge(7), "two batches");
+    }
+
+    #[test]
+    fn a_cut_holds_its_tail_in_the_journal() {
+        let regions = vec![crate::formats::Region {
+            offset: 10,
+            bytes: vec![0; 4],
+        }];
+        let patch = estimate(
+            &Plan::Patch {
+                regions: regions.clone(),
+            },
+            3_000,
+            5,
+        );
+        let cut = estimate(&Plan::Cut { regions, len: 500 }, 3_000, 5);
+        assert!(cut >= patch + 2_500, "{cut} vs {patch}");
     }
 
     #[test]

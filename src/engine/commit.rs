@@ -12,10 +12,10 @@ use rayon::prelude::*;
 use super::budget::{self, Budget};
 use super::{Pending, Prepared, catch, verify_written};
 use crate::config::Config;
+use crate::error::FileError;
 use crate::formats::{self, Source};
 use crate::interrupt;
-use crate::policy::Status;
-use crate::report::{Action, FileReport, Hashes};
+use crate::outcome::{Action, FileReport, Hashes};
 use crate::write::{self, Staged, Target};
 
 /// One file on its way through the steps.
@@ -26,9 +26,8 @@ enum Slot {
     Stopped,
 }
 
-fn fail(mut report: FileReport, msg: String) -> FileReport {
-    report.status = Status::Error;
-    report.error = Some(msg);
+fn fail(mut report: FileReport, e: FileError) -> FileReport {
+    report.fail(e);
     report
 }
 
@@ -148,8 +147,9 @@ fn hashes_before(p: &Pending) -> crate::formats::Result<Hashes> {
 }
 
 fn hash_after(path: &std::path::Path) -> crate::formats::Result<String> {
-    let f = std::fs::File::open(path)?;
-    let src = Source::new(&f, f.metadata()?.len());
+    let io = |e: std::io::Error| FileError::io_read("read failed", &e);
+    let f = std::fs::File::open(path).map_err(io)?;
+    let src = Source::new(&f, f.metadata().map_err(io)?.len());
     Ok(formats::hex(&formats::sha256_file(&src)?))
 }
 
@@ -174,20 +174,21 @@ fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Result<Slot, B
     if evidence {
         match hashes_before(&p) {
             Ok(h) => p.report.hashes = Some(h),
-            Err(e) => return Ok(Slot::Done(fail(p.report, e.0))),
+            Err(e) => return Ok(Slot::Done(fail(p.report, e))),
         }
     }
     let target = Target {
         path: &p.opened.real,
         file: &p.opened.file,
+        writable: p.opened.writable,
         snapshot: p.opened.snapshot,
         container: p.opened.container,
         payload: &p.payload,
     };
     match write::stage(&target, p.plan.clone(), &p.edit, opts) {
         Ok(staged) => Ok(Slot::Going(Box::new(p), staged)),
-        Err(e) if budget::out_of_space(&e.0) => Err(Box::new(p)),
-        Err(e) => Ok(Slot::Done(fail(p.report, e.0))),
+        Err(e) if budget::out_of_space(e.message()) => Err(Box::new(p)),
+        Err(e) => Ok(Slot::Done(fail(p.report, e))),
     }
 }
 
@@ -200,11 +201,13 @@ fn barrier(slots: &mut [Slot], when: &str) {
     });
     let Err(e) = write::sync(paths) else { return };
     for slot in slots.iter_mut() {
-        let placeholder = Slot::Done(FileReport::error(Default::default(), None, String::new()));
-        *slot = match std::mem::replace(slot, placeholder) {
+        *slot = match std::mem::replace(slot, Slot::Stopped) {
             Slot::Going(p, staged) => {
                 staged.abort();
-                Slot::Done(fail(p.report, format!("{e} ({when}); not changed")))
+                let e = e
+                    .clone()
+                    .map_message(|m| format!("{m} ({when}); not changed"));
+                Slot::Done(fail(p.report, e))
             }
             other => other,
         };
@@ -224,14 +227,13 @@ fn apply(slot: Slot) -> Slot {
         Ok(()) => Slot::Going(p, staged),
         Err(e) => {
             staged.abort();
-            let msg = match budget::out_of_space(&e.0) {
-                true => format!(
-                    "not enough free space: the file system filled up during the write ({}); rolled back (free some space and run again)",
-                    e.0
-                ),
-                false => e.0,
+            let e = match budget::out_of_space(e.message()) {
+                true => e.map_message(|m| format!(
+                    "not enough free space: the file system filled up during the write ({m}); rolled back (free some space and run again)"
+                )),
+                false => e,
             };
-            Slot::Done(fail(p.report, msg))
+            Slot::Done(fail(p.report, e))
         }
     }
 }
@@ -251,10 +253,10 @@ fn finish(p: Pending, staged: Staged) -> FileReport {
                 match hash_after(&report.path) {
                     Ok(after) => h.after = after,
                     Err(e) => {
-                        return fail(
-                            report,
-                            format!("written, but cannot be hashed for the evidence log: {e}"),
-                        );
+                        let e = e.map_message(|m| {
+                            format!("written, but cannot be hashed for the evidence log: {m}")
+                        });
+                        return fail(report, e);
                     }
                 }
             }
@@ -267,7 +269,6 @@ fn finish(p: Pending, staged: Staged) -> FileReport {
             });
             report
         }
-        Ok(Err(e)) => fail(report, e.0),
-        Err(msg) => fail(report, msg),
+        Ok(Err(e)) | Err(e) => fail(report, e),
     }
 }

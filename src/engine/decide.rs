@@ -2,13 +2,14 @@
 //! refuse (a different explicit policy without `--force`), report a dry run, or plan a write.
 
 use super::{Opened, Pending, Prepared};
+use crate::error::{ErrorKind, FileError};
 use crate::formats::{self, Planned, Source};
 use crate::model::{
     Carrier, CarrierKind, Container, Edit, KEY_CONSTRAINTS, KEY_POLICY, Layout, RawField,
     SPEC_KEYS, Scan, is_spec_key,
 };
+use crate::outcome::{Action, FileReport};
 use crate::policy::{self, Status, Verdict, Wanted, is_marker};
-use crate::report::{Action, FileReport};
 
 /// The settings of a writing job that shape every file's plan.
 #[derive(Debug, Clone, Copy)]
@@ -214,8 +215,7 @@ fn check_outcome(scan: &Scan, edit: &Edit, expect: Option<&Wanted>) -> Result<()
 
 /// A file left alone, with the reason as its error.
 fn refuse(mut report: FileReport, why: String) -> Prepared {
-    report.status = Status::Error;
-    report.error = Some(why);
+    report.fail(FileError::new(ErrorKind::Refused, why));
     Prepared::Done(report)
 }
 
@@ -265,8 +265,7 @@ fn plan(
             return Prepared::Done(report);
         }
         Err(e) => {
-            report.status = Status::Error;
-            report.error = Some(e.0);
+            report.fail(e);
             return Prepared::Done(report);
         }
     };

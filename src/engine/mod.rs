@@ -16,9 +16,10 @@ use rayon::prelude::*;
 
 use crate::bad;
 use crate::config::{Config, Job};
-use crate::formats::{self, Container, Edit, FormatError, Plan, Result, Scan, Source, sniff};
+use crate::error::FileError;
+use crate::formats::{self, Container, Edit, Plan, Result, Scan, Source, sniff};
+use crate::outcome::FileReport;
 use crate::policy::{self, Status, Wanted};
-use crate::report::FileReport;
 use crate::write::{self, Snapshot};
 
 /// An open file, its identity, container and carriers. For writing jobs it holds an exclusive
@@ -28,6 +29,8 @@ pub(crate) struct Opened {
     /// target, never the link.
     pub real: PathBuf,
     pub file: File,
+    /// `file` was opened for writing too.
+    pub writable: bool,
     pub snapshot: Snapshot,
     pub container: Container,
     pub scan: Scan,
@@ -97,18 +100,18 @@ fn dry_run_peak(prepared: &[Prepared]) -> u64 {
 
 /// Runs `f`, turning a panic into an `error` report for `path`.
 pub(crate) fn guarded<F: FnOnce() -> Prepared>(path: &Path, f: F) -> Prepared {
-    catch(f).unwrap_or_else(|msg| Prepared::Done(FileReport::error(path.to_path_buf(), None, msg)))
+    catch(f).unwrap_or_else(|e| Prepared::Done(FileReport::error(path.to_path_buf(), None, e)))
 }
 
-/// Runs `f`; a panic becomes an error message instead of ending the run.
-pub(crate) fn catch<T, F: FnOnce() -> T>(f: F) -> std::result::Result<T, String> {
+/// Runs `f`; a panic becomes an `Internal` error instead of ending the run.
+pub(crate) fn catch<T, F: FnOnce() -> T>(f: F) -> std::result::Result<T, FileError> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
         let msg = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        format!("internal error (please report): {msg}")
+        bad!(Internal, "internal error (please report): {msg}")
     })
 }
 
@@ -129,7 +132,8 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     // its target. Without -L the walker yields no links, and O_NOFOLLOW refuses one that
     // appeared since. O_NONBLOCK: a FIFO named `.mp3` must not hang the run.
     let real = if mode.follow && path.is_symlink() {
-        std::fs::canonicalize(path).map_err(|e| bad!("cannot resolve the link: {e}"))?
+        std::fs::canonicalize(path)
+            .map_err(|e| FileError::io_read("cannot resolve the link", &e))?
     } else {
         path.to_path_buf()
     };
@@ -141,20 +145,25 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
             .open(&real)
     };
     // A file that cannot be opened for writing is still read (and reported read-only later).
-    let file = match mode.write {
-        true => open(true).or_else(|_| open(false)),
-        false => open(false),
+    let (file, writable) = match mode.write {
+        true => open(true)
+            .map(|f| (f, true))
+            .or_else(|_| open(false).map(|f| (f, false))),
+        false => open(false).map(|f| (f, false)),
     }
-    .map_err(|e| bad!("cannot open: {e}"))?;
-    let mut meta = file.metadata()?;
+    .map_err(|e| FileError::io_read("cannot open", &e))?;
+    let stat = |f: &File| {
+        f.metadata()
+            .map_err(|e| FileError::io_read("read failed", &e))
+    };
+    let mut meta = stat(&file)?;
     if !meta.is_file() {
-        return Err(bad!("not a regular file"));
+        return Err(bad!(Unsupported, "not a regular file"));
     }
     // One writer per file across processes: a second `noai tag` skips a busy file.
-    // SAFETY: flock on a valid fd.
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
-    if mode.write && unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        return Err(bad!("busy: another process is writing this file"));
+    // `try_lock` is `flock(LOCK_EX | LOCK_NB)` on Linux, the lock other noai processes take.
+    if mode.write && file.try_lock().is_err() {
+        return Err(bad!(Busy, "busy: another process is writing this file"));
     }
     // An undo journal beside the file means an earlier run was interrupted mid-write. Only now,
     // holding the lock, may it be touched: a writing job rolls a torn write back first; a
@@ -164,13 +173,15 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     if mode.journal && std::fs::symlink_metadata(&journal).is_ok() {
         if !mode.write {
             return Err(bad!(
+                Refused,
                 "an interrupted write left an undo journal ({}); run `noai tag` (or `strip`) to recover it",
                 journal.display()
             ));
         }
-        write::recover(&journal)
-            .map_err(|e| bad!("recovery of an interrupted write failed: {e}"))?;
-        meta = file.metadata()?;
+        write::recover(&journal).map_err(|e| {
+            e.map_message(|m| format!("recovery of an interrupted write failed: {m}"))
+        })?;
+        meta = stat(&file)?;
     }
     let snapshot = Snapshot::of(&meta);
     let src = Source::new(&file, snapshot.size);
@@ -179,6 +190,7 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     Ok(Opened {
         real,
         file,
+        writable,
         snapshot,
         container,
         scan,
@@ -197,9 +209,7 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
     };
     let opened = match open(path, mode) {
         Ok(o) => o,
-        Err(FormatError(msg)) => {
-            return Prepared::Done(FileReport::error(path.to_path_buf(), None, msg));
-        }
+        Err(e) => return Prepared::Done(FileReport::error(path.to_path_buf(), None, e)),
     };
     let expected = match &cfg.job {
         Job::Verify { expected } => expected.as_ref(),
@@ -216,6 +226,7 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
         carriers: opened.scan.carriers.clone(),
         notes: verdict.notes.clone(),
         error: None,
+        error_code: None,
         hashes: None,
     };
     match &cfg.job {
@@ -250,17 +261,20 @@ pub(crate) fn verify_written(path: &Path, expect: Option<&Wanted>) -> Result<pol
         follow: true,
         journal: false,
     };
-    let after = open(path, mode).map_err(|e| bad!("written, but cannot be read back: {e}"))?;
+    let after = open(path, mode)
+        .map_err(|e| e.map_message(|m| format!("written, but cannot be read back: {m}")))?;
     let verdict = policy::evaluate(&after.scan.carriers, expect);
     match expect {
         Some(_) if verdict.status != Status::Tagged => Err(bad!(
+            Internal,
             "written, but verify now says {}: {}",
             verdict.status.name(),
             verdict.notes.join("; ")
         )),
-        None if verdict.status != Status::Untagged => {
-            Err(bad!("stripped, but fields of the reservation remain"))
-        }
+        None if verdict.status != Status::Untagged => Err(bad!(
+            Internal,
+            "stripped, but fields of the reservation remain"
+        )),
         _ => Ok(verdict),
     }
 }

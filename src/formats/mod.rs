@@ -29,27 +29,8 @@ pub use family::{ContainerFormat, Planned, family};
 pub use plan::{Part, Plan, REWRITE_PADDING, Region, filler, patch_parts};
 pub use source::Source;
 
-/// A per-file problem: a short, human-readable sentence (no path; the printer adds it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FormatError(pub String);
-
-impl std::fmt::Display for FormatError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<std::io::Error> for FormatError {
-    fn from(e: std::io::Error) -> Self {
-        FormatError(format!("read failed: {e}"))
-    }
-}
-
-/// Builds a `FormatError` from format arguments.
-#[macro_export]
-macro_rules! bad {
-    ($($arg:tt)*) => { $crate::formats::FormatError(format!($($arg)*)) };
-}
+/// A per-file problem (kind and sentence); the name the parsers use for `crate::error::FileError`.
+pub use crate::error::FileError as FormatError;
 
 pub type Result<T> = std::result::Result<T, FormatError>;
 

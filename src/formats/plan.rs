@@ -2,7 +2,8 @@
 //! and the rules every planner shares (how much filler closes a gap, a rewrite that replaces one
 //! span of the file, a small patch folded into a rewrite).
 
-use super::{FormatError, Result, Source};
+use super::{Result, Source};
+use crate::bad;
 use crate::model::Strategy;
 
 /// Fresh padding left by a rewrite so the next edit fits in place.
@@ -33,6 +34,9 @@ pub enum Plan {
     Patch { regions: Vec<Region> },
     /// Build a new file from `parts` (temp sibling + rename).
     Rewrite { parts: Vec<Part> },
+    /// Positioned writes as in `Patch` (none past `len`), then the file is cut to `len` bytes,
+    /// shorter than now: `strip` taking away a box `tag` appended at the end.
+    Cut { regions: Vec<Region>, len: u64 },
 }
 
 /// One positioned write of a `Plan::Patch`.
@@ -53,16 +57,24 @@ impl Plan {
     /// In place (positioned writes) or a rewrite.
     pub fn strategy(&self) -> Strategy {
         match self {
-            Plan::Patch { .. } => Strategy::InPlace,
+            Plan::Patch { .. } | Plan::Cut { .. } => Strategy::InPlace,
             Plan::Rewrite { .. } => Strategy::Rewrite,
         }
     }
 
-    /// The plan as positioned writes, or `None` for a rewrite.
+    /// The plan as positioned writes, or `None` for a rewrite (a `Cut`'s length is `cut()`).
     pub fn regions(self) -> Option<Vec<Region>> {
         match self {
-            Plan::Patch { regions } => Some(regions),
+            Plan::Patch { regions } | Plan::Cut { regions, .. } => Some(regions),
             Plan::Rewrite { .. } => None,
+        }
+    }
+
+    /// The length a `Plan::Cut` leaves the file, after its writes.
+    pub fn cut(&self) -> Option<u64> {
+        match self {
+            Plan::Cut { len, .. } => Some(*len),
+            _ => None,
         }
     }
 
@@ -131,9 +143,9 @@ pub fn patch_parts(parts: Vec<Part>, offset: u64, bytes: &[u8]) -> Result<Vec<Pa
         }
     }
     if !done {
-        return Err(FormatError(format!(
+        return Err(bad!(
             "internal: no copied range covers bytes {offset}..{end}"
-        )));
+        ));
     }
     out.retain(|p| !matches!(p, Part::Copy { len: 0, .. }));
     Ok(out)

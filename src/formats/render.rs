@@ -10,7 +10,7 @@ use crate::bad;
 
 /// Writes `parts` (ranges of `src` and new bytes) to `out`, in order.
 pub fn write_parts<W: Write>(src: &File, parts: &[Part], out: &mut W) -> Result<()> {
-    let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
+    let io = |e: std::io::Error| FormatError::io_write("write failed", &e);
     for part in parts {
         match part {
             Part::Bytes(b) => out.write_all(b).map_err(io)?,
@@ -47,7 +47,7 @@ pub fn apply(src: &Source, plan: &Plan) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     match plan {
         Plan::Rewrite { parts } => write_parts(src.file(), parts, &mut out)?,
-        Plan::Patch { .. } => {
+        Plan::Patch { .. } | Plan::Cut { .. } => {
             out = src.read(0, src.len(), "file")?;
             for r in plan.clone().regions().unwrap_or_default() {
                 let end = r.offset as usize + r.bytes.len();
@@ -58,6 +58,9 @@ pub fn apply(src: &Source, plan: &Plan) -> Result<Vec<u8>> {
                     out.resize(end, 0);
                 }
                 out[r.offset as usize..end].copy_from_slice(&r.bytes);
+            }
+            if let Some(len) = plan.cut() {
+                out.truncate(len as usize);
             }
         }
     }

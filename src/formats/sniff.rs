@@ -176,24 +176,29 @@ mod tests {
 
     #[test]
     fn non_audio_is_named() {
-        assert!(sniff(b"").unwrap_err().0.contains("empty"));
-        assert!(sniff(b"hello, world\n").unwrap_err().0.contains("text"));
+        assert!(sniff(b"").unwrap_err().to_string().contains("empty"));
+        assert!(
+            sniff(b"hello, world\n")
+                .unwrap_err()
+                .to_string()
+                .contains("text")
+        );
         assert!(
             sniff(&[0xFF, 0xD8, 0xFF, 0xE0])
                 .unwrap_err()
-                .0
+                .to_string()
                 .contains("JPEG")
         );
         assert!(
             sniff(&[0, 5, 0x16, 7, 0, 2])
                 .unwrap_err()
-                .0
+                .to_string()
                 .contains("AppleDouble")
         );
         assert!(
             sniff(b"ID3\x03\0\0\x7f\x7f\x7f\x7f")
                 .unwrap_err()
-                .0
+                .to_string()
                 .contains("truncated")
         );
     }

@@ -8,6 +8,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use super::{FormatError, Result};
+use crate::bad;
 
 /// How much of the head of a file is read at once and kept.
 const HEAD: u64 = 64 * 1024;
@@ -16,7 +17,7 @@ const HEAD: u64 = 64 * 1024;
 pub struct Source<'a> {
     file: &'a File,
     len: u64,
-    head: OnceCell<std::result::Result<Vec<u8>, String>>,
+    head: OnceCell<std::io::Result<Vec<u8>>>,
 }
 
 impl<'a> Source<'a> {
@@ -29,15 +30,12 @@ impl<'a> Source<'a> {
     }
 
     /// The first `min(HEAD, len)` bytes, read on first use.
-    fn head(&self) -> std::result::Result<&[u8], String> {
+    fn head(&self) -> std::result::Result<&[u8], &std::io::Error> {
         let head = self.head.get_or_init(|| {
             let mut buf = vec![0u8; HEAD.min(self.len) as usize];
-            self.file
-                .read_exact_at(&mut buf, 0)
-                .map(|_| buf)
-                .map_err(|e| e.to_string())
+            self.file.read_exact_at(&mut buf, 0).map(|_| buf)
         });
-        head.as_deref().map_err(|e| e.clone())
+        head.as_deref()
     }
 
     pub fn file(&self) -> &'a File {
@@ -68,13 +66,13 @@ impl<'a> Source<'a> {
         if end <= HEAD {
             let head = self
                 .head()
-                .map_err(|e| FormatError(format!("cannot read {what}: {e}")))?;
+                .map_err(|e| FormatError::io_read(&format!("cannot read {what}"), e))?;
             buf.copy_from_slice(&head[offset as usize..end as usize]);
             return Ok(());
         }
         self.file
             .read_exact_at(buf, offset)
-            .map_err(|e| FormatError(format!("cannot read {what}: {e}")))
+            .map_err(|e| FormatError::io_read(&format!("cannot read {what}"), &e))
     }
 
     /// Reads up to `len` bytes at `offset`, fewer at the end of the file.
@@ -87,11 +85,13 @@ impl<'a> Source<'a> {
     pub fn check(&self, offset: u64, len: u64, what: &str) -> Result<()> {
         match offset.checked_add(len) {
             Some(end) if end <= self.len => Ok(()),
-            _ => Err(FormatError(format!(
+            // Running past the end is how a cut-off download or copy shows.
+            _ => Err(bad!(
+                Truncated,
                 "truncated or corrupt: {what} needs bytes {offset}..{} but the file has {}",
                 offset.saturating_add(len),
                 self.len
-            ))),
+            )),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Vorbis comment blocks (FLAC `VORBIS_COMMENT`, and the Ogg comment packet body): decode to
 //! fields, apply an `Edit`, encode. Shared by `flac` and `ogg`; pure byte handling, no I/O.
 
-use super::{Edit, FormatError, RawField, Result};
+use super::{Edit, RawField, Result};
+use crate::bad;
 
 /// A decoded comment block: the vendor string and the `KEY=value` entries as raw bytes, so that
 /// entries we do not touch are re-encoded byte-identically (even if they are not valid UTF-8).
@@ -21,10 +22,10 @@ impl Comments {
         // Each entry needs at least its 4-byte length: bound the count by the data before
         // allocating, so a hostile count cannot request gigabytes.
         if count > (data.len() - pos) / 4 {
-            return Err(FormatError(format!(
+            return Err(bad!(
                 "corrupt comment block: {count} entries claimed in {} bytes",
                 data.len() - pos
-            )));
+            ));
         }
         let mut entries = Vec::with_capacity(count);
         for _ in 0..count {
@@ -87,7 +88,7 @@ fn key_of(entry: &[u8]) -> Option<&str> {
 fn take_u32(data: &[u8], pos: &mut usize, what: &str) -> Result<u32> {
     let bytes = data
         .get(*pos..*pos + 4)
-        .ok_or_else(|| FormatError(format!("truncated comment block: no room for the {what}")))?;
+        .ok_or_else(|| bad!("truncated comment block: no room for the {what}"))?;
     *pos += 4;
     Ok(u32::from_le_bytes(bytes.try_into().unwrap()))
 }
@@ -97,11 +98,7 @@ fn take_string(data: &[u8], pos: &mut usize, what: &str) -> Result<Vec<u8>> {
     let end = pos
         .checked_add(len)
         .filter(|&e| e <= data.len())
-        .ok_or_else(|| {
-            FormatError(format!(
-                "corrupt comment block: {what} of {len} bytes runs past the block"
-            ))
-        })?;
+        .ok_or_else(|| bad!("corrupt comment block: {what} of {len} bytes runs past the block"))?;
     let s = data[*pos..end].to_vec();
     *pos = end;
     Ok(s)

@@ -3,7 +3,7 @@
 //! its length), and `tag`/`verify`/`report`/`strip` list only the reservation's fields unless
 //! `--all-fields`. A catalogue of covers and lyrics would otherwise make gigabytes of JSON.
 
-use super::units::count as thousands;
+use crate::units::count as thousands;
 use std::borrow::Cow;
 
 use crate::formats::Carrier;
@@ -43,7 +43,7 @@ pub fn text(v: &str) -> Cow<'_, str> {
 }
 
 /// Shortens the file's notes in place: every output prints them, and one may quote a value.
-pub fn notes(r: &mut super::FileReport) {
+pub fn notes(r: &mut crate::outcome::FileReport) {
     for n in &mut r.notes {
         if let Cow::Owned(short) = text(n) {
             *n = short;

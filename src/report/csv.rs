@@ -1,16 +1,18 @@
 //! `--format csv`: RFC 4180 CSV through the `csv` crate (fields with `,` `"` or line breaks are
 //! quoted, quotes doubled), for spreadsheets and scripts. A header row, then one row per file,
 //! streamed as files are done: `path,container,status,effective_policy,action,strategy,
-//! bytes_written,notes,error`, empty cells where a value does not apply, notes joined with `; `.
+//! bytes_written,notes,error,error_code`, empty cells where a value does not apply, notes joined
+//! with `; `. `error_code` (the error's stable kind) is last so that readers by position of the
+//! older nine columns keep working.
 //! A path that is not valid UTF-8 is written in lossy form (invalid bytes as U+FFFD); the exact
 //! bytes are in `--format json` (`path_hex`). There is no summary row (docs/formats.md).
 
 use std::io::Write;
 
-use super::{Action, FileReport, Renderer, Summary};
-use crate::write::Strategy;
+use super::{Renderer, wording};
+use crate::outcome::{Action, FileReport, Summary};
 
-pub const HEADER: [&str; 9] = [
+pub const HEADER: [&str; 10] = [
     "path",
     "container",
     "status",
@@ -20,6 +22,7 @@ pub const HEADER: [&str; 9] = [
     "bytes_written",
     "notes",
     "error",
+    "error_code",
 ];
 
 pub struct Csv {
@@ -49,28 +52,23 @@ impl Csv {
 }
 
 /// The cells of one row, in `HEADER` order.
-fn row(r: &FileReport) -> [String; 9] {
-    let strategy = |s: Strategy| match s {
-        Strategy::InPlace => "in-place",
-        Strategy::Rewrite => "rewrite",
-    };
-    let (action, strategy, bytes) = match r.action {
-        Some(Action::Written { strategy: s, bytes }) => ("written", strategy(s), bytes.to_string()),
-        Some(Action::WouldWrite { strategy: s }) => ("would-write", strategy(s), String::new()),
-        Some(Action::Unchanged) => ("unchanged", "", String::new()),
-        Some(Action::Refused) => ("refused", "", String::new()),
-        None => ("", "", String::new()),
+fn row(r: &FileReport) -> [String; 10] {
+    let (strategy, bytes) = match r.action {
+        Some(Action::Written { strategy, bytes }) => (Some(strategy), bytes.to_string()),
+        Some(Action::WouldWrite { strategy }) => (Some(strategy), String::new()),
+        _ => (None, String::new()),
     };
     [
         r.path.to_string_lossy().into_owned(),
         r.container.map_or("", |c| c.name()).to_string(),
         r.status.name().to_string(),
         r.effective_policy.map_or(String::new(), |p| p.to_string()),
-        action.to_string(),
-        strategy.to_string(),
+        wording::action_name(r.action).to_string(),
+        strategy.map_or("", wording::strategy_name).to_string(),
         bytes,
         r.notes.join("; "),
         r.error.clone().unwrap_or_default(),
+        r.error_code.map_or("", |k| k.code()).to_string(),
     ]
 }
 
@@ -93,14 +91,14 @@ mod tests {
 
     #[test]
     fn quotes_what_needs_quoting() {
-        let mut r = FileReport::error(PathBuf::from("a,\"b\"\n.mp3"), None, "x".into());
+        let mut r = FileReport::error(PathBuf::from("a,\"b\"\n.mp3"), None, crate::bad!("x"));
         r.notes = vec!["one".into(), "two, three".into()];
         let mut w = ::csv::Writer::from_writer(Vec::new());
         w.write_record(row(&r)).unwrap();
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
         assert_eq!(
             text,
-            "\"a,\"\"b\"\"\n.mp3\",,error,,,,,\"one; two, three\",x\n"
+            "\"a,\"\"b\"\"\n.mp3\",,error,,,,,\"one; two, three\",x,corrupt\n"
         );
     }
 }

@@ -8,8 +8,9 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{Action, FileReport, paths};
+use super::paths;
 use crate::config::{Config, Job};
+use crate::outcome::{Action, FileReport};
 
 pub struct Log {
     out: BufWriter<File>,

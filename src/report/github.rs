@@ -10,8 +10,9 @@
 
 use std::io::Write;
 
-use super::{FileReport, Renderer, Summary, human, paths};
+use super::{Renderer, paths, wording};
 use crate::config::{Config, Job};
+use crate::outcome::{FileReport, Summary};
 use crate::policy::Status;
 
 pub struct Github {
@@ -52,7 +53,7 @@ fn line(r: &FileReport) -> Option<String> {
     if r.status != Status::Error && !r.is_finding() {
         return None;
     }
-    let mut message = human::failure_message(r);
+    let mut message = wording::failure_message(r);
     let (path, hex) = paths::text(&r.path);
     if let Some(hex) = hex {
         message.push_str(&format!(" (path bytes: {hex})"));
@@ -79,7 +80,7 @@ impl Renderer for Github {
             self.out,
             "::{level} title={}::{}",
             escape_property(&format!("noai {}", self.job.name())),
-            escape_data(&human::summary_line(&self.job, s))
+            escape_data(&wording::summary_line(&self.job, s))
         )?;
         self.out.flush()
     }
@@ -98,7 +99,11 @@ mod tests {
 
     #[test]
     fn one_error_line_per_error() {
-        let r = FileReport::error(PathBuf::from("d/a,b:\nc.mp3"), None, "bad\nframe".into());
+        let r = FileReport::error(
+            PathBuf::from("d/a,b:\nc.mp3"),
+            None,
+            crate::bad!("bad\nframe"),
+        );
         assert_eq!(
             line(&r).unwrap(),
             "::error file=d/a%2Cb%3A%0Ac.mp3,title=noai error::bad%0Aframe"

@@ -2,7 +2,8 @@
 //! container, one row per folder with a bar of its tagged and not-tagged files (most untagged
 //! first), and a table of the files that are not tagged, sorted by a click on a column header.
 //! CSS and the small sorting script are inline, the page loads nothing (its Content Security
-//! Policy forbids it), and every piece of text is escaped by `escape_html`. Paths are shown as
+//! Policy forbids it), and every piece of text is escaped by quick-xml's `escape` (`&`, `<`,
+//! `>` and both quotes), so it is safe in element content and quoted attributes alike. Paths are shown as
 //! in the human output: control characters and bytes that are not UTF-8 as `\u{…}` / `\xNN`.
 //! Memory: a count per folder and one row per file that is not tagged (docs/formats.md).
 
@@ -11,8 +12,11 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{FileReport, Renderer, Summary, human, paths};
+use quick_xml::escape::escape;
+
+use super::{Renderer, paths, wording};
 use crate::config::{Config, Job};
+use crate::outcome::{FileReport, Summary};
 use crate::policy::Status;
 
 pub struct Html {
@@ -35,22 +39,6 @@ impl Html {
             rows: Vec::new(),
         }
     }
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\
@@ -102,7 +90,7 @@ impl Renderer for Html {
 impl Html {
     fn page(&self, s: &Summary) -> String {
         let roots: Vec<String> = self.roots.iter().map(|r| paths::display(r)).collect();
-        let roots = escape_html(&roots.join(", "));
+        let roots = escape(roots.join(", "));
         let mut h = String::new();
         let _ = write!(
             h,
@@ -116,7 +104,7 @@ impl Html {
             job = self.job.name(),
             time = super::clock::utc_now_plain().replace('T', " "),
             version = env!("CARGO_PKG_VERSION"),
-            summary = escape_html(&human::summary_line(&self.job, s)),
+            summary = escape(wording::summary_line(&self.job, s)),
         );
         for (title, counts) in [
             ("By status", &s.by_status),
@@ -127,7 +115,7 @@ impl Html {
                 let _ = writeln!(
                     h,
                     "<tr><td>{}</td><td class=\"n\">{v}</td></tr>",
-                    escape_html(k)
+                    escape(*k)
                 );
             }
             h.push_str("</table>\n");
@@ -161,7 +149,7 @@ impl Html {
                  <td class=\"n\">{total}</td><td><div class=\"bar\" title=\"{bad} of {total} not \
                  tagged\"><span class=\"ok\" style=\"width:{:.1}%\"></span><span class=\"bad\" \
                  style=\"width:{bad_pct:.1}%\"></span></div></td></tr>",
-                escape_html(&paths::display(dir)),
+                escape(paths::display(dir)),
                 total - bad,
                 100.0 - bad_pct,
             );
@@ -179,7 +167,7 @@ impl Html {
             self.rows.len()
         );
         for row in &self.rows {
-            let cells: Vec<String> = row.iter().map(|c| escape_html(c)).collect();
+            let cells: Vec<_> = row.iter().map(escape).collect();
             let _ = writeln!(
                 h,
                 "<tr><td class=\"p\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -194,13 +182,32 @@ impl Html {
 mod tests {
     use super::*;
 
+    /// A name, note or root with markup and both kinds of quotes in it stays text, in the title
+    /// and in every table cell.
     #[test]
-    fn escapes_all_five() {
-        assert_eq!(
-            escape_html(r#"<script>alert('x' & "y")</script>"#),
-            "&lt;script&gt;alert(&#39;x&#39; &amp; &quot;y&quot;)&lt;/script&gt;"
+    fn page_escapes_every_text() {
+        let evil = r#"<script>alert('x' & "y")</script>"#;
+        let mut html = Html {
+            out: Box::new(std::io::sink()),
+            job: Job::Report,
+            roots: vec![PathBuf::from(evil)],
+            folders: BTreeMap::new(),
+            rows: Vec::new(),
+        };
+        let mut r = FileReport::error(
+            PathBuf::from(format!("{evil}/a.mp3")),
+            None,
+            crate::bad!("{evil}"),
         );
-        assert_eq!(escape_html("plain ♪"), "plain ♪");
-        assert_eq!(escape_html("&amp;"), "&amp;amp;");
+        r.status = Status::Untagged;
+        html.file(&r).unwrap();
+        let page = html.page(&Summary::default());
+        let escaped = "&lt;script&gt;alert(&apos;x&apos; &amp; &quot;y&quot;)&lt;/script&gt;";
+        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(page.contains(&format!("<title>noai report: {escaped}</title>")));
+        assert!(page.contains(&format!("<td class=\"p\">{escaped}/a.mp3</td>")));
+        assert!(page.contains(&format!("<td class=\"p\">{escaped}</td>")));
+        assert!(page.contains(&format!("<td>{escaped}</td></tr>")));
+        assert_eq!(page.matches("<script>").count(), 1);
     }
 }

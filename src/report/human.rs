@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use super::{Action, FileReport, Renderer, Summary, paths, units};
+use super::wording::{self, Tone, count as n};
+use super::{Renderer, paths};
 use crate::cli::ColorChoice;
 use crate::config::{Config, Job};
+use crate::outcome::{Action, FileReport, Summary};
 use crate::policy::Status;
-use crate::write::Strategy;
 
 pub struct Human {
     out: Box<dyn Write>,
@@ -51,68 +52,22 @@ impl Human {
     }
 
     fn label(&self, r: &FileReport) -> String {
-        let (word, code) = match (r.status, r.action) {
-            (Status::Error, _) => ("error", "31;1"),
-            (_, Some(Action::Written { .. })) => ("written", "32"),
-            (_, Some(Action::WouldWrite { .. })) => ("would-write", "33"),
-            (_, Some(Action::Refused)) => (r.status.name(), "31"),
-            (_, Some(Action::Unchanged)) => ("unchanged", "32"),
-            (Status::Tagged, _) => ("tagged", "32"),
-            (s, _) => (s.name(), if s.is_finding() { "33" } else { "0" }),
+        let (word, tone) = wording::label(r);
+        let code = match tone {
+            Tone::Error => "31;1",
+            Tone::Refused => "31",
+            Tone::Finding => "33",
+            Tone::Good => "32",
+            Tone::Plain => "0",
         };
         self.paint(code, &format!("{word:<11}"))
     }
 
     fn line(&self, r: &FileReport) -> String {
-        let detail = detail(r);
+        let detail = wording::detail(r);
+        let detail = paths::terminal(&detail, false);
         let sep = if detail.is_empty() { "" } else { "  " };
         format!("{} {}{sep}{detail}", self.label(r), paths::display(&r.path))
-    }
-}
-
-/// What happened to a file in a few words: the error, or the action, policy and notes.
-pub(super) fn detail(r: &FileReport) -> String {
-    if let Some(e) = &r.error {
-        return e.clone();
-    }
-    let mut parts = Vec::new();
-    match r.action {
-        Some(Action::Written { strategy, bytes }) => parts.push(format!(
-            "{}, {}",
-            strategy_word(strategy),
-            units::size(bytes)
-        )),
-        Some(Action::WouldWrite { strategy }) => parts.push(strategy_word(strategy).to_string()),
-        _ => {}
-    }
-    if let Some(p) = r.effective_policy {
-        parts.push(format!("policy {p}"));
-    }
-    parts.extend(r.notes.iter().cloned());
-    parts.join("; ")
-}
-
-/// Why a file fails, in words: `detail`, or what its status means when there are no notes.
-pub(super) fn failure_message(r: &FileReport) -> String {
-    let d = detail(r);
-    if !d.is_empty() {
-        return d;
-    }
-    match r.status {
-        Status::Error => "error",
-        Status::Untagged => "no reservation (TDM-RESERVATION / DATAMINING) found",
-        Status::Mismatch => "the reservation is not the expected policy",
-        Status::Conflict => "the reservation fields contradict each other",
-        Status::Invalid => "a reservation field has an invalid value",
-        s => s.name(),
-    }
-    .to_string()
-}
-
-fn strategy_word(s: Strategy) -> &'static str {
-    match s {
-        Strategy::InPlace => "in place",
-        Strategy::Rewrite => "rewritten",
     }
 }
 
@@ -146,7 +101,7 @@ impl Renderer for Human {
         if self.job == Job::Report {
             self.catalogue(s)?;
         } else if self.job != Job::Show || s.files == 0 {
-            writeln!(self.out, "{}", summary_line(&self.job, s))?;
+            writeln!(self.out, "{}", wording::summary_line(&self.job, s))?;
         }
         self.out.flush()
     }
@@ -170,7 +125,7 @@ impl Human {
 
     /// `report`: summary first, then folders with untagged files, then those files.
     fn catalogue(&mut self, s: &Summary) -> std::io::Result<()> {
-        writeln!(self.out, "{}", summary_line(&self.job, s))?;
+        writeln!(self.out, "{}", wording::summary_line(&self.job, s))?;
         let counts = |m: &BTreeMap<&str, usize>| {
             m.iter()
                 .map(|(k, v)| format!("{k} {}", n(*v)))
@@ -210,7 +165,7 @@ impl Human {
         let out = &mut self.out;
         writeln!(out, "{}", paths::display(&r.path))?;
         if let Some(e) = &r.error {
-            return writeln!(out, "  error: {e}");
+            return writeln!(out, "  error: {}", paths::terminal(e, false));
         }
         writeln!(
             out,
@@ -241,122 +196,13 @@ impl Human {
                 .partition(|f| crate::policy::is_spec_key(&f.key));
             for f in mine.into_iter().chain(rest) {
                 let v = super::compact::value(&f.key, &f.value);
-                writeln!(out, "    {} = {}", f.key, v.replace('\n', "\n      "))?;
+                let v = paths::terminal(&v, true).replace('\n', "\n      ");
+                writeln!(out, "    {} = {v}", paths::terminal(&f.key, false))?;
             }
         }
         for n in &r.notes {
-            writeln!(out, "  note:      {n}")?;
+            writeln!(out, "  note:      {}", paths::terminal(n, false))?;
         }
         Ok(())
-    }
-}
-
-/// A count with thousands separators.
-fn n<T: TryInto<u64>>(v: T) -> String {
-    units::count(v.try_into().unwrap_or(u64::MAX))
-}
-
-/// The one-line summary every command ends with.
-pub fn summary_line(job: &Job, s: &Summary) -> String {
-    let mut parts = Vec::new();
-    match job {
-        Job::Tag { .. } | Job::Strip { .. } => {
-            let verb = if matches!(job, Job::Tag { .. }) {
-                "tagged"
-            } else {
-                "stripped"
-            };
-            if s.written_in_place + s.rewritten > 0 {
-                parts.push(format!(
-                    "{} {verb} ({} in place, {} rewritten, {} written)",
-                    n(s.written_in_place + s.rewritten),
-                    n(s.written_in_place),
-                    n(s.rewritten),
-                    units::size(s.bytes_written)
-                ));
-            }
-            if s.would_write > 0 && s.peak_extra_bytes > 0 {
-                parts.push(format!(
-                    "{} would change (needing up to {} free at once)",
-                    n(s.would_write),
-                    units::size(s.peak_extra_bytes)
-                ));
-            } else if s.would_write > 0 {
-                parts.push(format!("{} would change", n(s.would_write)));
-            }
-            for (count, w) in [
-                (s.unchanged, "unchanged"),
-                (s.refused, "left alone (use --force)"),
-            ] {
-                if count > 0 {
-                    parts.push(format!("{} {w}", n(count)));
-                }
-            }
-            if s.errors > 0 {
-                parts.push(format!(
-                    "{} error{}",
-                    n(s.errors),
-                    if s.errors == 1 { "" } else { "s" }
-                ));
-            }
-        }
-        _ => parts.extend(s.by_status.iter().map(|(k, v)| format!("{} {k}", n(*v)))),
-    }
-    let skipped: usize = s.skipped.values().sum();
-    let mut line = format!(
-        "{} audio file{}",
-        n(s.files),
-        if s.files == 1 { "" } else { "s" }
-    );
-    if !parts.is_empty() {
-        line += &format!(": {}", parts.join(", "));
-    }
-    if skipped > 0 {
-        let why = s
-            .skipped
-            .iter()
-            .map(|(k, v)| format!("{} {k}", n(*v)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        line += &format!("; skipped {why}");
-    }
-    if s.recovered > 0 {
-        line += &format!("; recovered {} interrupted write(s)", n(s.recovered));
-    }
-    if s.no_audio_files {
-        line += "; no audio file found, nothing was checked (--allow-empty accepts this)";
-    }
-    line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The summary lines as a person reads them: separators, units, plurals.
-    #[test]
-    fn summary_lines_snapshot() {
-        let mut s = Summary {
-            files: 12_345,
-            written_in_place: 9_000,
-            rewritten: 3_000,
-            unchanged: 345,
-            bytes_written: 305_113_821,
-            errors: 1,
-            ..Summary::default()
-        };
-        s.skipped.insert("not audio", 1_200);
-        let strip = Job::Strip { dry_run: false };
-        assert_eq!(
-            summary_line(&strip, &s),
-            "12,345 audio files: 12,000 stripped (9,000 in place, 3,000 rewritten, 291 MiB \
-             written), 345 unchanged, 1 error; skipped 1,200 not audio"
-        );
-        let mut v = Summary {
-            files: 1,
-            ..Summary::default()
-        };
-        v.by_status.insert("untagged", 1);
-        assert_eq!(summary_line(&Job::Report, &v), "1 audio file: 1 untagged");
     }
 }

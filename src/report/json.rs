@@ -5,8 +5,9 @@
 
 use std::io::Write;
 
-use super::{FileReport, Renderer, Summary, compact, paths};
+use super::{Renderer, compact, paths};
 use crate::config::Config;
+use crate::outcome::{FileReport, Summary};
 
 /// 2: carriers list only the reservation's fields unless `--all-fields` (`other_fields` counts
 /// the rest), and pictures and long values are summarised.

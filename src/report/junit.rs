@@ -15,8 +15,9 @@ use std::time::Instant;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
-use super::{FileReport, Renderer, Summary, human, paths};
+use super::{Renderer, paths, wording};
 use crate::config::{Config, Roots};
+use crate::outcome::{FileReport, Summary};
 use crate::policy::Status;
 
 pub struct Junit {
@@ -131,9 +132,11 @@ impl Renderer for Junit {
         let (name, path_hex) = paths::text(&r.path);
         let fail = if r.status == Status::Error {
             let message = paths::plain(r.error.as_deref().unwrap_or("error")).into_owned();
-            Some(Fail::new("error", "error", message, None))
+            // `type` is the error's stable code (`corrupt`, `busy`, …).
+            let kind = r.error_code.map_or("error", |k| k.code());
+            Some(Fail::new("error", kind, message, None))
         } else if r.is_finding() {
-            let message = paths::plain(&human::failure_message(r)).into_owned();
+            let message = paths::plain(&wording::failure_message(r)).into_owned();
             let notes = (!r.notes.is_empty()).then(|| paths::plain(&r.notes.join("\n")).into());
             Some(Fail::new("failure", r.status.name(), message, notes))
         } else {

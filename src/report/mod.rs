@@ -1,6 +1,8 @@
-//! Results as data: one `FileReport` per file, a `Summary` of a run, and the exit status they
-//! imply. Renderers (`human`, `json`, `junit`, `github`, `csv`, `html`; docs/formats.md) turn
-//! them into text; nothing else prints. `compact` keeps pictures and long values out of them.
+//! Renderers: turn the run's results (`crate::outcome`) into text, one per output format
+//! (`human`, `json`/`jsonl`, `junit`, `github`, `csv`, `html`; docs/formats.md), each behind the
+//! `Renderer` trait and made by `renderer`, the one place that maps a format to its renderer.
+//! Nothing else prints results. Renderers share their words through `wording` and never use
+//! each other; `compact` keeps pictures and long values out of every format.
 
 mod clock;
 pub mod compact;
@@ -13,176 +15,13 @@ mod json;
 mod junit;
 mod pathlist;
 pub mod paths;
-pub mod units;
+pub mod wording;
 
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 
 use crate::cli::Format;
 use crate::config::Config;
-use crate::formats::{Carrier, Container};
-use crate::policy::{Policy, Status};
-use crate::walk::Skip;
-use crate::write::Strategy;
-
-/// What a writing job did to one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case", tag = "type")]
-pub enum Action {
-    /// Written: in place or by rewrite, `bytes` written to the file system.
-    Written { strategy: Strategy, bytes: u64 },
-    /// `--dry-run`: would be written this way.
-    WouldWrite { strategy: Strategy },
-    /// Already as wanted: not opened for writing.
-    Unchanged,
-    /// Left alone: carries a different policy (or a conflict/invalid set) and no `--force`.
-    Refused,
-}
-
-/// The outcome for one file.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct FileReport {
-    #[serde(serialize_with = "paths::serialize")]
-    pub path: PathBuf,
-    pub container: Option<Container>,
-    pub status: Status,
-    pub effective_policy: Option<Policy>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<Action>,
-    pub carriers: Vec<Carrier>,
-    pub notes: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// SHA-256 hashes around a write, with `tag --evidence`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hashes: Option<Hashes>,
-}
-
-/// Hex SHA-256 of the whole file before and after a write, and of its audio payload.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Hashes {
-    pub before: String,
-    pub after: String,
-    pub payload: String,
-}
-
-/// True for a readable audio file without a passing reservation (`report --untagged-only`).
-pub fn lacks_reservation(r: &FileReport) -> bool {
-    !matches!(r.status, Status::Tagged | Status::Error)
-}
-
-impl FileReport {
-    pub fn error(path: PathBuf, container: Option<Container>, msg: String) -> FileReport {
-        FileReport {
-            path,
-            container,
-            status: Status::Error,
-            effective_policy: None,
-            action: None,
-            carriers: Vec::new(),
-            notes: Vec::new(),
-            error: Some(msg),
-            hashes: None,
-        }
-    }
-
-    /// True when this file makes the run exit 1 (a finding).
-    pub fn is_finding(&self) -> bool {
-        match self.action {
-            Some(Action::WouldWrite { .. } | Action::Refused) => true,
-            Some(Action::Written { .. } | Action::Unchanged) => false,
-            None => self.status.is_finding(),
-        }
-    }
-}
-
-/// Counts for the whole run.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Summary {
-    pub files: usize,
-    pub by_status: BTreeMap<&'static str, usize>,
-    pub by_container: BTreeMap<&'static str, usize>,
-    pub written_in_place: usize,
-    pub rewritten: usize,
-    pub would_write: usize,
-    pub unchanged: usize,
-    pub refused: usize,
-    pub bytes_written: u64,
-    /// The most extra space (temp files, undo journals) one write batch held on one file
-    /// system; for `--dry-run`, would hold with the space free now.
-    pub peak_extra_bytes: u64,
-    pub skipped: BTreeMap<&'static str, usize>,
-    pub recovered: usize,
-    pub errors: usize,
-    pub findings: usize,
-    /// `verify`/`report` found no audio file at all (a finding unless `--allow-empty`).
-    pub no_audio_files: bool,
-}
-
-impl Summary {
-    pub fn add(&mut self, r: &FileReport) {
-        self.files += 1;
-        *self.by_status.entry(r.status.name()).or_default() += 1;
-        if let Some(c) = r.container {
-            *self.by_container.entry(c.name()).or_default() += 1;
-        }
-        match r.action {
-            Some(Action::Written {
-                strategy: Strategy::InPlace,
-                bytes,
-            }) => {
-                self.written_in_place += 1;
-                self.bytes_written += bytes;
-            }
-            Some(Action::Written {
-                strategy: Strategy::Rewrite,
-                bytes,
-            }) => {
-                self.rewritten += 1;
-                self.bytes_written += bytes;
-            }
-            Some(Action::WouldWrite { .. }) => self.would_write += 1,
-            Some(Action::Unchanged) => self.unchanged += 1,
-            Some(Action::Refused) => self.refused += 1,
-            None => {}
-        }
-        if r.status == crate::policy::Status::Error {
-            self.errors += 1;
-        } else if r.is_finding() {
-            self.findings += 1;
-        }
-    }
-
-    pub fn skip(&mut self, why: Skip) {
-        let k = match why {
-            Skip::NotAudio => "not-audio",
-            Skip::Symlink => "symlink",
-            Skip::NotRegular => "not-a-regular-file",
-        };
-        *self.skipped.entry(k).or_default() += 1;
-    }
-
-    pub fn exit_status(&self) -> ExitStatus {
-        if self.errors > 0 {
-            ExitStatus::Error
-        } else if self.findings > 0 || self.no_audio_files {
-            ExitStatus::Findings
-        } else {
-            ExitStatus::Success
-        }
-    }
-}
-
-/// The process exit code (DESIGN.md): an error outranks findings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    Success = 0,
-    Findings = 1,
-    Error = 2,
-    /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
-    Interrupted = 130,
-}
+use crate::outcome::{FileReport, Summary};
 
 /// Renders a run as it happens: `file` for each report in path order, `finish` once at the end.
 /// Renderers own their output, so a streamed format never holds the whole run in memory.
@@ -191,6 +30,7 @@ pub trait Renderer {
     fn finish(&mut self, summary: &Summary) -> std::io::Result<()>;
 }
 
+/// The renderer for the configured output format, writing to `out`.
 pub fn renderer(cfg: &Config, out: Box<dyn Write>) -> Box<dyn Renderer> {
     match cfg.output.format {
         Format::Human if cfg.output.untagged_only => Box::new(pathlist::PathList::new(cfg, out)),
@@ -202,4 +42,14 @@ pub fn renderer(cfg: &Config, out: Box<dyn Write>) -> Box<dyn Renderer> {
         Format::Csv => Box::new(csv::Csv::new(out)),
         Format::Html => Box::new(html::Html::new(cfg, out)),
     }
+}
+
+/// True when the renderer prints `wording::summary_line` (human, GitHub, HTML), which says when
+/// no audio file was found; the other formats leave that to a line on stderr.
+pub fn summary_line_shown(cfg: &Config) -> bool {
+    !cfg.output.untagged_only
+        && matches!(
+            cfg.output.format,
+            Format::Human | Format::Github | Format::Html
+        )
 }

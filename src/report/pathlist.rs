@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
-use super::{FileReport, Renderer, Summary, paths};
+use super::{Renderer, paths};
 use crate::config::Config;
+use crate::outcome::{FileReport, Summary};
 
 pub struct PathList {
     out: Box<dyn Write>,

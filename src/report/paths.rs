@@ -1,5 +1,5 @@
-//! Paths in output: escaped for terminals (control characters and invalid UTF-8 can neither
-//! inject escape sequences nor be lost), and lossless in JSON (`path` plus `path_hex` when the
+//! Paths (and free text) in output: escaped for terminals (control characters and invalid UTF-8
+//! can neither inject escape sequences nor be lost), and lossless in JSON (`path` plus `path_hex` when the
 //! name is not valid UTF-8 — see docs/json.md).
 
 use std::borrow::Cow;
@@ -28,9 +28,23 @@ pub fn display(p: &Path) -> String {
     out
 }
 
-/// Serialises a path as its UTF-8 text, with invalid bytes replaced by U+FFFD (see `hex`).
-pub fn serialize<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&p.to_string_lossy())
+/// Free text for a terminal (a message, a note, a tag's key or value, which may come from a
+/// file's bytes): control characters other than tab (and newline with `lines`) as `\u{…}`, as in
+/// `display`, so no text can move the cursor, retitle the window or overwrite a line.
+pub fn terminal(s: &str, lines: bool) -> Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\t' && !(lines && c == '\n');
+    if !s.chars().any(bad) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if bad(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// The path as plain text for formats that cannot escape bytes (XML, workflow commands):
@@ -94,5 +108,22 @@ mod tests {
         let (t, h) = text(p);
         assert_eq!(t, "a\u{fffd}[31mred\n\u{fffd}.mp3");
         assert_eq!(h.unwrap(), "611b5b33316d7265640ae92e6d7033");
+    }
+
+    #[test]
+    fn terminal_text_has_no_control_characters() {
+        let s = "k\x1b]0;t\x07\r\u{9b}2J\t\\n\n";
+        assert_eq!(
+            terminal(s, false),
+            "k\\u{1b}]0;t\\u{7}\\u{d}\\u{9b}2J\t\\n\\u{a}"
+        );
+        assert_eq!(
+            terminal(s, true),
+            "k\\u{1b}]0;t\\u{7}\\u{d}\\u{9b}2J\t\\n\n"
+        );
+        assert!(matches!(
+            terminal("plain \"q\" \\ ♪", false),
+            Cow::Borrowed(_)
+        ));
     }
 }

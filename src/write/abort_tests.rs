@@ -1,7 +1,10 @@
 //! Undoing a staged write that was already applied: the file gets back its bytes, its length
 //! and its times.
 
+use super::journal::{Journal, Undo};
 use super::*;
+use crate::formats::Region;
+use std::fs::OpenOptions;
 
 /// A write applied and then undone (a failed sync after writing, a failed read-back) gives
 /// the file back its bytes, its length and its times.
@@ -27,12 +30,13 @@ fn an_undone_write_keeps_the_mtime() {
         path: p.clone(),
         snapshot,
         opts: Options::default(),
-        kind: Kind::InPlace {
+        kind: Kind::InPlace(InPlace {
             out,
             regions,
             undo,
             journal,
-        },
+            cut: None,
+        }),
         applied: false,
     };
     staged.apply().unwrap();

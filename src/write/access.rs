@@ -13,24 +13,31 @@ use std::path::Path;
 
 use super::{Target, parent_dir};
 use crate::bad;
+use crate::error::FileError;
 use crate::formats::Result;
 
 /// Errors unless the running user may change `t` with the chosen strategy.
 pub(super) fn check(t: &Target, rewrite: bool) -> Result<()> {
     let mode = t.snapshot.mode & 0o7777;
     if mode & 0o222 == 0 {
-        return Err(bad!("read-only file (mode {mode:o}): not changed"));
+        return Err(bad!(
+            Permission,
+            "read-only file (mode {mode:o}): not changed"
+        ));
     }
     let dir = parent_dir(t.path);
-    let dmeta = std::fs::metadata(dir).map_err(|e| bad!("cannot stat its folder: {e}"))?;
+    let dmeta =
+        std::fs::metadata(dir).map_err(|e| FileError::io_read("cannot stat its folder", &e))?;
     let dmode = dmeta.mode() & 0o7777;
     if dmode & 0o222 == 0 {
         return Err(bad!(
+            Permission,
             "read-only folder (mode {dmode:o}): noai needs to create its undo or temp file beside the file; not changed"
         ));
     }
     if let Err(e) = may(t.path, libc::W_OK) {
         return Err(bad!(
+            Permission,
             "{} (owner {}, group {}, mode {mode:o}); not changed",
             denied(&e, "no permission to write it"),
             user_name(t.snapshot.uid),
@@ -39,6 +46,7 @@ pub(super) fn check(t: &Target, rewrite: bool) -> Result<()> {
     }
     if let Err(e) = may(dir, libc::W_OK | libc::X_OK) {
         return Err(bad!(
+            Permission,
             "{} (owner {}, mode {dmode:o}): noai needs to create its undo or temp file beside the file; not changed",
             denied(&e, "no permission to create files in its folder"),
             user_name(dmeta.uid())
@@ -50,6 +58,7 @@ pub(super) fn check(t: &Target, rewrite: bool) -> Result<()> {
     if rewrite && dmode & libc::S_ISVTX != 0 && me != 0 && me != t.snapshot.uid && me != dmeta.uid()
     {
         return Err(bad!(
+            Permission,
             "its folder is sticky (mode {dmode:o}, like /tmp) and the file belongs to {}: this change needs a rewrite, which may not replace another user's file there; not changed",
             user_name(t.snapshot.uid)
         ));

@@ -12,13 +12,14 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
-use std::fs::File;
+use std::fs::{File, Permissions};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::Target;
 use super::access::{euid, group_name, user_name};
 use crate::bad;
+use crate::error::FileError;
 use crate::formats::Result;
 
 /// Integrity hashes the kernel keeps for the content (IMA/EVM): a copy of the old value would
@@ -28,21 +29,24 @@ const KERNEL_KEPT: [&[u8]; 2] = [b"security.ima", b"security.evm"];
 /// Gives the (empty) temp file the original's owner and group, or refuses.
 pub(super) fn take_owner(t: &Target, out: &File) -> Result<()> {
     let (uid, gid) = (t.snapshot.uid, t.snapshot.gid);
-    // SAFETY: fchown on a valid fd with plain integer arguments.
-    if unsafe { libc::fchown(out.as_raw_fd(), uid, gid) } == 0 {
+    let Err(e) = std::os::unix::fs::fchown(out, Some(uid), Some(gid)) else {
         return Ok(());
-    }
-    let e = std::io::Error::last_os_error();
+    };
     if e.raw_os_error() != Some(libc::EPERM) {
-        return Err(bad!("cannot keep the owner and group: {e}; not changed"));
+        return Err(bad!(
+            Refused,
+            "cannot keep the owner and group: {e}; not changed"
+        ));
     }
     if uid != euid() {
         return Err(bad!(
+            Refused,
             "the file belongs to {}; this change needs a rewrite, which would make it yours; not changed",
             user_name(uid)
         ));
     }
     Err(bad!(
+        Refused,
         "the file's group is {}, which you are not a member of; this change needs a rewrite, which would change its group; not changed",
         group_name(gid)
     ))
@@ -58,6 +62,7 @@ pub(super) fn check_in_place(t: &Target) -> Result<()> {
         unsafe { libc::fgetxattr(t.file.as_raw_fd(), name.as_ptr(), std::ptr::null_mut(), 0) };
     if cap >= 0 {
         return Err(bad!(
+            Refused,
             "it carries a file capability (security.capability), which any write makes the system drop; not changed"
         ));
     }
@@ -66,6 +71,7 @@ pub(super) fn check_in_place(t: &Target) -> Result<()> {
         || mode & (libc::S_ISGID | libc::S_IXGRP) == (libc::S_ISGID | libc::S_IXGRP);
     if setid && euid() != 0 {
         return Err(bad!(
+            Refused,
             "it is setuid or setgid (mode {:o}), which a write by you makes the system clear; not changed",
             mode & 0o7777
         ));
@@ -77,15 +83,17 @@ pub(super) fn check_in_place(t: &Target) -> Result<()> {
 /// group, mode and attributes read back as the original's.
 pub(super) fn carry(t: &Target, out: &File) -> Result<()> {
     let (src, dst) = (t.file.as_raw_fd(), out.as_raw_fd());
-    let old = attributes(src).map_err(|e| bad!("cannot read its extended attributes: {e}"))?;
+    let old = attributes(src)
+        .map_err(|e| FileError::io_read("cannot read its extended attributes", &e))?;
     let new = attributes(dst)
-        .map_err(|e| bad!("cannot read the temp file's extended attributes: {e}"))?;
+        .map_err(|e| FileError::io_read("cannot read the temp file's extended attributes", &e))?;
     // Inherited from the folder (a default ACL) but not on the original: the file must not
     // gain permissions either.
     for name in new.keys().filter(|n| !old.contains_key(*n)) {
         // SAFETY: a valid fd and NUL-terminated name.
         if unsafe { libc::fremovexattr(dst, name.as_ptr()) } != 0 {
             return Err(bad!(
+                Refused,
                 "the new file would get the extended attribute {} from its folder, and it cannot be removed ({}); not changed",
                 show(name),
                 std::io::Error::last_os_error()
@@ -99,6 +107,7 @@ pub(super) fn carry(t: &Target, out: &File) -> Result<()> {
             unsafe { libc::fsetxattr(dst, name.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
         if rc != 0 {
             return Err(bad!(
+                Refused,
                 "cannot keep the extended attribute {} ({}); this change needs a rewrite, which would drop it; not changed",
                 show(name),
                 std::io::Error::last_os_error()
@@ -106,11 +115,10 @@ pub(super) fn carry(t: &Target, out: &File) -> Result<()> {
         }
     }
     let mode = t.snapshot.mode & 0o7777;
-    // SAFETY: fchmod on a valid fd.
-    if unsafe { libc::fchmod(dst, mode) } != 0 {
+    if let Err(e) = out.set_permissions(Permissions::from_mode(mode)) {
         return Err(bad!(
-            "cannot keep the mode {mode:o}: {}; not changed",
-            std::io::Error::last_os_error()
+            Refused,
+            "cannot keep the mode {mode:o}: {e}; not changed"
         ));
     }
     read_back(t, out, &old)
@@ -120,7 +128,7 @@ pub(super) fn carry(t: &Target, out: &File) -> Result<()> {
 fn read_back(t: &Target, out: &File, old: &BTreeMap<CString, Vec<u8>>) -> Result<()> {
     let m = out
         .metadata()
-        .map_err(|e| bad!("cannot stat the temp file: {e}"))?;
+        .map_err(|e| FileError::io_read("cannot stat the temp file", &e))?;
     let s = &t.snapshot;
     let lost = if (m.uid(), m.gid()) != (s.uid, s.gid) {
         "owner or group".to_string()
@@ -131,8 +139,9 @@ fn read_back(t: &Target, out: &File, old: &BTreeMap<CString, Vec<u8>>) -> Result
             s.mode & 0o7777
         )
     } else {
-        let now = attributes(out.as_raw_fd())
-            .map_err(|e| bad!("cannot read back the temp file's extended attributes: {e}"))?;
+        let now = attributes(out.as_raw_fd()).map_err(|e| {
+            FileError::io_read("cannot read back the temp file's extended attributes", &e)
+        })?;
         match old
             .iter()
             .find(|(n, v)| now.get(*n) != Some(*v))
@@ -144,6 +153,7 @@ fn read_back(t: &Target, out: &File, old: &BTreeMap<CString, Vec<u8>>) -> Result
         }
     };
     Err(bad!(
+        Refused,
         "a rewrite would not keep its {lost} (the system declined it); not changed"
     ))
 }

@@ -15,6 +15,7 @@ use std::path::Path;
 
 use super::{journal_path, parent_dir, rewrite};
 use crate::bad;
+use crate::error::FileError;
 use crate::formats::Result;
 
 /// `f_type` of the file systems where `syncfs` does not reach the data (linux/magic.h and the
@@ -43,7 +44,7 @@ pub(super) fn sync<'a>(files: impl IntoIterator<Item = (u64, &'a Path)>) -> Resu
     }
     for paths in by_dev.values() {
         let d = File::open(parent_dir(paths[0]))
-            .map_err(|e| bad!("cannot open the folder to sync it: {e}"))?;
+            .map_err(|e| FileError::io_write("cannot open the folder to sync it", &e))?;
         match per_file(&d)? {
             Some(fs) => fsync_each(paths, fs)?,
             None => syncfs(&d)?,
@@ -59,6 +60,7 @@ fn per_file(d: &File) -> Result<Option<&'static str>> {
     // SAFETY: a valid fd and a pointer to a statfs.
     if unsafe { libc::fstatfs(d.as_raw_fd(), &mut st) } != 0 {
         return Err(bad!(
+            IoWrite,
             "cannot tell the file system type: {}",
             std::io::Error::last_os_error()
         ));
@@ -72,6 +74,7 @@ fn syncfs(d: &File) -> Result<()> {
     // SAFETY: syncfs on a valid fd.
     if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
         return Err(bad!(
+            IoWrite,
             "cannot sync the file system: {}",
             std::io::Error::last_os_error()
         ));
@@ -120,9 +123,10 @@ fn fsync(path: &Path, what: &str, fs: &str) -> Result<()> {
         .or_else(|_| open(true))
         .and_then(|f| f.sync_all())
         .map_err(|e| {
-            bad!(
-                "cannot sync the {what} {} on this {fs} file system: {e}",
+            let what = format!(
+                "cannot sync the {what} {} on this {fs} file system",
                 path.display()
-            )
+            );
+            FileError::io_write(&what, &e)
         })
 }

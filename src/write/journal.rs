@@ -5,7 +5,9 @@
 //! `recover` (src/write/recover.rs) uses to put the old bytes back over a torn write. Keeping
 //! the new bytes lets recovery tell a torn write (every byte old or new) from a file another
 //! program changed since (anything else), which must never be rolled back. Since format 004
-//! it also keeps the file's mtime and atime, which a rollback puts back.
+//! it also keeps the file's mtime and atime, which a rollback puts back. Format 005 (same layout
+//! as 004) may also shrink the file: the cut tail is a region with old bytes and no new ones; an
+//! older noai reports a 005 journal instead of misreading it.
 
 use std::ffi::OsString;
 use std::fs::OpenOptions;
@@ -18,13 +20,16 @@ use sha2::{Digest, Sha256};
 
 use super::Snapshot;
 use crate::bad;
+use crate::error::FileError;
 use crate::formats::Result;
 
 pub const JOURNAL_SUFFIX: &str = ".noai-journal";
 /// The format: the family (`NOAIJ`) and its version. Another version of the family is reported
 /// and kept, never deleted: it may hold the only way back for a torn file.
-const MAGIC: &[u8; 8] = b"NOAIJ004";
-/// The previous version, still read (a user may have one on disk): as 004 without the times.
+const MAGIC: &[u8; 8] = b"NOAIJ005";
+/// Older versions, still read (a user may have one on disk): 004 is 005 without a cut, 003 is
+/// 004 without the times.
+const MAGIC_004: &[u8; 8] = b"NOAIJ004";
 const MAGIC_003: &[u8; 8] = b"NOAIJ003";
 const FAMILY: &[u8] = b"NOAIJ";
 /// No journal of ours is larger, or has more regions: a bigger one is not trusted.
@@ -68,9 +73,9 @@ pub fn target_of(journal: &Path, rec: &[u8]) -> Option<PathBuf> {
 
 /// Splits a record after the magic into the recorded file name and the rest.
 fn split_name(rec: &[u8]) -> Option<(&[u8], &[u8])> {
-    let rest = rec
-        .strip_prefix(MAGIC)
-        .or_else(|| rec.strip_prefix(MAGIC_003))?;
+    let rest = [MAGIC, MAGIC_004, MAGIC_003]
+        .iter()
+        .find_map(|m| rec.strip_prefix(*m))?;
     let n = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
     let name = rest.get(8..8usize.checked_add(n)?)?;
     Some((name, &rest[8 + n..]))
@@ -175,7 +180,10 @@ pub fn parse(rec: &[u8]) -> Parsed {
     if rec.len() < MAGIC.len() && MAGIC.starts_with(rec) || rec.iter().all(|&b| b == 0) {
         return Parsed::Torn;
     }
-    if !rec.starts_with(MAGIC) && !rec.starts_with(MAGIC_003) {
+    if ![MAGIC, MAGIC_004, MAGIC_003]
+        .iter()
+        .any(|m| rec.starts_with(*m))
+    {
         return match rec.strip_prefix(FAMILY) {
             Some(v) => Parsed::OtherVersion(String::from_utf8_lossy(&v[..v.len().min(3)]).into()),
             None => Parsed::Foreign("it does not start with noai's journal signature"),
@@ -194,12 +202,13 @@ pub fn parse(rec: &[u8]) -> Parsed {
 }
 
 /// The fields of a record whose checksum held; `None` unless every region lies inside the old
-/// (old bytes) and new (new bytes) file, in order, and the appended part is all journalled.
+/// (old bytes) and new (new bytes) file, in order, and the appended part (new bytes) or the cut
+/// part (old bytes) is all journalled.
 fn decode(body: &[u8]) -> Option<Decoded> {
     let (name, rest) = split_name(body)?;
     let mut c = Cursor(rest);
     let (dev, ino, old_size, new_size) = (c.num()?, c.num()?, c.num()?, c.num()?);
-    let times = match body.starts_with(MAGIC) {
+    let times = match !body.starts_with(MAGIC_003) {
         true => {
             let mut t = || Some((c.num()? as i64, c.num()? as i64));
             Some([t()?, t()?])
@@ -207,10 +216,12 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         false => None,
     };
     let count = c.num()?;
-    if count > MAX_REGIONS || new_size < old_size {
+    if count > MAX_REGIONS || (new_size < old_size && !body.starts_with(MAGIC)) {
         return None;
     }
-    let (mut changes, mut prev_end, mut covered) = (Vec::new(), 0u64, old_size);
+    let (mut changes, mut prev_end) = (Vec::new(), 0u64);
+    // How far from the shorter length the regions reach unbroken, in new and in old bytes.
+    let (mut covered, mut cut_covered) = (old_size, new_size);
     for _ in 0..count {
         let (offset, old_len, new_len) = (c.num()?, c.num()?, c.num()?);
         let (old, new) = (c.take(old_len)?.to_vec(), c.take(new_len)?.to_vec());
@@ -221,10 +232,14 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         if offset <= covered && new_end > covered {
             covered = new_end;
         }
+        if offset <= cut_covered && old_end > cut_covered {
+            cut_covered = old_end;
+        }
         prev_end = old_end.max(new_end);
         changes.push(Change { offset, old, new });
     }
-    (c.0.is_empty() && covered >= new_size).then(|| Decoded {
+    let whole = covered >= new_size && cut_covered >= old_size;
+    (c.0.is_empty() && whole).then(|| Decoded {
         name: name.to_vec(),
         dev,
         ino,
@@ -254,6 +269,7 @@ impl Journal {
                 .any(|(u, n)| u.new_len != n.len() as u64)
         {
             return Err(bad!(
+                Refused,
                 "internal check: journal regions do not match the write"
             ));
         }
@@ -262,6 +278,7 @@ impl Journal {
         let rec = encode(name, snap, new_size, &changes);
         if rec.len() as u64 > MAX_BYTES || undo.len() as u64 > MAX_REGIONS {
             return Err(bad!(
+                Refused,
                 "the in-place change is too large for an undo journal ({} bytes, {} regions); not written",
                 rec.len(),
                 undo.len()
@@ -273,11 +290,16 @@ impl Journal {
             .create_new(true)
             .mode(0o600)
             .open(&path)
-            .map_err(|e| bad!("cannot create the undo journal {}: {e}", path.display()))?;
+            .map_err(|e| {
+                FileError::io_write(
+                    &format!("cannot create the undo journal {}", path.display()),
+                    &e,
+                )
+            })?;
         let journal = Journal { path };
         if let Err(e) = f.write_all(&rec) {
             journal.finish();
-            return Err(bad!("cannot write the undo journal: {e}"));
+            return Err(FileError::io_write("cannot write the undo journal", &e));
         }
         Ok(journal)
     }

@@ -1,7 +1,8 @@
 //! The only code that modifies user files. Two strategies, both crash-safe:
-//! - in place, when the new metadata has exactly the old region's length: the old region is
-//!   saved to an undo journal first, then one positioned write; a torn write is rolled back by
-//!   `recover` on the next run;
+//! - in place (`in_place`), when the new metadata has exactly the old region's length, is
+//!   appended at the end, or the file is cut short of a box at its end: the old bytes (and a cut
+//!   tail) are saved to an undo journal first, then positioned writes (and the cut); a torn
+//!   write is rolled back by `recover` on the next run;
 //! - otherwise a temp sibling (`O_EXCL`) is written, verified (same container, audio payload
 //!   hash equal, our fields readable) and renamed over the original.
 //!
@@ -13,6 +14,7 @@
 mod access;
 mod attrs;
 mod durable;
+mod in_place;
 mod journal;
 mod overlay;
 mod proof;
@@ -22,15 +24,16 @@ mod siblings;
 
 pub(crate) use siblings::{parent_dir, set_mtime, set_times, sibling};
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::bad;
-use crate::formats::{self, Container, Edit, FormatError, Plan, Region, Result};
+use crate::error::FileError;
+use crate::formats::{Container, Edit, Plan, Result};
 
+use in_place::InPlace;
 pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
-use journal::{Journal, Undo};
 pub use recover::{Recovery, journal_target, recover, recover_idle};
 pub use rewrite::{is_temp_name, remove_stale_temp};
 
@@ -70,12 +73,16 @@ impl Snapshot {
 
     /// Errors unless the file at `path` is still this one, unchanged.
     fn check_unchanged(&self, path: &Path) -> Result<()> {
-        let now =
-            std::fs::symlink_metadata(path).map_err(|e| bad!("cannot stat before writing: {e}"))?;
+        // Gone since the scan is a change like any other.
+        let now = std::fs::symlink_metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => bad!(Changed, "cannot stat before writing: {e}"),
+            _ => FileError::io_read("cannot stat before writing", &e),
+        })?;
         let now = Snapshot::of(&now);
         let key = |s: &Snapshot| (s.dev, s.ino, s.size, s.mtime, s.ctime);
         if key(&now) != key(self) {
             return Err(bad!(
+                Changed,
                 "the file changed while it was being processed; not written (run again)"
             ));
         }
@@ -103,6 +110,8 @@ pub struct Options {
 pub struct Target<'a> {
     pub path: &'a Path,
     pub file: &'a File,
+    /// `file` was opened for writing, so an in-place write needs no second open.
+    pub writable: bool,
     pub snapshot: Snapshot,
     pub container: Container,
     /// The audio payload of this snapshot, as the planner found it (`formats::Planned`).
@@ -120,16 +129,8 @@ pub struct Staged {
 }
 
 enum Kind {
-    InPlace {
-        out: File,
-        regions: Vec<Region>,
-        undo: Vec<Undo>,
-        journal: Journal,
-    },
-    Rewrite {
-        tmp: PathBuf,
-        len: u64,
-    },
+    InPlace(InPlace),
+    Rewrite { tmp: PathBuf, len: u64 },
 }
 
 /// Step 1, per file: checks, then writes the undo journal or the verified temp file. Nothing is
@@ -149,7 +150,9 @@ pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Stage
         }
         patch => {
             attrs::check_in_place(t)?;
-            stage_in_place(t, patch.regions().unwrap_or_default(), edit)?
+            let cut = patch.cut();
+            let regions = patch.regions().unwrap_or_default();
+            Kind::InPlace(InPlace::stage(t, regions, cut, edit)?)
         }
     };
     Ok(Staged {
@@ -183,13 +186,13 @@ impl Staged {
     pub fn apply(&mut self) -> Result<()> {
         self.snapshot.check_unchanged(&self.path)?;
         match &self.kind {
-            Kind::InPlace { out, regions, .. } => {
+            Kind::InPlace(w) => {
                 self.applied = true;
-                write_regions(out, regions, &self.snapshot, self.opts)
+                w.apply(&self.snapshot, self.opts)
             }
             Kind::Rewrite { tmp, .. } => {
                 std::fs::rename(tmp, &self.path)
-                    .map_err(|e| bad!("cannot rename the temp file over it: {e}"))?;
+                    .map_err(|e| FileError::io_write("cannot rename the temp file over it", &e))?;
                 self.applied = true;
                 Ok(())
             }
@@ -199,11 +202,9 @@ impl Staged {
     /// Step 5, after the second `sync`: removes the undo journal.
     pub fn finish(self) -> Written {
         match self.kind {
-            Kind::InPlace {
-                regions, journal, ..
-            } => {
-                journal.finish();
-                let bytes = regions.iter().map(|r| r.bytes.len() as u64).sum();
+            Kind::InPlace(w) => {
+                let bytes = w.bytes();
+                w.journal.finish();
                 Written {
                     strategy: Strategy::InPlace,
                     bytes,
@@ -221,23 +222,7 @@ impl Staged {
     /// (verified) new file.
     pub fn abort(self) {
         match self.kind {
-            Kind::InPlace {
-                out, undo, journal, ..
-            } => {
-                let restore = || -> std::io::Result<()> {
-                    for u in &undo {
-                        out.write_all_at(&u.old, u.offset)?;
-                    }
-                    out.set_len(self.snapshot.size)?;
-                    // "As it was" includes the times backup and sync tools compare.
-                    set_times(&out, [self.snapshot.atime, self.snapshot.mtime])?;
-                    out.sync_all()
-                };
-                // Without a restore the journal stays, and the next run rolls the file back.
-                if !self.applied || restore().is_ok() {
-                    journal.finish();
-                }
-            }
+            Kind::InPlace(w) => w.abort(&self.snapshot, self.applied),
             Kind::Rewrite { tmp, .. } => {
                 if !self.applied {
                     let _ = std::fs::remove_file(tmp);
@@ -247,152 +232,6 @@ impl Staged {
     }
 }
 
-fn stage_in_place(t: &Target, regions: Vec<Region>, edit: &Edit) -> Result<Kind> {
-    let src = formats::Source::new(t.file, t.snapshot.size);
-    let size = t.snapshot.size;
-    let payload = t.payload;
-    let mut prev_end = 0;
-    let mut narrowed = Vec::with_capacity(regions.len());
-    let mut undo = Vec::with_capacity(regions.len());
-    for r in regions {
-        let end = r.offset + r.bytes.len() as u64;
-        // Only the last region may start at the end of the file: the append.
-        if r.offset < prev_end || (end > size && r.offset != size) {
-            return Err(bad!(
-                "internal check: overlapping or out-of-file write regions; not written"
-            ));
-        }
-        if payload.iter().any(|p| r.offset < p.end && p.start < end) {
-            return Err(bad!(
-                "internal check: in-place write would touch audio data; not written"
-            ));
-        }
-        prev_end = end;
-        if r.offset == size {
-            undo.push(Undo {
-                offset: r.offset,
-                old: Vec::new(),
-                new_len: r.bytes.len() as u64,
-            });
-            narrowed.push(r);
-            continue;
-        }
-        let old = src.read(r.offset, r.bytes.len() as u64, "metadata region")?;
-        // Only the bytes that differ are written (and journalled): a tag whose cover art
-        // comes before our fields costs a few hundred bytes, not the whole tag.
-        for (at, len) in differing_runs(&old, &r.bytes) {
-            let (lo, hi) = (at, at + len);
-            undo.push(Undo {
-                offset: r.offset + lo as u64,
-                old: old[lo..hi].to_vec(),
-                new_len: len as u64,
-            });
-            narrowed.push(Region {
-                offset: r.offset + lo as u64,
-                bytes: r.bytes[lo..hi].to_vec(),
-            });
-        }
-    }
-    let regions = narrowed;
-    proof::in_place(t, &regions, edit)?;
-    let new_size = size.max(prev_end);
-    // The file as opened for reading, if that handle can write; else opened again, which fails
-    // clearly for a file without write permission.
-    let out = match t.file.try_clone() {
-        Ok(f) if writable(&f) => f,
-        _ => OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(t.path)
-            .map_err(|e| bad!("cannot open for writing: {e}"))?,
-    };
-    let same = Snapshot::of(&out.metadata()?);
-    if (same.dev, same.ino) != (t.snapshot.dev, t.snapshot.ino) {
-        return Err(bad!(
-            "the file was replaced while it was being processed; not written"
-        ));
-    }
-    let new: Vec<&[u8]> = regions.iter().map(|r| r.bytes.as_slice()).collect();
-    let journal = Journal::create(t.path, &t.snapshot, new_size, &undo, &new)?;
-    Ok(Kind::InPlace {
-        out,
-        regions,
-        undo,
-        journal,
-    })
-}
-
-/// True when the descriptor was opened for writing.
-fn writable(f: &File) -> bool {
-    // SAFETY: F_GETFL on a valid fd.
-    let flags = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(f), libc::F_GETFL) };
-    flags >= 0 && flags & libc::O_ACCMODE == libc::O_RDWR
-}
-
-/// The runs where `new` differs from `old` (same length), as (start, length); runs closer than
-/// a small gap are merged, since a write per few bytes would cost more than the bytes.
-fn differing_runs(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
-    const GAP: usize = 64;
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < new.len() {
-        if old[i] == new[i] {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < new.len() && old[i] != new[i] {
-            i += 1;
-        }
-        match runs.last_mut() {
-            Some((s, l)) if start - (*s + *l) < GAP => *l = i - *s,
-            _ => runs.push((start, i - start)),
-        }
-    }
-    runs
-}
-
-fn write_regions(out: &File, regions: &[Region], snap: &Snapshot, opts: Options) -> Result<()> {
-    let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
-    for r in regions {
-        out.write_all_at(&r.bytes, r.offset).map_err(io)?;
-    }
-    if opts.preserve_mtime {
-        set_mtime(out, snap.mtime)?;
-    }
-    for r in regions {
-        let mut check = vec![0u8; r.bytes.len()];
-        out.read_exact_at(&mut check, r.offset)
-            .map_err(|e| bad!("cannot read back the written region: {e}"))?;
-        if check != r.bytes {
-            return Err(bad!("read-back of the written region differs"));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 #[path = "abort_tests.rs"]
 mod abort_tests;
-
-#[cfg(test)]
-mod tests {
-    use super::differing_runs;
-
-    #[test]
-    fn only_differing_runs_are_written() {
-        assert_eq!(differing_runs(b"abcdef", b"abcdef"), vec![]);
-        assert_eq!(differing_runs(b"abcdef", b"abXdef"), vec![(2, 1)]);
-        let old = vec![0u8; 300];
-        let mut new = old.clone();
-        new[0] = 1;
-        new[10] = 1;
-        new[200] = 1;
-        assert_eq!(
-            differing_runs(&old, &new),
-            vec![(0, 11), (200, 1)],
-            "near runs merge"
-        );
-    }
-}

@@ -1,5 +1,6 @@
 //! A virtual view of a file as it would be after an in-place write: the original bytes with the
-//! planned regions laid over them (the last region may run past the end: an append). It reads
+//! planned regions laid over them (the last region may run past the end: an append; or the
+//! view stops short of the end: a cut). It reads
 //! with positioned reads, so the audio is never copied into memory and the caller's file cursor
 //! is left alone; the proof hands it to a parser that expects `Read + Seek`. The original bytes
 //! are read through a window that survives seeks (parsers seek a lot, and a `BufReader` would
@@ -28,7 +29,8 @@ pub struct Overlay<'a> {
 const WINDOW: u64 = 64 << 10;
 
 impl<'a> Overlay<'a> {
-    /// The view of `file` (`base` bytes long) with `regions` written over it.
+    /// The view of the first `base` bytes of `file` (all of it, or less when the write cuts
+    /// the file) with `regions` written over it.
     pub fn new(file: &'a File, base: u64, regions: &'a [Region]) -> Overlay<'a> {
         let end = regions
             .iter()

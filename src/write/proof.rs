@@ -31,18 +31,20 @@ use lofty::config::ParsingMode;
 use super::Target;
 use super::overlay::Overlay;
 use crate::bad;
-use crate::formats::{Container, Edit, FormatError, Region, Result, Source, carry, id3v2};
+use crate::error::FileError;
+use crate::formats::{Container, Edit, Region, Result, Source, carry, id3v2};
 use items::Item;
 
-/// The view of the file after an in-place write must keep every item of the original.
-pub fn in_place(t: &Target, regions: &[Region], edit: &Edit) -> Result<()> {
+/// The view of the file after an in-place write must keep every item of the original. `keep`:
+/// how much of the original stays under the regions (less than its size for a cut).
+pub fn in_place(t: &Target, regions: &[Region], keep: u64, edit: &Edit) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
-    let new = Overlay::new(t.file, t.snapshot.size, regions);
+    let new = Overlay::new(t.file, keep, regions);
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: None,
     };
-    prove(t.container, old, new, edit, &base)
+    prove(t.container, old, new, edit, &base).map_err(FileError::in_check)
 }
 
 /// The finished temp file of a rewrite (`len` bytes) must keep every item of the original.
@@ -53,7 +55,7 @@ pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
         old: Source::new(t.file, t.snapshot.size),
         new: Some(Source::new(out, len)),
     };
-    prove(t.container, old, new, edit, &base)
+    prove(t.container, old, new, edit, &base).map_err(FileError::in_check)
 }
 
 /// Where a version without an ID3v2 tag finds what stands in for it: the tag `tag` would carry
@@ -102,7 +104,10 @@ fn prove(
     if container == Container::Flac {
         let blocks = |r: &mut View, which: &str| {
             raw::flac_blocks(r).map_err(|e| {
-                bad!("internal check: cannot walk the {which} FLAC blocks ({e}); not written")
+                bad!(
+                    Refused,
+                    "internal check: cannot walk the {which} FLAC blocks ({e}); not written"
+                )
             })
         };
         compare(&blocks(&mut old, "old")?, &blocks(&mut new, "new")?)?;
@@ -152,16 +157,23 @@ fn xmp_packet(container: Container, old: &mut View, new: &mut View, tags: Tags) 
         };
     let packets = |r: &mut View, tag, which: &str| {
         let p = find(r, tag).map_err(|e| {
-            bad!("internal check: cannot find the {which} XMP packet ({e}); not written")
+            bad!(
+                Refused,
+                "internal check: cannot find the {which} XMP packet ({e}); not written"
+            )
         })?;
         p.map(|p| xmp::kept(&p)).transpose().map_err(|e| {
-            bad!("internal check: the {which} XMP packet does not parse ({e}); not written")
+            bad!(
+                Refused,
+                "internal check: the {which} XMP packet does not parse ({e}); not written"
+            )
         })
     };
     let was = packets(old, tags.0, "old")?.unwrap_or_default();
     let now = packets(new, tags.1, "new")?.unwrap_or_default();
     match xmp::missing(&was, &now) {
         Some(lost) => Err(bad!(
+            Refused,
             "internal check: the write would drop or change the {}; not written",
             lost.name
         )),
@@ -191,8 +203,12 @@ fn id3_tags(
     ) {
         return Ok((None, None));
     }
-    let io =
-        |e: std::io::Error| bad!("internal check: cannot read the ID3v2 tag ({e}); not written");
+    let io = |e: std::io::Error| {
+        bad!(
+            Refused,
+            "internal check: cannot read the ID3v2 tag ({e}); not written"
+        )
+    };
     let was = find(old).map_err(io)?;
     let now = find(new).map_err(io)?;
     id3v2::cross_check(
@@ -241,13 +257,19 @@ fn lofty_items<A: Read + Seek, B: Read + Seek>(
         Err(e) => return Err(unreadable(container, e)),
     };
     let now = items::read(container, new, mode, edit).map_err(|e| {
-        bad!("internal check: the new file's tags do not read back in lofty ({e}); not written")
+        bad!(
+            Refused,
+            "internal check: the new file's tags do not read back in lofty ({e}); not written"
+        )
     })?;
     Ok((was, now))
 }
 
-fn shift_err(e: std::io::Error) -> FormatError {
-    bad!("internal check: cannot read past the ID3v2 tag ({e}); not written")
+fn shift_err(e: std::io::Error) -> FileError {
+    bad!(
+        Refused,
+        "internal check: cannot read past the ID3v2 tag ({e}); not written"
+    )
 }
 
 /// A reader that starts `start` bytes into another: the file as if its head were not there.
@@ -282,8 +304,9 @@ impl<R: Seek> Seek for Shifted<R> {
     }
 }
 
-fn unreadable(container: Container, e: String) -> FormatError {
+fn unreadable(container: Container, e: String) -> FileError {
     bad!(
+        Refused,
         "the independent check (lofty) cannot read this {} file's tags ({e}), so nothing proves a write would keep them; not written",
         container.name()
     )
@@ -299,7 +322,10 @@ fn compare(was: &[Item], now: &[Item]) -> Result<()> {
             (None, Some(b)) => format!("would add the {}", b.name),
             (None, None) => unreachable!("the loop stops at the longer list"),
         };
-        return Err(bad!("internal check: the write {what}; not written"));
+        return Err(bad!(
+            Refused,
+            "internal check: the write {what}; not written"
+        ));
     }
     Ok(())
 }
@@ -321,13 +347,16 @@ mod tests {
         assert!(compare(&a, &a).is_ok());
         let changed = compare(&a, &[it("x", "1"), it("y", "3")]).unwrap_err();
         assert_eq!(
-            changed.0,
+            changed.to_string(),
             "internal check: the write would change the y; not written"
         );
         let dropped = compare(&a, &a[1..]).unwrap_err();
-        assert!(dropped.0.contains("would drop or move the x"), "{dropped}");
+        assert!(
+            dropped.to_string().contains("would drop or move the x"),
+            "{dropped}"
+        );
         let added = compare(&a[..1], &a).unwrap_err();
-        assert!(added.0.contains("would add the y"), "{added}");
+        assert!(added.to_string().contains("would add the y"), "{added}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use super::journal::{self, Change, Decoded, MAX_BYTES, Parsed};
 use crate::bad;
+use crate::error::FileError;
 use crate::formats::Result;
 
 /// What recovery did with a journal.
@@ -27,7 +28,7 @@ pub enum Recovery {
 }
 
 /// Handles a journal left by an interrupted run: puts the old bytes back over a torn write (and
-/// the old length, if the write appended), then removes the journal. Every refusal is an error
+/// the old length, if the write appended or cut the file), then removes the journal. Every refusal is an error
 /// naming the journal, which is left in place with its file untouched.
 pub fn recover(journal: &Path) -> Result<Recovery> {
     let (rec, owner) = read_journal(journal)?;
@@ -40,6 +41,7 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
         target.filter(|t| t.file_name().map(|n| n.as_encoded_bytes()) == Some(&decoded.name[..]))
     else {
         return Err(bad!(
+            Refused,
             "undo journal {} names a file that is not beside it; left in place",
             journal.display()
         ));
@@ -53,13 +55,16 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
             return Ok(Recovery::RolledBack);
         }
         State::Changed => {
-            let meta = f.metadata()?;
+            let meta = f
+                .metadata()
+                .map_err(|e| FileError::io_read("read failed", &e))?;
             let moved = if (meta.dev(), meta.ino()) != (decoded.dev, decoded.ino) {
                 " It is also another inode than the one staged (replaced, or remounted)."
             } else {
                 ""
             };
             return Err(bad!(
+                Changed,
                 "{} was changed by another program after an interrupted noai write (its bytes are \
                  neither the old nor the new ones in the undo journal {}); nothing rolled back, both \
                  left as they are: check the file, then delete the journal.{moved}",
@@ -78,6 +83,7 @@ fn decode(journal: &Path, rec: &[u8]) -> Result<Option<Decoded>> {
         Parsed::Torn => Ok(None),
         Parsed::Current(d) => Ok(Some(d)),
         Parsed::OtherVersion(v) => Err(bad!(
+            Unsupported,
             "undo journal {} has format version {v}, which this noai does not read; left in place \
              (recover it with the noai version that wrote it)",
             journal.display()
@@ -98,18 +104,27 @@ fn open_target(journal: &Path, target: &Path) -> Result<File> {
         .open(target)
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => bad!(
+                NotFound,
                 "the file of undo journal {} is gone (moved or deleted); journal left in place: \
                  delete it if that is expected",
                 journal.display()
             ),
-            _ => bad!(
-                "cannot open {} to recover its undo journal {}: {e}; left in place",
-                target.display(),
-                journal.display()
-            ),
+            _ => FileError::io_write(
+                &format!(
+                    "cannot open {} to recover its undo journal {}",
+                    target.display(),
+                    journal.display()
+                ),
+                &e,
+            )
+            .map_message(|m| format!("{m}; left in place")),
         })?;
-    if !f.metadata()?.is_file() {
+    let meta = f
+        .metadata()
+        .map_err(|e| FileError::io_read("read failed", &e))?;
+    if !meta.is_file() {
         return Err(bad!(
+            Refused,
             "{} is not a regular file; its undo journal {} is left in place",
             target.display(),
             journal.display()
@@ -119,8 +134,12 @@ fn open_target(journal: &Path, target: &Path) -> Result<File> {
 }
 
 fn remove(journal: &Path) -> Result<()> {
-    std::fs::remove_file(journal)
-        .map_err(|e| bad!("cannot remove the undo journal {}: {e}", journal.display()))
+    std::fs::remove_file(journal).map_err(|e| {
+        FileError::io_write(
+            &format!("cannot remove the undo journal {}", journal.display()),
+            &e,
+        )
+    })
 }
 
 /// Reads a journal that is a regular file (never through a link) of at most `MAX_BYTES`;
@@ -132,19 +151,24 @@ fn read_journal(journal: &Path) -> Result<(Vec<u8>, u32)> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(journal)
         .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => {
-                bad!("undo journal {shown} is a symbolic link; not trusted, left in place")
-            }
-            _ => bad!("cannot read the undo journal {shown}: {e}"),
+            Some(libc::ELOOP) => bad!(
+                Refused,
+                "undo journal {shown} is a symbolic link; not trusted, left in place"
+            ),
+            _ => FileError::io_read(&format!("cannot read the undo journal {shown}"), &e),
         })?;
-    let meta = f.metadata()?;
+    let meta = f
+        .metadata()
+        .map_err(|e| FileError::io_read("read failed", &e))?;
     if !meta.is_file() {
         return Err(bad!(
+            Refused,
             "undo journal {shown} is not a regular file; not trusted, left in place"
         ));
     }
     if meta.len() > MAX_BYTES {
         return Err(bad!(
+            Refused,
             "undo journal {shown} is {} bytes, more than any noai journal ({MAX_BYTES}); not trusted, left in place",
             meta.len()
         ));
@@ -152,9 +176,10 @@ fn read_journal(journal: &Path) -> Result<(Vec<u8>, u32)> {
     let mut rec = Vec::with_capacity(meta.len() as usize);
     f.take(MAX_BYTES + 1)
         .read_to_end(&mut rec)
-        .map_err(|e| bad!("cannot read the undo journal {shown}: {e}"))?;
+        .map_err(|e| FileError::io_read(&format!("cannot read the undo journal {shown}"), &e))?;
     if rec.len() as u64 > MAX_BYTES {
         return Err(bad!(
+            Refused,
             "undo journal {shown} grew past {MAX_BYTES} bytes; not trusted, left in place"
         ));
     }
@@ -164,13 +189,13 @@ fn read_journal(journal: &Path) -> Result<(Vec<u8>, u32)> {
 /// A journal is replayed only if the user running noai wrote it, or, when noai runs as root,
 /// the owner of the file it would change (another user's own noai run).
 fn trust_owner(journal: &Path, owner: u32, target: Option<&Path>) -> Result<()> {
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let me = super::access::euid();
     let target_owner = || Some(std::fs::symlink_metadata(target?).ok()?.uid());
     if owner == me || (me == 0 && target_owner() == Some(owner)) {
         return Ok(());
     }
     Err(bad!(
+        Refused,
         "undo journal {} belongs to user {owner}, not to the user running noai ({me}){}; not trusted, left in place",
         journal.display(),
         if me == 0 {
@@ -193,8 +218,10 @@ enum State {
 
 /// Judges the file by the journalled bytes alone.
 fn state(f: &File, d: &Decoded) -> Result<State> {
-    let size = f.metadata()?.len();
-    if size < d.old_size || size > d.new_size {
+    let io = |e: std::io::Error| FileError::io_read("read failed", &e);
+    let size = f.metadata().map_err(io)?.len();
+    // Between the two lengths: a write may grow the file (an append) or cut it.
+    if size < d.old_size.min(d.new_size) || size > d.old_size.max(d.new_size) {
         return Ok(State::Changed);
     }
     let (mut old, mut new) = (size == d.old_size, size == d.new_size);
@@ -202,7 +229,7 @@ fn state(f: &File, d: &Decoded) -> Result<State> {
         let span = c.old.len().max(c.new.len()) as u64;
         let have = span.min(size.saturating_sub(c.offset));
         let mut b = vec![0u8; have as usize];
-        f.read_exact_at(&mut b, c.offset)?;
+        f.read_exact_at(&mut b, c.offset).map_err(io)?;
         for (i, byte) in b.iter().enumerate() {
             let (is_old, is_new) = (c.old.get(i) == Some(byte), c.new.get(i) == Some(byte));
             if !is_old && !is_new {
@@ -231,7 +258,7 @@ fn roll_back(f: &File, d: &Decoded) -> Result<()> {
         .and_then(|_| f.set_len(d.old_size))
         .and_then(|_| times())
         .and_then(|_| f.sync_all())
-        .map_err(|e| bad!("rollback failed: {e}"))
+        .map_err(|e| FileError::io_write("rollback failed", &e))
 }
 
 /// The file a journal belongs to (read safely: never through a link, never a huge file; an
@@ -256,14 +283,8 @@ pub fn recover_idle(journal: &Path) -> Result<Option<Recovery>> {
     let Some(f) = journal_target(journal).and_then(open) else {
         return recover(journal).map(Some);
     };
-    // SAFETY: flock on a valid fd; released when `f` is dropped.
-    if unsafe {
-        libc::flock(
-            std::os::fd::AsRawFd::as_raw_fd(&f),
-            libc::LOCK_EX | libc::LOCK_NB,
-        )
-    } != 0
-    {
+    // The writer lock `open` takes (`flock`); released when `f` is dropped.
+    if f.try_lock().is_err() {
         return Ok(None);
     }
     recover(journal).map(Some)

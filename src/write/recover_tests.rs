@@ -64,6 +64,47 @@ fn torn_append_is_truncated_back() {
     assert_eq!(std::fs::read(&p).unwrap(), b"moov....mdat....");
 }
 
+/// The journal of a cut: `moov` becomes `free`, the 8-byte tail `uuidXMP!` goes.
+fn staged_cut(dir: &Path) -> (PathBuf, PathBuf) {
+    let p = dir.join("a.m4a");
+    std::fs::write(&p, b"moov....mdat....uuidXMP!").unwrap();
+    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
+    let regions = [undo(0, b"moov", 4), undo(16, b"uuidXMP!", 0)];
+    std::mem::forget(Journal::create(&p, &snap, 16, &regions, &[b"free", b""]).unwrap());
+    (p.clone(), journal_path(&p))
+}
+
+#[test]
+fn a_cut_is_rolled_back_with_its_tail_or_kept_when_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = b"moov....mdat....uuidXMP!";
+    // Killed after the write, before the cut; after the cut with the write torn; after a
+    // partial cut (not a thing ftruncate does, but the bytes say what to do).
+    for now in [
+        &b"free....mdat....uuidXMP!"[..],
+        b"frov....mdat....uuidXMP!",
+        b"frov....mdat....",
+        b"free....mdat....uuid",
+    ] {
+        let (p, jp) = staged_cut(dir.path());
+        std::fs::write(&p, now).unwrap();
+        assert_eq!(recover(&jp).unwrap(), Recovery::RolledBack, "{now:?}");
+        assert_eq!(std::fs::read(&p).unwrap(), old, "{now:?}");
+        assert!(!jp.exists());
+    }
+    let (p, jp) = staged_cut(dir.path());
+    std::fs::write(&p, b"free....mdat....").unwrap(); // complete: kept
+    assert_eq!(recover(&jp).unwrap(), Recovery::Clean);
+    assert_eq!(std::fs::read(&p).unwrap(), b"free....mdat....");
+    let (p, jp) = staged_cut(dir.path()); // never started
+    assert_eq!(recover(&jp).unwrap(), Recovery::Clean);
+    assert_eq!(std::fs::read(&p).unwrap(), old);
+    // Cut, then someone appended other bytes: not ours to roll back.
+    let (p, jp) = staged_cut(dir.path());
+    std::fs::write(&p, b"free....mdat....appended").unwrap();
+    assert!(refused(&p, &jp).contains("another program"));
+}
+
 #[test]
 fn half_written_journal_is_discarded() {
     let dir = tempfile::tempdir().unwrap();
@@ -79,7 +120,7 @@ fn half_written_journal_is_discarded() {
 /// Runs `recover`, expects a refusal naming the journal, and checks nothing moved.
 fn refused(p: &Path, jp: &Path) -> String {
     let (file, journal) = (std::fs::read(p).unwrap(), std::fs::read(jp).unwrap());
-    let e = recover(jp).expect_err("recovered").0;
+    let e = recover(jp).expect_err("recovered").to_string();
     assert!(e.contains(&jp.display().to_string()), "{e}");
     assert_eq!(std::fs::read(p).unwrap(), file, "the file changed");
     assert_eq!(std::fs::read(jp).unwrap(), journal, "the journal changed");
@@ -133,7 +174,7 @@ fn untrusted_or_unknown_journals_are_kept() {
     let real = dir.path().join("elsewhere");
     std::fs::rename(&jp, &real).unwrap();
     std::os::unix::fs::symlink(&real, &jp).unwrap();
-    let e = recover(&jp).expect_err("followed a link").0;
+    let e = recover(&jp).expect_err("followed a link").to_string();
     assert!(e.contains("symbolic link"), "{e}");
     assert!(jp.is_symlink() && real.exists());
     assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-NLD-AUDIO");

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use super::{Options, Target, attrs, set_mtime};
 use crate::bad;
-use crate::formats::{self, Edit, FormatError, Part, Result, Source, render, sniff};
+use crate::error::FileError;
+use crate::formats::{self, Edit, Part, Result, Source, render, sniff};
 
 const TEMP_MARK: &str = ".noai-";
 const TEMP_SUFFIX: &str = ".tmp";
@@ -51,7 +52,8 @@ pub fn remove_stale_temp(path: &Path) -> Result<bool> {
     if alive {
         return Ok(false);
     }
-    std::fs::remove_file(path).map_err(|e| bad!("cannot remove stale temp file: {e}"))?;
+    std::fs::remove_file(path)
+        .map_err(|e| FileError::io_write("cannot remove stale temp file", &e))?;
     Ok(true)
 }
 
@@ -60,6 +62,7 @@ pub fn remove_stale_temp(path: &Path) -> Result<bool> {
 pub fn stage(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<(PathBuf, u64)> {
     if t.snapshot.nlink > 1 {
         return Err(bad!(
+            Refused,
             "the file has {} hard links and this change needs a rewrite, which would split them; not changed",
             t.snapshot.nlink
         ));
@@ -72,7 +75,7 @@ pub fn stage(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<(
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
         .open(&tmp)
-        .map_err(|e| bad!("cannot create a temp file beside it: {e}"))?;
+        .map_err(|e| FileError::io_write("cannot create a temp file beside it", &e))?;
     match fill_and_verify(t, &out, parts, edit, opts) {
         Ok(len) => Ok((tmp, len)),
         Err(e) => {
@@ -89,7 +92,7 @@ fn fill_and_verify(
     edit: &Edit,
     opts: Options,
 ) -> Result<u64> {
-    let io = |e: std::io::Error| FormatError(format!("write failed: {e}"));
+    let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     attrs::take_owner(t, out)?;
     render::write_parts(t.file, parts, &mut &*out)?;
     let len = out.metadata().map_err(io)?.len();
@@ -105,28 +108,39 @@ fn fill_and_verify(
 fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
     let old_src = Source::new(t.file, t.snapshot.size);
     let new_src = Source::new(out, len);
-    let container = sniff::container(&new_src)
-        .map_err(|e| bad!("internal check: the new file does not parse ({e}); not written"))?;
+    let container = sniff::container(&new_src).map_err(|e| {
+        bad!(
+            Refused,
+            "internal check: the new file does not parse ({e}); not written"
+        )
+    })?;
     if container != t.container {
         return Err(bad!(
+            Refused,
             "internal check: the new file is no longer {}; not written",
             t.container.name()
         ));
     }
     if formats::sha256_ranges(&old_src, t.payload)?
-        != formats::payload_sha256(&new_src, t.container)?
+        != formats::payload_sha256(&new_src, t.container).map_err(FileError::in_check)?
     {
         return Err(bad!(
+            Refused,
             "internal check: the audio data would change; not written"
         ));
     }
     super::proof::rewrite(t, out, len, edit)?;
-    let scan = formats::scan(&new_src, container)
-        .map_err(|e| bad!("internal check: the new tags do not parse ({e}); not written"))?;
+    let scan = formats::scan(&new_src, container).map_err(|e| {
+        bad!(
+            Refused,
+            "internal check: the new tags do not parse ({e}); not written"
+        )
+    })?;
     let fields: Vec<_> = scan.carriers.iter().flat_map(|c| c.fields.iter()).collect();
     for (k, v) in &edit.set {
         if !fields.iter().any(|f| &f.key == k && &f.value == v) {
             return Err(bad!(
+                Refused,
                 "internal check: {k} is missing from the new file; not written"
             ));
         }

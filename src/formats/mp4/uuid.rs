@@ -1,7 +1,9 @@
 //! The MP4 XMP carrier (SPEC §3.1): a top-level `uuid` box with the XMP UUID
 //! `BE7ACFCB-97A9-42E8-9C71-999491E3AFAC`. It is edited in its own space when the merged
 //! packet fits (XMP padding); otherwise the old box becomes `free` and a new box is appended
-//! at the end of the file, which moves no sample data and so needs no offset changes.
+//! at the end of the file, which moves no sample data and so needs no offset changes. `strip`
+//! that leaves the packet of a box at the very end with nothing in it cuts the file before the
+//! box, so the box `tag` appended goes again (a `Plan::Cut`).
 
 use super::boxes::{BoxHeader, children};
 use crate::bad;
@@ -64,11 +66,13 @@ pub fn carrier(src: &Source) -> Result<Option<Carrier>> {
     xmp::carrier(&packet, PLACE).map(Some)
 }
 
-/// What the XMP box needs: nothing, a same-size rewrite of the packet, or a new box at the end
-/// (with the old one, if any, retyped to `free`).
+/// What the XMP box needs: nothing, a same-size rewrite of the packet, the file cut before it,
+/// or a new box at the end (with the old one, if any, retyped to `free`).
 enum Change {
     None,
     InPlace(Region),
+    /// The file's length without the box.
+    Cut(u64),
     Append {
         retire: Option<u64>,
         new_box: Vec<u8>,
@@ -87,6 +91,12 @@ fn change(src: &Source, top: &[BoxHeader], edit: &Edit) -> Result<Change> {
     let Some(merged) = xmp::merged(old_packet, &edit.set)?.filter(|m| m.changed) else {
         return Ok(Change::None);
     };
+    // `strip` that empties the packet of a box at the very end cuts the file before the box.
+    if let Some(b) = existing.filter(|b| b.end() == src.len())
+        && merged.is_emptied(&edit.set)?
+    {
+        return Ok(Change::Cut(b.start));
+    }
     let packet = match old {
         Some((at, old)) => match merged.fit_in(old.len()) {
             Ok(fitted) => {
@@ -116,6 +126,7 @@ pub fn combine(src: &Source, ilst: Option<Plan>, edit: &Edit) -> Result<Option<P
     let top = children(src, 0, src.len(), true)?;
     let mut writes: Vec<Region> = match change(src, &top, edit)? {
         Change::None => return Ok(ilst),
+        Change::Cut(len) => return cut(src, ilst, len).map(Some),
         Change::InPlace(r) => vec![r],
         Change::Append { retire, new_box } => {
             let mut w: Vec<Region> = retire
@@ -168,5 +179,67 @@ pub fn combine(src: &Source, ilst: Option<Plan>, edit: &Edit) -> Result<Option<P
             regions.sort_by_key(|r| r.offset);
             Ok(Some(Plan::Patch { regions }))
         }
+    }
+}
+
+/// The plain-tag plan, then the file cut to `len`: a rewrite stops copying there; positioned
+/// writes (all before the box, which is last) become a `Plan::Cut`.
+fn cut(src: &Source, ilst: Option<Plan>, len: u64) -> Result<Plan> {
+    match ilst {
+        Some(Plan::Rewrite { parts }) => Ok(Plan::Rewrite {
+            parts: without_tail(parts, src.len() - len, src.len())?,
+        }),
+        other => Ok(Plan::Cut {
+            regions: other.and_then(Plan::regions).unwrap_or_default(),
+            len,
+        }),
+    }
+}
+
+/// `parts` without their last `drop` bytes, which must be copies of the end of the file
+/// (`file_len` bytes long).
+fn without_tail(mut parts: Vec<Part>, mut drop: u64, file_len: u64) -> Result<Vec<Part>> {
+    let mut end = file_len;
+    while drop > 0 {
+        let Some(Part::Copy { offset, len }) = parts.pop().filter(|p| match p {
+            Part::Copy { offset, len } => offset + len == end,
+            _ => false,
+        }) else {
+            return Err(bad!(
+                "internal: the rewrite does not end with the XMP box to cut"
+            ));
+        };
+        if len > drop {
+            parts.push(Part::Copy {
+                offset,
+                len: len - drop,
+            });
+            break;
+        }
+        (drop, end) = (drop - len, offset);
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rewrite_stops_copying_where_the_file_is_cut() {
+        let copy = |offset, len| Part::Copy { offset, len };
+        let parts = vec![copy(0, 10), Part::Bytes(vec![1; 5]), copy(20, 30)];
+        let cut = without_tail(parts.clone(), 8, 50).unwrap();
+        assert_eq!(cut[2], copy(20, 22));
+        let cut = without_tail(parts.clone(), 30, 50).unwrap();
+        assert_eq!(cut.len(), 2, "the whole last copy goes");
+        assert!(
+            without_tail(parts.clone(), 31, 50).is_err(),
+            "new bytes are never cut"
+        );
+        assert!(
+            without_tail(parts, 5, 60).is_err(),
+            "the tail must be the file's"
+        );
     }
 }

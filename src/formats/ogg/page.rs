@@ -316,7 +316,7 @@ pub fn copy_pages(
     };
     while pos < end {
         rd.read_exact(&mut fixed).map_err(short(pos))?;
-        let mut h = PageHeader::parse_fixed(pos, &fixed).map_err(|e| invalid(e.0))?;
+        let mut h = PageHeader::parse_fixed(pos, &fixed).map_err(|e| invalid(e.to_string()))?;
         let lacing = &mut lacing[..usize::from(fixed[26])];
         rd.read_exact(lacing).map_err(short(pos))?;
         h.lacing = lacing.to_vec();

@@ -200,7 +200,7 @@ fn unfinalized_wavs_are_refused_with_the_fix() {
     // A recorder that never filled in the data size: 0, with the samples after it.
     let mut zero = wav(&[fmt, (b"data", &[])]);
     zero.extend_from_slice(&[7; 64]);
-    let e = plan(&source_of(&zero), &set()).unwrap_err().0;
+    let e = plan(&source_of(&zero), &set()).unwrap_err().to_string();
     assert!(e.contains("unfinalized or streamed WAV"), "{e}");
     assert!(e.contains("ffmpeg -i in.wav -c copy out.wav"), "{e}");
     // `ffmpeg ... -f wav pipe:`: every size is 0xFFFFFFFF.
@@ -208,12 +208,14 @@ fn unfinalized_wavs_are_refused_with_the_fix() {
     piped[4..8].copy_from_slice(&[0xFF; 4]);
     let at = piped.len() - 64 - 4;
     piped[at..at + 4].copy_from_slice(&[0xFF; 4]);
-    let e = plan(&source_of(&piped), &set()).unwrap_err().0;
+    let e = plan(&source_of(&piped), &set()).unwrap_err().to_string();
     assert!(e.contains("unfinalized or streamed WAV"), "{e}");
     // Only the data size unknown (the RIFF size was fixed up).
     let mut data_only = wav(&[fmt, (b"data", &[7; 64])]);
     data_only[at..at + 4].copy_from_slice(&[0xFF; 4]);
-    let e = plan(&source_of(&data_only), &set()).unwrap_err().0;
+    let e = plan(&source_of(&data_only), &set())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("the audio chunk size is unknown"), "{e}");
     // An empty data chunk at the very end is a finished (silent) file and still tagged.
     let empty = wav(&[fmt, (b"data", &[])]);
@@ -228,6 +230,6 @@ fn bytes_after_the_tag_in_an_id3_chunk_must_be_zeros() {
     assert!(plan(&source_of(&zeros), &set()).unwrap().is_some());
     data.extend_from_slice(b"junk");
     let junk = wav(&[(b"fmt ", &[1; 16]), (b"data", &[7; 10]), (b"id3 ", &data)]);
-    let err = plan(&source_of(&junk), &set()).unwrap_err().0;
+    let err = plan(&source_of(&junk), &set()).unwrap_err().to_string();
     assert!(err.contains("at byte 120 of the chunk"), "{err}");
 }

@@ -15,7 +15,9 @@ pub fn test_fault(plan: &mut Plan) -> Result<()> {
     };
     let needle = needle.as_bytes();
     let buffers: Vec<&mut Vec<u8>> = match plan {
-        Plan::Patch { regions } => regions.iter_mut().map(|r| &mut r.bytes).collect(),
+        Plan::Patch { regions } | Plan::Cut { regions, .. } => {
+            regions.iter_mut().map(|r| &mut r.bytes).collect()
+        }
         Plan::Rewrite { parts } => parts
             .iter_mut()
             .filter_map(|p| match p {
@@ -34,6 +36,7 @@ pub fn test_fault(plan: &mut Plan) -> Result<()> {
         }
     }
     Err(bad!(
+        Internal,
         "test hook: NOAI_TEST_CORRUPT text is not in the planned bytes"
     ))
 }

@@ -13,25 +13,35 @@ fn corrupt_and_unsupported_files_are_errors() {
     // A zero-size child inside udta: an error, not a hang.
     let zero = bx(b"udta", &[&[0, 0, 0, 0], b"free", &[0; 8]]);
     let f = file(Some(&zero), true);
-    assert!(with_src(&f, carriers).unwrap_err().0.contains("size 0"));
+    assert!(
+        with_src(&f, carriers)
+            .unwrap_err()
+            .to_string()
+            .contains("size 0")
+    );
     // Two moov boxes, a fragmented file, a moov of size 0.
     let moov = children(&good[..], 0, good.len() as u64, true).unwrap()[2];
     let two = [&good[..], &good[moov.start as usize..]].concat();
     assert!(
         plan_of(&two, &tdm("1"))
             .unwrap_err()
-            .0
+            .to_string()
             .contains("more than one moov")
     );
     let frag = [&good[..], &bx(b"moof", &[&[0; 8]])].concat();
     assert!(
         plan_of(&frag, &tdm("1"))
             .unwrap_err()
-            .0
+            .to_string()
             .contains("fragmented")
     );
     let moov0 = file_with(Some(&udta(&[], &[])), false, Form::ZeroSize, Form::Short);
-    assert!(plan_of(&moov0, &tdm("1")).unwrap_err().0.contains("size 0"));
+    assert!(
+        plan_of(&moov0, &tdm("1"))
+            .unwrap_err()
+            .to_string()
+            .contains("size 0")
+    );
     // A box claiming more than the file.
     let mut big = good.clone();
     big[0..4].copy_from_slice(&u32::MAX.to_be_bytes());
@@ -50,7 +60,12 @@ fn stco_overflow_is_refused() {
     let traks = descend(&orig[..], &[top[1]], b"trak").unwrap();
     let at = traks[0].body() as usize + 8 * 4 + 8; // mdia, minf, stbl, stco headers + flags, count
     orig[at..at + 4].copy_from_slice(&(u32::MAX - 10).to_be_bytes());
-    assert!(plan_of(&orig, &tdm("1")).unwrap_err().0.contains("32-bit"));
+    assert!(
+        plan_of(&orig, &tdm("1"))
+            .unwrap_err()
+            .to_string()
+            .contains("32-bit")
+    );
 }
 
 #[test]

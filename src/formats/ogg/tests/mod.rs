@@ -227,7 +227,7 @@ fn crc_matches_the_check_value_and_a_real_page() {
     assert!(
         with(&bad, |s| page::read_page(s, 0))
             .unwrap_err()
-            .0
+            .to_string()
             .contains("checksum")
     );
 }

@@ -4,7 +4,9 @@
 use super::*;
 
 fn plan_err(bytes: &[u8]) -> String {
-    with(bytes, |s| plan(s, &tag_edit())).unwrap_err().0
+    with(bytes, |s| plan(s, &tag_edit()))
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -48,7 +50,7 @@ fn chained_multiplexed_and_trailing_data_are_refused() {
         lacing[2..].to_vec(),
         &tags[510..],
     ));
-    let e = with(&early_eos, carriers).unwrap_err().0;
+    let e = with(&early_eos, carriers).unwrap_err().to_string();
     assert!(e.contains("inside its headers"), "{e}");
 
     let mut after_eos = one.clone();
@@ -89,13 +91,18 @@ fn corrupt_headers_are_errors() {
     assert!(
         with(&not_bos, carriers)
             .unwrap_err()
-            .0
+            .to_string()
             .contains("start of a stream")
     );
 
     let mut bad_crc = good.clone();
     bad_crc[60] ^= 0x40;
-    assert!(with(&bad_crc, carriers).unwrap_err().0.contains("checksum"));
+    assert!(
+        with(&bad_crc, carriers)
+            .unwrap_err()
+            .to_string()
+            .contains("checksum")
+    );
 
     for cut in [10, 40, 50, 70, good.len() - 5] {
         assert!(
@@ -114,7 +121,7 @@ fn corrupt_headers_are_errors() {
     assert!(
         with(&hostile, carriers)
             .unwrap_err()
-            .0
+            .to_string()
             .contains("truncated")
     );
 }
