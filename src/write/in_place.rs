@@ -13,7 +13,8 @@ use super::journal::{Journal, Undo};
 use super::{Options, Snapshot, Target, proof, set_mtime, set_times};
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{Edit, Region, Result, Source};
+use crate::formats::{Region, Result, Source};
+use crate::model::Edit;
 
 /// A staged in-place write: the journal is written (not yet durable), the file untouched.
 pub(super) struct InPlace {

@@ -30,7 +30,8 @@ use std::path::{Path, PathBuf};
 
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{Container, Edit, Plan, Result};
+use crate::formats::{Plan, Result};
+use crate::model::{Container, Edit};
 
 use in_place::InPlace;
 pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};

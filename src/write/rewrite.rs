@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use super::{Options, Target, attrs, set_mtime};
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{self, Edit, Part, Result, Source, render, sniff};
+use crate::formats::{self, Part, Result, Source, render, sniff};
+use crate::model::Edit;
 
 const TEMP_MARK: &str = ".noai-";
 const TEMP_SUFFIX: &str = ".tmp";
