@@ -6,8 +6,7 @@
 //! create users, set trusted.* and security.* attributes, mount FUSE): CI runs them as root.
 
 mod common;
-#[path = "common/system.rs"]
-mod system;
+use common::system;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -52,15 +51,6 @@ fn names(dir: &Path) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-fn assert_tagged(file: &Path) {
-    assert_eq!(
-        ours(&mutagen(file)),
-        want("no-ai-training", None, None),
-        "{} is not tagged",
-        file.display()
-    );
 }
 
 /// The error of `name` in a report; it must be an error.

@@ -5,10 +5,8 @@
 //! space is needed and free, and a run after space is freed finishes the job.
 
 mod common;
-#[path = "common/loopfs.rs"]
-mod loopfs;
-#[path = "common/system.rs"]
-mod system;
+use common::loopfs;
+use common::system;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Run, age, noai, ours, state};
+use common::{Run, age, leftovers, noai, ours, state};
 use loopfs::LoopFs;
 use serde_json::Value;
 
@@ -53,15 +51,6 @@ fn tag(dir: &Path) -> (Run, Duration) {
     let t = Instant::now();
     let run = noai(&["tag", "--format", "json", dir.to_str().unwrap()]);
     (run, t.elapsed())
-}
-
-fn leftovers(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".noai-"))
-        .collect()
 }
 
 fn summary(doc: &Value, key: &str) -> u64 {
@@ -194,7 +183,7 @@ fn a_full_disk_leaves_files_as_they_were_and_a_second_run_finishes() {
     let mut files = library(&src, &fs.mnt);
     // In-place candidates too: their undo journal needs a block of its own.
     for i in 0..4 {
-        let p = common::copy_as(&fs.mnt, "mp3-v23-pad.mp3", &format!("pad-{i}.mp3"));
+        let p = common::copy_as(&fs.mnt, "mp3-v23-pad.mp3", format!("pad-{i}.mp3"));
         age(&p);
         files.push(p);
     }
@@ -256,7 +245,7 @@ fn appends_that_hit_a_full_disk_are_rolled_back_with_their_mtime() {
     let fs = LoopFs::new(64);
     let files: Vec<PathBuf> = (0..200)
         .map(|i| {
-            let p = common::copy_as(&fs.mnt, "wav-plain.wav", &format!("take-{i:03}.wav"));
+            let p = common::copy_as(&fs.mnt, "wav-plain.wav", format!("take-{i:03}.wav"));
             age(&p);
             p
         })

@@ -5,8 +5,7 @@
 //! it. mutagen and ffmpeg judge the files, not noai.
 
 mod common;
-#[path = "common/interrupted.rs"]
-mod interrupted;
+use common::interrupted;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -48,11 +47,6 @@ fn assert_left_alone(dir: &Path, p: &Path, journal: &Path, why: &str, says: &str
     );
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// The primary group of a user.
 fn uid_group(uid: u32) -> u32 {
     let o = tool(Command::new("id").args(["-g", &uid.to_string()]));
@@ -81,13 +75,7 @@ fn other_user() -> u32 {
 
 #[test]
 fn a_journal_owned_by_another_user_is_not_replayed() {
-    if !is_root() {
-        let why = "needs root to give a journal to another user (chown)";
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{why}; CI runs as root"
-        );
-        eprintln!("skipped: {why}");
+    if !common::system::is_root("a_journal_owned_by_another_user_is_not_replayed") {
         return;
     }
     let d = tempdir();

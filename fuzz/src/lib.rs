@@ -3,9 +3,10 @@
 //! panic, a wrong result, a hang or a huge allocation is.
 //!
 //! Shared by the libFuzzer binaries (`fuzz/fuzz_targets/*.rs`) and by the root crate's
-//! regression test (`tests/fuzz_regressions.rs` includes this file with `#[path]`), so a saved
-//! crash input replays through exactly the same checks. Only `noai`'s public API, `libc`,
-//! `tempfile` and `std` are used here, all of which the root crate's tests can see.
+//! regression test (`tests/it/robustness/fuzz_regressions.rs` includes this file with
+//! `#[path]`), so a saved crash input replays through exactly the same checks. Only `noai`'s
+//! public API, `libc`, `tempfile` and `std` are used here, all of which the root crate's tests
+//! can see.
 //!
 //! Inputs are plain bytes, not `arbitrary`-derived structures: the seeds are real files (or
 //! pieces of them), and the regression test cannot depend on `arbitrary`. Where a target needs

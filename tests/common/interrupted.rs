@@ -6,15 +6,15 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use crate::common::{SAMPLES, audio_md5, bytes, copy_sample, noai, tempdir};
+use crate::common::{
+    SAMPLES, audio_md5, bytes, copy_sample, journal_of, leftovers, noai, sha256_hex, tempdir,
+};
 
 /// Samples `tag` writes (in place or by rewrite), every container.
 pub const WRITABLE: [&str; 22] = [
@@ -57,27 +57,6 @@ pub fn make_library(dir: &Path) -> Vec<(PathBuf, &'static str)> {
     files
 }
 
-/// Every file name with `.noai-` in it (journals, temp files), recursively.
-pub fn helper_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if e.file_type().unwrap().is_dir() {
-            out.extend(helper_files(&p));
-        } else if e.file_name().as_bytes().windows(6).any(|w| w == b".noai-") {
-            out.push(p);
-        }
-    }
-    out
-}
-
-pub fn sha(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
-}
-
 /// Checks a library after an interrupted run: no helper file, every file its original bytes or
 /// tagged (noai verify) with the original audio (ffmpeg, cached by content).
 pub fn check_library(
@@ -86,7 +65,7 @@ pub fn check_library(
     audio: &mut HashMap<String, String>,
     run: &str,
 ) -> usize {
-    let left = helper_files(lib);
+    let left = leftovers(lib);
     assert!(left.is_empty(), "{run}: left behind: {left:?}");
     let doc: Value = noai(&["verify", "--format", "json", lib.to_str().unwrap()]).json();
     let status: HashMap<String, String> = doc["files"]
@@ -118,7 +97,7 @@ pub fn check_library(
         );
         let mut md5 = |b: &[u8], path: &Path| {
             audio
-                .entry(sha(b))
+                .entry(sha256_hex(b))
                 .or_insert_with(|| audio_md5(path))
                 .clone()
         };
@@ -156,13 +135,6 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(&src, &dst).unwrap();
         }
     }
-}
-
-pub fn journal_of(p: &Path) -> PathBuf {
-    let mut name = b".".to_vec();
-    name.extend_from_slice(p.file_name().unwrap().as_bytes());
-    name.extend_from_slice(b".noai-journal");
-    p.with_file_name(std::ffi::OsStr::from_bytes(&name))
 }
 
 pub fn spawn_tag(args: &[&str], pause_ms: Option<u64>) -> Child {
@@ -238,7 +210,7 @@ pub fn wait_for_the_pause(lib: &Path, run: &str) {
             start.elapsed() < Duration::from_secs(25),
             "{run}: never staged"
         );
-        let n = helper_files(lib).len();
+        let n = leftovers(lib).len();
         if n != seen {
             (seen, steady) = (n, Instant::now());
         }

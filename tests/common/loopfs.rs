@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::system::run_ok;
+use crate::common::system::run_ok;
 
 pub struct LoopFs {
     pub mnt: PathBuf,

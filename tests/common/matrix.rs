@@ -1,4 +1,4 @@
-//! The reader matrix of tests/reader_matrix.rs: six independent readers, each reduced to the set
+//! The reader matrix of tests/it/interop/reader_matrix.rs: six independent readers, each reduced to the set
 //! of `name=value` fields it shows (technical entries such as sizes and dates of the file left
 //! out), with the reservation's own fields told apart; and the layouts, each made by real tools
 //! (lame, ffmpeg, flac, mutagen) in a temp dir. A reader that is missing fails loudly.
@@ -10,7 +10,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{bytes, tool};
+use crate::common::readers::scalar;
+use crate::common::{bytes, tool, tool_ok};
 
 pub type Seen = BTreeSet<String>;
 
@@ -27,23 +28,14 @@ const DUMP: &str = include_str!("matrix_dump.py");
 const SYSTEM_PYTHON: &str = "/usr/bin/python3";
 pub const DATAMINING: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 
-fn run(cmd: &mut Command) -> String {
-    let out = tool(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({:?}): {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn py(python: &str, args: &[&str], path: &Path) -> String {
-    run(Command::new(python)
-        .args(["-c", DUMP])
-        .arg(args[0])
-        .arg(path)
-        .args(&args[1..]))
+    tool_ok(
+        Command::new(python)
+            .args(["-c", DUMP])
+            .arg(args[0])
+            .arg(path)
+            .args(&args[1..]),
+    )
 }
 
 /// What `reader` shows for `path`.
@@ -73,22 +65,20 @@ fn json_list(s: &str) -> Seen {
     v.into_iter().collect()
 }
 
-fn scalar(v: &Value) -> String {
-    v.as_str().map_or_else(|| v.to_string(), str::to_string)
-}
-
 /// ffprobe's format and stream tags.
 fn ffprobe(path: &Path) -> Seen {
-    let s = run(Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format_tags:stream_tags",
-            "-of",
-            "json",
-        ])
-        .arg(path));
+    let s = tool_ok(
+        Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "format_tags:stream_tags",
+                "-of",
+                "json",
+            ])
+            .arg(path),
+    );
     let v: Value = serde_json::from_str(&s).expect("ffprobe json");
     let mut out = Seen::new();
     let mut add = |t: &Value| {
@@ -107,9 +97,11 @@ fn ffprobe(path: &Path) -> Seen {
 /// (ExifTool shows every tag of the file, each under its own group). Groups about the file and
 /// the run, and the estimated duration (it follows the file size), are left out.
 fn exiftool(path: &Path) -> Seen {
-    let s = run(Command::new("exiftool")
-        .args(["-j", "-a", "-G1:4", "-s"])
-        .arg(path));
+    let s = tool_ok(
+        Command::new("exiftool")
+            .args(["-j", "-a", "-G1:4", "-s"])
+            .arg(path),
+    );
     let v: Value = serde_json::from_str(&s).expect("exiftool -j is not JSON");
     let skip_groups = ["System", "File", "ExifTool", "Composite"];
     let mut out = Seen::new();
@@ -131,7 +123,7 @@ fn exiftool(path: &Path) -> Seen {
 /// `kid3-cli -c 'get all'`: every tag's frames as `name=value`, the tag number dropped (kid3
 /// lists ID3v1, ID3v2 and RIFF INFO as tags 1, 2, 3).
 fn kid3(path: &Path) -> Seen {
-    let s = run(Command::new("kid3-cli").args(["-c", "get all"]).arg(path));
+    let s = tool_ok(Command::new("kid3-cli").args(["-c", "get all"]).arg(path));
     let mut out = Seen::new();
     let mut in_tag = false;
     for l in s.lines() {
@@ -148,7 +140,7 @@ fn kid3(path: &Path) -> Seen {
 
 /// MediaInfo's General track, without what describes the file rather than its tags.
 fn mediainfo(path: &Path) -> Seen {
-    let s = run(Command::new("mediainfo").arg("--Output=JSON").arg(path));
+    let s = tool_ok(Command::new("mediainfo").arg("--Output=JSON").arg(path));
     let v: Value = serde_json::from_str(&s).expect("mediainfo json");
     let technical = [
         "@type",
@@ -215,23 +207,12 @@ pub fn without_ours(s: &Seen) -> Seen {
 
 /// Runs a tool that makes a layout, failing when it fails.
 pub fn make(cmd: &mut Command) {
-    run(cmd);
+    tool_ok(cmd);
 }
 
 /// mutagen (pip's, on PATH) writing with the helper script.
 pub fn mutagen_write(args: &[&str], path: &Path) {
     py("python3", args, path);
-}
-
-/// The lengths of the ID3v2 tag at the start of `b`, if any.
-pub fn id3_len(b: &[u8]) -> Option<usize> {
-    if !b.starts_with(b"ID3") || b.len() < 10 {
-        return None;
-    }
-    let n = b[6..10]
-        .iter()
-        .fold(0usize, |a, &x| (a << 7) | usize::from(x & 0x7F));
-    Some(10 + n)
 }
 
 /// A one-second sine as 16-bit WAV, the source of every layout.
@@ -287,9 +268,10 @@ pub fn splice(path: &Path, at: usize, extra: &[u8]) {
     std::fs::write(path, b).unwrap();
 }
 
-/// The heading of the matrix's section in docs/interop.md; tests/interop.rs keeps everything
+/// The heading of the matrix's section in docs/interop.md; tests/it/interop/independent_readers.rs keeps everything
 /// from it on when it rewrites sections 1 and 2.
-pub const SECTION: &str = "\n## 3. Every reader sees what it saw before (tests/reader_matrix.rs)\n";
+pub const SECTION: &str =
+    "\n## 3. Every reader sees what it saw before (tests/it/interop/reader_matrix.rs)\n";
 
 /// With `NOAI_INTEROP_MD` set, writes `table` as section 3 of that document (replacing the old
 /// section 3, keeping sections 1 and 2).
@@ -297,6 +279,7 @@ pub fn publish(table: &str) {
     let Ok(path) = std::env::var("NOAI_INTEROP_MD") else {
         return;
     };
+    let _file = crate::common::interop_doc::lock_file();
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let keep = old.split_once(SECTION).map_or(old.as_str(), |(k, _)| k);
     let version = |pkg: &str| {
@@ -312,8 +295,8 @@ pub fn publish(table: &str) {
     ];
     let versions: Vec<String> = pkgs.iter().map(|p| version(p)).collect();
     let doc = format!(
-        "{}\n{SECTION}\nGenerated by `tests/reader_matrix.rs`; regenerate with \
-         `NOAI_INTEROP_MD=docs/interop.md cargo test --test reader_matrix`.\n\n\
+        "{}\n{SECTION}\nGenerated by `tests/it/interop/reader_matrix.rs`; regenerate with \
+         `NOAI_INTEROP_MD=docs/interop.md cargo test --test it interop::reader_matrix`.\n\n\
          Each layout is made in the test by real tools (lame, ffmpeg `-metadata`, flac via ffmpeg, \
          mutagen), then `noai tag`, `noai verify`, `noai strip` run on it. A cell counts the \
          non-reservation fields the reader shows (`name=value`, technical entries such as file size \

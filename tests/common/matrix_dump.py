@@ -1,4 +1,4 @@
-# Used by tests/reader_matrix.rs (via tests/common/matrix.rs).
+# Used by tests/it/interop/reader_matrix.rs (via tests/common/matrix.rs).
 #   taglib PATH   -> JSON list of "KEY=value": TagLib's property map (`File(path).tags`); run with
 #                    /usr/bin/python3, where Debian's python3-taglib imports
 #   mutagen PATH  -> JSON list of "key=value": what mutagen.File shows (ID3 frames by frame id,

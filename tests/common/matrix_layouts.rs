@@ -1,11 +1,11 @@
-//! The layouts of tests/reader_matrix.rs, each made in a temp dir by the tools that make such
+//! The layouts of tests/it/interop/reader_matrix.rs, each made in a temp dir by the tools that make such
 //! files in the wild: lame (ID3v1, ID3v2), mutagen (APEv2, an `id3 ` chunk, an ID3v2 prefix, a
 //! freeform atom), ffmpeg `-metadata` (RIFF INFO, AIFF text chunks, FLAC, MP4).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{bytes, copy_sample};
+use crate::common::{bytes, copy_sample, id3_len};
 
 /// One file layout: how to make it, and whether noai must refuse it.
 pub struct Layout {
@@ -37,7 +37,7 @@ const APE: [&str; 9] = [
 const JUNK: &[u8] = b"JUNK left by an old ripper\x00\x01\x02 -- not audio --";
 
 pub fn id3v1_lame(d: &Path) -> PathBuf {
-    crate::matrix::lame(d, "id3v1.mp3", &[&["--id3v1-only"], &V1[..]].concat())
+    crate::common::matrix::lame(d, "id3v1.mp3", &[&["--id3v1-only"], &V1[..]].concat())
 }
 
 fn id3v1_sample(d: &Path) -> PathBuf {
@@ -45,30 +45,30 @@ fn id3v1_sample(d: &Path) -> PathBuf {
 }
 
 fn apev2(d: &Path) -> PathBuf {
-    let f = crate::matrix::lame(d, "ape.mp3", &[]);
-    crate::matrix::mutagen_write(&APE, &f);
+    let f = crate::common::matrix::lame(d, "ape.mp3", &[]);
+    crate::common::matrix::mutagen_write(&APE, &f);
     f
 }
 
 fn id3v1_apev2(d: &Path) -> PathBuf {
-    let f = crate::matrix::lame(d, "v1ape.mp3", &[&["--id3v1-only"], &V1[..]].concat());
-    crate::matrix::mutagen_write(&APE, &f);
+    let f = crate::common::matrix::lame(d, "v1ape.mp3", &[&["--id3v1-only"], &V1[..]].concat());
+    crate::common::matrix::mutagen_write(&APE, &f);
     f
 }
 
 fn id3v2(d: &Path) -> PathBuf {
-    crate::matrix::lame(d, "id3v2.mp3", &[&["--id3v2-only"], &V1[..]].concat())
+    crate::common::matrix::lame(d, "id3v2.mp3", &[&["--id3v2-only"], &V1[..]].concat())
 }
 
 fn junk(d: &Path) -> PathBuf {
-    let f = crate::matrix::lame(d, "junk.mp3", &[&["--id3v2-only"], &V1[..]].concat());
-    crate::matrix::splice(&f, crate::matrix::id3_len(&bytes(&f)).unwrap(), JUNK);
+    let f = crate::common::matrix::lame(d, "junk.mp3", &[&["--id3v2-only"], &V1[..]].concat());
+    crate::common::matrix::splice(&f, id3_len(&bytes(&f)).unwrap(), JUNK);
     f
 }
 
 fn junk_v1(d: &Path) -> PathBuf {
-    let f = crate::matrix::lame(d, "junk-v1.mp3", &[&["--id3v1-only"], &V1[..]].concat());
-    crate::matrix::splice(&f, 0, JUNK);
+    let f = crate::common::matrix::lame(d, "junk-v1.mp3", &[&["--id3v1-only"], &V1[..]].concat());
+    crate::common::matrix::splice(&f, 0, JUNK);
     f
 }
 
@@ -92,12 +92,12 @@ const INFO: [&str; 16] = [
 ];
 
 pub fn riff_info(d: &Path) -> PathBuf {
-    crate::matrix::ffmpeg(d, "info.wav", &INFO)
+    crate::common::matrix::ffmpeg(d, "info.wav", &INFO)
 }
 
 fn info_id3(d: &Path) -> PathBuf {
-    let f = crate::matrix::ffmpeg(d, "info-id3.wav", &INFO);
-    crate::matrix::mutagen_write(&["id3", "wav", "TIT2=ID3 title", "TPE1=ID3 artist"], &f);
+    let f = crate::common::matrix::ffmpeg(d, "info-id3.wav", &INFO);
+    crate::common::matrix::mutagen_write(&["id3", "wav", "TIT2=ID3 title", "TPE1=ID3 artist"], &f);
     f
 }
 
@@ -112,7 +112,7 @@ fn aiff_text(d: &Path) -> PathBuf {
         "-metadata",
         "copyright=AP",
     ];
-    crate::matrix::ffmpeg(d, "text.aiff", &meta)
+    crate::common::matrix::ffmpeg(d, "text.aiff", &meta)
 }
 
 const ALLOW: [&str; 4] = [
@@ -123,32 +123,30 @@ const ALLOW: [&str; 4] = [
 ];
 
 fn flac_prefix(d: &Path) -> PathBuf {
-    let f = crate::matrix::ffmpeg(d, "prefix.flac", &["-metadata", "title=FT"]);
-    crate::matrix::mutagen_write(&ALLOW, &f);
+    let f = crate::common::matrix::ffmpeg(d, "prefix.flac", &["-metadata", "title=FT"]);
+    crate::common::matrix::mutagen_write(&ALLOW, &f);
     f
 }
 
 fn stacked(d: &Path) -> PathBuf {
-    let a = bytes(&crate::matrix::lame(
+    let a = bytes(&crate::common::matrix::lame(
         d,
         "a.mp3",
         &[&["--id3v2-only"], &V1[..]].concat(),
     ));
-    let b = crate::matrix::lame(d, "b.mp3", &[]);
-    crate::matrix::mutagen_write(&ALLOW, &b);
+    let b = crate::common::matrix::lame(d, "b.mp3", &[]);
+    crate::common::matrix::mutagen_write(&ALLOW, &b);
     let b = bytes(&b);
-    let (la, lb) = (
-        crate::matrix::id3_len(&a).unwrap(),
-        crate::matrix::id3_len(&b).unwrap(),
-    );
+    let (la, lb) = (id3_len(&a).unwrap(), id3_len(&b).unwrap());
     let f = d.join("stacked.mp3");
     std::fs::write(&f, [&a[..la], &b[..lb], &a[la..]].concat()).unwrap();
     f
 }
 
 fn mp4_foreign(d: &Path) -> PathBuf {
-    let f = crate::matrix::ffmpeg(d, "foreign.m4a", &["-c:a", "aac", "-metadata", "title=MT"]);
-    crate::matrix::mutagen_write(
+    let f =
+        crate::common::matrix::ffmpeg(d, "foreign.m4a", &["-c:a", "aac", "-metadata", "title=MT"]);
+    crate::common::matrix::mutagen_write(
         &[
             "freeform",
             "org.example.vendor",

@@ -1,17 +1,35 @@
-//! Shared helpers for the integration tests: copy a committed sample into a temp dir, run the
-//! built `noai` (with a timeout), parse its JSON, and ask independent tools (mutagen, ffmpeg,
-//! ffprobe) what is in a file. A missing tool fails the test loudly; a skip would look like a pass.
+//! The one helper layer of the integration tests (tests/it/ and the separate binaries): copy a
+//! committed sample into a temp dir, run the built `noai` (run.rs, with a timeout), parse its
+//! JSON, and ask independent tools (mutagen, ffmpeg, ffprobe) what is in a file; files.rs and
+//! layout.rs read files and their byte layout without noai's parsers. The reader matrix
+//! (readers.rs, matrix.rs), interrupted runs, loop-mounted and FUSE file systems and users
+//! (interrupted.rs, loopfs.rs, system.rs) are sub-modules. A missing tool fails the test
+//! loudly; a skip would look like a pass.
 #![allow(dead_code)]
 
-use std::io::Read;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod files;
+pub mod interop_doc;
+pub mod interrupted;
+mod layout;
+pub mod loopfs;
+pub mod matrix;
+pub mod matrix_layouts;
+pub mod readers;
+mod run;
+pub mod system;
+mod verdict;
+
+pub use files::*;
+pub use layout::*;
+pub use run::*;
+
 pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-audio");
+pub const BIN: &str = env!("CARGO_BIN_EXE_noai");
 pub const DMI: &str = "http://ns.useplus.org/ldf/vocab/";
 const MUTAGEN_DUMP: &str = include_str!("mutagen_dump.py");
 
@@ -34,7 +52,7 @@ pub fn tempdir() -> tempfile::TempDir {
 }
 
 /// Copies `sample-audio/<name>` to `<dir>/<as_name>` and returns the new path.
-pub fn copy_as(dir: &Path, name: &str, as_name: &str) -> PathBuf {
+pub fn copy_as(dir: &Path, name: &str, as_name: impl AsRef<Path>) -> PathBuf {
     let dst = dir.join(as_name);
     std::fs::copy(Path::new(SAMPLES).join(name), &dst)
         .unwrap_or_else(|e| panic!("cannot copy sample {name}: {e}"));
@@ -43,123 +61,6 @@ pub fn copy_as(dir: &Path, name: &str, as_name: &str) -> PathBuf {
 
 pub fn copy_sample(dir: &Path, name: &str) -> PathBuf {
     copy_as(dir, name, name)
-}
-
-/// Runs a command to completion, killing it (and failing the test) after `limit`.
-pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out_pipe.read_to_end(&mut v);
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err_pipe.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait failed") {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {limit:?}: killed (a hang)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out_t.join().unwrap(),
-        stderr: err_t.join().unwrap(),
-    }
-}
-
-/// The result of one `noai` run.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-    pub args: Vec<String>,
-}
-
-impl Run {
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "noai {:?}: stdout is not JSON ({e}):\n{}\nstderr: {}",
-                self.args, self.stdout, self.stderr
-            )
-        })
-    }
-
-    /// Asserts the exit code, printing the whole run when it differs.
-    pub fn expect(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "noai {:?}: exit {} (want {code})\nstdout:\n{}\nstderr:\n{}",
-            self.args, self.code, self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-pub fn noai_in<S: AsRef<std::ffi::OsStr>>(cwd: Option<&Path>, args: &[S]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_noai"));
-    cmd.args(args).env("NO_COLOR", "1");
-    if let Some(d) = cwd {
-        cmd.current_dir(d);
-    }
-    let out = output_within(&mut cmd, Duration::from_secs(60));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        args: args
-            .iter()
-            .map(|a| a.as_ref().to_string_lossy().into_owned())
-            .collect(),
-    }
-}
-
-pub fn noai<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
-    noai_in(None, args)
-}
-
-/// `noai <args> --format json`, the exit code asserted, the document returned.
-pub fn noai_json(args: &[&str], code: i32) -> Value {
-    let mut a: Vec<&str> = args.to_vec();
-    a.extend(["--format", "json"]);
-    noai(&a).expect(code).json()
-}
-
-/// The JSON object for the file whose path ends with `name`.
-pub fn file_entry<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["files"]
-        .as_array()
-        .expect("no files array")
-        .iter()
-        .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
-        .unwrap_or_else(|| panic!("no entry for {name} in {doc:#}"))
-}
-
-/// `(type, strategy)` of a file's `action` in a JSON report.
-pub fn action(doc: &Value, name: &str) -> (String, String) {
-    let a = &file_entry(doc, name)["action"];
-    (
-        a["type"].as_str().unwrap_or("").to_string(),
-        a["strategy"].as_str().unwrap_or("").to_string(),
-    )
 }
 
 fn missing(tool: &str, e: impl std::fmt::Display) -> ! {
@@ -177,12 +78,14 @@ pub fn tool(cmd: &mut Command) -> Output {
     }
 }
 
-fn tool_ok(cmd: &mut Command) -> String {
+/// Runs an external tool that must succeed; its stdout as text.
+pub fn tool_ok(cmd: &mut Command) -> String {
     let out = tool(cmd);
     assert!(
         out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        "{cmd:?} failed ({:?}): {}",
+        out.status.code(),
+        text(&out)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -221,6 +124,18 @@ pub fn mutagen(path: &Path) -> Value {
         path.display()
     );
     serde_json::from_slice(&out.stdout).expect("mutagen dump is not JSON")
+}
+
+/// Every tag through mutagen's generic API: key (Vorbis comment keys lowercased, MP4 atom names)
+/// -> values as text (bytes decoded as UTF-8).
+pub fn mutagen_tags(path: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let script = "import sys, json, mutagen\n\
+        f = mutagen.File(sys.argv[1])\n\
+        d = lambda v: bytes(v).decode('utf-8', 'replace') if isinstance(v, bytes) else str(v)\n\
+        l = lambda vs: vs if isinstance(vs, list) else [vs]\n\
+        print(json.dumps({k: [d(v) for v in l(vs)] for k, vs in (f.tags or {}).items()}))";
+    let out = tool_ok(Command::new("python3").args(["-c", script]).arg(path));
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("mutagen output {out:?}: {e}"))
 }
 
 /// The SPEC fields mutagen reads, as `key -> value`.
@@ -297,108 +212,9 @@ pub fn chapters(path: &Path) -> Value {
     )
 }
 
-pub fn bytes(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-/// (inode, size, mtime seconds, mtime nanoseconds)
-pub fn stat(path: &Path) -> (u64, u64, i64, i64) {
-    let m = std::fs::metadata(path).unwrap();
-    (m.ino(), m.size(), m.mtime(), m.mtime_nsec())
-}
-
-/// Sets a file's mtime to an old, fixed value so "unchanged" is visible.
-pub fn age(path: &Path) {
-    let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
-    let f = std::fs::File::options().write(true).open(path).unwrap();
-    f.set_modified(t).unwrap();
-}
-
-/// FLAC metadata blocks after `fLaC` (an ID3v2 prefix skipped): (type, raw body).
-pub fn flac_blocks(b: &[u8]) -> Vec<(u8, Vec<u8>)> {
-    let mut p = 0;
-    if b.starts_with(b"ID3") {
-        let n = b[6..10].iter().fold(0usize, |a, &x| (a << 7) | x as usize);
-        p = 10 + n + if b[5] & 0x10 != 0 { 10 } else { 0 };
-    }
-    assert_eq!(&b[p..p + 4], b"fLaC", "no fLaC marker");
-    p += 4;
-    let mut out = Vec::new();
-    loop {
-        let h = b[p];
-        let n = u32::from_be_bytes([0, b[p + 1], b[p + 2], b[p + 3]]) as usize;
-        out.push((h & 0x7f, b[p + 4..p + 4 + n].to_vec()));
-        p += 4 + n;
-        if h & 0x80 != 0 {
-            return out;
-        }
-    }
-}
-
-/// Ogg pages: (granule position, serial number) of each.
-pub fn ogg_pages(b: &[u8]) -> Vec<(u64, u32)> {
-    let mut p = 0;
-    let mut out = Vec::new();
-    while p + 27 <= b.len() {
-        assert_eq!(&b[p..p + 4], b"OggS", "lost Ogg page sync at byte {p}");
-        let granule = u64::from_le_bytes(b[p + 6..p + 14].try_into().unwrap());
-        let serial = u32::from_le_bytes(b[p + 14..p + 18].try_into().unwrap());
-        let nseg = b[p + 26] as usize;
-        let body: usize = b[p + 27..p + 27 + nseg].iter().map(|&x| x as usize).sum();
-        out.push((granule, serial));
-        p += 27 + nseg + body;
-    }
-    assert_eq!(p, b.len(), "trailing bytes after the last Ogg page");
-    out
-}
-
-/// RIFF/FORM chunks: (id, body). Also asserts the outer size field matches the file.
-pub fn iff_chunks(b: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
-    let le = &b[..4] == b"RIFF";
-    let rd = |x: &[u8]| {
-        let a: [u8; 4] = x.try_into().unwrap();
-        if le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        }
-    };
-    assert_eq!(
-        rd(&b[4..8]) as usize,
-        b.len() - 8,
-        "RIFF/FORM size field does not match the file length"
-    );
-    let mut p = 12;
-    let mut out = Vec::new();
-    while p + 8 <= b.len() {
-        let id: [u8; 4] = b[p..p + 4].try_into().unwrap();
-        let n = rd(&b[p + 4..p + 8]) as usize;
-        assert!(
-            p + 8 + n <= b.len(),
-            "chunk {:?} runs past the end",
-            String::from_utf8_lossy(&id)
-        );
-        out.push((id, b[p + 8..p + 8 + n].to_vec()));
-        p += 8 + n + (n & 1);
-    }
-    assert_eq!(p, b.len(), "chunk walk does not end at the end of the file");
-    out
-}
-
-/// An ID3v2 tag at the start of `b`: (major version, flags).
-pub fn id3_header(b: &[u8]) -> Option<(u8, u8)> {
-    b.starts_with(b"ID3").then(|| (b[3], b[5]))
-}
-
 /// A path as the `&str` argument noai takes.
 pub fn p(f: &Path) -> &str {
     f.to_str().unwrap()
-}
-
-/// (bytes, mtime): what "nothing was written" compares.
-pub fn state(f: &Path) -> (Vec<u8>, (i64, i64)) {
-    let (_, _, s, ns) = stat(f);
-    (bytes(f), (s, ns))
 }
 
 /// The SPEC fields a policy writes (SPEC §2), as mutagen reports them.
@@ -421,17 +237,12 @@ pub fn want(
     m
 }
 
-/// `cmd` with the built `noai` first on PATH, no colour, and git kept off the user's
-/// configuration (the CI recipe and hook tests run real shell and git commands).
-pub fn with_noai_on_path(cmd: &mut Command) -> &mut Command {
-    let bin = Path::new(env!("CARGO_BIN_EXE_noai")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
+/// mutagen reads exactly the fields of the default policy (no-ai-training) from `file`.
+pub fn assert_tagged(file: &Path) {
+    assert_eq!(
+        ours(&mutagen(file)),
+        want("no-ai-training", None, None),
+        "{} is not tagged",
+        file.display()
     );
-    cmd.env("PATH", path)
-        .env("NO_COLOR", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
 }

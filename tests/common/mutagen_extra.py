@@ -1,4 +1,4 @@
-# Used by tests/interop.rs (via tests/common/readers.rs).
+# Used by tests/it/interop/independent_readers.rs (via tests/common/readers.rs).
 #   xmp PATH KIND            -> JSON {"packets": n, "fields": {KEY: value}}: the ID3 PRIV frames with
 #                               owner "XMP" (the only XMP carrier mutagen exposes), parsed by namespace
 #   write PATH KIND K=V ...  -> writes the pairs as given (any key case) the way a mutagen user would:

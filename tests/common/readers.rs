@@ -1,4 +1,4 @@
-//! The independent readers of tests/interop.rs, each reduced to the `(key, value)` pairs it shows,
+//! The independent readers of tests/it/interop/independent_readers.rs, each reduced to the `(key, value)` pairs it shows,
 //! plus the verdict of one matrix cell. Every reader runs through `common::tool`, so a reader that
 //! is not installed fails the test loudly (scripts/test installs them all).
 #![allow(dead_code)]
@@ -9,10 +9,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{DMI, decode_errors, kind_of, mutagen, p, tool};
+use crate::common::{DMI, decode_errors, kind_of, mutagen, p, text, tool, tool_ok};
 
 pub type Fields = Vec<(String, String)>;
 pub type Want = BTreeMap<String, String>;
+
+pub use super::verdict::*;
 
 const EXTRA: &str = include_str!("mutagen_extra.py");
 pub const KEYS: [&str; 4] = [
@@ -21,36 +23,6 @@ pub const KEYS: [&str; 4] = [
     "TDM-POLICY",
     "OTHERCONSTRAINTS",
 ];
-
-/// The outcome of one container × reader cell.
-#[derive(Debug, Clone)]
-pub enum Cell {
-    /// The reader shows all our values, exactly (the text says where, when useful).
-    Shows(String),
-    /// The container has no such carrier: nothing to read.
-    NoCarrier,
-    /// The carrier is there but this reader cannot read it: the note id says why.
-    Unsupported(&'static str),
-    /// The reader supports the carrier but does not show our values.
-    Fail(String),
-}
-
-fn text(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs `cmd`, failing on a non-zero exit; stdout as text.
-pub fn ok(cmd: &mut Command) -> String {
-    let out = tool(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({:?}): {}{}",
-        out.status.code(),
-        text(&out),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text(&out)
-}
 
 /// Checks that every reader starts (a missing one fails here, with the package to install) and
 /// returns `(reader, version)` for the document.
@@ -62,14 +34,14 @@ pub fn reader_versions() -> Vec<(&'static str, String)> {
             .output()
             .ok()
             .filter(|o| o.status.success())
-            .map(|o| text(&o))
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_else(|| "(version not reported)".into())
     };
     let check = |prog: &str, args: &[&str], pkg: &str| {
         let out = Command::new(prog).args(args).output().unwrap_or_else(|e| {
             panic!("reader `{prog}` is missing ({e}): install the Debian package `{pkg}` (scripts/test does)")
         });
-        let s = text(&out) + &String::from_utf8_lossy(&out.stderr);
+        let s = text(&out);
         first(s)
     };
     let exif = check("exiftool", &["-ver"], "libimage-exiftool-perl");
@@ -104,29 +76,31 @@ fn word(s: &str, prefix: &str) -> String {
     rest.split_whitespace().next().unwrap_or("").to_string()
 }
 
-fn scalar(v: &Value) -> String {
+pub fn scalar(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 
 /// ExifTool's JSON for one file (family-1 groups, duplicates numbered `Copy1`… by family 4).
 pub fn exiftool(path: &Path) -> serde_json::Map<String, Value> {
-    let s = ok(Command::new("exiftool")
-        .args([
-            "-j",
-            "-a",
-            "-G1:4",
-            "-File:FileType",
-            "-XMP-plus:DataMining",
-            "-XMP-tdm:all",
-        ])
-        .args([
-            "-XMP-plus:OtherConstraints",
-            "-UserDefinedText",
-            "-ItemList:all",
-            "-iTunes:all",
-        ])
-        .args(["-Vorbis:all", "-AIFF:ApplicationData"])
-        .arg(path));
+    let s = tool_ok(
+        Command::new("exiftool")
+            .args([
+                "-j",
+                "-a",
+                "-G1:4",
+                "-File:FileType",
+                "-XMP-plus:DataMining",
+                "-XMP-tdm:all",
+            ])
+            .args([
+                "-XMP-plus:OtherConstraints",
+                "-UserDefinedText",
+                "-ItemList:all",
+                "-iTunes:all",
+            ])
+            .args(["-Vorbis:all", "-AIFF:ApplicationData"])
+            .arg(path),
+    );
     let v: Value = serde_json::from_str(&s).expect("exiftool -j is not JSON");
     v[0].as_object().cloned().expect("exiftool -j: no object")
 }
@@ -207,7 +181,7 @@ pub fn raw_xmp_fields(raw: &str) -> Fields {
 }
 
 /// The SPEC fields mutagen reads (TXXX, Vorbis comment, MP4 freeform), as written.
-pub fn mutagen_tags(path: &Path) -> Fields {
+pub fn mutagen_ours(path: &Path) -> Fields {
     let d = mutagen(path);
     d["ours"]
         .as_array()
@@ -220,7 +194,7 @@ pub fn mutagen_tags(path: &Path) -> Fields {
 fn extra(args: &[&str], path: &Path) -> String {
     let mut cmd = Command::new("python3");
     cmd.args(["-c", EXTRA, args[0]]).arg(path).args(&args[1..]);
-    ok(&mut cmd)
+    tool_ok(&mut cmd)
 }
 
 /// mutagen's ID3 `PRIV:XMP` frames: (number of packets, our properties parsed from them).
@@ -277,7 +251,7 @@ pub fn ffprobe(path: &Path) -> Probe {
 /// `kid3-cli -c 'get all'`: the frames of its tag 2 (ID3v2, Vorbis comment or MP4), as
 /// `(name, value)`; None when kid3-cli printed nothing at all (it did not open the file).
 pub fn kid3(path: &Path) -> Option<Fields> {
-    let s = ok(Command::new("kid3-cli").args(["-c", "get all"]).arg(path));
+    let s = tool_ok(Command::new("kid3-cli").args(["-c", "get all"]).arg(path));
     if s.trim().is_empty() {
         return None;
     }
@@ -295,7 +269,7 @@ pub fn kid3(path: &Path) -> Option<Fields> {
 
 /// `metaflac --export-tags-to=-`: every Vorbis comment `KEY=value`.
 pub fn metaflac(path: &Path) -> Fields {
-    ok(Command::new("metaflac").arg("--export-tags-to=-").arg(path))
+    tool_ok(Command::new("metaflac").arg("--export-tags-to=-").arg(path))
         .lines()
         .filter_map(|l| l.split_once('=').map(|(k, v)| (k.into(), v.into())))
         .collect()
@@ -303,7 +277,7 @@ pub fn metaflac(path: &Path) -> Fields {
 
 /// `AtomicParsley F -t`: the freeform atoms `Atom "----" [mean;name] contains: value`.
 pub fn atomicparsley(path: &Path) -> Fields {
-    ok(Command::new("AtomicParsley").arg(path).arg("-t"))
+    tool_ok(Command::new("AtomicParsley").arg(path).arg("-t"))
         .lines()
         .filter_map(|l| {
             let r = l
@@ -318,88 +292,12 @@ pub fn atomicparsley(path: &Path) -> Fields {
 
 /// Whether `AtomicParsley F -T` lists the top-level XMP `uuid` box.
 pub fn atomicparsley_lists_xmp_uuid(path: &Path) -> bool {
-    ok(Command::new("AtomicParsley").arg(path).args(["-T", "1"]))
+    tool_ok(Command::new("AtomicParsley").arg(path).args(["-T", "1"]))
         .lines()
         .any(|l| {
             l.trim_start_matches('\u{feff}')
                 .starts_with("Atom uuid=be7acfcb-97a9-42e8-9c71-999491e3afac")
         })
-}
-
-/// Our fields among `found` (keys compared case-insensitively: readers normalise case).
-pub fn ours_of(found: &Fields) -> Fields {
-    found
-        .iter()
-        .filter(|(k, _)| KEYS.contains(&k.to_uppercase().as_str()))
-        .cloned()
-        .collect()
-}
-
-/// Ok when `found` holds each wanted key exactly once with exactly the wanted value, and no
-/// other key of ours.
-pub fn judge(found: &Fields, want: &Want) -> Result<(), String> {
-    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (k, v) in ours_of(found) {
-        seen.entry(k.to_uppercase()).or_default().push(v);
-    }
-    let mut errs = Vec::new();
-    for (k, w) in want {
-        match seen.get(k).map(Vec::as_slice) {
-            None => errs.push(format!("{k} missing")),
-            Some([v]) if v == w => {}
-            Some(vs) => errs.push(format!("{k} = {vs:?}, want {w:?}")),
-        }
-    }
-    errs.extend(
-        seen.keys()
-            .filter(|k| !want.contains_key(*k))
-            .map(|k| format!("unexpected {k}")),
-    );
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(errs.join("; "))
-    }
-}
-
-/// A cell where the reader supports the carrier: it must show every value.
-pub fn expect_values(found: &Fields, want: &Want, detail: &str) -> Cell {
-    match judge(found, want) {
-        Ok(()) => Cell::Shows(detail.into()),
-        Err(e) => Cell::Fail(e),
-    }
-}
-
-/// A cell the reader cannot support: `evidence` checks what it shows instead. (Should a newer
-/// reader show our values after all, the cell passes and says so.)
-pub fn expect_unsupported(
-    found: &Fields,
-    want: &Want,
-    note: &'static str,
-    evidence: Result<(), String>,
-) -> Cell {
-    if judge(found, want).is_ok() {
-        return Cell::Shows(format!("(now read; note {note} is outdated)"));
-    }
-    match evidence {
-        Ok(()) => Cell::Unsupported(note),
-        Err(e) => Cell::Fail(format!("expected the known limitation {note}, but: {e}")),
-    }
-}
-
-/// A cell without a carrier: the reader must not show any field of ours there either.
-pub fn expect_none(found: &Fields) -> Cell {
-    let o = ours_of(found);
-    if o.is_empty() {
-        Cell::NoCarrier
-    } else {
-        Cell::Fail(format!("no carrier expected, reader shows {o:?}"))
-    }
-}
-
-/// Ok when `cond` holds, else the reason (the evidence of a known limitation).
-pub fn ensure(cond: bool, why: impl FnOnce() -> String) -> Result<(), String> {
-    if cond { Ok(()) } else { Err(why()) }
 }
 
 /// ExifTool's raw `AIFF:ApplicationData` (the `APPL` chunk it does not parse as XMP) holds our

@@ -138,10 +138,6 @@ pub fn chown(path: &Path, uid: u32, gid: u32) {
     std::os::unix::fs::chown(path, Some(uid), Some(gid)).unwrap();
 }
 
-pub fn chmod(path: &Path, mode: u32) {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
 /// The logging FUSE passthrough of tests/common/logfs.py over `root`, mounted at `mnt`;
 /// unmounted (and its daemon stopped) when dropped, also when the test fails.
 pub struct LogFs {

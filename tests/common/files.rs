@@ -1,0 +1,79 @@
+//! Files as the tests see them: bytes, stat and mtime, hashes, and what noai may leave beside a
+//! file (journals, temp files).
+
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+pub fn bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// (inode, size, mtime seconds, mtime nanoseconds)
+pub fn stat(path: &Path) -> (u64, u64, i64, i64) {
+    let m = std::fs::metadata(path).unwrap();
+    (m.ino(), m.size(), m.mtime(), m.mtime_nsec())
+}
+
+/// Sets a file's mtime to an old, fixed value so "unchanged" is visible.
+pub fn age(path: &Path) {
+    let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(t).unwrap();
+}
+
+/// (bytes, mtime): what "nothing was written" compares.
+pub fn state(f: &Path) -> (Vec<u8>, (i64, i64)) {
+    let (_, _, s, ns) = stat(f);
+    (bytes(f), (s, ns))
+}
+
+/// Lowercase hex of `b`.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// SHA-256 of `b`, lowercase hex.
+pub fn sha256_hex(b: &[u8]) -> String {
+    hex(&Sha256::digest(b))
+}
+
+/// Every file with `.noai-` in its name (journals, temp files) under `dir`, recursively.
+pub fn leftovers(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(leftovers(&p));
+        } else if e.file_name().as_bytes().windows(6).any(|w| w == b".noai-") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The names in `dir` other than `keep` (sorted): a write must leave nothing beside its file.
+pub fn others_beside(dir: &Path, keep: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != keep)
+        .collect();
+    names.sort();
+    names
+}
+
+/// The undo journal noai keeps beside `p` while it writes it in place.
+pub fn journal_of(p: &Path) -> PathBuf {
+    let mut name = b".".to_vec();
+    name.extend_from_slice(p.file_name().unwrap().as_bytes());
+    name.extend_from_slice(b".noai-journal");
+    p.with_file_name(std::ffi::OsStr::from_bytes(&name))
+}
+
+pub fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}

@@ -1,0 +1,117 @@
+//! Hostile and broken files generated from the samples: every sample cut short at every byte of
+//! its first 2 KiB (where the headers, tags and block/box/chunk tables are) and at a spread of
+//! points after; size fields inflated to claim far more than the file holds, or zero. For each:
+//! no panic, no hang (the run has a time limit), a clear error or a correct result, and an
+//! error never changes the file. A file that is tagged anyway must verify afterwards.
+
+use crate::common;
+
+use std::path::Path;
+
+use common::*;
+
+const SAMPLES_TO_CUT: [&str; 12] = [
+    "mp3-v23-pad.mp3",
+    "mp3-v22.mp3",
+    "wav-id3.wav",
+    "aiff-id3.aiff",
+    "flac-pad.flac",
+    "flac-id3prefix.flac",
+    "vorbis.ogg",
+    "opus.opus",
+    "speex.spx",
+    "m4a-aac-faststart.m4a",
+    "m4a-aac-moovend.m4a",
+    "m4b-book.m4b",
+];
+
+/// Cut points: every byte of the first 1 KiB, then 32 more spread over the rest.
+fn cuts(len: usize) -> Vec<usize> {
+    let mut c: Vec<usize> = (1..len.min(1024)).collect();
+    if len > 1024 {
+        c.extend((0..32).map(|i| 1024 + (len - 1024) * i / 32));
+    }
+    c
+}
+
+/// Runs `tag` over every file in `dir` and checks the per-file promises against `originals`.
+fn tag_and_check(dir: &Path, originals: &[(String, Vec<u8>)]) {
+    let run = noai(&["tag", dir.to_str().unwrap(), "--format", "json", "-j", "2"]);
+    assert!(
+        matches!(run.code, 0..=2),
+        "exit {}:\n{}",
+        run.code,
+        run.stderr
+    );
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+    let doc = run.json();
+    for (name, orig) in originals {
+        let e = file_entry(&doc, name);
+        let now = std::fs::read(dir.join(name)).unwrap();
+        if e["status"] == "error" {
+            let msg = e["error"].as_str().unwrap_or("");
+            assert!(
+                !msg.is_empty() && !msg.contains('\n'),
+                "{name}: unclear error {msg:?}"
+            );
+            assert!(
+                !msg.contains("internal error"),
+                "{name}: a panic was caught: {msg}"
+            );
+            assert_eq!(&now, orig, "{name}: reported as an error but changed");
+        } else if now != *orig {
+            let v = noai(&[
+                "verify",
+                dir.join(name).to_str().unwrap(),
+                "--format",
+                "json",
+            ]);
+            assert_eq!(
+                v.code, 0,
+                "{name}: written but does not verify: {}",
+                v.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn every_truncation_is_an_error_or_a_correct_result() {
+    for sample in SAMPLES_TO_CUT {
+        let dir = tempdir();
+        let orig = std::fs::read(Path::new(SAMPLES).join(sample)).unwrap();
+        let ext = Path::new(sample).extension().unwrap().to_str().unwrap();
+        let mut originals = Vec::new();
+        for cut in cuts(orig.len()) {
+            let name = format!("cut-{cut:06}.{ext}");
+            std::fs::write(dir.path().join(&name), &orig[..cut]).unwrap();
+            originals.push((name, orig[..cut].to_vec()));
+        }
+        tag_and_check(dir.path(), &originals);
+    }
+}
+
+/// Every 4-byte big- or little-endian size field in the first 256 bytes, set to 0, to 0xFFFFFFFF
+/// and to 0x7FFFFFF0: loops, zero-size boxes/chunks/blocks, claims of gigabytes.
+#[test]
+fn inflated_and_zeroed_size_fields_never_panic_or_damage() {
+    for sample in SAMPLES_TO_CUT {
+        let dir = tempdir();
+        let orig = std::fs::read(Path::new(SAMPLES).join(sample)).unwrap();
+        let ext = Path::new(sample).extension().unwrap().to_str().unwrap();
+        let mut originals = Vec::new();
+        for at in (0..orig.len().min(256).saturating_sub(4)).step_by(2) {
+            for (k, v) in [[0u8; 4], [0xFF; 4], [0x7F, 0xFF, 0xFF, 0xF0]]
+                .iter()
+                .enumerate()
+            {
+                let mut b = orig.clone();
+                b[at..at + 4].copy_from_slice(v);
+                let name = format!("f{at:04}-{k}.{ext}");
+                std::fs::write(dir.path().join(&name), &b).unwrap();
+                originals.push((name, b));
+            }
+        }
+        tag_and_check(dir.path(), &originals);
+    }
+}

@@ -1,0 +1,157 @@
+//! `scripts/make-library`, the generator of the kill campaign's, library check's and benchmarks'
+//! libraries: the same arguments give the same bytes (from cached templates and from scratch),
+//! every variant it names is in the tree with the layout its name promises (checked on the bytes
+//! and by ffmpeg and mutagen), and every `_nasty/` entry of the manifest exists.
+
+use crate::common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{audio_md5, bytes, decode_errors, flac_blocks, id3_header, iff_chunks, mutagen};
+use serde_json::Value;
+
+/// Runs the generator into `dir`; returns the manifest lines.
+fn generate(dir: &Path, extra: &[&str]) -> Vec<Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = dir.with_extension("jsonl");
+    let out = Command::new("python3")
+        .arg(root.join("scripts/make-library"))
+        .arg(dir)
+        .args([
+            "--tracks",
+            "22",
+            "--seconds",
+            "1",
+            "--seed",
+            "11",
+            "--manifest",
+        ])
+        .arg(&manifest)
+        .args(extra)
+        .output()
+        .expect("python3 is required (scripts/test installs the test tools)");
+    assert!(
+        out.status.success(),
+        "make-library failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&manifest)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn main_tree(manifest: &[Value]) -> BTreeMap<String, String> {
+    manifest
+        .iter()
+        .filter(|m| m["note"] == "main library")
+        .map(|m| {
+            let path = m["path"].as_str().unwrap().to_string();
+            (path, m["variant"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// The layout a variant's name promises, read from the bytes.
+fn check_layout(variant: &str, path: &Path) {
+    let b = bytes(path);
+    let has = |s: &str| variant.contains(s);
+    let chunks = || -> Vec<String> {
+        iff_chunks(&b)
+            .iter()
+            .map(|(id, _)| String::from_utf8_lossy(id).into_owned())
+            .collect()
+    };
+    match variant.split('-').next().unwrap() {
+        "mp3" => {
+            let v2 = id3_header(&b).map(|(major, _)| major);
+            let want = [
+                ("id3v23", Some(3)),
+                ("id3v24", Some(4)),
+                ("id3v1-only", None),
+            ];
+            let want = want.iter().find(|(k, _)| has(k)).unwrap().1;
+            assert_eq!(v2, want, "{variant}: ID3v2 version");
+            let v1 = b.len() > 128 && &b[b.len() - 128..b.len() - 125] == b"TAG";
+            assert_eq!(v1, has("v1"), "{variant}: ID3v1 trailer");
+        }
+        "flac" => {
+            let types: Vec<u8> = flac_blocks(&b).iter().map(|(t, _)| *t).collect();
+            assert_eq!(
+                types.contains(&1),
+                has("-pad"),
+                "{variant}: PADDING in {types:?}"
+            );
+            assert_eq!(
+                types.contains(&6),
+                has("pic"),
+                "{variant}: PICTURE in {types:?}"
+            );
+        }
+        "wav" | "aiff" => {
+            let c = chunks();
+            let id3 = c.iter().any(|id| id.eq_ignore_ascii_case("id3 "));
+            assert_eq!(id3, has("id3"), "{variant}: ID3 chunk in {c:?}");
+            assert_eq!(c.contains(&"LIST".into()), has("info"), "{variant}: {c:?}");
+        }
+        "m4a" => {
+            let mut top = Vec::new();
+            let mut at = 0;
+            while at + 8 <= b.len() {
+                top.push(b[at + 4..at + 8].to_vec());
+                at += u32::from_be_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+            }
+            let pos = |t: &[u8]| top.iter().position(|x| x == t).unwrap();
+            assert_eq!(pos(b"moov") < pos(b"mdat"), has("faststart"), "{variant}");
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn same_arguments_same_library_with_every_variant_and_layout() {
+    let tmp = common::tempdir();
+    let (a, b) = (tmp.path().join("cached"), tmp.path().join("fresh"));
+    let ma = generate(&a, &["--nasty"]);
+    let mb = generate(&b, &["--no-cache"]);
+    let (ta, tb) = (main_tree(&ma), main_tree(&mb));
+    assert_eq!(ta, tb, "the main tree's manifest differs between two runs");
+    let variants: std::collections::BTreeSet<_> = ta.values().collect();
+    assert_eq!(
+        variants.len(),
+        22,
+        "22 tracks cover every variant: {variants:?}"
+    );
+
+    let mut seen = BTreeMap::new();
+    for (rel, variant) in &ta {
+        let (pa, pb) = (a.join(rel), b.join(rel));
+        assert!(bytes(&pa) == bytes(&pb), "{rel}: not byte-identical");
+        check_layout(variant, &pa);
+        assert!(audio_md5(&pa).starts_with("MD5="));
+        assert_eq!(decode_errors(&pa), "", "{rel}: ffmpeg decode errors");
+        let dump = mutagen(&pa);
+        assert!(common::ours(&dump).is_empty(), "{rel}: already tagged");
+        seen.insert(variant.clone(), rel.clone());
+    }
+    // every _nasty/ entry exists (the one beyond PATH_MAX cannot be named by a path)
+    let nasty: Vec<PathBuf> = ma
+        .iter()
+        .filter(|m| m["note"] != "main library")
+        .map(|m| {
+            let hex = m["path_hex"].as_str().unwrap();
+            let raw: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                .collect();
+            a.join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&raw))
+        })
+        .collect();
+    assert!(nasty.len() > 60, "only {} _nasty entries", nasty.len());
+    for p in nasty.iter().filter(|p| p.as_os_str().len() < 4000) {
+        assert!(p.symlink_metadata().is_ok(), "missing: {}", p.display());
+    }
+}
