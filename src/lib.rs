@@ -9,6 +9,7 @@ pub mod error;
 pub mod formats;
 pub mod interrupt;
 pub mod man;
+pub mod model;
 pub mod outcome;
 pub mod policy;
 pub mod progress;

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{ErrorKind, FileError};
-use crate::formats::{Carrier, Container};
+use crate::model::{Carrier, Container, Strategy};
 use crate::policy::{Policy, Status};
-use crate::write::Strategy;
 
 /// What a writing job did to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

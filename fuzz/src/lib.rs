@@ -55,6 +55,7 @@ pub fn tag_edit() -> Edit {
     Edit {
         remove: fields.iter().map(|(k, _)| k.clone()).collect(),
         set: fields,
+        ..Default::default()
     }
 }
 
@@ -70,6 +71,7 @@ pub fn tag_edit_full() -> Edit {
     Edit {
         remove: policy::SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
         set: fields,
+        ..Default::default()
     }
 }
 
@@ -78,6 +80,7 @@ pub fn strip_edit() -> Edit {
     Edit {
         remove: policy::SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
         set: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -224,8 +227,8 @@ fn plan_one(
             }
             out
         }
-        // `InPlace`, `Patch` and `Cut`: positioned writes (then, for a cut, the file cut short
-        // of its end, never into the payload).
+        // `Patch` and `Cut`: positioned writes (then, for a cut, the file cut short of its end,
+        // never into the payload).
         other => {
             let cut = other.cut();
             let regions = other.regions().expect("not a rewrite");

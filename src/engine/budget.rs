@@ -44,9 +44,6 @@ pub fn estimate(plan: &Plan, size: u64, name: usize) -> u64 {
                 Part::Copy { len, .. } | Part::OggPages { len, .. } => *len,
             })
             .sum(),
-        Plan::InPlace { offset, bytes } => {
-            journal(&mut std::iter::once((*offset, bytes.len() as u64)))
-        }
         Plan::Patch { regions } => {
             journal(&mut regions.iter().map(|r| (r.offset, r.bytes.len() as u64)))
         }

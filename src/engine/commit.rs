@@ -142,7 +142,7 @@ fn hashes_before(p: &Pending) -> crate::formats::Result<Hashes> {
     Ok(Hashes {
         before: formats::hex(&formats::sha256_file(&src)?),
         after: String::new(),
-        payload: formats::hex(&formats::payload_sha256(&src, p.opened.container)?),
+        payload: formats::hex(&formats::sha256_ranges(&src, &p.payload)?),
     })
 }
 
@@ -183,6 +183,7 @@ fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Result<Slot, B
         writable: p.opened.writable,
         snapshot: p.opened.snapshot,
         container: p.opened.container,
+        payload: &p.payload,
     };
     match write::stage(&target, p.plan.clone(), &p.edit, opts) {
         Ok(staged) => Ok(Slot::Going(Box::new(p), staged)),

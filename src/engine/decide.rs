@@ -3,12 +3,13 @@
 
 use super::{Opened, Pending, Prepared};
 use crate::error::{ErrorKind, FileError};
-use crate::formats::{self, Carrier, CarrierKind, Edit, Plan, RawField, Scan, Source};
-use crate::outcome::{Action, FileReport};
-use crate::policy::{
-    self, KEY_CONSTRAINTS, KEY_POLICY, SPEC_KEYS, Status, Verdict, Wanted, is_marker, is_spec_key,
+use crate::formats::{self, Planned, Source};
+use crate::model::{
+    Carrier, CarrierKind, Container, Edit, KEY_CONSTRAINTS, KEY_POLICY, Layout, RawField,
+    SPEC_KEYS, Scan, is_spec_key,
 };
-use crate::write::Strategy;
+use crate::outcome::{Action, FileReport};
+use crate::policy::{self, Status, Verdict, Wanted, is_marker};
 
 /// The settings of a writing job that shape every file's plan.
 #[derive(Debug, Clone, Copy)]
@@ -35,9 +36,10 @@ pub fn tag(
         }
         _ => false,
     };
-    // ID3v2.2 has no XMP carrier (the XMP spec covers ID3v2.3 and v2.4 only).
-    let v22 = primary(&o.scan).is_some_and(|c| c.kind == CarrierKind::Id3v2 { major: 2 });
-    let xmp = job.xmp && o.container.has_xmp() && !v22;
+    // An MP3's ID3v2.2 tag has no XMP frame (the XMP spec covers ID3v2.3 and v2.4 only).
+    let v22 = o.container == Container::Mpeg
+        && primary(&o.scan).is_some_and(|c| c.kind == CarrierKind::Id3v2 { major: 2 });
+    let xmp = covers_xmp(&o, job.xmp && !v22);
     if v.status == Status::Tagged && is_exact(&o.scan, wanted, &fields, xmp) {
         report.action = Some(Action::Unchanged);
         return Prepared::Done(report);
@@ -68,25 +70,43 @@ pub fn tag(
         .flat_map(|c| &c.fields)
         .filter(|f| is_marker(&f.key));
     remove.extend(markers.map(|f| f.key.clone()));
-    let edit = Edit { remove, set };
-    let xmp_job = WriteJob { xmp, ..job };
-    if let Err(why) = check_outcome(&o.scan, &edit, xmp_job, Some(wanted)) {
+    let edit = edit_of(&o, remove, set, xmp);
+    if let Err(why) = check_outcome(&o.scan, &edit, Some(wanted)) {
         return refuse(report, why);
     }
-    plan(report, o, edit, job, Some(wanted.clone()))
+    plan(report, o, edit, job.dry, Some(wanted.clone()))
 }
 
 pub fn strip(report: FileReport, o: Opened, job: WriteJob) -> Prepared {
-    let edit = Edit {
-        remove: SPEC_KEYS.iter().map(|k| k.to_string()).collect(),
-        set: Vec::new(),
-    };
+    let remove = SPEC_KEYS.iter().map(|k| k.to_string()).collect();
     // Stripping always covers the XMP properties too (SPEC §5).
-    let job = WriteJob { xmp: true, ..job };
-    if let Err(why) = check_outcome(&o.scan, &edit, job, None) {
+    let edit = edit_of(&o, remove, Vec::new(), covers_xmp(&o, true));
+    if let Err(why) = check_outcome(&o.scan, &edit, None) {
         return refuse(report, why);
     }
-    plan(report, o, edit, job, None)
+    plan(report, o, edit, job.dry, None)
+}
+
+/// The XMP decision, made here once per file: the packet carries the edit when `asked` and the
+/// container has a standard XMP carrier (SPEC §3.1). Every planner follows `Edit::xmp`.
+fn covers_xmp(o: &Opened, asked: bool) -> bool {
+    asked && o.container.has_xmp()
+}
+
+/// The edit for one file. `strip` restores the layout from before `tag` (removing a tag `tag`
+/// created whole, or an XMP chunk it empties), except in a file with several hard links: that
+/// rewrite would split them, so only our fields go, in place.
+fn edit_of(o: &Opened, remove: Vec<String>, set: Vec<(String, String)>, xmp: bool) -> Edit {
+    let layout = match o.snapshot.nlink > 1 {
+        true => Layout::Keep,
+        false => Layout::Restore,
+    };
+    Edit {
+        remove,
+        set,
+        xmp,
+        layout,
+    }
 }
 
 /// The plain-tag carrier we write: the last editable one that is not XMP (formats list it last).
@@ -103,7 +123,8 @@ fn primary_at(scan: &Scan) -> Option<usize> {
 
 /// The carriers as the write would leave them: the primary one and (with XMP) the editable XMP
 /// packet carry the edit; every other carrier stays as it is.
-fn predicted(scan: &Scan, edit: &Edit, xmp: bool) -> Vec<Carrier> {
+fn predicted(scan: &Scan, edit: &Edit) -> Vec<Carrier> {
+    let xmp = edit.xmp;
     let primary_at = primary_at(scan);
     let new_fields = |c: &Carrier| {
         let mut f: Vec<_> = c
@@ -150,13 +171,8 @@ fn predicted(scan: &Scan, edit: &Edit, xmp: bool) -> Vec<Carrier> {
 /// promises (tagged as wanted, or untagged after `strip`): a reservation in a carrier we read but
 /// never change (an ID3v2 tag before FLAC, a second stacked tag, the XMP packet under
 /// `--no-xmp`) would otherwise end the run in "written, but verify now says conflict".
-fn check_outcome(
-    scan: &Scan,
-    edit: &Edit,
-    job: WriteJob,
-    expect: Option<&Wanted>,
-) -> Result<(), String> {
-    let after = policy::evaluate(&predicted(scan, edit, job.xmp), expect);
+fn check_outcome(scan: &Scan, edit: &Edit, expect: Option<&Wanted>) -> Result<(), String> {
+    let after = policy::evaluate(&predicted(scan, edit), expect);
     let want = if expect.is_some() {
         Status::Tagged
     } else {
@@ -169,7 +185,7 @@ fn check_outcome(
         .carriers
         .iter()
         .filter(|c| {
-            let kept = !c.editable || (matches!(c.kind, CarrierKind::Xmp { .. }) && !job.xmp);
+            let kept = !c.editable || (matches!(c.kind, CarrierKind::Xmp { .. }) && !edit.xmp);
             kept && c
                 .fields
                 .iter()
@@ -177,7 +193,7 @@ fn check_outcome(
         })
         .map(|c| c.kind.label())
         .collect();
-    let hint = if untouched.iter().any(|l| l.starts_with("XMP")) && !job.xmp {
+    let hint = if untouched.iter().any(|l| l.starts_with("XMP")) && !edit.xmp {
         " (run without --no-xmp to update the XMP packet)"
     } else {
         ""
@@ -238,24 +254,11 @@ fn plan(
     mut report: FileReport,
     o: Opened,
     edit: Edit,
-    job: WriteJob,
+    dry: bool,
     expect: Option<Wanted>,
 ) -> Prepared {
     let src = Source::new(&o.file, o.snapshot.size);
-    // `strip` removes a tag `tag` created whole (restoring the old layout), except in a file
-    // with several hard links: that rewrite would split them, so only our fields go, in place.
-    // The same goes for an XMP chunk `strip` leaves empty: removed, unless links would split.
-    let linked = o.snapshot.nlink > 1;
-    let whole = match linked {
-        false => formats::carry::unwrap(&src, o.container, &edit, job.xmp),
-        true => Ok(None),
-    };
-    let planned = whole.and_then(|w| match (w, linked) {
-        (Some(p), _) => Ok(Some(p)),
-        (None, false) => formats::plan_with(&src, o.container, &edit, job.xmp),
-        (None, true) => formats::plan_in_place_layout(&src, o.container, &edit, job.xmp),
-    });
-    let plan = match planned {
+    let Planned { plan, payload } = match formats::plan_with_payload(&src, o.container, &edit) {
         Ok(Some(p)) => p,
         Ok(None) => {
             report.action = Some(Action::Unchanged);
@@ -266,12 +269,10 @@ fn plan(
             return Prepared::Done(report);
         }
     };
-    if job.dry {
-        let strategy = match plan {
-            Plan::InPlace { .. } | Plan::Patch { .. } | Plan::Cut { .. } => Strategy::InPlace,
-            Plan::Rewrite { .. } => Strategy::Rewrite,
-        };
-        report.action = Some(Action::WouldWrite { strategy });
+    if dry {
+        report.action = Some(Action::WouldWrite {
+            strategy: plan.strategy(),
+        });
     }
     // A dry run's write is not carried out (the job does not write): its plan only tells how
     // much space the run would need.
@@ -279,6 +280,7 @@ fn plan(
         report,
         opened: o,
         plan,
+        payload,
         edit,
         expect,
     }))

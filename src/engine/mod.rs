@@ -17,7 +17,8 @@ use rayon::prelude::*;
 use crate::bad;
 use crate::config::{Config, Job};
 use crate::error::FileError;
-use crate::formats::{self, Container, Edit, Plan, Result, Scan, Source, sniff};
+use crate::formats::{self, Plan, Result, Source, sniff};
+use crate::model::{Container, Edit, Scan};
 use crate::outcome::FileReport;
 use crate::policy::{self, Status, Wanted};
 use crate::write::{self, Snapshot};
@@ -41,6 +42,8 @@ pub(crate) struct Pending {
     pub report: FileReport,
     pub opened: Opened,
     pub plan: Plan,
+    /// The original's audio payload, found while planning: the write proves it unchanged.
+    pub payload: Vec<std::ops::Range<u64>>,
     pub edit: Edit,
     /// The policy the file must verify as afterwards; `None` for `strip` (untagged expected).
     pub expect: Option<Wanted>,

@@ -5,7 +5,7 @@
 //! mapped the way TagLib and mutagen map them, and the old tags are left untouched. The mapping
 //! is deterministic, which is also how `strip` recognises the copies again (`id3v2::carry`).
 
-use super::{Container, Edit, Part, Plan, Result, Source, id3v2};
+use super::{Container, Edit, Plan, Result, Source, id3v2};
 
 /// One standard field bound for a new ID3v2.3 tag: a text frame id (`TIT2`, …) or `COMM`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,11 +23,7 @@ const GENRES: usize = 192;
 /// when they hold nothing to carry. A file without an ID3v2 tag is proven against this: a new
 /// tag may hold the carried copies and ours, nothing else (and `strip` may remove no other).
 pub fn baseline_tag(src: &Source, container: Container) -> Result<Option<Vec<u8>>> {
-    let fields = match container {
-        Container::Mpeg => mpeg(src)?,
-        Container::Wav | Container::Aiff => super::riff::legacy_fields(src)?,
-        _ => Vec::new(),
-    };
+    let fields = super::family(container).legacy_fields(src)?;
     if fields.is_empty() {
         return Ok(None);
     }
@@ -209,39 +205,19 @@ fn push_date(out: &mut Vec<Field>, text: String) {
     push(out, if year { *b"TYER" } else { *b"TDRC" }, text);
 }
 
-/// `strip`'s plan that removes what `tag` created whole: an MP3's ID3v2 tag, a WAV/AIFF's ID3
-/// (and XMP) chunk, when they hold only our fields and the copies carried into them. The file is
-/// then laid out as before `tag` and readers fall back on the old tags again. `None` for any other
-/// case (then `strip` removes only our fields, in place where it can). The result is a rewrite.
-pub fn unwrap(src: &Source, container: Container, edit: &Edit, xmp: bool) -> Result<Option<Plan>> {
-    if !edit.set.is_empty() {
-        return Ok(None);
-    }
-    match container {
-        Container::Mpeg => match id3v2::read(src, 0)? {
-            Some(tag) => mpeg_unwrap(src, &tag, edit),
-            None => Ok(None),
-        },
-        Container::Wav | Container::Aiff => super::riff::unwrap(src, edit, xmp),
-        _ => Ok(None),
-    }
-}
-
-/// An MP3's first ID3v2 tag removed whole; `None` when another ID3v2 tag follows (removing the
-/// first would promote it) or the tag holds anything else.
-fn mpeg_unwrap(src: &Source, tag: &id3v2::Tag, edit: &Edit) -> Result<Option<Plan>> {
-    if id3v2::region_len(src, tag.region_len)?.is_some() {
+/// `strip`'s plan that removes an MP3's first ID3v2 tag whole, when `tag` created it: it holds
+/// only our fields and the copies carried into it. The file is then laid out as before `tag` and
+/// readers fall back on the old tags again. `None` for a tag edit, when another ID3v2 tag follows
+/// (removing the first would promote it) or the tag holds anything else (then `strip` removes
+/// only our fields, in place where it can). WAV/AIFF do the same with their chunks (`riff`).
+pub fn mpeg_unwrap(src: &Source, tag: &id3v2::Tag, edit: &Edit) -> Result<Option<Plan>> {
+    if !edit.set.is_empty() || id3v2::region_len(src, tag.region_len)?.is_some() {
         return Ok(None);
     }
     if !tag.only_ours_and(edit, &mpeg(src)?)? {
         return Ok(None);
     }
-    Ok(Some(Plan::Rewrite {
-        parts: vec![Part::Copy {
-            offset: tag.region_len,
-            len: src.len() - tag.region_len,
-        }],
-    }))
+    Ok(Some(Plan::splice(src, 0, Vec::new(), tag.region_len)))
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@
 use std::ops::Range;
 
 use super::vorbis::Comments;
-use super::{Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, Result, Source, id3v2};
+use super::{
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, Result, Source,
+    filler, id3v2,
+};
 use crate::bad;
 
 const STREAMINFO: u8 = 0;
@@ -97,6 +100,21 @@ impl Layout {
 fn read_comments(src: &Source, b: &Block) -> Result<Comments> {
     let data = src.read(b.offset + 4, b.len, "VORBIS_COMMENT block")?;
     Ok(Comments::decode(&data)?.0)
+}
+
+/// The family: native FLAC (an Ogg FLAC stream is not supported).
+pub struct Flac;
+
+impl ContainerFormat for Flac {
+    fn carriers(&self, src: &Source) -> Result<Vec<Carrier>> {
+        carriers(src)
+    }
+    fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+        plan(src, edit)
+    }
+    fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
+        payload(src)
+    }
 }
 
 pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
@@ -193,7 +211,8 @@ fn relocate(src: &Source, lay: &Layout, blocks: &[NewBlock], had_vc: bool) -> Re
         return Ok(None);
     };
     let (new, room) = (vc.len() as u64, p.len);
-    if pad == v + 1 || !(room == new || room >= new + 4) {
+    // The rest of the padding stays a PADDING block, which needs its 4-byte header.
+    if pad == v + 1 || filler(new, room, 4).is_none() {
         return Ok(None);
     }
     let mut moved: Vec<NewBlock> = Vec::with_capacity(blocks.len() + 1);
@@ -233,10 +252,7 @@ fn span(src: &Source, lay: &Layout, blocks: &[NewBlock]) -> Result<Plan> {
     for (i, b) in blocks.iter().enumerate().take(last + 1).skip(first) {
         push_block(&mut bytes, src, b, i + 1 == blocks.len())?;
     }
-    Ok(Plan::InPlace {
-        offset: start,
-        bytes,
-    })
+    Ok(Plan::at(start, bytes))
 }
 
 /// Resizes one PADDING block so the metadata keeps its length; then the changed span is one
@@ -247,8 +263,10 @@ fn in_place(src: &Source, lay: &Layout, blocks: &mut [NewBlock]) -> Result<Optio
     let Some(pad) = blocks.iter().position(|b| b.kind() == PADDING) else {
         return Ok(None);
     };
-    let pad_len = blocks[pad].len() as i64 - (new_total as i64 - old_total as i64);
-    if pad_len < 0 || pad_len as usize > MAX_BLOCK {
+    let Some(pad_len) = filler(new_total - blocks[pad].len(), old_total, 0) else {
+        return Ok(None);
+    };
+    if pad_len as usize > MAX_BLOCK {
         return Ok(None);
     }
     blocks[pad] = NewBlock::Data(PADDING, vec![0; pad_len as usize]);

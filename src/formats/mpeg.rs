@@ -3,7 +3,9 @@
 
 use std::ops::Range;
 
-use super::{Carrier, CarrierKind, Edit, Part, Plan, Result, Source, id3v2};
+use super::{
+    Carrier, CarrierKind, ContainerFormat, Edit, Layout, Plan, Result, Source, filler, id3v2,
+};
 
 /// Every ID3v2 tag at the head of the file: normally one, but some taggers stack a second one
 /// after the first, and a reservation hidden there must count too. Only the first is edited.
@@ -34,53 +36,56 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     Ok(out)
 }
 
-pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-    plan_tag(src, edit, false)
+/// The family: MP3 and AAC/ADTS.
+pub struct Mpeg;
+
+impl ContainerFormat for Mpeg {
+    fn carriers(&self, src: &Source) -> Result<Vec<Carrier>> {
+        carriers(src)
+    }
+    fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+        plan(src, edit)
+    }
+    fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
+        payload(src)
+    }
+    fn legacy_fields(&self, src: &Source) -> Result<Vec<super::carry::Field>> {
+        super::carry::mpeg(src)
+    }
 }
 
-fn plan_tag(src: &Source, edit: &Edit, xmp: bool) -> Result<Option<Plan>> {
+/// Plans `edit` on the first ID3v2 tag (with `edit.xmp`, its `PRIV` XMP packet too, SPEC §3.1);
+/// `strip` may remove a tag that `tag` created whole (`Layout::Restore`).
+pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let Some(tag) = id3v2::read(src, 0)? else {
         if edit.set.is_empty() {
             return Ok(None);
         }
         // Readers that prefer ID3v2 stop looking at ID3v1/APEv2: their fields come along.
-        let new = id3v2::carry::new_tag_carrying(edit, xmp, &super::carry::mpeg(src)?)?;
-        return Ok(Some(Plan::Rewrite {
-            parts: vec![
-                Part::Bytes(new),
-                Part::Copy {
-                    offset: 0,
-                    len: src.len(),
-                },
-            ],
-        }));
+        let new = id3v2::carry::new_tag_carrying(edit, edit.xmp, &super::carry::mpeg(src)?)?;
+        return Ok(Some(Plan::splice(src, 0, new, 0)));
     };
+    if edit.layout == Layout::Restore
+        && let Some(p) = super::carry::mpeg_unwrap(src, &tag, edit)?
+    {
+        return Ok(Some(p));
+    }
     let old = src.read(0, tag.region_len, "ID3v2 tag")?;
-    let region = tag.region_len as usize;
-    let Some(need) = tag.min_len_xmp(edit, xmp)? else {
+    let region = tag.region_len;
+    let Some(need) = tag.min_len_xmp(edit, edit.xmp)? else {
         return Ok(None);
     };
-    let pad_to = (need <= region).then_some(region);
-    let Some(new) = tag.edited_xmp(edit, pad_to, xmp)? else {
+    let fits = filler(need as u64, region, 0).is_some();
+    let pad_to = fits.then_some(region as usize);
+    let Some(new) = tag.edited_xmp(edit, pad_to, edit.xmp)? else {
         return Ok(None);
     };
     // The write layer proves every write again; checking here too lets `--dry-run` report a
     // tag the proof would refuse.
     id3v2::cross_check(&old, &new, edit)?;
-    Ok(Some(match pad_to {
-        Some(_) => Plan::InPlace {
-            offset: 0,
-            bytes: new,
-        },
-        None => Plan::Rewrite {
-            parts: vec![
-                Part::Bytes(new),
-                Part::Copy {
-                    offset: tag.region_len,
-                    len: src.len() - tag.region_len,
-                },
-            ],
-        },
+    Ok(Some(match fits {
+        true => Plan::at(0, new),
+        false => Plan::splice(src, 0, new, region),
     }))
 }
 
@@ -90,9 +95,4 @@ pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
         start,
         end: src.len(),
     }])
-}
-
-/// As `plan`, with the XMP packet in a `PRIV` frame of the same tag (SPEC §3.1).
-pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-    plan_tag(src, edit, true)
 }

@@ -47,7 +47,7 @@ pub fn apply(src: &Source, plan: &Plan) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     match plan {
         Plan::Rewrite { parts } => write_parts(src.file(), parts, &mut out)?,
-        Plan::InPlace { .. } | Plan::Patch { .. } | Plan::Cut { .. } => {
+        Plan::Patch { .. } | Plan::Cut { .. } => {
             out = src.read(0, src.len(), "file")?;
             for r in plan.clone().regions().unwrap_or_default() {
                 let end = r.offset as usize + r.bytes.len();

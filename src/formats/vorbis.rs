@@ -130,6 +130,7 @@ mod tests {
         let edit = Edit {
             remove: vec!["TDM-RESERVATION".into()],
             set: vec![("TDM-RESERVATION".into(), "1".into())],
+            ..Default::default()
         };
         assert!(c.apply(&edit));
         assert_eq!(

@@ -5,7 +5,7 @@ use super::{
     DmiValue, KEY_DATAMINING, KEY_POLICY, KEY_RESERVATION, PLUS_PREFIX, Policy, SPEC_KEYS,
     is_policy_url, is_spec_key,
 };
-use crate::formats::RawField;
+use crate::model::RawField;
 
 /// The SPEC fields of one carrier, parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,14 +9,10 @@ mod verdict;
 pub use fields::{Signals, is_marker, parse_fields};
 pub use verdict::{Status, Verdict, evaluate};
 
-pub const KEY_RESERVATION: &str = "TDM-RESERVATION";
-pub const KEY_DATAMINING: &str = "DATAMINING";
-pub const KEY_POLICY: &str = "TDM-POLICY";
-pub const KEY_CONSTRAINTS: &str = "OTHERCONSTRAINTS";
-/// Every key of SPEC §1, canonical spelling.
-pub const SPEC_KEYS: [&str; 4] = [KEY_RESERVATION, KEY_DATAMINING, KEY_POLICY, KEY_CONSTRAINTS];
-/// The PLUS vocabulary prefix (scheme `http`, as registered).
-pub const PLUS_PREFIX: &str = "http://ns.useplus.org/ldf/vocab/";
+pub use crate::model::{
+    KEY_CONSTRAINTS, KEY_DATAMINING, KEY_POLICY, KEY_RESERVATION, PLUS_PREFIX, SPEC_KEYS,
+    is_spec_key,
+};
 
 /// A reservation policy (SPEC §2), declared most restrictive first so `Ord` ranks them.
 #[derive(
@@ -147,11 +143,6 @@ pub fn is_policy_url(url: &str) -> bool {
         }
         None => false,
     }
-}
-
-/// True for a key of SPEC §1 in any letter case.
-pub fn is_spec_key(key: &str) -> bool {
-    SPEC_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
 #[cfg(test)]

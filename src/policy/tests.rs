@@ -1,7 +1,7 @@
 //! Unit tests of the SPEC model: every status of SPEC §4 and the edge cases it names.
 
 use super::*;
-use crate::formats::{Carrier, CarrierKind, RawField};
+use crate::model::{Carrier, CarrierKind, RawField};
 
 fn carrier(kind: CarrierKind, fields: &[(&str, &str)]) -> Carrier {
     Carrier {

@@ -2,7 +2,7 @@
 //! them, the effective (most restrictive) policy, and the comparison with an expected policy.
 
 use super::{DmiValue, Policy, Signals, Wanted, parse_fields};
-use crate::formats::Carrier;
+use crate::model::Carrier;
 
 /// A verify status (SPEC §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -113,34 +113,14 @@ fn combine(claims: &[Claim]) -> Result<Option<(Policy, bool)>, String> {
 /// Decides the status of a file from all its carriers (SPEC §4). `expected` is the policy a
 /// `verify --policy` asks for; `None` accepts any reserving policy.
 pub fn evaluate(carriers: &[Carrier], expected: Option<&Wanted>) -> Verdict {
-    let mut notes = Vec::new();
-    let (mut any, mut invalid, mut conflict) = (false, false, false);
-    let mut claims = Vec::new();
-    let mut urls = Vec::new();
-    for c in carriers {
-        let label = c.kind.label();
-        notes.extend(c.notes.iter().map(|n| format!("{label}: {n}")));
-        let s = parse_fields(&c.fields);
-        if !s.present {
-            continue;
-        }
-        any = true;
-        notes.extend(s.noncanonical.iter().map(|n| format!("{label}: {n}")));
-        if !s.invalid.is_empty() {
-            invalid = true;
-            notes.extend(s.invalid.iter().map(|n| format!("{label}: {n}")));
-            continue;
-        }
-        urls.extend(s.policy_url.clone());
-        match claim(&s) {
-            Err(m) => {
-                conflict = true;
-                notes.push(format!("{label}: {m}"));
-            }
-            Ok(Some(c)) => claims.push(c),
-            Ok(None) => {}
-        }
-    }
+    let Gathered {
+        mut notes,
+        any,
+        invalid,
+        mut conflict,
+        claims,
+        urls,
+    } = gather(carriers);
     if !any {
         return Verdict {
             status: Status::Untagged,
@@ -178,6 +158,50 @@ pub fn evaluate(carriers: &[Carrier], expected: Option<&Wanted>) -> Verdict {
         incomplete,
         notes,
     }
+}
+
+/// What the carriers say one by one, before their claims are combined.
+#[derive(Default)]
+struct Gathered {
+    notes: Vec<String>,
+    /// Some carrier holds a field of the reservation.
+    any: bool,
+    invalid: bool,
+    conflict: bool,
+    claims: Vec<Claim>,
+    urls: Vec<String>,
+}
+
+fn gather(carriers: &[Carrier]) -> Gathered {
+    let mut g = Gathered::default();
+    for c in carriers {
+        let label = c.kind.label();
+        g.notes
+            .extend(c.notes.iter().map(|n| format!("{label}: {n}")));
+        let s = parse_fields(&c.fields);
+        if !s.present {
+            continue;
+        }
+        g.any = true;
+        g.notes
+            .extend(s.noncanonical.iter().map(|n| format!("{label}: {n}")));
+        if !s.invalid.is_empty() {
+            g.invalid = true;
+            g.notes
+                .extend(s.invalid.iter().map(|n| format!("{label}: {n}")));
+            continue;
+        }
+        g.urls.extend(s.policy_url.clone());
+        match claim(&s) {
+            Err(m) => {
+                g.conflict = true;
+                g.notes.push(format!("{label}: {m}"));
+            }
+            Ok(Some(c)) => g.claims.push(c),
+            Ok(None) => {}
+        }
+    }
+    g
 }
 
 /// The combined valid signals of a file, for the comparison with what is expected.

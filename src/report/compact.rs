@@ -6,7 +6,7 @@
 use crate::units::count as thousands;
 use std::borrow::Cow;
 
-use crate::formats::Carrier;
+use crate::model::Carrier;
 use crate::policy::{is_marker, is_spec_key};
 
 /// Values longer than this (in bytes) are summarised.
@@ -130,7 +130,7 @@ fn base64(s: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{CarrierKind, RawField};
+    use crate::model::{CarrierKind, RawField};
 
     fn b64(b: &[u8]) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

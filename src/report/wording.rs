@@ -3,10 +3,10 @@
 //! actions and strategies. Renderers take their wording from here, never from each other.
 
 use crate::config::Job;
+use crate::model::Strategy;
 use crate::outcome::{Action, FileReport, Summary};
 use crate::policy::Status;
 use crate::units;
-use crate::write::Strategy;
 
 /// What `verify`/`report` say when they found no audio file at all.
 pub const NO_AUDIO_FILES: &str =

@@ -13,7 +13,8 @@ use super::journal::{Journal, Undo};
 use super::{Options, Snapshot, Target, proof, set_mtime, set_times};
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{self, Edit, Region, Result, Source};
+use crate::formats::{Region, Result, Source};
+use crate::model::Edit;
 
 /// A staged in-place write: the journal is written (not yet durable), the file untouched.
 pub(super) struct InPlace {
@@ -42,12 +43,11 @@ impl InPlace {
         edit: &Edit,
     ) -> Result<InPlace> {
         let src = Source::new(t.file, t.snapshot.size);
-        let payload = formats::payload(&src, t.container)?;
         let Narrowed {
             regions,
             mut undo,
             end,
-        } = narrow(&src, &payload, regions, cut)?;
+        } = narrow(&src, t.payload, regions, cut)?;
         let mut new: Vec<&[u8]> = regions.iter().map(|r| r.bytes.as_slice()).collect();
         if let Some(len) = cut {
             undo.push(Undo {

@@ -30,7 +30,8 @@ use std::path::{Path, PathBuf};
 
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{Container, Edit, Plan, Result};
+use crate::formats::{Plan, Result};
+use crate::model::{Container, Edit};
 
 use in_place::InPlace;
 pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
@@ -91,12 +92,7 @@ impl Snapshot {
 }
 
 /// How a write was carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    InPlace,
-    Rewrite,
-}
+pub use crate::model::Strategy;
 
 /// What a write did: the strategy and how many bytes it wrote to the file system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +115,8 @@ pub struct Target<'a> {
     pub writable: bool,
     pub snapshot: Snapshot,
     pub container: Container,
+    /// The audio payload of this snapshot, as the planner found it (`formats::Planned`).
+    pub payload: &'a [std::ops::Range<u64>],
 }
 
 /// A change that is staged but not yet made: an undo journal (in place) or a complete,

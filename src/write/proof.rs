@@ -32,7 +32,8 @@ use super::Target;
 use super::overlay::Overlay;
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{Container, Edit, Region, Result, Source, carry, id3v2};
+use crate::formats::{Region, Result, Source, carry, id3v2};
+use crate::model::{Container, Edit};
 use items::Item;
 
 /// The view of the file after an in-place write must keep every item of the original. `keep`:

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use super::{Options, Target, attrs, set_mtime};
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{self, Edit, Part, Result, Source, render, sniff};
+use crate::formats::{self, Part, Result, Source, render, sniff};
+use crate::model::Edit;
 
 const TEMP_MARK: &str = ".noai-";
 const TEMP_SUFFIX: &str = ".tmp";
@@ -121,7 +122,7 @@ fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
             t.container.name()
         ));
     }
-    if formats::payload_sha256(&old_src, t.container)?
+    if formats::sha256_ranges(&old_src, t.payload)?
         != formats::payload_sha256(&new_src, t.container).map_err(FileError::in_check)?
     {
         return Err(bad!(

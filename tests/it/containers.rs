@@ -1,6 +1,8 @@
-//! Each container family against real tools: ID3v2 quirks, MPEG junk, MP4 and Ogg plans carried
-//! out on files made by ffmpeg and mutagen, and the byte structure of every tagged sample.
+//! Each container family against real tools: the container contract on every sample, ID3v2
+//! quirks, MPEG junk, MP4 and Ogg plans carried out on files made by ffmpeg and mutagen, and the
+//! byte structure of every tagged sample.
 
+mod contract;
 mod id3_quirks;
 mod mp4_real;
 mod mpeg_junk;

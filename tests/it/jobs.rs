@@ -1,5 +1,6 @@
 //! What the jobs promise (tag, verify, strip): idempotence, policies, strategies, the
-//! independent proof on every write, carriers read but never written, tag-then-strip undo.
+//! independent proof on every write, carriers read but never written, tag-then-strip undo, and
+//! the XMP decision made once per file.
 
 mod behaviour;
 mod policies;
@@ -9,3 +10,4 @@ mod strip_flac;
 mod strip_mp4;
 mod strip_undo;
 mod write_strategies;
+mod xmp_decision;

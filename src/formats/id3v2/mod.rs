@@ -224,39 +224,15 @@ impl Tag {
                     return Err(bad!("two XMP packets (ID3 PRIV frames); not supported"));
                 }
                 xmp_done = true;
-                let old = self.frame_data(span)?;
-                let merged = xmp::merge(Some(&old[4..]), &edit.set)?;
-                // A packet that held nothing but ours goes with it (strip is an exact undo).
-                if edit.set.is_empty() && xmp::is_empty(&merged)? {
-                    changed = true;
-                    continue;
-                }
-                if merged != old[4..] {
-                    let merged = xmp::compact(&merged);
-                    body.extend_from_slice(&encode_xmp(style, &merged));
+                if let Some(frame) = self.edited_xmp_frame(span, edit, style)? {
+                    body.extend_from_slice(&frame);
                     changed = true;
                     continue;
                 }
             }
             body.extend_from_slice(&self.frames[span.clone()]);
         }
-        let mut texts = Vec::new();
-        for (k, v) in &edit.set {
-            texts.extend_from_slice(&encode_user_text(style, k, v));
-            changed = true;
-        }
-        // With plain sizes the (large) XMP frame goes before our short TXXX frames: TagLib
-        // tries the plain reading of a v2.4 size only when a valid frame id follows it.
-        let xmp_first = self.sizes == Sizes::Plain;
-        if !xmp_first {
-            body.append(&mut texts);
-        }
-        if !xmp_done && !edit.set.is_empty() {
-            let packet = xmp::compact(&xmp::merge(None, &edit.set)?);
-            body.extend_from_slice(&encode_xmp(style, &packet));
-            changed = true;
-        }
-        body.append(&mut texts);
+        changed |= self.append_ours(&mut body, edit, style, !xmp_done)?;
         // Removing our frames and appending the same ones again is no change at all.
         if !changed || body == self.frames {
             return Ok(None);
@@ -268,6 +244,54 @@ impl Tag {
         // advisory; every frame is kept.
         let flags = if v24_unsync { FLAG_UNSYNC } else { 0 };
         Ok(Some(assemble(self.major, flags, &body, pad_to)?))
+    }
+}
+
+impl Tag {
+    /// The XMP frame at `span` after `edit`: `None` when it stays as it is, else its new bytes
+    /// (empty when the frame goes: a packet that held nothing but ours goes with it, so `strip`
+    /// is an exact undo). The tag has padding of its own, so the packet needs none.
+    fn edited_xmp_frame(
+        &self,
+        span: &std::ops::Range<usize>,
+        edit: &Edit,
+        style: Style,
+    ) -> Result<Option<Vec<u8>>> {
+        let old = self.frame_data(span)?;
+        let Some(merged) = xmp::merged(Some(&old[4..]), &edit.set)? else {
+            return Ok(None);
+        };
+        if merged.is_emptied(&edit.set)? {
+            return Ok(Some(Vec::new()));
+        }
+        Ok(merged
+            .changed
+            .then(|| encode_xmp(style, &xmp::compact(&merged.packet))))
+    }
+
+    /// Appends our `TXXX` frames and, with `new_xmp`, a first XMP frame; true when it added any.
+    fn append_ours(
+        &self,
+        body: &mut Vec<u8>,
+        edit: &Edit,
+        style: Style,
+        new_xmp: bool,
+    ) -> Result<bool> {
+        let mut texts = Vec::new();
+        for (k, v) in &edit.set {
+            texts.extend_from_slice(&encode_user_text(style, k, v));
+        }
+        // With plain sizes the (large) XMP frame goes before our short TXXX frames: TagLib
+        // tries the plain reading of a v2.4 size only when a valid frame id follows it.
+        if self.sizes != Sizes::Plain {
+            body.append(&mut texts);
+        }
+        if new_xmp && !edit.set.is_empty() {
+            let packet = xmp::compact(&xmp::merge(None, &edit.set)?);
+            body.extend_from_slice(&encode_xmp(style, &packet));
+        }
+        body.append(&mut texts);
+        Ok(!edit.set.is_empty())
     }
 }
 

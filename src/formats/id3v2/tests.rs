@@ -11,6 +11,7 @@ pub(super) fn edit(set: &[(&str, &str)]) -> Edit {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        ..Default::default()
     }
 }
 
@@ -98,6 +99,7 @@ fn replaces_case_insensitively_and_is_idempotent() {
     let strip = Edit {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![],
+        ..Default::default()
     };
     let stripped = parse(&new)
         .unwrap()

@@ -226,7 +226,27 @@ pub fn splice(buf: &[u8], path: &[BoxHeader], at: Range<u64>, with: &[u8]) -> Re
 /// Moves every chunk offset (`stco`, `co64` of every track) that points past the old `moov` by
 /// `delta`: the data there moves by exactly the growth of `moov`, data before it stays put.
 pub fn shift_chunk_offsets(moov: &mut [u8], old: Range<u64>, delta: i128) -> Result<()> {
-    let data: &[u8] = moov;
+    let moved = |o: u64| -> Result<u64> {
+        if o < old.start {
+            Ok(o)
+        } else if o >= old.end {
+            u64::try_from(i128::from(o) + delta)
+                .map_err(|_| bad!("chunk offset {o} out of range after the move"))
+        } else {
+            Err(bad!(
+                "corrupt MP4: a chunk offset ({o}) points inside the moov box"
+            ))
+        }
+    };
+    for t in offset_tables(moov)? {
+        shift_table(moov, &t, &moved)?;
+    }
+    Ok(())
+}
+
+/// Every `stco` and `co64` box of every track in `moov`; an error for absolute offsets we could
+/// not move (`saio`).
+fn offset_tables(data: &[u8]) -> Result<Vec<BoxHeader>> {
     let root = header(data, 0, data.size(), false)?;
     let traks = descend(data, &[root], b"trak")?;
     let stbls = descend(
@@ -242,55 +262,43 @@ pub fn shift_chunk_offsets(moov: &mut [u8], old: Range<u64>, delta: i128) -> Res
     }
     let mut tables = descend(data, &stbls, b"stco")?;
     tables.extend(descend(data, &stbls, b"co64")?);
-    let moved = |o: u64| -> Result<u64> {
-        if o < old.start {
-            Ok(o)
-        } else if o >= old.end {
-            u64::try_from(i128::from(o) + delta)
-                .map_err(|_| bad!("chunk offset {o} out of range after the move"))
-        } else {
-            Err(bad!(
-                "corrupt MP4: a chunk offset ({o}) points inside the moov box"
-            ))
-        }
+    Ok(tables)
+}
+
+/// Rewrites each entry of one chunk offset table `t` as `moved` says.
+fn shift_table(moov: &mut [u8], t: &BoxHeader, moved: &dyn Fn(u64) -> Result<u64>) -> Result<()> {
+    let wide = t.is(b"co64");
+    let width = if wide { 8 } else { 4 };
+    // FullBox version/flags, a 32-bit entry count, then the entries.
+    let body = slice(moov, t.body()..t.end(), "chunk offset table")?;
+    let Some(&[a, b, c, d]) = body.get(4..8) else {
+        return Err(bad!("corrupt MP4: chunk offset table too short"));
     };
-    for t in tables {
-        let wide = t.is(b"co64");
-        let width = if wide { 8 } else { 4 };
-        // FullBox version/flags, a 32-bit entry count, then the entries.
-        let body = slice(moov, t.body()..t.end(), "chunk offset table")?;
-        let Some(&[a, b, c, d]) = body.get(4..8) else {
-            return Err(bad!("corrupt MP4: chunk offset table too short"));
-        };
-        let count = u64::from(u32::from_be_bytes([a, b, c, d]));
-        let first = t.body() + 8;
-        if 8 + count * width > body.len() as u64 {
-            return Err(bad!(
-                "corrupt MP4: chunk offset table claims {count} entries, more than its box holds"
-            ));
-        }
-        for i in 0..count {
-            let at = first + i * width;
-            let at =
-                usize::try_from(at).map_err(|_| bad!("corrupt MP4: table offset too large"))?;
-            let field = moov
-                .get_mut(at..at + width as usize)
-                .ok_or_else(|| bad!("corrupt MP4: chunk offset table"))?;
-            if wide {
-                let mut be = [0u8; 8];
-                be.copy_from_slice(field);
-                field.copy_from_slice(&moved(u64::from_be_bytes(be))?.to_be_bytes());
-            } else {
-                let o = moved(u64::from(u32::from_be_bytes([
-                    field[0], field[1], field[2], field[3],
-                ])))?;
-                let o = u32::try_from(o).map_err(|_| {
-                    bad!(
-                        "chunk offset {o} no longer fits the 32-bit 'stco' table after growing moov"
-                    )
-                })?;
-                field.copy_from_slice(&o.to_be_bytes());
-            }
+    let count = u64::from(u32::from_be_bytes([a, b, c, d]));
+    let first = t.body() + 8;
+    if 8 + count * width > body.len() as u64 {
+        return Err(bad!(
+            "corrupt MP4: chunk offset table claims {count} entries, more than its box holds"
+        ));
+    }
+    for i in 0..count {
+        let at = first + i * width;
+        let at = usize::try_from(at).map_err(|_| bad!("corrupt MP4: table offset too large"))?;
+        let field = moov
+            .get_mut(at..at + width as usize)
+            .ok_or_else(|| bad!("corrupt MP4: chunk offset table"))?;
+        if wide {
+            let mut be = [0u8; 8];
+            be.copy_from_slice(field);
+            field.copy_from_slice(&moved(u64::from_be_bytes(be))?.to_be_bytes());
+        } else {
+            let o = moved(u64::from(u32::from_be_bytes([
+                field[0], field[1], field[2], field[3],
+            ])))?;
+            let o = u32::try_from(o).map_err(|_| {
+                bad!("chunk offset {o} no longer fits the 32-bit 'stco' table after growing moov")
+            })?;
+            field.copy_from_slice(&o.to_be_bytes());
         }
     }
     Ok(())

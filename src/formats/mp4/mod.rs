@@ -16,9 +16,25 @@ use boxes::{BoxHeader, Bytes, children, make, shift_chunk_offsets, slice, splice
 use freeform::{Freeform, ITUNES_MEAN, freeform};
 
 use super::{
-    Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, RawField, Region, Result, Source,
+    Carrier, CarrierKind, ContainerFormat, Edit, Plan, REWRITE_PADDING, RawField, Region, Result,
+    Source, filler,
 };
 use crate::bad;
+
+/// The family: MP4, M4A, M4B.
+pub struct Mp4;
+
+impl ContainerFormat for Mp4 {
+    fn carriers(&self, src: &Source) -> Result<Vec<Carrier>> {
+        carriers(src)
+    }
+    fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+        plan(src, edit)
+    }
+    fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
+        payload(src)
+    }
+}
 
 /// Reads every freeform atom of `moov/udta/meta/ilst` with mean `com.apple.iTunes` as a field
 /// (key = its `name`). Atoms of another vendor's mean are not ours (SPEC §3): a note names those
@@ -44,7 +60,7 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
         let ff = Freeform::parse(&atom)?;
         let Some(key) = ff.name.clone() else { continue };
         if !ff.is_itunes() {
-            if crate::policy::is_spec_key(&key) {
+            if crate::model::is_spec_key(&key) {
                 notes.push(format!(
                     "foreign freeform atom ----:{}:{key} is not ours (mean is not {ITUNES_MEAN}); ignored and kept",
                     ff.mean.as_deref().unwrap_or("?")
@@ -63,8 +79,18 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     Ok(out)
 }
 
-/// Plans `edit` on the freeform atoms; every other `ilst` item stays byte-identical and in order.
+/// Plans `edit` on the freeform atoms and, with `edit.xmp`, the XMP `uuid` box (SPEC §3.1).
 pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    let ilst = plan_ilst(src, edit)?;
+    match edit.xmp {
+        true => uuid::combine(src, ilst, edit),
+        false => Ok(ilst),
+    }
+}
+
+/// The freeform atoms' part of the plan; every other `ilst` item stays byte-identical and in
+/// order.
+fn plan_ilst(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let top = children(src, 0, src.len(), true)?;
     if let Some(b) = top.iter().find(|b| b.is(b"moof") || b.is(b"mfra")) {
         return Err(bad!(
@@ -92,10 +118,7 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     };
     check_handler(&buf, path.meta.as_ref())?;
     if let Some((at, bytes)) = in_place(&buf, &path, &new_ilst)? {
-        return Ok(Some(Plan::InPlace {
-            offset: moov.start + at,
-            bytes,
-        }));
+        return Ok(Some(Plan::at(moov.start + at, bytes)));
     }
     let mut new_moov = rebuild(&buf, &path, &new_ilst)?;
     let after = src.len() - moov.end();
@@ -118,26 +141,7 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
         let delta = new_moov.len() as i128 - i128::from(moov.size);
         shift_chunk_offsets(&mut new_moov, moov.start..moov.end(), delta)?;
     }
-    let mut parts = Vec::new();
-    if moov.start > 0 {
-        parts.push(Part::Copy {
-            offset: 0,
-            len: moov.start,
-        });
-    }
-    parts.push(Part::Bytes(new_moov));
-    if after > 0 {
-        parts.push(Part::Copy {
-            offset: moov.end(),
-            len: after,
-        });
-    }
-    Ok(Some(Plan::Rewrite { parts }))
-}
-
-/// As `plan`, with the XMP `uuid` box too (SPEC §3.1).
-pub fn plan_xmp(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-    uuid::combine(src, plan(src, edit)?, edit)
+    Ok(Some(Plan::splice(src, moov.start, new_moov, moov.end())))
 }
 
 /// The payload of every top-level `mdat` box: the audio an edit must never change.
@@ -323,7 +327,7 @@ fn span(kids: &[BoxHeader], i: usize) -> Result<Range<u64>> {
 /// `content` followed by one `free` box filling exactly `len` bytes; `None` when it does not fit
 /// (a `free` box needs 8 bytes, so 1 to 7 spare bytes do not fit either).
 fn fill(mut content: Vec<u8>, len: u64) -> Option<Vec<u8>> {
-    let spare = usize::try_from(len).ok()?.checked_sub(content.len())?;
+    let spare = usize::try_from(filler(content.len() as u64, len, 8)?).ok()?;
     if spare > 0 {
         content.extend(boxes::free(spare)?);
     }

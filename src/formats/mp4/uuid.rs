@@ -81,27 +81,33 @@ enum Change {
 
 fn change(src: &Source, top: &[BoxHeader], edit: &Edit) -> Result<Change> {
     let existing = find(src, top)?;
-    let packet = match existing {
-        Some(b) => {
+    let old = existing
+        .map(|b| {
             let (at, len) = packet_range(&b);
-            let old = src.read(at, len, "XMP packet")?;
-            let merged = xmp::merge(Some(&old), &edit.set)?;
-            if merged == old {
-                return Ok(Change::None);
-            }
-            if edit.set.is_empty() && b.end() == src.len() && xmp::is_empty(&merged)? {
-                return Ok(Change::Cut(b.start));
-            }
-            if let Some(fitted) = xmp::fit(&merged, old.len()) {
+            src.read(at, len, "XMP packet").map(|old| (at, old))
+        })
+        .transpose()?;
+    let old_packet = old.as_ref().map(|(_, p)| p.as_slice());
+    let Some(merged) = xmp::merged(old_packet, &edit.set)?.filter(|m| m.changed) else {
+        return Ok(Change::None);
+    };
+    // `strip` that empties the packet of a box at the very end cuts the file before the box.
+    if let Some(b) = existing.filter(|b| b.end() == src.len())
+        && merged.is_emptied(&edit.set)?
+    {
+        return Ok(Change::Cut(b.start));
+    }
+    let packet = match old {
+        Some((at, old)) => match merged.fit_in(old.len()) {
+            Ok(fitted) => {
                 return Ok(Change::InPlace(Region {
                     offset: at,
                     bytes: fitted,
                 }));
             }
-            merged
-        }
-        None if edit.set.is_empty() => return Ok(Change::None),
-        None => xmp::merge(None, &edit.set)?,
+            Err(grown) => grown,
+        },
+        None => merged.packet,
     };
     let size = u32::try_from(8 + 16 + packet.len()).map_err(|_| bad!("XMP packet too large"))?;
     let mut new_box = size.to_be_bytes().to_vec();

@@ -4,261 +4,38 @@
 //! number and CRC (rewrite). Files this cannot edit faithfully (chained or multiplexed streams,
 //! bytes after the last page, audio sharing the last header page) are refused, not "repaired".
 
+mod headers;
 mod page;
 #[cfg(test)]
 mod tests;
 
 use std::ops::Range;
 
+use headers::{CommentPacket, Headers};
 pub use page::copy_pages;
-use page::{FLAG_BOS, FLAG_CONTINUED, FLAG_EOS, NO_GRANULE, PageHeader, Stream};
+use page::{FLAG_BOS, FLAG_EOS, NO_GRANULE, Stream};
 
-use super::vorbis::Comments;
-use super::{Carrier, CarrierKind, Edit, Part, Plan, REWRITE_PADDING, Result, Source};
+use super::{
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, Planned, REWRITE_PADDING, Result,
+    Source,
+};
 use crate::bad;
 
-/// Largest header packet accepted (a comment packet with a big embedded picture stays below it);
-/// beyond it the file is refused rather than buffered.
-const MAX_PACKET: usize = 16 << 20;
-/// Speex declares how many extra header packets follow the comments; encoders write 0.
-const MAX_SPEEX_EXTRA: u32 = 16;
+/// The family: Ogg Vorbis, Opus and Speex.
+pub struct Ogg;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Codec {
-    Vorbis,
-    Opus,
-    Speex,
-}
-
-impl Codec {
-    /// Identifies the stream from its first packet; returns the codec and its header packet count.
-    fn identify(packet: &[u8]) -> Result<(Codec, usize)> {
-        if packet.starts_with(b"\x01vorbis") {
-            Ok((Codec::Vorbis, 3))
-        } else if packet.starts_with(b"OpusHead") {
-            Ok((Codec::Opus, 2))
-        } else if packet.starts_with(b"Speex   ") {
-            let extra = packet
-                .get(68..72)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .ok_or_else(|| bad!("the Speex header is too short ({} bytes)", packet.len()))?;
-            if extra > MAX_SPEEX_EXTRA {
-                return Err(bad!("the Speex header claims {extra} extra header packets"));
-            }
-            Ok((Codec::Speex, 2 + extra as usize))
-        } else {
-            Err(bad!("the Ogg stream is not Vorbis, Opus or Speex"))
-        }
+impl ContainerFormat for Ogg {
+    fn carriers(&self, src: &Source) -> Result<Vec<Carrier>> {
+        carriers(src)
     }
-
-    /// What precedes the comment block in the comment packet.
-    fn comment_magic(self) -> &'static [u8] {
-        match self {
-            Codec::Vorbis => b"\x03vorbis",
-            Codec::Opus => b"OpusTags",
-            Codec::Speex => b"",
-        }
+    fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+        plan(src, edit)
     }
-
-    fn name(self) -> &'static str {
-        match self {
-            Codec::Vorbis => "Vorbis",
-            Codec::Opus => "Opus",
-            Codec::Speex => "Speex",
-        }
+    fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
+        payload(src)
     }
-}
-
-/// The header pages of the stream and the packets they carry.
-#[derive(Debug)]
-struct Headers {
-    codec: Codec,
-    /// Every page read, the BOS page first.
-    pages: Vec<PageHeader>,
-    /// The header packets read (all of them, or only the first two for `carriers`).
-    packets: Vec<Vec<u8>>,
-    /// Per packet: index in `pages` of the page it ends on, and whether it is that page's last
-    /// segment.
-    ends: Vec<(usize, bool)>,
-}
-
-impl Headers {
-    /// Reads pages from the start until `all` header packets (or the first two) are complete,
-    /// checking each page's CRC, serial and continuation flag. Never touches audio pages except
-    /// a last header page that also carries audio.
-    fn read(src: &Source, all: bool) -> Result<Headers> {
-        let mut h = Headers {
-            codec: Codec::Vorbis,
-            pages: Vec::new(),
-            packets: Vec::new(),
-            ends: Vec::new(),
-        };
-        let mut want = 2;
-        let mut partial: Vec<u8> = Vec::new();
-        let mut offset = 0u64;
-        loop {
-            let (page, body) = page::read_page(src, offset)?;
-            let index = h.pages.len();
-            match h.pages.first() {
-                None if !page.has(FLAG_BOS) => {
-                    return Err(bad!(
-                        "the first Ogg page is not marked as the start of a stream"
-                    ));
-                }
-                None => {}
-                Some(first) if page.has(FLAG_BOS) || page.serial != first.serial => {
-                    return Err(bad!(
-                        "multiplexed Ogg: a second logical stream starts at byte {offset} before the \
-                         headers end; not supported"
-                    ));
-                }
-                Some(_) => {}
-            }
-            let pending = !partial.is_empty();
-            if page.has(FLAG_CONTINUED) != pending {
-                return Err(bad!(
-                    "Ogg page at byte {offset} has a wrong continuation flag: the file is corrupt"
-                ));
-            }
-            // Pages that end no packet hold at least 255 bytes of one, so this bounds empty pages.
-            if index
-                > want
-                    + h.packets.iter().map(Vec::len).sum::<usize>() / 255
-                    + partial.len() / 255
-                    + 4
-            {
-                return Err(bad!(
-                    "too many Ogg header pages for the header packets they hold"
-                ));
-            }
-            let mut pos = 0usize;
-            for (seg, &lace) in page.lacing.iter().enumerate() {
-                let bytes = body.get(pos..pos + usize::from(lace)).unwrap_or_default();
-                pos += usize::from(lace);
-                partial.extend_from_slice(bytes);
-                if partial.len() > MAX_PACKET {
-                    return Err(bad!(
-                        "an Ogg header packet is larger than {} MiB",
-                        MAX_PACKET >> 20
-                    ));
-                }
-                if lace == 255 {
-                    continue;
-                }
-                h.packets.push(std::mem::take(&mut partial));
-                h.ends.push((index, seg + 1 == page.lacing.len()));
-                if h.packets.len() == 1 {
-                    let (codec, count) = Codec::identify(&h.packets[0])?;
-                    h.codec = codec;
-                    want = if all { count } else { 2 };
-                }
-                if h.packets.len() == want {
-                    break;
-                }
-            }
-            offset = page.end();
-            if h.packets.len() == want {
-                h.pages.push(page);
-                return Ok(h);
-            }
-            // Re-paginating would drop the flag, and nothing valid follows it anyway.
-            if page.has(FLAG_EOS) {
-                return Err(bad!(
-                    "the Ogg stream ends (byte {}) inside its headers",
-                    page.offset
-                ));
-            }
-            h.pages.push(page);
-        }
-    }
-
-    /// The decoded comment packet (packet 1).
-    fn comments(&self) -> Result<CommentPacket> {
-        let packet = self
-            .packets
-            .get(1)
-            .ok_or_else(|| bad!("the Ogg comment header is missing"))?;
-        CommentPacket::decode(self.codec, packet)
-    }
-
-    /// Checks the layout an edit relies on: the identification packet alone on the BOS page, and
-    /// the last header packet ending its page (audio starts on a fresh page). Returns the offsets
-    /// where the re-paginated region starts and ends.
-    fn region(&self) -> Result<(u64, u64)> {
-        if self.ends.first() != Some(&(0, true)) {
-            return Err(bad!(
-                "the first Ogg page holds more than the identification header; not supported"
-            ));
-        }
-        if self.codec == Codec::Vorbis
-            && !self
-                .packets
-                .get(2)
-                .is_some_and(|p| p.starts_with(b"\x05vorbis"))
-        {
-            return Err(bad!(
-                "the third Vorbis packet is not a setup header: the file is corrupt"
-            ));
-        }
-        match (self.ends.last(), self.pages.first(), self.pages.last()) {
-            (Some(&(_, true)), Some(first), Some(last)) if self.pages.len() > 1 => {
-                Ok((first.end(), last.end()))
-            }
-            (Some(&(_, false)), _, Some(last)) => Err(bad!(
-                "the last Ogg header page (at byte {}) also carries audio data; not supported",
-                last.offset
-            )),
-            _ => Err(bad!("the Ogg header pages are malformed")),
-        }
-    }
-}
-
-/// A comment packet: the comment block plus what follows it (Vorbis: the framing bit; Opus:
-/// padding or binary data; Speex: usually nothing, sometimes zero padding from other taggers).
-struct CommentPacket {
-    codec: Codec,
-    comments: Comments,
-    tail: Vec<u8>,
-}
-
-impl CommentPacket {
-    fn decode(codec: Codec, packet: &[u8]) -> Result<CommentPacket> {
-        let block = packet.strip_prefix(codec.comment_magic()).ok_or_else(|| {
-            bad!(
-                "the second Ogg packet is not a {} comment header",
-                codec.name()
-            )
-        })?;
-        let (comments, used) = Comments::decode(block)?;
-        let tail = block.get(used..).unwrap_or_default().to_vec();
-        if codec == Codec::Vorbis && tail.first().is_none_or(|b| b & 1 == 0) {
-            return Err(bad!(
-                "the Vorbis comment header has no framing bit: the file is corrupt"
-            ));
-        }
-        Ok(CommentPacket {
-            codec,
-            comments,
-            tail,
-        })
-    }
-
-    /// Whether the bytes after the comments are Opus padding we may resize: RFC 7845 §5.2 lets
-    /// editors discard them when the first byte's least significant bit is 0. Vorbis must end at
-    /// the framing bit, and Speex has no such rule, so their tails are kept exactly.
-    fn paddable(&self) -> bool {
-        self.codec == Codec::Opus && self.tail.first().is_none_or(|b| b & 1 == 0)
-    }
-
-    /// The packet with `pad` zero bytes of padding (when paddable) or the original tail.
-    fn encode(&self, pad: Option<usize>) -> Vec<u8> {
-        let mut out = self.codec.comment_magic().to_vec();
-        out.extend_from_slice(&self.comments.encode());
-        match pad {
-            Some(n) if self.paddable() => out.resize(out.len() + n, 0),
-            _ => out.extend_from_slice(&self.tail),
-        }
-        out
+    fn plan_with_payload(&self, src: &Source, edit: &Edit) -> Result<Option<Planned>> {
+        plan_walked(src, edit)
     }
 }
 
@@ -275,86 +52,119 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
 /// Plans `edit` on the comment packet: in place when the new header pages fit the old ones
 /// exactly, else a rewrite that copies the identification page and renumbers the audio pages.
 pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+    Ok(plan_walked(src, edit)?.map(|p| p.plan))
+}
+
+/// `plan`, with the payload found on the walk over the audio pages that refuses what an edit
+/// cannot keep (chained or multiplexed streams, trailing bytes): one walk serves both.
+fn plan_walked(src: &Source, edit: &Edit) -> Result<Option<Planned>> {
     let headers = Headers::read(src, true)?;
     let mut packet = headers.comments()?;
     if !packet.comments.apply(edit) {
         return Ok(None);
     }
     let (start, end) = headers.region()?;
-    walk_audio(src, &headers, end, |_| {})?;
+    let mut payload = Vec::new();
+    walk_audio(src, &headers, end, |r| payload.push(r))?;
+    let pages = Repaginate::new(&headers, start, end)?;
+    let plan = match pages.in_place(&packet)? {
+        Some(p) => p,
+        None => pages.rewrite(src, &packet)?,
+    };
+    Ok(Some(Planned { plan, payload }))
+}
 
-    // The old header pages after the identification page; `region` checked there is one.
-    let old = headers.pages.get(1..).unwrap_or_default();
-    let (old_len, old_pages) = (end - start, old.len());
-    let last = old
-        .last()
-        .ok_or_else(|| bad!("the Ogg header pages are malformed"))?;
-    let stream = Stream {
-        serial: last.serial,
-        first_seq: old.first().map_or(0, |p| p.sequence),
-        granule: if last.granule == NO_GRANULE {
-            0
-        } else {
-            last.granule
-        },
-        eos_last: last.has(FLAG_EOS),
-    };
-    let rest: Vec<&[u8]> = headers.packets.iter().skip(2).map(Vec::as_slice).collect();
-    let lens = |comment_len: usize| {
-        let mut v = vec![comment_len];
-        v.extend(rest.iter().map(|p| p.len()));
-        v
-    };
-    let build = |comment: &[u8]| {
-        let mut all = vec![comment];
-        all.extend(rest.iter().copied());
-        page::paginate(&all, &stream)
-    };
+/// The header pages after the identification page (`start..end`), to be paginated afresh
+/// around a new comment packet; the packets after it are kept as they are.
+struct Repaginate<'a> {
+    start: u64,
+    end: u64,
+    old_pages: usize,
+    stream: Stream,
+    rest: Vec<&'a [u8]>,
+}
 
-    // In place: the same bytes and page count, so nothing after the header pages moves.
-    let base = packet.encode(None).len();
-    let fit = if packet.paddable() {
-        let base = packet.encode(Some(0)).len();
-        fit_padding(old_len, old_pages, |pad| page::layout(&lens(base + pad))).map(Some)
-    } else {
-        (page::layout(&lens(base)) == (old_len, old_pages)).then_some(None)
-    };
-    if let Some(pad) = fit {
-        let bytes = build(&packet.encode(pad))?;
-        if bytes.len() as u64 != old_len {
-            return Err(bad!("internal error: Ogg header pages do not fit in place"));
-        }
-        return Ok(Some(Plan::InPlace {
-            offset: start,
-            bytes,
-        }));
+impl<'a> Repaginate<'a> {
+    fn new(headers: &'a Headers, start: u64, end: u64) -> Result<Repaginate<'a>> {
+        // `region` checked there is a page after the identification page.
+        let old = headers.pages.get(1..).unwrap_or_default();
+        let last = old
+            .last()
+            .ok_or_else(|| bad!("the Ogg header pages are malformed"))?;
+        let stream = Stream {
+            serial: last.serial,
+            first_seq: old.first().map_or(0, |p| p.sequence),
+            granule: if last.granule == NO_GRANULE {
+                0
+            } else {
+                last.granule
+            },
+            eos_last: last.has(FLAG_EOS),
+        };
+        let rest = headers.packets.iter().skip(2).map(Vec::as_slice).collect();
+        Ok(Repaginate {
+            start,
+            end,
+            old_pages: old.len(),
+            stream,
+            rest,
+        })
     }
 
-    // Rewrite: leave room for the next edit where the format allows it (Opus only).
-    let comment = packet.encode(Some(REWRITE_PADDING));
-    let bytes = build(&comment)?;
-    let new_pages = page::layout(&lens(comment.len())).1;
-    let seq_delta = new_pages as i64 - old_pages as i64;
-    let mut parts = vec![
-        Part::Copy {
-            offset: 0,
-            len: start,
-        },
-        Part::Bytes(bytes),
-    ];
-    let len = src.len() - end;
-    if len > 0 {
-        parts.push(if seq_delta == 0 {
-            Part::Copy { offset: end, len }
+    /// Bytes and page count of the pages for a comment packet of `comment_len` bytes.
+    fn layout(&self, comment_len: usize) -> (u64, usize) {
+        let mut lens = vec![comment_len];
+        lens.extend(self.rest.iter().map(|p| p.len()));
+        page::layout(&lens)
+    }
+
+    fn build(&self, comment: &[u8]) -> Result<Vec<u8>> {
+        let mut all = vec![comment];
+        all.extend(self.rest.iter().copied());
+        page::paginate(&all, &self.stream)
+    }
+
+    /// The same bytes and page count, so nothing after the header pages moves; Opus padding
+    /// is resized to get there.
+    fn in_place(&self, packet: &CommentPacket) -> Result<Option<Plan>> {
+        let old = (self.end - self.start, self.old_pages);
+        let fit = if packet.paddable() {
+            let base = packet.encode(Some(0)).len();
+            fit_padding(old.0, old.1, |pad| self.layout(base + pad)).map(Some)
         } else {
-            Part::OggPages {
+            (self.layout(packet.encode(None).len()) == old).then_some(None)
+        };
+        let Some(pad) = fit else {
+            return Ok(None);
+        };
+        let bytes = self.build(&packet.encode(pad))?;
+        if bytes.len() as u64 != old.0 {
+            return Err(bad!("internal error: Ogg header pages do not fit in place"));
+        }
+        Ok(Some(Plan::at(self.start, bytes)))
+    }
+
+    /// The rewrite, leaving room for the next edit where the format allows it (Opus only).
+    fn rewrite(&self, src: &Source, packet: &CommentPacket) -> Result<Plan> {
+        let comment = packet.encode(Some(REWRITE_PADDING));
+        let bytes = self.build(&comment)?;
+        let seq_delta = self.layout(comment.len()).1 as i64 - self.old_pages as i64;
+        let (end, len) = (self.end, src.len() - self.end);
+        let mut plan = Plan::splice(src, self.start, bytes, end);
+        // The audio pages after the headers are renumbered when the header page count changed.
+        if let Plan::Rewrite { parts } = &mut plan
+            && seq_delta != 0
+            && len > 0
+            && let Some(tail) = parts.last_mut()
+        {
+            *tail = Part::OggPages {
                 offset: end,
                 len,
                 seq_delta,
-            }
-        });
+            };
+        }
+        Ok(plan)
     }
-    Ok(Some(Plan::Rewrite { parts }))
 }
 
 /// The smallest padding whose pages are exactly `len` bytes in `pages` pages, if any. The size

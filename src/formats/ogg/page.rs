@@ -137,16 +137,23 @@ impl PageHeader {
 }
 
 /// Reads the header and segment table at `offset` and checks that the body lies inside the file.
-/// Reads 27 + 255 bytes at most, never the body.
+/// One read of 27 + 255 bytes at most (fewer at the end of the file), never the body: a walk
+/// over every page of a long file costs one system call a page.
 pub fn read_header(src: &Source, offset: u64) -> Result<PageHeader> {
-    let mut fixed = [0u8; HEADER_LEN];
-    src.read_into(offset, &mut fixed, "Ogg page header")?;
-    let mut h = PageHeader::parse_fixed(offset, &fixed)?;
-    h.lacing = src.read(
-        offset + HEADER_LEN as u64,
-        u64::from(fixed[26]),
-        "Ogg segment table",
-    )?;
+    let head = src.read_upto(offset, (HEADER_LEN + MAX_SEGMENTS) as u64)?;
+    // Too short: the bounds check names what is missing.
+    let Some(fixed) = head.first_chunk::<HEADER_LEN>() else {
+        src.check(offset, HEADER_LEN as u64, "Ogg page header")?;
+        return Err(bad!("internal: short read of an Ogg page header"));
+    };
+    let mut h = PageHeader::parse_fixed(offset, fixed)?;
+    let segments = usize::from(fixed[26]);
+    let Some(lacing) = head.get(HEADER_LEN..HEADER_LEN + segments) else {
+        let at = offset + HEADER_LEN as u64;
+        src.check(at, segments as u64, "Ogg segment table")?;
+        return Err(bad!("internal: short read of an Ogg segment table"));
+    };
+    h.lacing = lacing.to_vec();
     src.check(offset + h.header_len(), h.body_len(), "Ogg page body")?;
     Ok(h)
 }

@@ -7,9 +7,9 @@ use std::ops::Range;
 mod carry;
 mod plan;
 
-use super::{Carrier, CarrierKind, Result, Source, id3v2, xmp};
+use super::{Carrier, CarrierKind, ContainerFormat, Edit, Plan, Result, Source, id3v2, xmp};
 use crate::bad;
-pub use plan::{plan, plan_xmp};
+pub use plan::plan;
 
 /// The root chunk and where its children are.
 struct Layout {
@@ -116,44 +116,14 @@ impl Layout {
 }
 
 fn layout(src: &Source) -> Result<Layout> {
-    let head = src.read(0, 12, "RIFF/FORM header")?;
-    let big_endian = match (&head[..4], &head[8..12]) {
-        (b"RIFF", b"WAVE") => false,
-        (b"FORM", b"AIFF" | b"AIFC") => true,
-        _ => return Err(bad!("not a WAV or AIFF file")),
-    };
-    let u32_at = |b: &[u8]| {
-        let a = [b[0], b[1], b[2], b[3]];
-        u64::from(if big_endian {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        })
-    };
+    let (big_endian, root_end) = root(src)?;
     let kind = if big_endian { "AIFF" } else { "WAV" };
-    let root_size = u32_at(&head[4..8]);
-    if root_size == 0 || root_size == u64::from(u32::MAX) {
-        return Err(unfinalized(kind, "the root chunk size"));
-    }
-    let root_end = 8 + root_size;
-    if root_end < 12 {
-        return Err(bad!(
-            "corrupt: the root chunk claims {} bytes, less than its own header",
-            root_end - 8
-        ));
-    }
-    if root_end > src.len() {
-        return Err(bad!(
-            "truncated: the root chunk claims {root_end} bytes, the file has {}",
-            src.len()
-        ));
-    }
     let mut chunks = Vec::new();
     let mut appl_signatures = Vec::new();
     let mut pos = 12;
     while pos + 8 <= root_end {
         let h = src.read(pos, 8, "chunk header")?;
-        let len = u32_at(&h[4..8]);
+        let len = u32_at(big_endian, &h[4..8]);
         let id = [h[0], h[1], h[2], h[3]];
         if is_sound(&id, big_endian) && len == u64::from(u32::MAX) {
             return Err(unfinalized(kind, "the audio chunk size"));
@@ -182,6 +152,46 @@ fn layout(src: &Source) -> Result<Layout> {
         chunks,
         appl_signatures,
     })
+}
+
+/// A 32-bit size field in the file's byte order.
+fn u32_at(big_endian: bool, b: &[u8]) -> u64 {
+    let a = [b[0], b[1], b[2], b[3]];
+    u64::from(if big_endian {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    })
+}
+
+/// The root chunk: its byte order (AIFF is big-endian) and where it ends, checked against the
+/// file.
+fn root(src: &Source) -> Result<(bool, u64)> {
+    let head = src.read(0, 12, "RIFF/FORM header")?;
+    let big_endian = match (&head[..4], &head[8..12]) {
+        (b"RIFF", b"WAVE") => false,
+        (b"FORM", b"AIFF" | b"AIFC") => true,
+        _ => return Err(bad!("not a WAV or AIFF file")),
+    };
+    let kind = if big_endian { "AIFF" } else { "WAV" };
+    let root_size = u32_at(big_endian, &head[4..8]);
+    if root_size == 0 || root_size == u64::from(u32::MAX) {
+        return Err(unfinalized(kind, "the root chunk size"));
+    }
+    let root_end = 8 + root_size;
+    if root_end < 12 {
+        return Err(bad!(
+            "corrupt: the root chunk claims {} bytes, less than its own header",
+            root_end - 8
+        ));
+    }
+    if root_end > src.len() {
+        return Err(bad!(
+            "truncated: the root chunk claims {root_end} bytes, the file has {}",
+            src.len()
+        ));
+    }
+    Ok((big_endian, root_end))
 }
 
 /// The chunk that holds the samples: `data` (WAV) or `SSND` (AIFF).
@@ -221,12 +231,22 @@ pub fn legacy_fields(src: &Source) -> Result<Vec<super::carry::Field>> {
     carry::legacy(src, &layout(src)?)
 }
 
-/// `strip`'s plan removing the ID3 (and XMP) chunk whole, when they hold nothing but what `tag`
-/// put there (`carry::unwrap`); `None` otherwise.
-pub fn unwrap(src: &Source, edit: &super::Edit, with_xmp: bool) -> Result<Option<super::Plan>> {
-    let lay = layout(src)?;
-    lay.check_finalized(src.len())?;
-    carry::unwrap(src, &lay, edit, with_xmp)
+/// The family: WAV and AIFF/AIFC.
+pub struct Riff;
+
+impl ContainerFormat for Riff {
+    fn carriers(&self, src: &Source) -> Result<Vec<Carrier>> {
+        carriers(src)
+    }
+    fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+        plan(src, edit)
+    }
+    fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
+        payload(src)
+    }
+    fn legacy_fields(&self, src: &Source) -> Result<Vec<super::carry::Field>> {
+        legacy_fields(src)
+    }
 }
 
 /// The XMP packet (SPEC §3.1) is listed first, the ID3 tag last (the primary carrier).

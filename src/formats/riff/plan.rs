@@ -4,7 +4,7 @@
 //! rebuilt with fresh padding in the new chunks.
 
 use super::{Layout, XmpChunk, id3_len, layout};
-use crate::formats::{Edit, Part, Plan, Region, Result, Source, id3v2, xmp};
+use crate::formats::{Edit, Part, Plan, Region, Result, Source, filler, id3v2, xmp};
 
 /// New contents for one chunk: replacing the one at `existing` (header offset and data length),
 /// or appended when `None`.
@@ -42,29 +42,23 @@ impl Change {
     }
 }
 
+/// Plans `edit` on the ID3 chunk and, with `edit.xmp`, the XMP chunk (SPEC §3.1). With
+/// `Layout::Restore`, `strip` removes the chunks `tag` created whole (`carry::unwrap`), and an
+/// XMP chunk it leaves with nothing in it (a rewrite); with `Layout::Keep` they stay, emptied.
 pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-    plan_chunks(src, edit, false, true)
-}
-
-/// As `plan`, with the XMP chunk too (SPEC §3.1). With `drop_empty`, an XMP chunk that `strip`
-/// leaves with nothing in it is removed (a rewrite); without, it stays, emptied, in place.
-pub fn plan_xmp(src: &Source, edit: &Edit, drop_empty: bool) -> Result<Option<Plan>> {
-    plan_chunks(src, edit, true, drop_empty)
-}
-
-fn plan_chunks(
-    src: &Source,
-    edit: &Edit,
-    with_xmp: bool,
-    drop_empty: bool,
-) -> Result<Option<Plan>> {
     let lay = layout(src)?;
     lay.check_finalized(src.len())?;
+    let restore = edit.layout == crate::model::Layout::Restore;
+    if restore && let Some(p) = super::carry::unwrap(src, &lay, edit, edit.xmp)? {
+        return Ok(Some(p));
+    }
     let mut changes = Vec::new();
     if let Some(c) = id3_change(src, &lay, edit)? {
         changes.push(c);
     }
-    if with_xmp && let Some(c) = xmp_change(src, &lay, edit, drop_empty)? {
+    if edit.xmp
+        && let Some(c) = xmp_change(src, &lay, edit, restore)?
+    {
         changes.push(c);
     }
     if changes.is_empty() {
@@ -96,7 +90,7 @@ fn id3_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
                     let Some(need) = tag.min_len(edit)? else {
                         return Ok(None);
                     };
-                    let pad_to = (need as u64 <= len).then_some(len as usize);
+                    let pad_to = filler(need as u64, len, 0).map(|_| len as usize);
                     let Some(new) = tag.edited(edit, pad_to)? else {
                         return Ok(None);
                     };
@@ -131,26 +125,27 @@ fn id3_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
 fn xmp_change(src: &Source, lay: &Layout, edit: &Edit, drop_empty: bool) -> Result<Option<Change>> {
     let (id, signature) = lay.xmp_chunk_head();
     let existing: Option<XmpChunk> = lay.xmp()?;
-    let packet = match existing {
-        Some(x) => {
-            let old = src.read(x.packet_offset(), x.packet_len(), "XMP chunk")?;
-            let merged = xmp::merge(Some(&old), &edit.set)?;
-            if merged == old {
-                return Ok(None);
-            }
-            // A packet that held nothing but ours goes with its chunk (strip is an exact undo).
-            if drop_empty && edit.set.is_empty() && xmp::is_empty(&merged)? {
-                return Ok(Some(Change {
-                    existing: Some((x.offset, x.len)),
-                    id: *id,
-                    data: Vec::new(),
-                    remove: true,
-                }));
-            }
-            xmp::fit(&merged, old.len()).unwrap_or(merged)
-        }
-        None if edit.set.is_empty() => return Ok(None),
-        None => xmp::merge(None, &edit.set)?,
+    let old = existing
+        .map(|x| src.read(x.packet_offset(), x.packet_len(), "XMP chunk"))
+        .transpose()?;
+    let Some(merged) = xmp::merged(old.as_deref(), &edit.set)?.filter(|m| m.changed) else {
+        return Ok(None);
+    };
+    // A packet that held nothing but ours goes with its chunk (strip is an exact undo).
+    if let Some(x) = existing
+        && drop_empty
+        && merged.is_emptied(&edit.set)?
+    {
+        return Ok(Some(Change {
+            existing: Some((x.offset, x.len)),
+            id: *id,
+            data: Vec::new(),
+            remove: true,
+        }));
+    }
+    let packet = match old {
+        Some(old) => merged.fit_in(old.len()).unwrap_or_else(|grown| grown),
+        None => merged.packet,
     };
     let mut data = signature.to_vec();
     data.extend_from_slice(&packet);
@@ -222,16 +217,7 @@ fn patch(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
         }
     }
     regions.sort_by_key(|r| r.offset);
-    Ok(match regions.len() {
-        1 => {
-            let r = regions.remove(0);
-            Plan::InPlace {
-                offset: r.offset,
-                bytes: r.bytes,
-            }
-        }
-        _ => Plan::Patch { regions },
-    })
+    Ok(Plan::Patch { regions })
 }
 
 /// The whole file with the changed chunks replaced where they were and new ones appended at

@@ -15,7 +15,6 @@ pub fn test_fault(plan: &mut Plan) -> Result<()> {
     };
     let needle = needle.as_bytes();
     let buffers: Vec<&mut Vec<u8>> = match plan {
-        Plan::InPlace { bytes, .. } => vec![bytes],
         Plan::Patch { regions } | Plan::Cut { regions, .. } => {
             regions.iter_mut().map(|r| &mut r.bytes).collect()
         }

@@ -17,7 +17,7 @@ use lofty::ogg::tag::VorbisComments;
 use lofty::ogg::{OggPictureStorage, OpusFile, SpeexFile, VorbisFile};
 use lofty::picture::{Picture, PictureInformation};
 
-use crate::formats::{Container, Edit};
+use crate::model::{Container, Edit};
 
 /// lofty's per-allocation cap (thread-local, 16 MiB by default): cover art above it would make
 /// the file unreadable to the proof, and so refused. Raised so real covers fit; still bounded.

@@ -197,6 +197,7 @@ fn tag_edit() -> Edit {
                 "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING".into(),
             ),
         ],
+        ..Default::default()
     }
 }
 
@@ -204,6 +205,7 @@ fn strip_edit() -> Edit {
     Edit {
         remove: vec!["TDM-RESERVATION".into(), "DATAMINING".into()],
         set: vec![],
+        ..Default::default()
     }
 }
 

@@ -7,16 +7,13 @@ use super::*;
 fn opus_grows_and_shrinks_in_place_within_padding() {
     let orig = opus_file(&["TITLE=song", "ARTIST=me"], 512);
     let (plan, tagged) = edit_and_check(&orig, &tag_edit());
-    assert!(
-        matches!(plan, Plan::InPlace { offset, .. } if offset == 47),
-        "{plan:?}"
-    );
+    assert!(plan.single().is_some_and(|r| r.offset == 47), "{plan:?}");
     assert_eq!(tagged.len(), orig.len());
     let f = fields(&tagged);
     assert_eq!(f[..2], ["TITLE=song", "ARTIST=me"]);
     assert!(f.contains(&"TDM-RESERVATION=1".to_string()));
     let (plan, stripped) = edit_and_check(&tagged, &strip_edit());
-    assert!(matches!(plan, Plan::InPlace { .. }));
+    assert!(plan.single().is_some());
     assert_eq!(
         stripped, orig,
         "padding zeroed, so the strip restores the original bytes"
@@ -37,8 +34,10 @@ fn opus_fits_in_place_exactly_when_the_padding_is_big_enough() {
         let (plan, out) = edit_and_check(&orig, &tag_edit());
         let old_len = 8 + block(&["TITLE=x"]).len() + pad;
         match plan {
-            Plan::InPlace { .. } => assert!(old_len >= need, "pad {pad}"),
-            Plan::Patch { .. } | Plan::Cut { .. } => panic!("Ogg plans no patches"),
+            Plan::Patch { ref regions } if regions.len() == 1 => {
+                assert!(old_len >= need, "pad {pad}")
+            }
+            Plan::Patch { .. } | Plan::Cut { .. } => panic!("Ogg plans one region or a rewrite"),
             Plan::Rewrite { ref parts } => {
                 assert!(old_len < need, "pad {pad}");
                 let opus = with(&out, |s| Headers::read(s, true)).unwrap();
@@ -120,9 +119,10 @@ fn same_length_vorbis_change_is_in_place_and_unchanged_is_none() {
     let edit = Edit {
         remove: vec!["TDM-RESERVATION".into()],
         set: vec![("TDM-RESERVATION".into(), "1".into())],
+        ..Default::default()
     };
     let (plan, out) = edit_and_check(&orig, &edit);
-    assert!(matches!(plan, Plan::InPlace { .. }));
+    assert!(plan.single().is_some());
     assert_eq!(with(&out, |s| plan_none(s, &edit)), None);
 }
 
@@ -143,4 +143,22 @@ fn speex_extra_headers_are_kept() {
     id[68] = 200;
     let hostile = stream(&id, &[&block(&["X=y"])], 255, &[30]);
     assert!(with(&hostile, carriers).is_err());
+}
+
+#[test]
+fn one_walk_gives_the_plan_and_the_payload() {
+    // In place (padding fits) and rewrite (no padding): both find the payload on the same walk.
+    for pad in [512, 0] {
+        let orig = opus_file(&["TITLE=song"], pad);
+        with(&orig, |s| {
+            let planned = Ogg.plan_with_payload(s, &tag_edit()).unwrap().unwrap();
+            assert_eq!(
+                Some(planned.plan),
+                plan(s, &tag_edit()).unwrap(),
+                "pad {pad}"
+            );
+            assert_eq!(planned.payload, payload(s).unwrap(), "pad {pad}");
+            assert!(!planned.payload.is_empty(), "pad {pad}");
+        });
+    }
 }

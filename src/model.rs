@@ -1,0 +1,193 @@
+//! The shared vocabulary of the crate, a leaf that imports nothing of it: the container families,
+//! the carriers a file holds and their raw fields, an edit of those fields, how a write is carried
+//! out, and SPEC §1's keys. `policy` (the SPEC rules) and `formats` (the containers) both build on
+//! these types, so neither has to import the other.
+
+/// SPEC §1's keys, canonical spelling.
+pub const KEY_RESERVATION: &str = "TDM-RESERVATION";
+pub const KEY_DATAMINING: &str = "DATAMINING";
+pub const KEY_POLICY: &str = "TDM-POLICY";
+pub const KEY_CONSTRAINTS: &str = "OTHERCONSTRAINTS";
+/// Every key of SPEC §1, canonical spelling.
+pub const SPEC_KEYS: [&str; 4] = [KEY_RESERVATION, KEY_DATAMINING, KEY_POLICY, KEY_CONSTRAINTS];
+/// The PLUS vocabulary prefix (scheme `http`, as registered).
+pub const PLUS_PREFIX: &str = "http://ns.useplus.org/ldf/vocab/";
+
+/// True for a key of SPEC §1 in any letter case.
+pub fn is_spec_key(key: &str) -> bool {
+    SPEC_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
+/// The container family, decided by content (never by extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Container {
+    /// MPEG audio (MP3, or AAC/ADTS) with an optional ID3v2 tag at the start.
+    #[serde(rename = "mp3")]
+    Mpeg,
+    Wav,
+    Aiff,
+    Flac,
+    OggVorbis,
+    #[serde(rename = "opus")]
+    OggOpus,
+    #[serde(rename = "speex")]
+    OggSpeex,
+    Mp4,
+}
+
+impl Container {
+    /// True when the container has a standard XMP carrier (SPEC §3.1).
+    pub fn has_xmp(self) -> bool {
+        matches!(
+            self,
+            Container::Mpeg | Container::Wav | Container::Aiff | Container::Mp4
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Container::Mpeg => "mp3",
+            Container::Wav => "wav",
+            Container::Aiff => "aiff",
+            Container::Flac => "flac",
+            Container::OggVorbis => "ogg-vorbis",
+            Container::OggOpus => "opus",
+            Container::OggSpeex => "speex",
+            Container::Mp4 => "mp4",
+        }
+    }
+}
+
+/// Where a set of fields was found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum CarrierKind {
+    /// An ID3v2 tag (MP3 head, WAV/AIFF chunk, or an ID3 prefix before FLAC); `major` is 2, 3, 4.
+    Id3v2 {
+        major: u8,
+    },
+    VorbisComment,
+    Mp4Ilst,
+    /// An XMP packet; `place` names its container box, chunk or frame.
+    Xmp {
+        place: &'static str,
+    },
+    /// A C2PA manifest store (detected, not read): no fields, a note.
+    C2pa {
+        place: &'static str,
+    },
+}
+
+impl CarrierKind {
+    pub fn label(&self) -> String {
+        match self {
+            CarrierKind::Id3v2 { major } => format!("ID3v2.{major} TXXX"),
+            CarrierKind::VorbisComment => "Vorbis comment".into(),
+            CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
+            CarrierKind::Xmp { place } => format!("XMP ({place})"),
+            CarrierKind::C2pa { place } => format!("C2PA ({place})"),
+        }
+    }
+}
+
+/// One user-defined text field as stored: the key exactly as written (TXXX description, Vorbis
+/// field name, freeform atom name) and its value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RawField {
+    pub key: String,
+    pub value: String,
+}
+
+/// The user-defined text fields of one carrier. Readers return every user-defined text field they
+/// find (TXXX frames, all Vorbis comments, all freeform atoms); `crate::policy` picks SPEC's keys.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Carrier {
+    pub kind: CarrierKind,
+    pub fields: Vec<RawField>,
+    /// What the reader noticed about the carrier itself (e.g. a non-canonical namespace).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// False for a carrier we read but never write (an ID3v2 tag before a FLAC stream, a second
+    /// stacked ID3v2 tag, a C2PA store): a job must not promise an outcome that needs it changed.
+    #[serde(skip)]
+    pub editable: bool,
+}
+
+impl Carrier {
+    pub fn new(kind: CarrierKind, fields: Vec<RawField>) -> Carrier {
+        Carrier {
+            kind,
+            fields,
+            notes: Vec::new(),
+            editable: true,
+        }
+    }
+
+    /// The carrier, marked as one that edits never change.
+    pub fn read_only(self) -> Carrier {
+        Carrier {
+            editable: false,
+            ..self
+        }
+    }
+
+    /// A C2PA manifest store found at `place`; its assertions are not read.
+    pub fn c2pa(place: &'static str) -> Carrier {
+        let note = "a C2PA manifest store is present (its training-mining assertion is not read)";
+        Carrier {
+            kind: CarrierKind::C2pa { place },
+            fields: Vec::new(),
+            notes: vec![note.into()],
+            editable: false,
+        }
+    }
+}
+
+/// What reading a file found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scan {
+    pub container: Container,
+    pub carriers: Vec<Carrier>,
+}
+
+/// A change to the user-defined text fields of the file's primary carrier: delete every field
+/// whose key equals one of `remove` (ASCII case-insensitive), then append `set` in order.
+/// Keys in `set` are canonical (UPPERCASE ASCII); values are trimmed UTF-8. The engine makes
+/// the two choices below once per file; every planner follows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Edit {
+    pub remove: Vec<String>,
+    pub set: Vec<(String, String)>,
+    /// The container's XMP packet carries the edit too (merged, or created when fields are
+    /// set). Only set where the container has a standard XMP carrier (SPEC §3.1).
+    pub xmp: bool,
+    /// Whether `strip` may remove a carrier whole.
+    pub layout: Layout,
+}
+
+/// What an edit may do to the file's layout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// Every carrier stays, emptied if need be: for a file with several hard links, which a
+    /// rewrite would split.
+    #[default]
+    Keep,
+    /// `strip` removes a carrier that held nothing but what `tag` put there (an ID3v2 tag or
+    /// chunk `tag` created, an XMP chunk left empty), restoring the layout from before `tag`.
+    Restore,
+}
+
+impl Edit {
+    pub fn removes(&self, key: &str) -> bool {
+        self.remove.iter().any(|k| k.eq_ignore_ascii_case(key))
+    }
+}
+
+/// How a write is carried out: positioned writes into the file, or a new file renamed over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    InPlace,
+    Rewrite,
+}
