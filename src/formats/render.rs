@@ -69,3 +69,36 @@ pub fn apply(src: &Source, plan: &Plan) -> Result<Vec<u8>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::formats::testutil::source_of;
+    use crate::formats::{Region, patch_parts};
+
+    #[test]
+    fn a_file_that_shrinks_under_the_copy_is_changed() {
+        let src = source_of(b"ten bytes!");
+        let parts = [Part::Copy { offset: 0, len: 20 }];
+        let e = write_parts(src.file(), &parts, &mut Vec::new()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Changed, "{e}");
+        assert!(e.message().contains("shrank"), "{e}");
+    }
+
+    #[test]
+    fn a_plan_that_breaks_the_planners_own_rules_is_internal() {
+        let src = source_of(b"ten bytes!");
+        let past_the_end = Plan::Patch {
+            regions: vec![Region {
+                offset: 11,
+                bytes: b"x".to_vec(),
+            }],
+        };
+        let e = apply(&src, &past_the_end).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal, "{e}");
+        let e = patch_parts(vec![Part::Bytes(b"new".to_vec())], 0, b"x").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal, "{e}");
+        assert!(e.message().contains("no copied range covers"), "{e}");
+    }
+}
