@@ -173,6 +173,7 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let data = comments.encode();
     if data.len() > MAX_BLOCK {
         return Err(bad!(
+            Unsupported,
             "the new VORBIS_COMMENT block would exceed FLAC's 16 MiB block limit"
         ));
     }

@@ -144,6 +144,7 @@ pub fn patch_parts(parts: Vec<Part>, offset: u64, bytes: &[u8]) -> Result<Vec<Pa
     }
     if !done {
         return Err(bad!(
+            Internal,
             "internal: no copied range covers bytes {offset}..{end}"
         ));
     }

@@ -30,12 +30,15 @@ fn copy_range<W: Write>(src: &File, offset: u64, len: u64, out: &mut W) -> Resul
     // where its offset is.
     let mut r = src
         .try_clone()
-        .map_err(|e| bad!("cannot reopen for copying: {e}"))?;
+        .map_err(|e| FormatError::io_read("cannot reopen for copying", &e))?;
     r.seek(SeekFrom::Start(offset))
-        .map_err(|e| bad!("seek failed: {e}"))?;
-    let copied = std::io::copy(&mut r.take(len), out).map_err(|e| bad!("copy failed: {e}"))?;
+        .map_err(|e| FormatError::io_read("seek failed", &e))?;
+    // A failure here may be the read or the write; the temp file's disk is the likelier one.
+    let copied = std::io::copy(&mut r.take(len), out)
+        .map_err(|e| FormatError::io_write("copy failed", &e))?;
     if copied != len {
         return Err(bad!(
+            Changed,
             "the file shrank while it was being copied; not written"
         ));
     }
@@ -52,7 +55,7 @@ pub fn apply(src: &Source, plan: &Plan) -> Result<Vec<u8>> {
             for r in plan.clone().regions().unwrap_or_default() {
                 let end = r.offset as usize + r.bytes.len();
                 if r.offset > src.len() {
-                    return Err(bad!("a region starts past the end of the file"));
+                    return Err(bad!(Internal, "a region starts past the end of the file"));
                 }
                 if out.len() < end {
                     out.resize(end, 0);
@@ -65,4 +68,37 @@ pub fn apply(src: &Source, plan: &Plan) -> Result<Vec<u8>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::formats::testutil::source_of;
+    use crate::formats::{Region, patch_parts};
+
+    #[test]
+    fn a_file_that_shrinks_under_the_copy_is_changed() {
+        let src = source_of(b"ten bytes!");
+        let parts = [Part::Copy { offset: 0, len: 20 }];
+        let e = write_parts(src.file(), &parts, &mut Vec::new()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Changed, "{e}");
+        assert!(e.message().contains("shrank"), "{e}");
+    }
+
+    #[test]
+    fn a_plan_that_breaks_the_planners_own_rules_is_internal() {
+        let src = source_of(b"ten bytes!");
+        let past_the_end = Plan::Patch {
+            regions: vec![Region {
+                offset: 11,
+                bytes: b"x".to_vec(),
+            }],
+        };
+        let e = apply(&src, &past_the_end).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal, "{e}");
+        let e = patch_parts(vec![Part::Bytes(b"new".to_vec())], 0, b"x").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal, "{e}");
+        assert!(e.message().contains("no copied range covers"), "{e}");
+    }
 }

@@ -12,18 +12,20 @@ pub const MAX_STACKED_TAGS: usize = 8;
 /// The container of `src`, or an error naming what the content looks like.
 pub fn container(src: &Source) -> Result<Container> {
     if src.is_empty() {
-        return Err(bad!("empty file (0 bytes)"));
+        return Err(bad!(Truncated, "empty file (0 bytes)"));
     }
     let head = src.read_upto(0, PEEK)?;
     if head.starts_with(b"ID3") {
         let skip = id3_chain_len(src)?;
         if skip == src.len() {
             return Err(bad!(
+                Truncated,
                 "the file is only an ID3v2 tag ({skip} bytes): there is no audio after it"
             ));
         }
         if skip > src.len() {
             return Err(bad!(
+                Truncated,
                 "truncated: the ID3v2 tag claims {skip} bytes, the file has {}",
                 src.len()
             ));
@@ -52,6 +54,7 @@ pub fn container(src: &Source) -> Result<Container> {
         return Ok(Container::Mpeg);
     }
     Err(bad!(
+        Unsupported,
         "not a supported audio file: content looks like {looks_like}"
     ))
 }
@@ -89,7 +92,9 @@ fn by_magic(head: &[u8], src: &Source) -> Result<Option<Container>> {
 
 /// The codec of the first logical stream, from the first packet of the BOS page.
 fn ogg_codec(head: &[u8], src: &Source) -> Result<Container> {
-    let segments = *head.get(26).ok_or_else(|| bad!("truncated Ogg page"))? as u64;
+    let segments = *head
+        .get(26)
+        .ok_or_else(|| bad!(Truncated, "truncated Ogg page"))? as u64;
     let packet = src.read_upto(27 + segments, 16)?;
     let is = |m: &[u8]| packet.starts_with(m);
     if is(b"\x01vorbis") {
@@ -99,9 +104,9 @@ fn ogg_codec(head: &[u8], src: &Source) -> Result<Container> {
     } else if is(b"Speex   ") {
         Ok(Container::OggSpeex)
     } else if is(b"\x7fFLAC") {
-        Err(bad!("Ogg FLAC is not supported"))
+        Err(bad!(Unsupported, "Ogg FLAC is not supported"))
     } else {
-        Err(bad!("unsupported Ogg codec"))
+        Err(bad!(Unsupported, "unsupported Ogg codec"))
     }
 }
 

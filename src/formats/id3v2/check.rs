@@ -29,10 +29,18 @@ pub fn cross_check(old: &[u8], new: &[u8], edit: &Edit) -> Result<()> {
     } else {
         old
     };
-    let before =
-        parse(old).map_err(|e| bad!("the ID3v2 tag is not fully understood ({e}); not written"))?;
-    let after = parse(new)
-        .map_err(|e| bad!("internal check: the new ID3v2 tag does not parse ({e}); not written"))?;
+    let before = parse(old).map_err(|e| {
+        bad!(
+            Refused,
+            "the ID3v2 tag is not fully understood ({e}); not written"
+        )
+    })?;
+    let after = parse(new).map_err(|e| {
+        bad!(
+            Refused,
+            "internal check: the new ID3v2 tag does not parse ({e}); not written"
+        )
+    })?;
     compare_raw(&before, &after, edit)?;
     if let Some(done) = with_id3(old, new, &before, edit) {
         return done;
@@ -53,6 +61,7 @@ fn with_id3(old: &[u8], new: &[u8], ours: &Tag, edit: &Edit) -> Option<Result<()
         read(new)
             .map_err(|e| {
                 bad!(
+                    Refused,
                     "internal check: the id3 crate cannot read the new ID3v2 tag ({e}); not written"
                 )
             })
@@ -85,6 +94,7 @@ fn compare_raw(old: &Tag, new: &Tag, edit: &Edit) -> Result<()> {
             .is_some_and(|(_, n)| new.frames[n.clone()] == old.frames[s.clone()]);
         if !same {
             return Err(bad!(
+                Refused,
                 "internal check: the edit would change ID3v2 frame {} (frame {at} of the tag); \
                  not written",
                 old.id(s)
@@ -93,6 +103,7 @@ fn compare_raw(old: &Tag, new: &Tag, edit: &Edit) -> Result<()> {
     }
     if let Some((_, extra)) = b.get(a.len()) {
         return Err(bad!(
+            Refused,
             "internal check: the edit would add ID3v2 frame {}; not written",
             new.id(extra)
         ));
@@ -104,6 +115,7 @@ fn compare_raw(old: &Tag, new: &Tag, edit: &Edit) -> Result<()> {
         && !(edit.set.is_empty() && only_ours(&p)?)
     {
         return Err(bad!(
+            Refused,
             "internal check: the edit would drop the XMP packet (ID3 PRIV); not written"
         ));
     }
@@ -111,6 +123,7 @@ fn compare_raw(old: &Tag, new: &Tag, edit: &Edit) -> Result<()> {
     for (k, v) in &edit.set {
         if !fields.iter().any(|f| &f.key == k && &f.value == v) {
             return Err(bad!(
+                Refused,
                 "internal check: {k} missing from the new ID3v2 tag; not written"
             ));
         }
@@ -147,6 +160,7 @@ fn compare_id3(old: &id3::Tag, new: &id3::Tag, edit: &Edit) -> Result<()> {
     for (i, (at, f)) in a.iter().enumerate() {
         if b.get(i).map(|(_, n)| n) != Some(f) {
             return Err(bad!(
+                Refused,
                 "internal check (id3 crate): the edit would change ID3v2 frame {} (frame {at} \
                  of the tag); not written",
                 f.id()
@@ -155,6 +169,7 @@ fn compare_id3(old: &id3::Tag, new: &id3::Tag, edit: &Edit) -> Result<()> {
     }
     if let Some((_, f)) = b.get(a.len()) {
         return Err(bad!(
+            Refused,
             "internal check (id3 crate): the edit would add ID3v2 frame {}; not written",
             f.id()
         ));
@@ -166,6 +181,7 @@ fn compare_id3(old: &id3::Tag, new: &id3::Tag, edit: &Edit) -> Result<()> {
             .any(|t| &t.description == k && &t.value == v)
         {
             return Err(bad!(
+                Refused,
                 "internal check (id3 crate): {k} missing from the new ID3v2 tag; not written"
             ));
         }
@@ -196,7 +212,8 @@ impl Tag {
             let at = body.len();
             body.extend_from_slice(&self.frames[s.clone()]);
             if self.major == 4 && self.sizes == Sizes::Plain {
-                let n = u32::try_from(s.len() - 10).map_err(|_| bad!("ID3v2 frame too large"))?;
+                let n = u32::try_from(s.len() - 10)
+                    .map_err(|_| bad!(Unsupported, "ID3v2 frame too large"))?;
                 body[at + 4..at + 8].copy_from_slice(&to_syncsafe(n));
             }
         }

@@ -41,7 +41,10 @@ pub(super) fn frame_body(major: u8, flags: u16, mut body: Vec<u8>) -> Result<Vec
         (F24_COMPRESSED, F24_ENCRYPTED, F24_GROUP)
     };
     if flags & (compressed | encrypted) != 0 {
-        return Err(bad!("compressed or encrypted TXXX frame: not supported"));
+        return Err(bad!(
+            Unsupported,
+            "compressed or encrypted TXXX frame: not supported"
+        ));
     }
     let mut skip = if flags & group != 0 { 1 } else { 0 };
     if major == 4 {

@@ -62,10 +62,15 @@ pub fn header_len(h: &[u8]) -> Result<Option<u64>> {
         return Ok(None);
     }
     if h.len() < 10 {
-        return Err(bad!("truncated ID3v2 header"));
+        return Err(bad!(Truncated, "truncated ID3v2 header"));
     }
     if !(2..=4).contains(&h[3]) || h[4] == 0xFF {
-        return Err(bad!("unsupported ID3v2 version 2.{}.{}", h[3], h[4]));
+        return Err(bad!(
+            Unsupported,
+            "unsupported ID3v2 version 2.{}.{}",
+            h[3],
+            h[4]
+        ));
     }
     if h[6..10].iter().any(|b| b & 0x80 != 0) {
         return Err(bad!("corrupt ID3v2 header: size is not syncsafe"));
@@ -175,7 +180,10 @@ impl Tag {
             return Ok(None);
         };
         if packets.next().is_some() {
-            return Err(bad!("two XMP packets (ID3 PRIV frames); not supported"));
+            return Err(bad!(
+                Unsupported,
+                "two XMP packets (ID3 PRIV frames); not supported"
+            ));
         }
         Ok(Some(self.frame_data(first)?[4..].to_vec()))
     }
@@ -221,7 +229,10 @@ impl Tag {
             }
             if xmp && self.is_xmp(span) {
                 if xmp_done {
-                    return Err(bad!("two XMP packets (ID3 PRIV frames); not supported"));
+                    return Err(bad!(
+                        Unsupported,
+                        "two XMP packets (ID3 PRIV frames); not supported"
+                    ));
                 }
                 xmp_done = true;
                 if let Some(frame) = self.edited_xmp_frame(span, edit, style)? {
@@ -299,14 +310,14 @@ impl Tag {
 /// with `REWRITE_PADDING` when `None`.
 fn assemble(major: u8, flags: u8, body: &[u8], pad_to: Option<usize>) -> Result<Vec<u8>> {
     let total = match pad_to {
-        Some(n) if n < 10 + body.len() => return Err(bad!("tag does not fit")),
+        Some(n) if n < 10 + body.len() => return Err(bad!(Internal, "tag does not fit")),
         Some(n) => n,
         None => 10 + body.len() + super::REWRITE_PADDING,
     };
     let size = u32::try_from(total - 10)
         .ok()
         .filter(|&s| s < 1 << 28)
-        .ok_or_else(|| bad!("ID3v2 tag too large"))?;
+        .ok_or_else(|| bad!(Unsupported, "ID3v2 tag too large"))?;
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(&[b'I', b'D', b'3', major, 0, flags]);
     out.extend_from_slice(&to_syncsafe(size));

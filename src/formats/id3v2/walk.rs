@@ -34,7 +34,10 @@ pub(super) struct Layout {
 pub(super) fn layout(bytes: &[u8]) -> Result<Layout> {
     let (major, flags) = (bytes[3], bytes[5]);
     if major == 2 && flags & 0x40 != 0 {
-        return Err(bad!("compressed ID3v2.2 tag (undefined by the standard)"));
+        return Err(bad!(
+            Unsupported,
+            "compressed ID3v2.2 tag (undefined by the standard)"
+        ));
     }
     let footer = if major == 4 && flags & FLAG_FOOTER != 0 {
         check_footer(bytes)?;

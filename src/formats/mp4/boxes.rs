@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::bad;
+use crate::error::ErrorKind;
 use crate::formats::{Result, Source};
 
 /// Something boxes can be read from: the file (bounds-checked positioned reads) or a buffer.
@@ -116,10 +117,17 @@ pub fn header<D: Bytes + ?Sized>(data: &D, pos: u64, end: u64, top: bool) -> Res
         to_end,
     };
     if size < header || size > room {
-        return Err(bad!(
+        let e = bad!(
             "truncated or corrupt MP4: box '{}' at byte {pos} claims {size} bytes but {room} remain",
             h.name()
-        ));
+        );
+        // At the top level `room` is what the file has left: the file ends too soon. Inside a
+        // parent, the parent's own size is what disagrees.
+        return Err(if top && size >= header {
+            e.with_kind(ErrorKind::Truncated)
+        } else {
+            e
+        });
     }
     Ok(h)
 }
@@ -165,6 +173,7 @@ pub fn make(kind: &[u8; 4], parts: &[&[u8]]) -> Result<Vec<u8>> {
     let len = 8 + parts.iter().map(|p| p.len()).sum::<usize>();
     let size = u32::try_from(len).map_err(|_| {
         bad!(
+            Unsupported,
             "MP4 box '{}' would exceed 4 GiB",
             String::from_utf8_lossy(kind)
         )
@@ -191,7 +200,7 @@ pub fn set_size(buf: &mut [u8], at: u64, header: u64, size: u64) -> Result<()> {
         (at + 8..at + 16, size.to_be_bytes().to_vec())
     } else {
         let s = u32::try_from(size)
-            .map_err(|_| bad!("MP4 box would exceed 4 GiB with a 32-bit size"))?;
+            .map_err(|_| bad!(Unsupported, "MP4 box would exceed 4 GiB with a 32-bit size"))?;
         (at..at + 4, s.to_be_bytes().to_vec())
     };
     buf.get_mut(field)
@@ -204,7 +213,7 @@ pub fn set_size(buf: &mut [u8], at: u64, header: u64, size: u64) -> Result<()> {
 /// (each one encloses `at`) adjusted by the difference.
 pub fn splice(buf: &[u8], path: &[BoxHeader], at: Range<u64>, with: &[u8]) -> Result<Vec<u8>> {
     let Some(outer) = path.first() else {
-        return Err(bad!("internal: empty box path"));
+        return Err(bad!(Internal, "internal: empty box path"));
     };
     let mut out = Vec::with_capacity(buf.len() + with.len());
     out.extend_from_slice(slice(buf, outer.start..at.start, "box")?);
@@ -213,11 +222,11 @@ pub fn splice(buf: &[u8], path: &[BoxHeader], at: Range<u64>, with: &[u8]) -> Re
     for h in path {
         let size = (h.size.checked_add(with.len() as u64))
             .and_then(|s| s.checked_sub(at.end.checked_sub(at.start)?))
-            .ok_or_else(|| bad!("internal: box size out of range"))?;
+            .ok_or_else(|| bad!(Internal, "internal: box size out of range"))?;
         let rel = h
             .start
             .checked_sub(outer.start)
-            .ok_or_else(|| bad!("internal: box outside its parent"))?;
+            .ok_or_else(|| bad!(Internal, "internal: box outside its parent"))?;
         set_size(&mut out, rel, h.header, size)?;
     }
     Ok(out)
@@ -257,6 +266,7 @@ fn offset_tables(data: &[u8]) -> Result<Vec<BoxHeader>> {
     if !descend(data, &stbls, b"saio")?.is_empty() {
         // Encrypted files keep absolute offsets of sample auxiliary data there, too.
         return Err(bad!(
+            Unsupported,
             "MP4 has 'saio' offsets (encrypted media): refusing to move its data"
         ));
     }
@@ -296,7 +306,10 @@ fn shift_table(moov: &mut [u8], t: &BoxHeader, moved: &dyn Fn(u64) -> Result<u64
                 field[0], field[1], field[2], field[3],
             ])))?;
             let o = u32::try_from(o).map_err(|_| {
-                bad!("chunk offset {o} no longer fits the 32-bit 'stco' table after growing moov")
+                bad!(
+                    Unsupported,
+                    "chunk offset {o} no longer fits the 32-bit 'stco' table after growing moov"
+                )
             })?;
             field.copy_from_slice(&o.to_be_bytes());
         }

@@ -94,6 +94,7 @@ fn plan_ilst(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let top = children(src, 0, src.len(), true)?;
     if let Some(b) = top.iter().find(|b| b.is(b"moof") || b.is(b"mfra")) {
         return Err(bad!(
+            Unsupported,
             "fragmented MP4 ('{}' box) is not supported for writing",
             b.name()
         ));
@@ -101,6 +102,7 @@ fn plan_ilst(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let moov = the_moov(&top)?;
     if moov.to_end {
         return Err(bad!(
+            Unsupported,
             "the moov box has size 0 (runs to the end of the file): refusing to rewrite it"
         ));
     }
@@ -110,6 +112,7 @@ fn plan_ilst(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let path = locate(buf.as_slice(), BoxHeader { start: 0, ..moov })?;
     if path.moov.kids.iter().any(|k| k.is(b"mvex")) {
         return Err(bad!(
+            Unsupported,
             "fragmented MP4 ('mvex' box) is not supported for writing"
         ));
     }
@@ -176,13 +179,18 @@ fn the_moov(top: &[BoxHeader]) -> Result<BoxHeader> {
     match (moovs.next(), moovs.next(), top.last()) {
         (Some(m), None, _) => Ok(*m),
         (Some(_), Some(_), _) => Err(bad!(
+            Unsupported,
             "MP4 has more than one moov box; refusing to guess which one counts"
         )),
         (None, _, Some(last)) if last.to_end => Err(bad!(
+            Truncated,
             "no moov box found: '{}' has size 0 and runs to the end of the file (unfinished recording?)",
             last.name()
         )),
-        (None, ..) => Err(bad!("no moov box found (truncated file or not an MP4)")),
+        (None, ..) => Err(bad!(
+            Truncated,
+            "no moov box found (truncated file or not an MP4)"
+        )),
     }
 }
 
@@ -227,6 +235,7 @@ fn child<D: Bytes + ?Sized>(
     };
     if found.next().is_some() {
         return Err(bad!(
+            Unsupported,
             "MP4 has two '{}' boxes in '{}'; refusing to guess",
             h.name(),
             parent.head.name()
@@ -266,6 +275,7 @@ fn check_handler(buf: &[u8], meta: Option<&Level>) -> Result<()> {
         let body = slice(buf, h.body()..h.end(), "hdlr box")?;
         if let Some(t) = body.get(8..12).filter(|t| *t != b"mdir") {
             return Err(bad!(
+                Unsupported,
                 "udta/meta has handler '{}', not 'mdir': refusing to write iTunes atoms there",
                 String::from_utf8_lossy(t)
             ));
@@ -311,7 +321,7 @@ fn span(kids: &[BoxHeader], i: usize) -> Result<Range<u64>> {
     let pad = |k: &BoxHeader| k.is(b"free") || k.is(b"skip");
     let (before, after) = (kids.get(..i), kids.get(i + 1..));
     let (Some(before), Some(after)) = (before, after) else {
-        return Err(bad!("internal: bad box index"));
+        return Err(bad!(Internal, "internal: bad box index"));
     };
     let lo = before.iter().rposition(|k| !pad(k)).map_or(0, |p| p + 1);
     let hi = after
@@ -320,7 +330,7 @@ fn span(kids: &[BoxHeader], i: usize) -> Result<Range<u64>> {
         .map_or(kids.len(), |p| i + 1 + p);
     match (kids.get(lo), hi.checked_sub(1).and_then(|h| kids.get(h))) {
         (Some(first), Some(last)) => Ok(first.start..last.end()),
-        _ => Err(bad!("internal: bad box index")),
+        _ => Err(bad!(Internal, "internal: bad box index")),
     }
 }
 
@@ -358,8 +368,8 @@ fn in_place(buf: &[u8], path: &Path, new_ilst: &[u8]) -> Result<Option<(u64, Vec
 /// The new `moov`: the `ilst` (with its neighbouring `free` boxes) replaced by the new one plus
 /// `REWRITE_PADDING` bytes of `free`, creating `udta`, `meta` and `ilst` where missing.
 fn rebuild(buf: &[u8], path: &Path, new_ilst: &[u8]) -> Result<Vec<u8>> {
-    let pad =
-        boxes::free(REWRITE_PADDING).ok_or_else(|| bad!("internal: padding below 8 bytes"))?;
+    let pad = boxes::free(REWRITE_PADDING)
+        .ok_or_else(|| bad!(Internal, "internal: padding below 8 bytes"))?;
     let content = [new_ilst, &pad].concat();
     let moov = &path.moov;
     match (&path.udta, &path.meta, &path.ilst) {

@@ -25,7 +25,7 @@ fn find(src: &Source, top: &[BoxHeader]) -> Result<Option<BoxHeader>> {
             continue;
         }
         if found.is_some() {
-            return Err(bad!("two XMP uuid boxes; not supported"));
+            return Err(bad!(Unsupported, "two XMP uuid boxes; not supported"));
         }
         found = Some(*b);
     }
@@ -109,7 +109,8 @@ fn change(src: &Source, top: &[BoxHeader], edit: &Edit) -> Result<Change> {
         },
         None => merged.packet,
     };
-    let size = u32::try_from(8 + 16 + packet.len()).map_err(|_| bad!("XMP packet too large"))?;
+    let size = u32::try_from(8 + 16 + packet.len())
+        .map_err(|_| bad!(Unsupported, "XMP packet too large"))?;
     let mut new_box = size.to_be_bytes().to_vec();
     new_box.extend_from_slice(b"uuid");
     new_box.extend_from_slice(&XMP_UUID);
@@ -140,7 +141,10 @@ pub fn combine(src: &Source, ilst: Option<Plan>, edit: &Edit) -> Result<Option<P
             // box would become part of it.
             if let Some(last) = top.last().filter(|b| b.to_end) {
                 let size = u32::try_from(src.len() - last.start).map_err(|_| {
-                    bad!("the last box runs to the end of a file over 4 GiB; cannot append XMP")
+                    bad!(
+                        Unsupported,
+                        "the last box runs to the end of a file over 4 GiB; cannot append XMP"
+                    )
                 })?;
                 w.push(Region {
                     offset: last.start,
@@ -206,6 +210,7 @@ fn without_tail(mut parts: Vec<Part>, mut drop: u64, file_len: u64) -> Result<Ve
             _ => false,
         }) else {
             return Err(bad!(
+                Internal,
                 "internal: the rewrite does not end with the XMP box to cut"
             ));
         };

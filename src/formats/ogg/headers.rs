@@ -33,11 +33,17 @@ impl Codec {
                 .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .ok_or_else(|| bad!("the Speex header is too short ({} bytes)", packet.len()))?;
             if extra > MAX_SPEEX_EXTRA {
-                return Err(bad!("the Speex header claims {extra} extra header packets"));
+                return Err(bad!(
+                    Unsupported,
+                    "the Speex header claims {extra} extra header packets"
+                ));
             }
             Ok((Codec::Speex, 2 + extra as usize))
         } else {
-            Err(bad!("the Ogg stream is not Vorbis, Opus or Speex"))
+            Err(bad!(
+                Unsupported,
+                "the Ogg stream is not Vorbis, Opus or Speex"
+            ))
         }
     }
 
@@ -98,6 +104,7 @@ impl Headers {
             // Re-paginating would drop the flag, and nothing valid follows it anyway.
             if page.has(FLAG_EOS) {
                 return Err(bad!(
+                    Truncated,
                     "the Ogg stream ends (byte {}) inside its headers",
                     page.offset
                 ));
@@ -119,6 +126,7 @@ impl Headers {
             }
             Some(first) if page.has(FLAG_BOS) || page.serial != first.serial => {
                 return Err(bad!(
+                    Unsupported,
                     "multiplexed Ogg: a second logical stream starts at byte {offset} before the \
                      headers end; not supported"
                 ));
@@ -158,6 +166,7 @@ impl Headers {
             partial.extend_from_slice(bytes);
             if partial.len() > MAX_PACKET {
                 return Err(bad!(
+                    Unsupported,
                     "an Ogg header packet is larger than {} MiB",
                     MAX_PACKET >> 20
                 ));
@@ -194,6 +203,7 @@ impl Headers {
     pub fn region(&self) -> Result<(u64, u64)> {
         if self.ends.first() != Some(&(0, true)) {
             return Err(bad!(
+                Unsupported,
                 "the first Ogg page holds more than the identification header; not supported"
             ));
         }
@@ -212,6 +222,7 @@ impl Headers {
                 Ok((first.end(), last.end()))
             }
             (Some(&(_, false)), _, Some(last)) => Err(bad!(
+                Unsupported,
                 "the last Ogg header page (at byte {}) also carries audio data; not supported",
                 last.offset
             )),

@@ -139,7 +139,10 @@ impl<'a> Repaginate<'a> {
         };
         let bytes = self.build(&packet.encode(pad))?;
         if bytes.len() as u64 != old.0 {
-            return Err(bad!("internal error: Ogg header pages do not fit in place"));
+            return Err(bad!(
+                Internal,
+                "internal error: Ogg header pages do not fit in place"
+            ));
         }
         Ok(Some(Plan::at(self.start, bytes)))
     }
@@ -212,6 +215,7 @@ fn walk_audio(
             Err(e) if src.read_upto(offset, 4)? == b"OggS" => return Err(e),
             Err(_) => {
                 return Err(bad!(
+                    Unsupported,
                     "{} bytes after the last Ogg page (at byte {offset}), e.g. an ID3v1 tag; \
                      not supported",
                     src.len() - offset
@@ -220,16 +224,19 @@ fn walk_audio(
         };
         if page.has(FLAG_BOS) {
             return Err(bad!(
+                Unsupported,
                 "chained Ogg: a second stream starts at byte {offset}; not supported"
             ));
         }
         if page.serial != serial {
             return Err(bad!(
+                Unsupported,
                 "multiplexed Ogg: a page of another stream at byte {offset}; not supported"
             ));
         }
         if ended {
             return Err(bad!(
+                Unsupported,
                 "Ogg page at byte {offset} follows the end of the stream; not supported"
             ));
         }

@@ -78,6 +78,7 @@ impl PageHeader {
         }
         if fixed[4] != 0 {
             return Err(bad!(
+                Unsupported,
                 "Ogg page at byte {offset} has unknown version {}",
                 fixed[4]
             ));
@@ -144,14 +145,17 @@ pub fn read_header(src: &Source, offset: u64) -> Result<PageHeader> {
     // Too short: the bounds check names what is missing.
     let Some(fixed) = head.first_chunk::<HEADER_LEN>() else {
         src.check(offset, HEADER_LEN as u64, "Ogg page header")?;
-        return Err(bad!("internal: short read of an Ogg page header"));
+        return Err(bad!(Internal, "internal: short read of an Ogg page header"));
     };
     let mut h = PageHeader::parse_fixed(offset, fixed)?;
     let segments = usize::from(fixed[26]);
     let Some(lacing) = head.get(HEADER_LEN..HEADER_LEN + segments) else {
         let at = offset + HEADER_LEN as u64;
         src.check(at, segments as u64, "Ogg segment table")?;
-        return Err(bad!("internal: short read of an Ogg segment table"));
+        return Err(bad!(
+            Internal,
+            "internal: short read of an Ogg segment table"
+        ));
     };
     h.lacing = lacing.to_vec();
     src.check(offset + h.header_len(), h.body_len(), "Ogg page body")?;
@@ -219,7 +223,7 @@ pub fn paginate_with(packets: &[&[u8]], stream: &Stream, max_segments: usize) ->
         let sequence = u32::try_from(i)
             .ok()
             .and_then(|i| stream.first_seq.checked_add(i))
-            .ok_or_else(|| bad!("Ogg page sequence number overflows"))?;
+            .ok_or_else(|| bad!(Unsupported, "Ogg page sequence number overflows"))?;
         let ends_packet = chunk.iter().any(|s| s.3);
         let mut flags = if continued { FLAG_CONTINUED } else { 0 };
         if stream.eos_last && i + 1 == chunks.len() {
@@ -229,7 +233,7 @@ pub fn paginate_with(packets: &[&[u8]], stream: &Stream, max_segments: usize) ->
         for &(p, start, len, _) in chunk.iter() {
             let bytes = packets.get(p).and_then(|pk| pk.get(start..start + len));
             body.extend_from_slice(
-                bytes.ok_or_else(|| bad!("internal error: segment out of range"))?,
+                bytes.ok_or_else(|| bad!(Internal, "internal error: segment out of range"))?,
             );
         }
         let h = PageHeader {

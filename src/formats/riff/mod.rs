@@ -57,7 +57,7 @@ impl Layout {
                 continue;
             }
             if found.is_some() {
-                return Err(bad!("two XMP chunks; not supported"));
+                return Err(bad!(Unsupported, "two XMP chunks; not supported"));
             }
             found = Some(XmpChunk {
                 offset,
@@ -95,13 +95,14 @@ impl Layout {
             .filter(|(id, ..)| id.eq_ignore_ascii_case(b"id3 "));
         let first = found.next().map(|&(_, off, len)| (off, len));
         if found.next().is_some() {
-            return Err(bad!("more than one ID3 chunk"));
+            return Err(bad!(Unsupported, "more than one ID3 chunk"));
         }
         Ok(first)
     }
 
     fn size_bytes(&self, n: u64) -> Result<[u8; 4]> {
-        let n = u32::try_from(n).map_err(|_| bad!("file too large for a 32-bit RIFF/FORM size"))?;
+        let n = u32::try_from(n)
+            .map_err(|_| bad!(Unsupported, "file too large for a 32-bit RIFF/FORM size"))?;
         Ok(if self.big_endian {
             n.to_be_bytes()
         } else {
@@ -130,6 +131,7 @@ fn layout(src: &Source) -> Result<Layout> {
         }
         if pos + 8 + len > root_end {
             return Err(bad!(
+                Truncated,
                 "truncated: chunk {:?} runs past the end of the file",
                 String::from_utf8_lossy(&id)
             ));
@@ -187,6 +189,7 @@ fn root(src: &Source) -> Result<(bool, u64)> {
     }
     if root_end > src.len() {
         return Err(bad!(
+            Truncated,
             "truncated: the root chunk claims {root_end} bytes, the file has {}",
             src.len()
         ));
@@ -205,6 +208,7 @@ fn is_sound(id: &[u8; 4], big_endian: bool) -> bool {
 fn unfinalized(kind: &str, what: &str) -> crate::formats::FormatError {
     let ext = kind.to_ascii_lowercase();
     bad!(
+        Unsupported,
         "unfinalized or streamed {kind}: {what} is unknown (0 or 0xFFFFFFFF), and players read audio \
          to the end of the file, so a tag cannot be added safely; `ffmpeg -i in.{ext} -c copy \
          out.{ext}` writes a finished header"

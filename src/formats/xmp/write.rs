@@ -39,7 +39,7 @@ pub fn merge(packet: Option<&[u8]>, set: &[(String, String)]) -> Result<Vec<u8>>
         }
     }
     if !set.is_empty() && !m.inserted {
-        return Err(bad!("XMP packet without rdf:RDF; not changed"));
+        return Err(bad!(Unsupported, "XMP packet without rdf:RDF; not changed"));
     }
     Ok(m.out.into_inner())
 }

@@ -9,6 +9,7 @@ use crate::common;
 use crate::common::loopfs;
 use crate::common::system;
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -90,17 +91,93 @@ fn a_corrupt_file_is_corrupt() {
     assert_eq!(bytes(&f), b, "a corrupt file was changed");
 }
 
+/// Files that end before what their own headers promise, in every family that can tell: the
+/// samples cut short, and an Ogg file cut inside its first page.
 #[test]
 fn a_truncated_file_is_truncated() {
     let d = tempdir();
-    let f = copy_sample(d.path(), "broken-truncated.flac");
-    let before = bytes(&f);
-    for job in ["verify", "tag"] {
-        expect_code("truncated", "the file has", |fmt| {
-            noai_fmt(&[job, p(&f)], fmt)
-        });
+    let ogg = d.path().join("cut.opus");
+    std::fs::write(&ogg, &bytes(&Path::new(SAMPLES).join("opus.opus"))[..20]).unwrap();
+    let cases = [
+        (
+            copy_sample(d.path(), "broken-truncated.flac"),
+            "the file has",
+        ),
+        (
+            copy_sample(d.path(), "broken-truncated.m4a"),
+            "but 1064 remain",
+        ),
+        (
+            copy_sample(d.path(), "broken-truncated.mp3"),
+            "the ID3v2 tag claims",
+        ),
+        (copy_sample(d.path(), "broken-empty.mp3"), "empty file"),
+        (ogg, "truncated Ogg page"),
+    ];
+    for (f, says) in &cases {
+        let before = bytes(f);
+        for job in ["verify", "tag"] {
+            expect_code("truncated", says, |fmt| noai_fmt(&[job, p(f)], fmt));
+        }
+        assert_eq!(bytes(f), before, "{} was changed", f.display());
     }
-    assert_eq!(bytes(&f), before);
+}
+
+/// `ffmpeg ARGS out` with a generated input (`-f lavfi -i SOURCE`): valid files of kinds noai
+/// does not handle.
+fn generated(dir: &Path, name: &str, source: &str, codec: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    tool_ok(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i", source])
+            .args(codec)
+            .arg(&out),
+    );
+    out
+}
+
+/// Well-formed files that use something noai does not handle: FLAC or Theora in Ogg, a
+/// compressed ID3v2.2 tag, and (for writing) a fragmented MP4.
+#[test]
+fn a_valid_file_noai_does_not_handle_is_unsupported() {
+    let d = tempdir();
+    let ogg_flac = generated(d.path(), "flac.ogg", "sine=d=0.2", &["-c:a", "flac"]);
+    let theora = generated(
+        d.path(),
+        "video.ogg",
+        "testsrc=d=0.2:s=64x48",
+        &["-c:v", "libtheora"],
+    );
+    // ID3v2.2 header flag 0x40: compression, which the standard never defined.
+    let v22 = copy_sample(d.path(), "mp3-v22.mp3");
+    let mut b = bytes(&v22);
+    assert_eq!(&b[..4], b"ID3\x02", "the sample's tag is ID3v2.2");
+    b[5] |= 0x40;
+    std::fs::write(&v22, &b).unwrap();
+    let cases = [
+        (ogg_flac, "Ogg FLAC"),
+        (theora, "unsupported Ogg codec"),
+        (v22, "compressed ID3v2.2"),
+    ];
+    for (f, says) in &cases {
+        let before = bytes(f);
+        for job in ["verify", "tag"] {
+            expect_code("unsupported", says, |fmt| noai_fmt(&[job, p(f)], fmt));
+        }
+        assert_eq!(bytes(f), before, "{} was changed", f.display());
+    }
+    let fragmented = generated(
+        d.path(),
+        "fragmented.m4a",
+        "sine=d=0.2",
+        &["-c:a", "aac", "-movflags", "frag_keyframe+empty_moov"],
+    );
+    let before = bytes(&fragmented);
+    noai(&["verify", p(&fragmented)]).expect(1);
+    expect_code("unsupported", "fragmented MP4", |fmt| {
+        noai_fmt(&["tag", p(&fragmented)], fmt)
+    });
+    assert_eq!(bytes(&fragmented), before, "a fragmented MP4 was changed");
 }
 
 #[test]

@@ -181,7 +181,7 @@ fn junit_has_one_suite_per_root_and_a_case_per_file() {
     let broken = cases[&s(&a.join("broken.mp3"))].0;
     assert_eq!(broken.attrs["classname"], "unknown");
     assert_eq!(
-        broken.children[0].attrs["type"], "corrupt",
+        broken.children[0].attrs["type"], "truncated",
         "an error's type is its code"
     );
 }
