@@ -1,7 +1,10 @@
-//! Native FLAC: our own metadata block patcher. The carrier is the VORBIS_COMMENT block; the
-//! room for a bigger one comes out of PADDING, so the audio never moves when padding suffices.
-//! Every other block (STREAMINFO, PICTURE, SEEKTABLE, APPLICATION, CUESHEET) keeps its bytes and
-//! order. An ID3v2 tag before `fLaC` is kept as it is and read as a second carrier.
+//! Native FLAC: our own metadata block patcher. The carrier is the VORBIS_COMMENT block; it grows
+//! or shrinks where it is, the blocks between it and the PADDING shift (their bytes unchanged)
+//! and the padding gives or takes the room, so the block order stays, the audio never moves when
+//! padding suffices, and `strip` after `tag` gives back the original bytes. A comment block `tag`
+//! created (after STREAMINFO) goes again when `strip` leaves it empty. Every other block
+//! (STREAMINFO, PICTURE, SEEKTABLE, APPLICATION, CUESHEET) keeps its bytes and order. An ID3v2
+//! tag before `fLaC` is kept as it is and read as a second carrier.
 
 use std::ops::Range;
 
