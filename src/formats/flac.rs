@@ -226,7 +226,10 @@ fn span(src: &Source, lay: &Layout, blocks: &[NewBlock]) -> Result<Plan> {
     };
     let (Some(first), Some(last)) = ((0..n).find(|&i| changed(i)), (0..n).rfind(|&i| changed(i)))
     else {
-        return Err(bad!("internal: a FLAC plan that changes no block"));
+        return Err(bad!(
+            Internal,
+            "internal: a FLAC plan that changes no block"
+        ));
     };
     let mut bytes = Vec::new();
     for (i, b) in blocks.iter().enumerate().take(last + 1).skip(first) {
