@@ -1,7 +1,10 @@
-//! Native FLAC: our own metadata block patcher. The carrier is the VORBIS_COMMENT block; the
-//! room for a bigger one comes out of PADDING, so the audio never moves when padding suffices.
-//! Every other block (STREAMINFO, PICTURE, SEEKTABLE, APPLICATION, CUESHEET) keeps its bytes and
-//! order. An ID3v2 tag before `fLaC` is kept as it is and read as a second carrier.
+//! Native FLAC: our own metadata block patcher. The carrier is the VORBIS_COMMENT block; it grows
+//! or shrinks where it is, the blocks between it and the PADDING shift (their bytes unchanged)
+//! and the padding gives or takes the room, so the block order stays, the audio never moves when
+//! padding suffices, and `strip` after `tag` gives back the original bytes. A comment block `tag`
+//! created (after STREAMINFO) goes again when `strip` leaves it empty. Every other block
+//! (STREAMINFO, PICTURE, SEEKTABLE, APPLICATION, CUESHEET) keeps its bytes and order. An ID3v2
+//! tag before `fLaC` is kept as it is and read as a second carrier.
 
 use std::ops::Range;
 
@@ -15,6 +18,8 @@ use crate::bad;
 const STREAMINFO: u8 = 0;
 const PADDING: u8 = 1;
 const VORBIS_COMMENT: u8 = 4;
+/// The vendor string of a comment block `tag` creates.
+const VENDOR: &[u8] = b"noai";
 /// A block length is 24 bits.
 const MAX_BLOCK: usize = (1 << 24) - 1;
 
@@ -163,15 +168,18 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
         Some(b) => read_comments(src, b)?,
         None if edit.set.is_empty() => return Ok(None),
         None => Comments {
-            vendor: b"noai".to_vec(),
+            vendor: VENDOR.to_vec(),
             entries: Vec::new(),
         },
     };
     if !comments.apply(edit) && vc.is_some() {
         return Ok(None);
     }
-    let data = comments.encode();
-    if data.len() > MAX_BLOCK {
+    // A block `tag` created (our vendor string) left with no entry goes, so the file comes back
+    // as it was before `tag`.
+    let data =
+        (comments.vendor != VENDOR || !comments.entries.is_empty()).then(|| comments.encode());
+    if data.as_ref().is_some_and(|d| d.len() > MAX_BLOCK) {
         return Err(bad!(
             Unsupported,
             "the new VORBIS_COMMENT block would exceed FLAC's 16 MiB block limit"
@@ -179,17 +187,18 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     }
     let mut blocks: Vec<NewBlock> = Vec::with_capacity(lay.blocks.len() + 2);
     for b in &lay.blocks {
-        if b.kind == VORBIS_COMMENT {
-            blocks.push(NewBlock::Data(VORBIS_COMMENT, data.clone()));
-        } else {
+        if b.kind != VORBIS_COMMENT {
             blocks.push(NewBlock::Original(*b));
-            if b.kind == STREAMINFO && vc.is_none() {
-                blocks.push(NewBlock::Data(VORBIS_COMMENT, data.clone()));
-            }
         }
-    }
-    if let Some(p) = relocate(src, &lay, &blocks, vc.is_some())? {
-        return Ok(Some(p));
+        // The comment block stays where it is; a new one goes after STREAMINFO.
+        let here = if vc.is_some() {
+            b.kind == VORBIS_COMMENT
+        } else {
+            b.kind == STREAMINFO
+        };
+        if here && let Some(d) = &data {
+            blocks.push(NewBlock::Data(VORBIS_COMMENT, d.clone()));
+        }
     }
     if let Some(p) = in_place(src, &lay, &mut blocks)? {
         return Ok(Some(p));
@@ -197,63 +206,37 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     Ok(Some(rewrite(&lay, blocks, src.len())))
 }
 
-/// When other blocks (a cover picture, say) sit between the comments and the PADDING, moving
-/// them would rewrite them all; instead the new comment block goes into the PADDING and the old
-/// one becomes PADDING of the same size. Only the comment bytes and two block headers change.
-/// `None` when the comments are already next to the padding or the padding is too small.
-fn relocate(src: &Source, lay: &Layout, blocks: &[NewBlock], had_vc: bool) -> Result<Option<Plan>> {
-    let Some(v) = blocks.iter().position(|b| b.kind() == VORBIS_COMMENT) else {
-        return Ok(None);
-    };
-    let Some(pad) = (v + 1..blocks.len()).find(|&i| blocks[i].kind() == PADDING) else {
-        return Ok(None);
-    };
-    let (NewBlock::Data(_, vc), NewBlock::Original(p)) = (&blocks[v], &blocks[pad]) else {
-        return Ok(None);
-    };
-    let (new, room) = (vc.len() as u64, p.len);
-    // The rest of the padding stays a PADDING block, which needs its 4-byte header.
-    if pad == v + 1 || filler(new, room, 4).is_none() {
-        return Ok(None);
-    }
-    let mut moved: Vec<NewBlock> = Vec::with_capacity(blocks.len() + 1);
-    for (i, b) in blocks.iter().enumerate() {
-        match b {
-            _ if i == v && had_vc => {
-                let old_len = lay
-                    .blocks
-                    .iter()
-                    .find(|b| b.kind == VORBIS_COMMENT)
-                    .map_or(0, |b| b.len);
-                moved.push(NewBlock::Data(PADDING, vec![0; old_len as usize]));
-            }
-            _ if i == v => {}
-            _ if i == pad => {
-                moved.push(NewBlock::Data(VORBIS_COMMENT, vc.clone()));
-                if room > new {
-                    moved.push(NewBlock::Data(PADDING, vec![0; (room - new - 4) as usize]));
-                }
-            }
-            NewBlock::Original(o) => moved.push(NewBlock::Original(*o)),
-            NewBlock::Data(k, d) => moved.push(NewBlock::Data(*k, d.clone())),
-        }
-    }
-    span(src, lay, &moved).map(Some)
-}
-
 /// The bytes from the first changed block to the last one, as one in-place write (the write
-/// layer then writes only the bytes that really differ).
+/// layer then writes only the bytes that really differ). A block changes when its bytes are new,
+/// when it moved (the blocks between a resized comment block and the padding shift, their bytes
+/// unchanged) or when it became or stopped being the last block.
 fn span(src: &Source, lay: &Layout, blocks: &[NewBlock]) -> Result<Plan> {
-    let changed: Vec<usize> = (0..blocks.len())
-        .filter(|&i| matches!(blocks[i], NewBlock::Data(..)))
-        .collect();
-    let (first, last) = (changed[0], changed[changed.len() - 1]);
-    let start = span_offset(lay, blocks, first);
+    let n = blocks.len();
+    let was_last = lay.blocks.last().map(|l| l.offset);
+    let mut offsets = Vec::with_capacity(n);
+    let mut at = lay.prefix + 4;
+    for b in blocks {
+        offsets.push(at);
+        at += 4 + b.len();
+    }
+    let changed = |i: usize| match &blocks[i] {
+        NewBlock::Data(..) => true,
+        NewBlock::Original(o) => {
+            offsets[i] != o.offset || (was_last == Some(o.offset)) != (i + 1 == n)
+        }
+    };
+    let (Some(first), Some(last)) = ((0..n).find(|&i| changed(i)), (0..n).rfind(|&i| changed(i)))
+    else {
+        return Err(bad!(
+            Internal,
+            "internal: a FLAC plan that changes no block"
+        ));
+    };
     let mut bytes = Vec::new();
     for (i, b) in blocks.iter().enumerate().take(last + 1).skip(first) {
-        push_block(&mut bytes, src, b, i + 1 == blocks.len())?;
+        push_block(&mut bytes, src, b, i + 1 == n)?;
     }
-    Ok(Plan::at(start, bytes))
+    Ok(Plan::at(offsets[first], bytes))
 }
 
 /// Resizes one PADDING block so the metadata keeps its length; then the changed span is one
@@ -272,11 +255,6 @@ fn in_place(src: &Source, lay: &Layout, blocks: &mut [NewBlock]) -> Result<Optio
     }
     blocks[pad] = NewBlock::Data(PADDING, vec![0; pad_len as usize]);
     span(src, lay, blocks).map(Some)
-}
-
-/// File offset of block `i` in the new layout (equal lengths before the first change).
-fn span_offset(lay: &Layout, blocks: &[NewBlock], i: usize) -> u64 {
-    lay.prefix + 4 + blocks[..i].iter().map(|b| 4 + b.len()).sum::<u64>()
 }
 
 fn header(kind: u8, len: u64, last: bool) -> [u8; 4] {

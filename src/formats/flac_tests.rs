@@ -132,44 +132,98 @@ fn corrupt_streams_are_errors() {
     assert!(carriers(&src).is_err());
 }
 
+fn strip() -> Edit {
+    Edit {
+        remove: vec!["TDM-RESERVATION".into()],
+        ..Default::default()
+    }
+}
+
+fn kinds(bytes: &[u8]) -> Vec<u8> {
+    let src = source_of(bytes);
+    layout(&src)
+        .unwrap()
+        .blocks
+        .iter()
+        .map(|b| b.kind)
+        .collect()
+}
+
+/// `tag` then `strip` on `old`, both in place: the tagged file, after checking the stripped one
+/// is byte-identical to `old` and the tagged one is as long, with the audio in place.
+fn round_trip(old: &[u8]) -> Vec<u8> {
+    let plan = plan(&source_of(old), &set("1")).unwrap().unwrap();
+    assert!(plan.single().is_some(), "tag in place");
+    let tagged = apply(old, &plan);
+    assert_eq!(tagged.len(), old.len());
+    assert!(tagged.ends_with(&old[old.len() - 7..]), "audio untouched");
+    let plan = plan_strip(&tagged);
+    assert!(plan.single().is_some(), "strip in place");
+    assert!(
+        apply(&tagged, &plan) == old,
+        "strip gives back the original bytes"
+    );
+    tagged
+}
+
+fn plan_strip(bytes: &[u8]) -> Plan {
+    plan(&source_of(bytes), &strip()).unwrap().unwrap()
+}
+
 #[test]
-fn comments_move_into_padding_instead_of_shifting_a_picture() {
+fn comments_grow_where_they_are_and_the_picture_shifts_into_the_padding() {
     let picture = vec![9u8; 3000];
     let old = flac(&[
         (0, vec![1; 34]),
         (4, vc(&["TITLE=x"])),
         (6, picture.clone()),
+        (2, b"appl-data".to_vec()),
         (1, vec![0; 500]),
     ]);
-    let src = source_of(&old);
-    let plan = plan(&src, &set("1")).unwrap().unwrap();
-    let new = apply(&old, &plan);
+    let tagged = round_trip(&old);
+    assert_eq!(values(&tagged), ["TITLE=x", "TDM-RESERVATION=1"]);
+    assert_eq!(kinds(&tagged), [0, 4, 6, 2, 1], "block order kept");
+    assert!(tagged.windows(3000).any(|w| w == picture.as_slice()));
+}
+
+#[test]
+fn padding_before_the_comments_gives_the_room() {
+    let old = flac(&[
+        (0, vec![1; 34]),
+        (1, vec![0; 300]),
+        (6, vec![9; 100]),
+        (4, vc(&["TITLE=x"])),
+        (3, vec![7; 18]),
+    ]);
+    let tagged = round_trip(&old);
+    assert_eq!(kinds(&tagged), [0, 1, 6, 4, 3]);
+}
+
+#[test]
+fn a_comment_block_tag_created_goes_again_on_strip() {
+    let old = flac(&[(0, vec![1; 34]), (6, vec![9; 100]), (1, vec![0; 300])]);
+    let tagged = round_trip(&old);
+    assert_eq!(kinds(&tagged), [0, 4, 6, 1], "created after STREAMINFO");
+    // Only when it is ours and empty: another vendor's empty block stays.
+    let theirs = flac(&[
+        (0, vec![1; 34]),
+        (4, vc(&["TDM-RESERVATION=1"])),
+        (1, vec![0; 50]),
+    ]);
+    let stripped = apply(&theirs, &plan_strip(&theirs));
+    assert_eq!(kinds(&stripped), [0, 4, 1]);
+    assert!(values(&stripped).is_empty());
+}
+
+#[test]
+fn removing_the_last_block_marks_the_one_before_last() {
+    let ours = Comments {
+        vendor: VENDOR.to_vec(),
+        entries: vec![b"TDM-RESERVATION=1".to_vec()],
+    };
+    let old = flac(&[(0, vec![1; 34]), (1, vec![0; 40]), (4, ours.encode())]);
+    let new = apply(&old, &plan_strip(&old));
     assert_eq!(new.len(), old.len());
-    assert_eq!(values(&new), ["TITLE=x", "TDM-RESERVATION=1"]);
-    let pic_at = old
-        .windows(3000)
-        .position(|w| w == picture.as_slice())
-        .unwrap();
-    assert_eq!(
-        &new[pic_at..pic_at + 3000],
-        &picture[..],
-        "the picture did not move"
-    );
-    let nsrc = source_of(&new);
-    let kinds: Vec<u8> = layout(&nsrc)
-        .unwrap()
-        .blocks
-        .iter()
-        .map(|b| b.kind)
-        .collect();
-    assert_eq!(
-        kinds,
-        [0, 1, 6, 4, 1],
-        "old comments became padding, new ones sit in the old padding"
-    );
-    assert_eq!(
-        &new[new.len() - 7..],
-        &old[old.len() - 7..],
-        "audio untouched"
-    );
+    assert_eq!(kinds(&new), [0, 1], "the padding is now the last block");
+    assert!(new.ends_with(&old[old.len() - 7..]), "audio untouched");
 }

@@ -136,7 +136,11 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 fn vorbis(vc: &VorbisComments, edit: &Edit, out: &mut Vec<Item>) {
-    out.push(item("Vorbis comment vendor string", vc.vendor()));
+    // A FLAC comment block `tag` created carries our vendor string; `strip` removes it again.
+    // Like our fields, it is ours to add and take away (another vendor string must stay).
+    if vc.vendor() != "noai" {
+        out.push(item("Vorbis comment vendor string", vc.vendor()));
+    }
     for (k, v) in vc.items() {
         if !ours(edit, k) {
             out.push(item(format!("Vorbis comment {k}"), v));
