@@ -1,17 +1,19 @@
-//! Native FLAC: our own metadata block patcher. The carrier is the VORBIS_COMMENT block; it grows
-//! or shrinks where it is, the blocks between it and the PADDING shift (their bytes unchanged)
-//! and the padding gives or takes the room, so the block order stays, the audio never moves when
-//! padding suffices, and `strip` after `tag` gives back the original bytes. A comment block `tag`
-//! created (after STREAMINFO) goes again when `strip` leaves it empty. Every other block
-//! (STREAMINFO, PICTURE, SEEKTABLE, APPLICATION, CUESHEET) keeps its bytes and order. An ID3v2
-//! tag before `fLaC` is kept as it is and read as a second carrier.
+//! Native FLAC: our own metadata block patcher. The carrier is the VORBIS_COMMENT block. With
+//! padding, every edit is in place: a comment block next to the padding grows or shrinks into
+//! it; one with a few small blocks between it and the padding grows where it is and those blocks
+//! shift (their bytes unchanged); one with large blocks between (cover art) moves to the padding
+//! and leaves a PADDING block of its old length behind, so the pictures are not written again.
+//! `strip` undoes each of these exactly: a comment block that shrinks to the length of a PADDING
+//! block before it moves back into it, and one `tag` created goes again when left empty. Every
+//! other block (STREAMINFO, PICTURE, SEEKTABLE, APPLICATION, CUESHEET) keeps its bytes and
+//! order. An ID3v2 tag before `fLaC` is kept as it is and read as a second carrier.
 
 use std::ops::Range;
 
 use super::vorbis::Comments;
 use super::{
-    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, Result, Source,
-    filler, id3v2,
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, Region, Result,
+    Source, filler, id3v2,
 };
 use crate::bad;
 
@@ -22,6 +24,9 @@ const VORBIS_COMMENT: u8 = 4;
 const VENDOR: &[u8] = b"noai";
 /// A block length is 24 bits.
 const MAX_BLOCK: usize = (1 << 24) - 1;
+/// Blocks between a growing comment block and the padding up to this size (a SEEKTABLE, a small
+/// APPLICATION block) shift; larger ones (pictures) stay and the comment block moves instead.
+const SHIFT_MAX: u64 = 4096;
 
 #[derive(Debug, Clone, Copy)]
 struct Block {
@@ -200,13 +205,14 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
             blocks.push(NewBlock::Data(VORBIS_COMMENT, d.clone()));
         }
     }
+    arrange(&mut blocks, vc.map(|b| b.len));
     if let Some(p) = in_place(src, &lay, &mut blocks)? {
         return Ok(Some(p));
     }
     Ok(Some(rewrite(&lay, blocks, src.len())))
 }
 
-/// The bytes from the first changed block to the last one, as one in-place write (the write
+/// The changed blocks as in-place writes, one per run of adjacent changed blocks (the write
 /// layer then writes only the bytes that really differ). A block changes when its bytes are new,
 /// when it moved (the blocks between a resized comment block and the padding shift, their bytes
 /// unchanged) or when it became or stopped being the last block.
@@ -225,22 +231,92 @@ fn span(src: &Source, lay: &Layout, blocks: &[NewBlock]) -> Result<Plan> {
             offsets[i] != o.offset || (was_last == Some(o.offset)) != (i + 1 == n)
         }
     };
-    let (Some(first), Some(last)) = ((0..n).find(|&i| changed(i)), (0..n).rfind(|&i| changed(i)))
-    else {
+    // One region per run of changed blocks: unchanged blocks between (the pictures a moved
+    // comment block leaves in place) are neither read nor written.
+    let mut regions = Vec::new();
+    let mut i = 0;
+    while i < n {
+        if !changed(i) {
+            i += 1;
+            continue;
+        }
+        let offset = offsets[i];
+        let mut bytes = Vec::new();
+        while i < n && changed(i) {
+            push_block(&mut bytes, src, &blocks[i], i + 1 == n)?;
+            i += 1;
+        }
+        regions.push(Region { offset, bytes });
+    }
+    if regions.is_empty() {
         return Err(bad!(
             Internal,
             "internal: a FLAC plan that changes no block"
         ));
-    };
-    let mut bytes = Vec::new();
-    for (i, b) in blocks.iter().enumerate().take(last + 1).skip(first) {
-        push_block(&mut bytes, src, b, i + 1 == n)?;
     }
-    Ok(Plan::at(offsets[first], bytes))
+    Ok(Plan::Patch { regions })
 }
 
-/// Resizes one PADDING block so the metadata keeps its length; then the changed span is one
-/// positioned write. `None` when no padding block can absorb the difference.
+/// Where the comment block goes (see the module comment): `old` is the length of the comment
+/// block the file has, if any. Leaves `blocks` as they are when no move applies.
+fn arrange(blocks: &mut Vec<NewBlock>, old: Option<u64>) {
+    let Some(v) = blocks
+        .iter()
+        .position(|b| matches!(b, NewBlock::Data(VORBIS_COMMENT, _)))
+    else {
+        return;
+    };
+    match old {
+        Some(old) if blocks[v].len() < old => move_back(blocks, v, old),
+        Some(old) if blocks[v].len() == old => {}
+        _ => relocate(blocks, v, old),
+    }
+}
+
+/// A growing (or new) comment block with large blocks before the padding moves to the padding;
+/// an existing one leaves a PADDING block of its old length in its place.
+fn relocate(blocks: &mut Vec<NewBlock>, v: usize, old: Option<u64>) {
+    let Some(pad) = (v + 1..blocks.len()).find(|&i| blocks[i].kind() == PADDING) else {
+        return;
+    };
+    let between: u64 = blocks[v + 1..pad].iter().map(|b| 4 + b.len()).sum();
+    let (new, room) = (blocks[v].len(), blocks[pad].len());
+    // The rest of the padding stays a PADDING block, which needs its 4-byte header.
+    if between <= SHIFT_MAX || new + 4 > room {
+        return;
+    }
+    let (vc, pad) = match old {
+        Some(old) => {
+            let slot = NewBlock::Data(PADDING, vec![0; old as usize]);
+            (std::mem::replace(&mut blocks[v], slot), pad)
+        }
+        None => (blocks.remove(v), pad - 1),
+    };
+    blocks[pad] = NewBlock::Data(PADDING, vec![0; (room - new - 4) as usize]);
+    blocks.insert(pad, vc);
+}
+
+/// A shrinking comment block moves back into a PADDING block before it of exactly its new
+/// length (where `relocate` left it), when padding follows it: its old room joins that padding.
+fn move_back(blocks: &mut Vec<NewBlock>, v: usize, old: u64) {
+    let new = blocks[v].len();
+    let slot = (0..v).find(
+        |&i| matches!(&blocks[i], NewBlock::Original(b) if b.kind == PADDING && b.len == new),
+    );
+    let (Some(slot), Some(NewBlock::Original(after))) = (slot, blocks.get(v + 1)) else {
+        return;
+    };
+    let merged = old + 4 + after.len;
+    if after.kind != PADDING || merged as usize > MAX_BLOCK {
+        return;
+    }
+    let vc = blocks.remove(v);
+    blocks[v] = NewBlock::Data(PADDING, vec![0; merged as usize]);
+    blocks[slot] = vc;
+}
+
+/// Resizes one PADDING block so the metadata keeps its length; then the changed blocks are
+/// positioned writes. `None` when no padding block can absorb the difference.
 fn in_place(src: &Source, lay: &Layout, blocks: &mut [NewBlock]) -> Result<Option<Plan>> {
     let old_total: u64 = lay.blocks.iter().map(|b| 4 + b.len).sum();
     let new_total: u64 = blocks.iter().map(|b| 4 + b.len()).sum();

@@ -153,12 +153,12 @@ fn kinds(bytes: &[u8]) -> Vec<u8> {
 /// is byte-identical to `old` and the tagged one is as long, with the audio in place.
 fn round_trip(old: &[u8]) -> Vec<u8> {
     let plan = plan(&source_of(old), &set("1")).unwrap().unwrap();
-    assert!(plan.single().is_some(), "tag in place");
+    assert!(matches!(plan, Plan::Patch { .. }), "tag in place");
     let tagged = apply(old, &plan);
     assert_eq!(tagged.len(), old.len());
     assert!(tagged.ends_with(&old[old.len() - 7..]), "audio untouched");
     let plan = plan_strip(&tagged);
-    assert!(plan.single().is_some(), "strip in place");
+    assert!(matches!(plan, Plan::Patch { .. }), "strip in place");
     assert!(
         apply(&tagged, &plan) == old,
         "strip gives back the original bytes"
@@ -184,6 +184,43 @@ fn comments_grow_where_they_are_and_the_picture_shifts_into_the_padding() {
     assert_eq!(values(&tagged), ["TITLE=x", "TDM-RESERVATION=1"]);
     assert_eq!(kinds(&tagged), [0, 4, 6, 2, 1], "block order kept");
     assert!(tagged.windows(3000).any(|w| w == picture.as_slice()));
+}
+
+/// Cover art between the comments and the padding is neither read nor written: the comment
+/// block moves to the padding and leaves a PADDING block of its old length, and `strip` moves it
+/// back, giving back the original bytes.
+#[test]
+fn comments_before_a_large_picture_move_to_the_padding_and_back() {
+    let picture: Vec<u8> = (0..20_000u32).map(|i| (i * 7) as u8).collect();
+    let old = flac(&[
+        (0, vec![1; 34]),
+        (4, vc(&["TITLE=x"])),
+        (6, picture.clone()),
+        (1, vec![0; 500]),
+    ]);
+    let plan = plan(&source_of(&old), &set("1")).unwrap().unwrap();
+    let Plan::Patch { regions } = &plan else {
+        panic!("not in place: {plan:?}")
+    };
+    let written: usize = regions.iter().map(|r| r.bytes.len()).sum();
+    assert!(
+        written < 1000,
+        "{written} bytes planned: the picture is written again"
+    );
+    let tagged = round_trip(&old);
+    assert_eq!(
+        kinds(&tagged),
+        [0, 1, 6, 4, 1],
+        "old slot padded, comments at the padding"
+    );
+    assert_eq!(values(&tagged), ["TITLE=x", "TDM-RESERVATION=1"]);
+    let untagged = flac(&[(0, vec![1; 34]), (6, picture), (1, vec![0; 500])]);
+    let created = round_trip(&untagged);
+    assert_eq!(
+        kinds(&created),
+        [0, 6, 4, 1],
+        "a new comment block goes to the padding"
+    );
 }
 
 #[test]
