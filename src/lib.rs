@@ -51,27 +51,12 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     remote::refuse_writes(&cfg)?;
     remote::configure(&cfg);
     interrupt::install().context("cannot install the Ctrl-C handler")?;
-    // Open the output first: an unwritable `-o` must fail before any file is touched.
-    let out: Box<dyn Write> = match &cfg.output.path {
-        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
-        )),
-        _ => Box::new(std::io::BufWriter::new(std::io::stdout())),
-    };
-    let mut evidence = match &cfg.evidence {
-        Some(p) => Some(report::evidence::Log::open(p)?),
-        None => None,
-    };
-    let mut renderer = report::renderer(&cfg, out);
-    let progress = progress::Progress::start(&cfg);
+    let mut sink = Sink::open(&cfg)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()?;
-    let mut summary = Summary::default();
     let mut walker = walk::walk(&cfg.walk);
     let mut chunk: Vec<Found> = Vec::with_capacity(CHUNK);
-    // Paths whose report is an error: a journal beside one of them was reported with it.
-    let mut errored = std::collections::HashSet::new();
     loop {
         chunk.clear();
         let more = walker
@@ -84,68 +69,121 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             break;
         }
         let (done, peak) = engine::run_chunk(&cfg, &pool, &candidates(&chunk));
-        summary.peak_extra_bytes = summary.peak_extra_bytes.max(peak);
+        sink.summary.peak_extra_bytes = sink.summary.peak_extra_bytes.max(peak);
         let mut done = done.into_iter();
         for f in chunk.drain(..) {
-            let report = match f {
-                Found::Candidate(_) => done.next().flatten(),
-                Found::Skipped(_, why) => {
-                    summary.skip(why.name());
-                    None
-                }
-                Found::Error(p, e) => Some(FileReport::error(p, None, e)),
-            };
-            if let Some(mut r) = report {
-                report::compact::notes(&mut r);
-                if r.error.is_some() {
-                    errored.insert(r.path.clone());
-                }
-                summary.add(&r);
-                progress.inc();
-                if let Some(log) = &mut evidence {
-                    log.record(&cfg, &r)?;
-                }
-                if !cfg.output.untagged_only || outcome::lacks_reservation(&r) {
-                    renderer.file(&r)?;
-                }
+            match f {
+                Found::Candidate(_) => sink.file(done.next().flatten())?,
+                Found::Skipped(_, why) => sink.summary.skip(why.name()),
+                Found::Error(p, e) => sink.file(Some(FileReport::error(p, None, e)))?,
             }
         }
     }
     let interrupted = interrupt::requested();
     if !interrupted {
-        // With --shard, another job may be writing the other shards' files: only this shard's
-        // journals are recovered, and temp files (whose file is unknown) are left alone.
-        let leftovers: Vec<PathBuf> = (walker.leftovers().into_iter())
+        sink.leftovers(&walker.leftovers())?;
+    }
+    sink.finish(interrupted)
+}
+
+/// Where the reports go, in path order: the summary, the `--evidence` log, the progress bar
+/// and the one renderer.
+struct Sink<'a> {
+    cfg: &'a Config,
+    renderer: Box<dyn report::Renderer>,
+    evidence: Option<report::evidence::Log>,
+    progress: progress::Progress,
+    summary: Summary,
+    /// Paths whose report is an error: a journal beside one of them was reported with it.
+    errored: std::collections::HashSet<PathBuf>,
+}
+
+impl<'a> Sink<'a> {
+    fn open(cfg: &'a Config) -> Result<Sink<'a>> {
+        // Open the output first: an unwritable `-o` must fail before any file is touched.
+        let out: Box<dyn Write> = match &cfg.output.path {
+            Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot write {}", p.display()))?,
+            )),
+            _ => Box::new(std::io::BufWriter::new(std::io::stdout())),
+        };
+        let evidence = match &cfg.evidence {
+            Some(p) => Some(report::evidence::Log::open(p)?),
+            None => None,
+        };
+        Ok(Sink {
+            cfg,
+            renderer: report::renderer(cfg, out),
+            evidence,
+            progress: progress::Progress::start(cfg),
+            summary: Summary::default(),
+            errored: std::collections::HashSet::new(),
+        })
+    }
+
+    /// One file's report (`None`: a file the engine left out, e.g. after an interruption).
+    fn file(&mut self, report: Option<FileReport>) -> Result<()> {
+        let Some(mut r) = report else {
+            return Ok(());
+        };
+        report::compact::notes(&mut r);
+        if r.error.is_some() {
+            self.errored.insert(r.path.clone());
+        }
+        self.summary.add(&r);
+        self.progress.inc();
+        if let Some(log) = &mut self.evidence {
+            log.record(self.cfg, &r)?;
+        }
+        if !self.cfg.output.untagged_only || outcome::lacks_reservation(&r) {
+            self.renderer.file(&r)?;
+        }
+        Ok(())
+    }
+
+    /// Journals and temp files no processed file claimed. With --shard, another job may be
+    /// writing the other shards' files: only this shard's journals are recovered, and temp
+    /// files (whose file is unknown) are left alone.
+    fn leftovers(&mut self, found: &[PathBuf]) -> Result<()> {
+        let cfg = self.cfg;
+        let leftovers: Vec<PathBuf> = (found.iter())
             .filter(|l| {
                 cfg.shard
                     .is_none_or(|s| write::journal_target(l).is_some_and(|t| s.keeps(&t)))
             })
+            .cloned()
             .collect();
-        for r in clean_leftovers(&cfg, &leftovers, &errored, &mut summary) {
-            summary.add(&r);
-            if let Some(log) = &mut evidence {
-                log.record(&cfg, &r)?;
+        for r in clean_leftovers(cfg, &leftovers, &self.errored, &mut self.summary) {
+            self.summary.add(&r);
+            if let Some(log) = &mut self.evidence {
+                log.record(cfg, &r)?;
             }
             if !cfg.output.untagged_only {
-                renderer.file(&r)?;
+                self.renderer.file(&r)?;
             }
         }
+        Ok(())
     }
-    progress.finish();
-    remote::finish(&cfg);
-    report_empty(&cfg, &mut summary);
-    if let Some(log) = evidence {
-        log.close()?;
+
+    /// Ends the progress bar, the log and the output; the exit status of the run.
+    fn finish(mut self, interrupted: bool) -> Result<ExitStatus> {
+        self.progress.finish();
+        remote::finish(self.cfg);
+        report_empty(self.cfg, &mut self.summary);
+        if let Some(log) = self.evidence {
+            log.close()?;
+        }
+        self.renderer.finish(&self.summary)?;
+        if interrupted {
+            eprintln!(
+                "noai: interrupted: stopped after {} file(s); every file is as it was or fully written, nothing staged is left",
+                self.summary.files
+            );
+            return Ok(ExitStatus::Interrupted);
+        }
+        Ok(self.summary.exit_status())
     }
-    renderer.finish(&summary)?;
-    if interrupted {
-        eprintln!(
-            "noai: interrupted: stopped after {} file(s); every file is as it was or fully written, nothing staged is left",
-            summary.files
-        );
-        return Ok(ExitStatus::Interrupted);
-    }
-    Ok(summary.exit_status())
 }
 
 /// The commands that walk no files (`site`, `completions`, `man`): runs one and returns true,
