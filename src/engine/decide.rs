@@ -343,3 +343,25 @@ fn misalignment(parts: &[Part], block: u64) -> Option<u64> {
     }
     largest.map(|(_, shift)| shift)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misalignment_is_the_largest_copys_shift_modulo_the_block() {
+        let copy = |offset, len| Part::Copy { offset, len };
+        // An MP3: a 1,000-byte tag replaced by 9,000 bytes, then the audio.
+        let parts = [Part::Bytes(vec![0; 9_000]), copy(1_000, 100_000)];
+        assert_eq!(misalignment(&parts, 4096), Some(8_000 % 4096));
+        // The audio moved back by one block: aligned. The small copy does not count.
+        let parts = [copy(0, 42), Part::Bytes(vec![0; 4154]), copy(100, 50_000)];
+        assert_eq!(misalignment(&parts, 4096), Some(0));
+        let ogg = [Part::OggPages {
+            offset: 0,
+            len: 9,
+            seq_delta: 1,
+        }];
+        assert_eq!(misalignment(&ogg, 4096), None);
+    }
+}
