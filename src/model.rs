@@ -164,6 +164,9 @@ pub struct Edit {
     pub xmp: bool,
     /// Whether `strip` may remove a carrier whole.
     pub layout: Layout,
+    /// Bytes added to a rewrite's fresh padding (less than one file-system block) so that the
+    /// audio moves by whole blocks and the write layer can clone it (`engine/decide.rs`).
+    pub extra_padding: u32,
 }
 
 /// What an edit may do to the file's layout.

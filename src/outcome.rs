@@ -14,8 +14,14 @@ use crate::policy::{Policy, Status};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case", tag = "type")]
 pub enum Action {
-    /// Written: in place or by rewrite, `bytes` written to the file system.
-    Written { strategy: Strategy, bytes: u64 },
+    /// Written: in place or by rewrite, `bytes` written to the file system; `cloned`: a
+    /// rewrite that shares the original's unchanged extents (reflink) instead of copying them.
+    Written {
+        strategy: Strategy,
+        bytes: u64,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        cloned: bool,
+    },
     /// `--dry-run`: would be written this way.
     WouldWrite { strategy: Strategy },
     /// Already as wanted: not opened for writing.
@@ -109,6 +115,8 @@ pub struct Summary {
     pub by_container: BTreeMap<&'static str, usize>,
     pub written_in_place: usize,
     pub rewritten: usize,
+    /// Rewrites that cloned the original's unchanged extents instead of copying them.
+    pub cloned: usize,
     pub would_write: usize,
     pub unchanged: usize,
     pub refused: usize,
@@ -135,6 +143,7 @@ impl Summary {
             Some(Action::Written {
                 strategy: Strategy::InPlace,
                 bytes,
+                ..
             }) => {
                 self.written_in_place += 1;
                 self.bytes_written += bytes;
@@ -142,8 +151,10 @@ impl Summary {
             Some(Action::Written {
                 strategy: Strategy::Rewrite,
                 bytes,
+                cloned,
             }) => {
                 self.rewritten += 1;
+                self.cloned += usize::from(cloned);
                 self.bytes_written += bytes;
             }
             Some(Action::WouldWrite { .. }) => self.would_write += 1,

@@ -266,6 +266,7 @@ fn finish(p: Pending, staged: Staged) -> FileReport {
             report.action = Some(Action::Written {
                 strategy: written.strategy,
                 bytes: written.bytes,
+                cloned: written.cloned,
             });
             report
         }

@@ -3,13 +3,14 @@
 
 use super::{Opened, Pending, Prepared};
 use crate::error::{ErrorKind, FileError};
-use crate::formats::{self, Planned, Source};
+use crate::formats::{self, Part, Plan, Planned, Source};
 use crate::model::{
     Carrier, CarrierKind, Container, Edit, KEY_CONSTRAINTS, KEY_POLICY, Layout, RawField,
     SPEC_KEYS, Scan, is_spec_key,
 };
 use crate::outcome::{Action, FileReport};
 use crate::policy::{self, Status, Verdict, Wanted, is_marker};
+use crate::write;
 
 /// The settings of a writing job that shape every file's plan.
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +107,7 @@ fn edit_of(o: &Opened, remove: Vec<String>, set: Vec<(String, String)>, xmp: boo
         set,
         xmp,
         layout,
+        extra_padding: 0,
     }
 }
 
@@ -253,12 +255,12 @@ fn is_exact(scan: &Scan, wanted: &Wanted, fields: &[(String, String)], xmp: bool
 fn plan(
     mut report: FileReport,
     o: Opened,
-    edit: Edit,
+    mut edit: Edit,
     dry: bool,
     expect: Option<Wanted>,
 ) -> Prepared {
     let src = Source::new(&o.file, o.snapshot.size);
-    let Planned { plan, payload } = match formats::plan_with_payload(&src, o.container, &edit) {
+    let Planned { plan, payload } = match plan_aligned(&o, &src, &mut edit) {
         Ok(Some(p)) => p,
         Ok(None) => {
             report.action = Some(Action::Unchanged);
@@ -284,4 +286,82 @@ fn plan(
         edit,
         expect,
     }))
+}
+
+/// The most padding added to align a rewrite: one block of the usual size.
+const MAX_EXTRA_PADDING: u64 = 4096;
+
+/// Plans the edit. A rewrite on a file system that clones is planned once more with the extra
+/// padding that moves the audio by whole blocks, so the write layer can share its extents
+/// instead of copying them; the first plan stands when the second is not aligned either.
+fn plan_aligned(o: &Opened, src: &Source, edit: &mut Edit) -> formats::Result<Option<Planned>> {
+    let first = formats::plan_with_payload(src, o.container, edit)?;
+    let Some(Planned {
+        plan: Plan::Rewrite { parts },
+        ..
+    }) = &first
+    else {
+        return Ok(first);
+    };
+    let Some(block) = write::clone_block(&o.file, o.snapshot.dev) else {
+        return Ok(first);
+    };
+    let extra = match misalignment(parts, block) {
+        Some(n) if n > 0 && block - n <= MAX_EXTRA_PADDING => block - n,
+        _ => return Ok(first),
+    };
+    let padded = Edit {
+        extra_padding: extra as u32,
+        ..edit.clone()
+    };
+    match formats::plan_with_payload(src, o.container, &padded) {
+        Ok(Some(p)) if matches!(&p.plan, Plan::Rewrite { parts } if misalignment(parts, block) == Some(0)) =>
+        {
+            *edit = padded;
+            Ok(Some(p))
+        }
+        _ => Ok(first),
+    }
+}
+
+/// How far the largest unchanged range of a rewrite moves, modulo `block`: 0 when it can be
+/// cloned. `None` when there is nothing to clone (Ogg pages are renumbered, so they change).
+fn misalignment(parts: &[Part], block: u64) -> Option<u64> {
+    let mut pos = 0u64;
+    let mut largest: Option<(u64, u64)> = None;
+    for part in parts {
+        match part {
+            Part::Copy { offset, len } => {
+                if largest.is_none_or(|(l, _)| *len > l) {
+                    largest = Some((*len, (pos % block + block - offset % block) % block));
+                }
+                pos += len;
+            }
+            Part::Bytes(b) => pos += b.len() as u64,
+            Part::OggPages { .. } => return None,
+        }
+    }
+    largest.map(|(_, shift)| shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misalignment_is_the_largest_copys_shift_modulo_the_block() {
+        let copy = |offset, len| Part::Copy { offset, len };
+        // An MP3: a 1,000-byte tag replaced by 9,000 bytes, then the audio.
+        let parts = [Part::Bytes(vec![0; 9_000]), copy(1_000, 100_000)];
+        assert_eq!(misalignment(&parts, 4096), Some(8_000 % 4096));
+        // The audio moved back by one block: aligned. The small copy does not count.
+        let parts = [copy(0, 42), Part::Bytes(vec![0; 4154]), copy(100, 50_000)];
+        assert_eq!(misalignment(&parts, 4096), Some(0));
+        let ogg = [Part::OggPages {
+            offset: 0,
+            len: 9,
+            seq_delta: 1,
+        }];
+        assert_eq!(misalignment(&ogg, 4096), None);
+    }
 }

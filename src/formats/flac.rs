@@ -12,8 +12,7 @@ use std::ops::Range;
 
 use super::vorbis::Comments;
 use super::{
-    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, REWRITE_PADDING, Region, Result,
-    Source, filler, id3v2,
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, Region, Result, Source, filler, id3v2,
 };
 use crate::bad;
 
@@ -209,7 +208,12 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     if let Some(p) = in_place(src, &lay, &mut blocks)? {
         return Ok(Some(p));
     }
-    Ok(Some(rewrite(&lay, blocks, src.len())))
+    Ok(Some(rewrite(
+        &lay,
+        blocks,
+        src.len(),
+        edit.rewrite_padding(),
+    )))
 }
 
 /// The changed blocks as in-place writes, one per run of adjacent changed blocks (the write
@@ -351,9 +355,9 @@ fn push_block(out: &mut Vec<u8>, src: &Source, b: &NewBlock, last: bool) -> Resu
 
 /// The whole file rebuilt: old PADDING blocks dropped, one fresh PADDING block last, so the
 /// next edit fits in place. Original blocks are copied, not held in memory.
-fn rewrite(lay: &Layout, blocks: Vec<NewBlock>, file_len: u64) -> Plan {
+fn rewrite(lay: &Layout, blocks: Vec<NewBlock>, file_len: u64, pad: usize) -> Plan {
     let mut blocks: Vec<NewBlock> = blocks.into_iter().filter(|b| b.kind() != PADDING).collect();
-    blocks.push(NewBlock::Data(PADDING, vec![0; REWRITE_PADDING]));
+    blocks.push(NewBlock::Data(PADDING, vec![0; pad]));
     let mut parts = vec![Part::Copy {
         offset: 0,
         len: lay.prefix + 4,

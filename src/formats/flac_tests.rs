@@ -82,7 +82,7 @@ fn no_padding_means_rewrite_with_fresh_padding() {
     let nsrc = source_of(&new);
     let lay = layout(&nsrc).unwrap();
     let pad = lay.blocks.iter().find(|b| b.kind == PADDING).unwrap();
-    assert_eq!(pad.len as usize, REWRITE_PADDING);
+    assert_eq!(pad.len as usize, crate::formats::REWRITE_PADDING);
     assert_eq!(
         lay.blocks.iter().map(|b| b.kind).collect::<Vec<_>>(),
         [0, 6, 4, 1],

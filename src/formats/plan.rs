@@ -4,10 +4,17 @@
 
 use super::{Result, Source};
 use crate::bad;
-use crate::model::Strategy;
+use crate::model::{Edit, Strategy};
 
 /// Fresh padding left by a rewrite so the next edit fits in place.
 pub const REWRITE_PADDING: usize = 8192;
+
+impl Edit {
+    /// The fresh padding a rewrite leaves: `REWRITE_PADDING`, plus what aligns the audio.
+    pub fn rewrite_padding(&self) -> usize {
+        REWRITE_PADDING + self.extra_padding as usize
+    }
+}
 
 /// One piece of a rewritten file.
 #[derive(Debug, Clone, PartialEq, Eq)]

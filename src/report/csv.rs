@@ -54,7 +54,9 @@ impl Csv {
 /// The cells of one row, in `HEADER` order.
 fn row(r: &FileReport) -> [String; 10] {
     let (strategy, bytes) = match r.action {
-        Some(Action::Written { strategy, bytes }) => (Some(strategy), bytes.to_string()),
+        Some(Action::Written {
+            strategy, bytes, ..
+        }) => (Some(strategy), bytes.to_string()),
         Some(Action::WouldWrite { strategy }) => (Some(strategy), String::new()),
         _ => (None, String::new()),
     };

@@ -47,9 +47,14 @@ pub fn detail(r: &FileReport) -> String {
     }
     let mut parts = Vec::new();
     match r.action {
-        Some(Action::Written { strategy, bytes }) => parts.push(format!(
-            "{}, {}",
+        Some(Action::Written {
+            strategy,
+            bytes,
+            cloned,
+        }) => parts.push(format!(
+            "{}{}, {}",
             strategy_words(strategy),
+            if cloned { " (cloned)" } else { "" },
             units::size(bytes)
         )),
         Some(Action::WouldWrite { strategy }) => parts.push(strategy_words(strategy).to_string()),
@@ -149,8 +154,13 @@ pub fn summary_line(job: &Job, s: &Summary) -> String {
 fn write_parts(verb: &str, s: &Summary) -> Vec<String> {
     let mut parts = Vec::new();
     if s.written_in_place + s.rewritten > 0 {
+        // Cloned rewrites are said only where there are some: most file systems cannot.
+        let cloned = match s.cloned {
+            0 => String::new(),
+            n => format!(" ({} cloned)", count(n)),
+        };
         parts.push(format!(
-            "{} {verb} ({} in place, {} rewritten, {} written)",
+            "{} {verb} ({} in place, {} rewritten{cloned}, {} written)",
             count(s.written_in_place + s.rewritten),
             count(s.written_in_place),
             count(s.rewritten),
@@ -204,6 +214,8 @@ mod tests {
             "12,345 audio files: 12,000 stripped (9,000 in place, 3,000 rewritten, 291 MiB \
              written), 345 unchanged, 1 error; skipped 1,200 not audio"
         );
+        s.cloned = 2_500;
+        assert!(summary_line(&strip, &s).contains("3,000 rewritten (2,500 cloned), 291 MiB"));
         let mut v = Summary {
             files: 1,
             ..Summary::default()

@@ -13,6 +13,7 @@
 
 mod access;
 mod attrs;
+mod clone;
 mod durable;
 mod in_place;
 mod journal;
@@ -33,6 +34,7 @@ use crate::error::FileError;
 use crate::formats::{Plan, Result};
 use crate::model::{Container, Edit};
 
+pub use clone::clone_block;
 use in_place::InPlace;
 pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
 pub use recover::{Recovery, journal_target, recover, recover_idle};
@@ -94,11 +96,14 @@ impl Snapshot {
 /// How a write was carried out.
 pub use crate::model::Strategy;
 
-/// What a write did: the strategy and how many bytes it wrote to the file system.
+/// What a write did: the strategy and how many bytes it wrote to the file system (a cloned
+/// range shares the original's extents and is not counted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Written {
     pub strategy: Strategy,
     pub bytes: u64,
+    /// A rewrite that cloned some of the original's extents instead of copying them.
+    pub cloned: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -131,7 +136,7 @@ pub struct Staged {
 
 enum Kind {
     InPlace(InPlace),
-    Rewrite { tmp: PathBuf, len: u64 },
+    Rewrite(rewrite::Temp),
 }
 
 /// Step 1, per file: checks, then writes the undo journal or the verified temp file. Nothing is
@@ -145,10 +150,7 @@ pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Stage
         plan
     };
     let kind = match plan {
-        Plan::Rewrite { parts } => {
-            let (tmp, len) = rewrite::stage(t, &parts, edit, opts)?;
-            Kind::Rewrite { tmp, len }
-        }
+        Plan::Rewrite { parts } => Kind::Rewrite(rewrite::stage(t, &parts, edit, opts)?),
         patch => {
             attrs::check_in_place(t)?;
             let cut = patch.cut();
@@ -191,8 +193,8 @@ impl Staged {
                 self.applied = true;
                 w.apply(&self.snapshot, self.opts)
             }
-            Kind::Rewrite { tmp, .. } => {
-                std::fs::rename(tmp, &self.path)
+            Kind::Rewrite(temp) => {
+                std::fs::rename(&temp.path, &self.path)
                     .map_err(|e| FileError::io_write("cannot rename the temp file over it", &e))?;
                 self.applied = true;
                 Ok(())
@@ -209,11 +211,13 @@ impl Staged {
                 Written {
                     strategy: Strategy::InPlace,
                     bytes,
+                    cloned: false,
                 }
             }
-            Kind::Rewrite { len, .. } => Written {
+            Kind::Rewrite(temp) => Written {
                 strategy: Strategy::Rewrite,
-                bytes: len,
+                bytes: temp.len - temp.cloned,
+                cloned: temp.cloned > 0,
             },
         }
     }
@@ -224,9 +228,9 @@ impl Staged {
     pub fn abort(self) {
         match self.kind {
             Kind::InPlace(w) => w.abort(&self.snapshot, self.applied),
-            Kind::Rewrite { tmp, .. } => {
+            Kind::Rewrite(temp) => {
                 if !self.applied {
-                    let _ = std::fs::remove_file(tmp);
+                    let _ = std::fs::remove_file(temp.path);
                 }
             }
         }

@@ -1,5 +1,6 @@
 //! The rewrite strategy: a temp sibling `.<name>.noai-<pid>.tmp` created with `O_EXCL`, filled
-//! from the plan (unchanged ranges copied with `copy_file_range` via `io::copy`), verified and
+//! from the plan (unchanged ranges cloned where the file system shares extents, `clone`, else
+//! copied with `copy_file_range` via `io::copy`), verified and
 //! given the original's owner, extended attributes and mode (`attrs`), or refused. The batch
 //! syncs it before `Staged::apply` renames it over the original. Any failure removes the temp
 //! file and leaves the original as it was.
@@ -10,10 +11,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::{Options, Target, attrs, set_mtime};
+use super::{Options, Target, attrs, clone, set_mtime};
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{self, Part, Result, Source, render, sniff};
+use crate::formats::{self, Part, Result, Source, sniff};
 use crate::model::Edit;
 
 const TEMP_MARK: &str = ".noai-";
@@ -58,9 +59,17 @@ pub fn remove_stale_temp(path: &Path) -> Result<bool> {
     Ok(true)
 }
 
-/// Writes and verifies the temp file; returns its path and length. Not synced (the batch's
+/// What `stage` left: the verified temp file, its length and how many of its bytes were
+/// cloned from the original rather than written.
+pub struct Temp {
+    pub path: PathBuf,
+    pub len: u64,
+    pub cloned: u64,
+}
+
+/// Writes and verifies the temp file. Not synced (the batch's
 /// `sync` does that before any rename) and not renamed; on error nothing is left behind.
-pub fn stage(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<(PathBuf, u64)> {
+pub fn stage(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<Temp> {
     if t.snapshot.nlink > 1 {
         return Err(bad!(
             Refused,
@@ -78,7 +87,11 @@ pub fn stage(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<(
         .open(&tmp)
         .map_err(|e| FileError::io_write("cannot create a temp file beside it", &e))?;
     match fill_and_verify(t, &out, parts, edit, opts) {
-        Ok(len) => Ok((tmp, len)),
+        Ok((len, cloned)) => Ok(Temp {
+            path: tmp,
+            len,
+            cloned,
+        }),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
@@ -92,17 +105,17 @@ fn fill_and_verify(
     parts: &[Part],
     edit: &Edit,
     opts: Options,
-) -> Result<u64> {
+) -> Result<(u64, u64)> {
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     attrs::take_owner(t, out)?;
-    render::write_parts(t.file, parts, &mut &*out)?;
+    let cloned = clone::write_parts(t.file, t.snapshot.dev, parts, out)?;
     let len = out.metadata().map_err(io)?.len();
     verify(t, out, len, edit)?;
     attrs::carry(t, out)?;
     if opts.preserve_mtime {
         set_mtime(out, t.snapshot.mtime)?;
     }
-    Ok(len)
+    Ok((len, cloned))
 }
 
 /// The new file must be the same container, with the same audio payload, and carry the edit.

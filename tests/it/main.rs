@@ -15,6 +15,8 @@
 //!   file systems to the last block; its timing is measured.
 //! - tests/journal_safety.rs: creates a system user and sends SIGINT at measured moments of a
 //!   run; load from other tests would move those moments.
+//! - tests/reflink.rs: root; attaches loop devices with XFS, btrfs and ext4 images and reads
+//!   their devices' write counters, which other tests' writes would disturb.
 //! - tests/kill_campaign.rs: the quick kill campaign (scripts/kill-campaign), minutes long, with
 //!   its own process tree and library.
 

@@ -60,7 +60,8 @@ pub(crate) fn new_tag_padded(
         let packet = xmp::compact(&xmp::merge(None, &edit.set)?);
         body.extend_from_slice(&encode_xmp(V23, &packet));
     }
-    assemble(3, 0, &body, pad_to)
+    let pad_to = pad_to.unwrap_or(10 + body.len() + edit.rewrite_padding());
+    assemble(3, 0, &body, Some(pad_to))
 }
 
 impl Tag {

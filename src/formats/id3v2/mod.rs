@@ -254,7 +254,8 @@ impl Tag {
         // frames and would be stale, and its other fields (v2.4 update flag, restrictions) are
         // advisory; every frame is kept.
         let flags = if v24_unsync { FLAG_UNSYNC } else { 0 };
-        Ok(Some(assemble(self.major, flags, &body, pad_to)?))
+        let pad_to = pad_to.unwrap_or(10 + body.len() + edit.rewrite_padding());
+        Ok(Some(assemble(self.major, flags, &body, Some(pad_to))?))
     }
 }
 
@@ -343,7 +344,7 @@ impl Tag {
     pub fn min_len_xmp(&self, edit: &Edit, xmp: bool) -> Result<Option<usize>> {
         Ok(self
             .edited_xmp(edit, None, xmp)?
-            .map(|b| b.len() - super::REWRITE_PADDING))
+            .map(|b| b.len() - edit.rewrite_padding()))
     }
 }
 

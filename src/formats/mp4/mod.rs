@@ -18,8 +18,7 @@ use freeform::{Freeform, ITUNES_MEAN, freeform};
 use path::{Level, Path, locate};
 
 use super::{
-    Carrier, CarrierKind, ContainerFormat, Edit, Plan, REWRITE_PADDING, RawField, Region, Result,
-    Source, filler,
+    Carrier, CarrierKind, ContainerFormat, Edit, Plan, RawField, Region, Result, Source, filler,
 };
 use crate::bad;
 
@@ -125,7 +124,7 @@ fn plan_ilst(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     if let Some((at, bytes)) = in_place(&buf, &path, &new_ilst)? {
         return Ok(Some(Plan::at(moov.start + at, bytes)));
     }
-    let mut new_moov = rebuild(&buf, &path, &new_ilst)?;
+    let mut new_moov = rebuild(&buf, &path, &new_ilst, edit.rewrite_padding())?;
     let after = src.len() - moov.end();
     if after == 0 && new_moov.len() as u64 >= moov.size {
         // moov is the last box: it grows into the end of the file and no sample moves.
@@ -281,10 +280,9 @@ fn in_place(buf: &[u8], path: &Path, new_ilst: &[u8]) -> Result<Option<(u64, Vec
 }
 
 /// The new `moov`: the `ilst` (with its neighbouring `free` boxes) replaced by the new one plus
-/// `REWRITE_PADDING` bytes of `free`, creating `udta`, `meta` and `ilst` where missing.
-fn rebuild(buf: &[u8], path: &Path, new_ilst: &[u8]) -> Result<Vec<u8>> {
-    let pad = boxes::free(REWRITE_PADDING)
-        .ok_or_else(|| bad!(Internal, "internal: padding below 8 bytes"))?;
+/// `pad` (the rewrite padding) bytes of `free`, creating `udta`, `meta` and `ilst` where missing.
+fn rebuild(buf: &[u8], path: &Path, new_ilst: &[u8], pad: usize) -> Result<Vec<u8>> {
+    let pad = boxes::free(pad).ok_or_else(|| bad!(Internal, "internal: padding below 8 bytes"))?;
     let content = [new_ilst, &pad].concat();
     let moov = &path.moov;
     match (&path.udta, &path.meta, &path.ilst) {

@@ -45,6 +45,7 @@ fn edits() -> Vec<(&'static str, Edit)> {
         set: set.clone(),
         xmp,
         layout,
+        ..Default::default()
     };
     vec![
         ("tag", edit(&set, true, Layout::Restore)),

@@ -1,0 +1,177 @@
+//! Reflink rewrites (issue 11): on XFS (`reflink=1`) and btrfs images this test creates and
+//! loop-mounts (root only; CI runs it as root), tagging files that all need a rewrite clones
+//! their audio instead of copying it: the summary counts every rewrite as cloned, the tagged
+//! files share their audio extents with a reflinked backup made before (`filefrag -v`), the
+//! device writes a fraction of the audio's size, and ffmpeg's audio MD5 and every other tag
+//! mutagen reads are unchanged. Where cloning is refused (ext4; XFS without reflink, which
+//! looks like a file system that clones until the first clone fails) the same run copies.
+
+mod common;
+use common::imagefs::{ImageFs, has_shared_extent};
+use common::system;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use common::{audio_md5, mutagen, noai, others, ours};
+use serde_json::Value;
+
+/// Loop devices are attached one test at a time.
+static LOOP: Mutex<()> = Mutex::new(());
+
+/// Three files that all need a rewrite, each with a title a tag must keep: an MP3 whose ID3v2
+/// tag has no padding, a FLAC without a PADDING block, a faststart M4A (moov before the audio).
+fn make_library(dir: &Path) -> Vec<PathBuf> {
+    let make = |name: &str, codec: &[&str]| {
+        let p = dir.join(name);
+        system::run_ok(
+            Command::new("ffmpeg")
+                .args(["-loglevel", "error", "-y", "-f", "lavfi"])
+                .args(["-i", "sine=frequency=440:duration=180"])
+                .args(codec)
+                .args([
+                    "-metadata",
+                    "title=Reflink test",
+                    "-metadata",
+                    "artist=noai",
+                ])
+                .arg(&p),
+        );
+        p
+    };
+    let flac = make("b.flac", &["-c:a", "flac"]);
+    system::run_ok(
+        Command::new("metaflac")
+            .args(["--remove", "--block-type=PADDING", "--dont-use-padding"])
+            .arg(&flac),
+    );
+    vec![
+        make("a.mp3", &["-c:a", "libmp3lame", "-b:a", "128k"]),
+        flac,
+        make(
+            "c.m4a",
+            &["-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"],
+        ),
+    ]
+}
+
+struct Before {
+    md5: String,
+    others: Value,
+}
+
+/// Tags a fresh library on `fs`; returns the JSON summary and, per file, whether it shares
+/// extents with its reflinked backup (on file systems that clone).
+fn tag_library(fs: &ImageFs, reflink_backup: bool) -> (Value, Vec<bool>, u64, u64) {
+    let src = tempfile::tempdir().unwrap();
+    let made = make_library(src.path());
+    let lib = fs.mnt.join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    let mut files = Vec::new();
+    let mut before = Vec::new();
+    let mut audio = 0;
+    for m in &made {
+        let p = lib.join(m.file_name().unwrap());
+        std::fs::copy(m, &p).unwrap();
+        audio += std::fs::metadata(&p).unwrap().len();
+        before.push(Before {
+            md5: audio_md5(&p),
+            others: others(&mutagen(&p)),
+        });
+        files.push(p);
+    }
+    if reflink_backup {
+        system::run_ok(
+            Command::new("cp")
+                .args(["-r", "--reflink=always"])
+                .arg(&lib)
+                .arg(fs.mnt.join("backup")),
+        );
+    }
+    let start = fs.bytes_written();
+    let run = noai(&["tag", "--format", "json", lib.to_str().unwrap()]).expect(0);
+    let written = fs.bytes_written() - start;
+    for (p, b) in files.iter().zip(&before) {
+        assert_eq!(audio_md5(p), b.md5, "{}: the audio changed", p.display());
+        let dump = mutagen(p);
+        assert_eq!(
+            others(&dump),
+            b.others,
+            "{}: other tags changed",
+            p.display()
+        );
+        assert_eq!(
+            ours(&dump).get("TDM-RESERVATION").map(String::as_str),
+            Some("1"),
+            "{}: not tagged",
+            p.display()
+        );
+    }
+    let shared = files.iter().map(|p| has_shared_extent(p)).collect();
+    (run.json()["summary"].clone(), shared, written, audio)
+}
+
+fn count(summary: &Value, key: &str) -> u64 {
+    summary[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {key}: {summary:#}"))
+}
+
+/// Every rewrite cloned, the audio extents shared, and far fewer bytes written than the audio.
+fn clones_on(test: &str, mkfs: &[&str]) {
+    if !system::is_root(test) {
+        return;
+    }
+    let _one = LOOP.lock().unwrap_or_else(|e| e.into_inner());
+    let fs = ImageFs::new(mkfs, 400);
+    let (summary, shared, written, audio) = tag_library(&fs, true);
+    assert_eq!(count(&summary, "rewritten"), 3, "{summary:#}");
+    assert_eq!(count(&summary, "cloned"), 3, "{summary:#}");
+    assert!(shared.iter().all(|s| *s), "extents not shared: {shared:?}");
+    assert!(
+        written * 4 < audio,
+        "the device wrote {written} bytes for {audio} bytes of files"
+    );
+}
+
+/// Cloning refused: every rewrite copies, and the files are tagged all the same.
+fn copies_on(test: &str, mkfs: &[&str]) {
+    if !system::is_root(test) {
+        return;
+    }
+    let _one = LOOP.lock().unwrap_or_else(|e| e.into_inner());
+    let fs = ImageFs::new(mkfs, 400);
+    let (summary, shared, _, _) = tag_library(&fs, false);
+    assert_eq!(count(&summary, "rewritten"), 3, "{summary:#}");
+    assert_eq!(count(&summary, "cloned"), 0, "{summary:#}");
+    assert!(shared.iter().all(|s| !*s), "shared extents: {shared:?}");
+}
+
+#[test]
+fn xfs_rewrites_clone_the_audio() {
+    clones_on(
+        "xfs_rewrites_clone_the_audio",
+        &["mkfs.xfs", "-q", "-m", "reflink=1"],
+    );
+}
+
+#[test]
+fn btrfs_rewrites_clone_the_audio() {
+    clones_on("btrfs_rewrites_clone_the_audio", &["mkfs.btrfs", "-q"]);
+}
+
+#[test]
+fn ext4_rewrites_copy() {
+    copies_on("ext4_rewrites_copy", &["mkfs.ext4", "-q", "-F"]);
+}
+
+/// XFS without reflink is a file system that may clone until its first clone fails
+/// (EOPNOTSUPP): that rewrite and every later one fall back to copying.
+#[test]
+fn xfs_without_reflink_falls_back_to_copying() {
+    copies_on(
+        "xfs_without_reflink_falls_back_to_copying",
+        &["mkfs.xfs", "-q", "-m", "reflink=0"],
+    );
+}
