@@ -7,7 +7,7 @@
 //! looks like a file system that clones until the first clone fails) the same run copies.
 
 mod common;
-use common::imagefs::{ImageFs, has_shared_extent};
+use common::loopfs::{LoopFs, has_shared_extent};
 use common::system;
 
 use std::path::{Path, PathBuf};
@@ -63,7 +63,7 @@ struct Before {
 
 /// Tags a fresh library on `fs`; returns the JSON summary and, per file, whether it shares
 /// extents with its reflinked backup (on file systems that clone).
-fn tag_library(fs: &ImageFs, reflink_backup: bool) -> (Value, Vec<bool>, u64, u64) {
+fn tag_library(fs: &LoopFs, reflink_backup: bool) -> (Value, Vec<bool>, u64, u64) {
     let src = tempfile::tempdir().unwrap();
     let made = make_library(src.path());
     let lib = fs.mnt.join("lib");
@@ -124,7 +124,7 @@ fn clones_on(test: &str, mkfs: &[&str]) {
         return;
     }
     let _one = LOOP.lock().unwrap_or_else(|e| e.into_inner());
-    let fs = ImageFs::new(mkfs, 400);
+    let fs = LoopFs::with(mkfs, 400);
     let (summary, shared, written, audio) = tag_library(&fs, true);
     assert_eq!(count(&summary, "rewritten"), 3, "{summary:#}");
     assert_eq!(count(&summary, "cloned"), 3, "{summary:#}");
@@ -141,7 +141,7 @@ fn copies_on(test: &str, mkfs: &[&str]) {
         return;
     }
     let _one = LOOP.lock().unwrap_or_else(|e| e.into_inner());
-    let fs = ImageFs::new(mkfs, 400);
+    let fs = LoopFs::with(mkfs, 400);
     let (summary, shared, _, _) = tag_library(&fs, false);
     assert_eq!(count(&summary, "rewritten"), 3, "{summary:#}");
     assert_eq!(count(&summary, "cloned"), 0, "{summary:#}");

@@ -1,5 +1,6 @@
-//! A small ext4 file system in an image file, attached to a loop device and mounted for one
-//! test (root only): the place to fill a disk without touching the machine's own. Dropping it
+//! A small file system in an image file (ext4 by default; XFS with reflink, btrfs…), attached
+//! to a loop device and mounted for one test (root only): the place to fill a disk without
+//! touching the machine's own, or to count what its device wrote (`/sys/block/loopN/stat`). Dropping it
 //! unmounts and detaches, also when the test failed.
 #![allow(dead_code)]
 
@@ -18,17 +19,18 @@ impl LoopFs {
     /// An ext4 file system of `mib` MiB without reserved blocks (root then sees what a user
     /// sees: free space is what `statvfs` calls available).
     pub fn new(mib: u64) -> LoopFs {
+        LoopFs::with(&["mkfs.ext4", "-q", "-F", "-m", "0"], mib)
+    }
+
+    /// `mkfs` (program and options; the image path is appended) on a `mib` MiB image.
+    pub fn with(mkfs: &[&str], mib: u64) -> LoopFs {
         let dir = tempfile::tempdir().unwrap();
         let img = dir.path().join("disk.img");
         std::fs::File::create(&img)
             .unwrap()
             .set_len(mib << 20)
             .unwrap();
-        run_ok(
-            Command::new("mkfs.ext4")
-                .args(["-q", "-F", "-m", "0"])
-                .arg(&img),
-        );
+        run_ok(Command::new(mkfs[0]).args(&mkfs[1..]).arg(&img));
         let device = run_ok(Command::new("losetup").args(["--find", "--show"]).arg(&img))
             .trim()
             .to_string();
@@ -41,6 +43,17 @@ impl LoopFs {
         };
         run_ok(Command::new("mount").arg(&fs.device).arg(&fs.mnt));
         fs
+    }
+
+    /// Bytes the loop device has written since it was attached (field 7 of its `stat`: sectors
+    /// of 512 bytes), after a `sync` of the file system.
+    pub fn bytes_written(&self) -> u64 {
+        run_ok(Command::new("sync").arg("-f").arg(&self.mnt));
+        let name = Path::new(&self.device).file_name().unwrap();
+        let stat =
+            std::fs::read_to_string(Path::new("/sys/block").join(name).join("stat")).unwrap();
+        let sectors: u64 = stat.split_whitespace().nth(6).unwrap().parse().unwrap();
+        sectors * 512
     }
 
     /// Bytes free for a writer, as `df` shows them.
@@ -105,4 +118,9 @@ pub fn free_bytes(dir: &Path) -> u64 {
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0, "statvfs");
     st.f_bavail as u64 * st.f_frsize as u64
+}
+
+/// True when `filefrag -v` lists an extent of `path` flagged `shared` (a reflinked extent).
+pub fn has_shared_extent(path: &Path) -> bool {
+    run_ok(Command::new("filefrag").arg("-v").arg(path)).contains("shared")
 }

@@ -13,7 +13,6 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 mod files;
-pub mod imagefs;
 pub mod interop_doc;
 pub mod interrupted;
 mod layout;
