@@ -324,7 +324,11 @@ fn move_back(blocks: &mut Vec<NewBlock>, v: usize, old: u64) {
 fn in_place(src: &Source, lay: &Layout, blocks: &mut [NewBlock]) -> Result<Option<Plan>> {
     let old_total: u64 = lay.blocks.iter().map(|b| 4 + b.len).sum();
     let new_total: u64 = blocks.iter().map(|b| 4 + b.len()).sum();
-    let Some(pad) = blocks.iter().position(|b| b.kind() == PADDING) else {
+    // The padding after the comment block (not a slot a moved comment block left before the
+    // pictures, which would shift them all), else the first one.
+    let after = blocks.iter().position(|b| b.kind() == VORBIS_COMMENT);
+    let after = after.and_then(|v| (v + 1..blocks.len()).find(|&i| blocks[i].kind() == PADDING));
+    let Some(pad) = after.or_else(|| blocks.iter().position(|b| b.kind() == PADDING)) else {
         return Ok(None);
     };
     let Some(pad_len) = filler(new_total - blocks[pad].len(), old_total, 0) else {

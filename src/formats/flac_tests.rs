@@ -198,9 +198,9 @@ fn comments_before_a_large_picture_move_to_the_padding_and_back() {
         (6, picture.clone()),
         (1, vec![0; 500]),
     ]);
-    let plan = plan(&source_of(&old), &set("1")).unwrap().unwrap();
-    let Plan::Patch { regions } = &plan else {
-        panic!("not in place: {plan:?}")
+    let first = plan(&source_of(&old), &set("1")).unwrap().unwrap();
+    let Plan::Patch { regions } = &first else {
+        panic!("not in place: {first:?}")
     };
     let written: usize = regions.iter().map(|r| r.bytes.len()).sum();
     assert!(
@@ -214,6 +214,27 @@ fn comments_before_a_large_picture_move_to_the_padding_and_back() {
         "old slot padded, comments at the padding"
     );
     assert_eq!(values(&tagged), ["TITLE=x", "TDM-RESERVATION=1"]);
+    // A later, longer value grows into the padding after the comments, not the slot before
+    // the picture (which would move the picture).
+    let policy = Edit {
+        set: vec![("TDM-POLICY".into(), "https://example.com/a/long/policy/url".into())],
+        ..Default::default()
+    };
+    let again = plan(&source_of(&tagged), &policy).unwrap().unwrap();
+    let Plan::Patch { regions } = &again else {
+        panic!("not in place: {again:?}")
+    };
+    assert!(regions.iter().all(|r| r.bytes.len() < 1000), "{regions:?}");
+    let longer = apply(
+        &tagged,
+        &plan(&source_of(&tagged), &policy).unwrap().unwrap(),
+    );
+    assert_eq!(kinds(&longer), [0, 1, 6, 4, 1], "the picture stays");
+    assert!(
+        longer
+            .windows(picture.len())
+            .any(|w| w == picture.as_slice())
+    );
     let untagged = flac(&[(0, vec![1; 34]), (6, picture), (1, vec![0; 500])]);
     let created = round_trip(&untagged);
     assert_eq!(

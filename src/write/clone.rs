@@ -102,6 +102,11 @@ fn copy_or_clone(src: &File, dev: u64, offset: u64, len: u64, out: &File, pos: u
         }
     };
     let head = (block - pos % block) % block;
+    // With blocks larger than the range (64 KiB blocks), there may be no whole block to clone.
+    if len < head + block {
+        copy(offset, len, pos)?;
+        return Ok(0);
+    }
     let middle = (len - head) / block * block;
     copy(offset, head, pos)?;
     let cloned = match clone_range(src, offset + head, middle, out, pos + head) {

@@ -48,7 +48,11 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
     };
     let f = open_target(journal, &target)?;
     match state(&f, &decoded)? {
-        State::Old | State::New => {}
+        // The bytes judged here may still be only in the page cache after a kill: they must be
+        // on disk before the journal that could undo them goes.
+        State::Old | State::New => f.sync_all().map_err(|e| {
+            FileError::io_write("cannot sync the file before removing its journal", &e)
+        })?,
         State::Torn => {
             roll_back(&f, &decoded)?;
             remove(journal)?;
