@@ -217,7 +217,10 @@ fn comments_before_a_large_picture_move_to_the_padding_and_back() {
     // A later, longer value grows into the padding after the comments, not the slot before
     // the picture (which would move the picture).
     let policy = Edit {
-        set: vec![("TDM-POLICY".into(), "https://example.com/a/long/policy/url".into())],
+        set: vec![(
+            "TDM-POLICY".into(),
+            "https://example.com/a/long/policy/url".into(),
+        )],
         ..Default::default()
     };
     let again = plan(&source_of(&tagged), &policy).unwrap().unwrap();
