@@ -8,8 +8,10 @@
 use std::fs::File;
 use std::path::Path;
 
-use noai::formats::{self, Container, Edit, Layout, Plan, Source, family, render, sniff};
+use noai::formats::{self, Container, Edit, Layout, Plan, Source, family, sniff};
 use noai::model::Strategy;
+
+use crate::common::planning::carry_out;
 
 /// The samples every edit must plan (the `broken-*` ones are refused by design).
 fn samples() -> Vec<String> {
@@ -113,13 +115,6 @@ fn mutagen_ours(path: &Path) -> Vec<(String, String)> {
         .iter()
         .map(|f| (text(&f[0]), text(&f[1])))
         .collect()
-}
-
-/// The plan carried out on a copy of `path` named `out`.
-fn carry_out(path: &Path, plan: &Plan, out: &Path) {
-    let f = File::open(path).unwrap();
-    let src = Source::new(&f, f.metadata().unwrap().len());
-    std::fs::write(out, render::apply(&src, plan).unwrap()).unwrap();
 }
 
 #[test]

@@ -8,8 +8,9 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use noai::formats::{Container, Edit, Plan, Region, Source, payload, plan, render, scan};
+use noai::formats::{Container, Edit, Plan, Region, Source, payload, plan, scan};
 
+use crate::common::planning::{carry_out, with_src};
 use crate::common::{audio_md5, chapters, copy_as, copy_sample, mutagen_tags, tempdir, tool_ok};
 
 fn make(dir: &Path, codec: &str, faststart: bool, title: bool) -> PathBuf {
@@ -36,15 +37,11 @@ fn make(dir: &Path, codec: &str, faststart: bool, title: bool) -> PathBuf {
 }
 
 fn plan_for(path: &Path, edit: &Edit) -> Option<Plan> {
-    let file = File::open(path).unwrap();
-    let src = Source::new(&file, file.metadata().unwrap().len());
-    plan(&src, Container::Mp4, edit).unwrap()
+    with_src(path, |src| plan(src, Container::Mp4, edit).unwrap())
 }
 
 fn fields(path: &Path) -> Vec<(String, String)> {
-    let file = File::open(path).unwrap();
-    let src = Source::new(&file, file.metadata().unwrap().len());
-    let scan = scan(&src, Container::Mp4).unwrap();
+    let scan = with_src(path, |src| scan(src, Container::Mp4).unwrap());
     scan.carriers
         .iter()
         .flat_map(|c| c.fields.iter().map(|f| (f.key.clone(), f.value.clone())))
@@ -52,12 +49,6 @@ fn fields(path: &Path) -> Vec<(String, String)> {
 }
 
 /// Carries out `plan` on `path` into `out`, as the writer would (test-only; no safety layer).
-fn apply(path: &Path, plan: &Plan, out: &Path) {
-    let f = fs::File::open(path).unwrap();
-    let src = Source::new(&f, f.metadata().unwrap().len());
-    fs::write(out, render::apply(&src, plan).unwrap()).unwrap();
-}
-
 fn set(pairs: &[(&str, &str)]) -> Edit {
     Edit {
         remove: pairs.iter().map(|(k, _)| k.to_string()).collect(),
@@ -103,7 +94,7 @@ fn ffmpeg_files_round_trip_through_mutagen_and_keep_their_audio() {
                     );
                 }
                 let one = dir.path().join(format!("1-{case}"));
-                apply(&orig, &p, &one);
+                carry_out(&orig, &p, &one);
                 let tags = mutagen_tags(&one);
                 assert_eq!(tdm_of(&tags).as_deref(), Some("1"), "{case}: {tags:?}");
                 assert_eq!(tags["----:com.apple.iTunes:DATAMINING"][0], DMI, "{case}");
@@ -140,7 +131,7 @@ fn ffmpeg_files_round_trip_through_mutagen_and_keep_their_audio() {
                     );
                 }
                 let two = dir.path().join(format!("2-{case}"));
-                apply(&one, &p, &two);
+                carry_out(&one, &p, &two);
                 assert_eq!(
                     fs::metadata(&two).unwrap().len(),
                     fs::metadata(&one).unwrap().len()
@@ -157,7 +148,7 @@ fn ffmpeg_files_round_trip_through_mutagen_and_keep_their_audio() {
                 };
                 let p = plan_for(&two, &strip).unwrap();
                 let three = dir.path().join(format!("3-{case}"));
-                apply(&two, &p, &three);
+                carry_out(&two, &p, &three);
                 assert_eq!(
                     mutagen_tags(&three),
                     before,
@@ -192,7 +183,7 @@ fn reads_and_strips_what_mutagen_wrote() {
     let p = plan_for(&orig, &set(&[("TDM-RESERVATION", "1")])).unwrap();
     assert!(p.single().is_some());
     let out = dir.path().join("out.m4a");
-    apply(&orig, &p, &out);
+    carry_out(&orig, &p, &out);
     let tags = mutagen_tags(&out);
     assert!(!tags.contains_key("----:com.apple.iTunes:tdm-reservation"));
     // Another vendor's mean is not ours (SPEC §3): kept as it was.
@@ -220,7 +211,7 @@ fn sample_files_keep_tags_covers_chapters_and_audio() {
         let edit = set(&[("TDM-RESERVATION", "1"), ("DATAMINING", DMI)]);
         let p = plan_for(&orig, &edit).unwrap();
         let out = dir.path().join(format!("out-{name}"));
-        apply(&orig, &p, &out);
+        carry_out(&orig, &p, &out);
         let tags = mutagen_tags(&out);
         assert_eq!(tdm_of(&tags).as_deref(), Some("1"), "{name}");
         for (k, v) in &before {

@@ -4,12 +4,12 @@
 //! ffmpeg must decode the result without a message, and the audio packets' MD5 must not change.
 //! A missing tool fails the test: a skipped check would look like a pass.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use noai::formats::{Edit, Part, Plan, Source, ogg, render};
+use noai::formats::{Edit, Part, Plan, ogg};
 
+use crate::common::planning::{carry_out, with_src};
 use crate::common::{audio_md5, decode_errors, mutagen_tags, tempdir, tool_ok};
 
 const DMI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
@@ -117,19 +117,6 @@ print(n)
     );
 }
 
-fn with_src<T>(path: &Path, f: impl FnOnce(&Source) -> T) -> T {
-    let file = File::open(path).unwrap();
-    let len = file.metadata().unwrap().len();
-    f(&Source::new(&file, len))
-}
-
-/// Carries out `plan` on a copy of `orig` at `out`, as the write layer would.
-fn apply(orig: &Path, plan: &Plan, out: &Path) {
-    let f = File::open(orig).unwrap();
-    let src = Source::new(&f, f.metadata().unwrap().len());
-    std::fs::write(out, render::apply(&src, plan).unwrap()).unwrap();
-}
-
 fn payload_bytes(path: &Path) -> Vec<u8> {
     let data = std::fs::read(path).unwrap();
     let ranges = with_src(path, ogg::payload).unwrap();
@@ -164,7 +151,7 @@ fn edit_and_check(orig: &Path, out: &Path, edit: &Edit) -> Plan {
     let plan = with_src(orig, |s| ogg::plan(s, edit))
         .unwrap()
         .expect("the edit changes the file");
-    apply(orig, &plan, out);
+    carry_out(orig, &plan, out);
     let mut want = mutagen_tags(orig);
     want.remove("tdm-reservation");
     want.remove("datamining");
