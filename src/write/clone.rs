@@ -151,3 +151,29 @@ fn clone_range(src: &File, offset: u64, len: u64, out: &File, at: u64) -> std::i
         _ => Err(std::io::Error::last_os_error()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::FileExt;
+
+    use super::*;
+
+    /// A range shorter than one block past its head (64 KiB blocks) is copied, not cloned with a
+    /// negative length: the bytes arrive whole and nothing is reported cloned.
+    #[test]
+    fn a_range_without_a_whole_block_is_copied() {
+        let data: Vec<u8> = (0..40_000u32).map(|i| (i * 31) as u8).collect();
+        let src = tempfile::tempfile().unwrap();
+        src.write_all_at(&data, 0).unwrap();
+        let out = tempfile::tempfile().unwrap();
+        // A made-up device said to clone with 64 KiB blocks; the range starts 1,000 bytes into
+        // a block on both sides, so its head alone (64,536 bytes) is longer than the range.
+        let dev = u64::MAX - 1;
+        remember(dev, Some(64 * 1024));
+        let cloned = copy_or_clone(&src, dev, 1000, 20_000, &out, 1000).unwrap();
+        assert_eq!(cloned, 0);
+        let mut back = vec![0u8; 20_000];
+        out.read_exact_at(&mut back, 1000).unwrap();
+        assert!(back == data[1000..21_000], "the range was not copied whole");
+    }
+}
