@@ -24,6 +24,7 @@ mod xmp;
 
 #[cfg(debug_assertions)]
 pub use fault::test_fault;
+pub use oggflac::native as ogg_flac_metadata;
 
 use std::borrow::Cow;
 use std::fs::File;

@@ -23,7 +23,7 @@ const ID_LEN: usize = 51;
 /// Checks the identification packet: mapping version 1.x, `fLaC`, a STREAMINFO block that is
 /// not the last (the VORBIS_COMMENT block must follow it).
 pub fn identify(packet: &[u8]) -> Result<()> {
-    if packet.len() < ID_LEN || packet.get(9..13) != Some(b"fLaC") {
+    if packet.len() != ID_LEN || packet.get(9..13) != Some(b"fLaC") {
         return Err(bad!(
             "the Ogg FLAC identification header is malformed ({} bytes)",
             packet.len()
