@@ -103,6 +103,7 @@ pub fn kind_of(path: &Path) -> &'static str {
         "ogg" => "ogg",
         "opus" => "opus",
         "spx" => "spx",
+        "oga" => "oga",
         "m4a" | "m4b" | "mp4" => "mp4",
         e => panic!("no mutagen kind for .{e}"),
     }
