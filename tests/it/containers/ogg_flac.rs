@@ -1,6 +1,6 @@
 //! Ogg FLAC end to end, on files the reference tools make: `flac --ogg` (one header packet per
 //! page, SEEKTABLE, PICTURE, 8 KiB PADDING) and ffmpeg (a lone comment block, no padding). Each
-//! `tag` must verify, be read by mutagen, ffprobe and ExifTool, keep the audio packets (ffmpeg's
+//! `tag` must verify, be read by mutagen, ffprobe, ExifTool and kid3-cli (TagLib), keep the audio packets (ffmpeg's
 //! MD5), STREAMINFO, the header count and every other block and comment (mutagen's own Ogg page
 //! reader), and decode cleanly in `flac -t`; `strip` removes only ours. Damaged, truncated and
 //! sabotaged writes leave the file as it was. A missing tool fails the test.
@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::common::oggflac::{dump, others, ours};
-use crate::common::readers::{exiftool, ffprobe};
+use crate::common::readers::{exiftool, ffprobe, kid3};
 use crate::common::{audio_md5, bytes, decode_errors, noai, output_within, p, tempdir, tool_ok};
 
 const DMI: &str = "DATAMINING=http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
@@ -104,6 +104,11 @@ fn tag_check_strip(f: &Path) -> bool {
         exif.iter().any(|(k, v)| k.ends_with(":Datamining")
             && v.as_str().is_some_and(|s| s.ends_with("AIMLTRAINING"))),
         "ExifTool: {exif:?}"
+    );
+    let k = kid3(f).unwrap_or_else(|| panic!("kid3-cli did not open {}", f.display()));
+    assert!(
+        k.iter().any(|(a, v)| a == "TDM-RESERVATION" && v == "1"),
+        "kid3-cli (TagLib): {k:?}"
     );
     let in_place = bytes(f).len() == bytes_before.len();
     noai(&["strip", p(f)]).expect(0);
