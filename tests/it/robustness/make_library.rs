@@ -134,6 +134,9 @@ fn check_layout(variant: &str, path: &Path) {
             assert_eq!(b.get(28..33), Some(&b"\x7fFLAC"[..]), "{variant}: Ogg FLAC");
             let pic = common::mutagen_tags(path).contains_key("metadata_block_picture");
             assert_eq!(pic, has("pic"), "{variant}: METADATA_BLOCK_PICTURE");
+            let types = common::oggflac::dump(path)["block_types"].clone();
+            let pad = types.as_array().unwrap().iter().any(|t| t == 1);
+            assert_eq!(pad, has("-pad"), "{variant}: PADDING in {types}");
         }
         _ => {}
     }
@@ -141,13 +144,11 @@ fn check_layout(variant: &str, path: &Path) {
 
 #[test]
 fn variants_selects_by_name_prefix_or_extension() {
+    let oga = ["ogg-flac", "ogg-flac-pic", "ogg-flac-pad"];
+    assert_eq!(variants(&["--variants", "oga"]), oga);
     assert_eq!(
-        variants(&["--variants", "oga"]),
-        ["ogg-flac", "ogg-flac-pic"]
-    );
-    assert_eq!(
-        variants(&["--variants", "ogg-flac,wav-info"]),
-        ["wav-info", "ogg-flac", "ogg-flac-pic"]
+        variants(&["--variants", "ogg-flac-pad,wav-info"]),
+        ["wav-info", "ogg-flac-pad"]
     );
     let tmp = common::tempdir();
     let dir = tmp.path().join("oga");
