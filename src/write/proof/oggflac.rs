@@ -104,7 +104,7 @@ fn header_packets<R: Read + Seek>(r: &mut R) -> io::Result<Vec<Vec<u8>>> {
             }
             let p = std::mem::take(&mut cur);
             let done = match packets.len() {
-                0 if p.len() == 51 && p.starts_with(b"\x7fFLAC") => false,
+                0 if p.len() == 51 && p.starts_with(b"\x7fFLAC") && &p[9..13] == b"fLaC" => false,
                 0 => return Err(invalid("the first packet is not an Ogg FLAC header")),
                 _ => p.first().is_some_and(|b| b & 0x80 != 0),
             };
