@@ -139,3 +139,10 @@ fn ogg_flac_seeds_pass_their_target() {
         checks::ogg_flac(&std::fs::read(&s).unwrap());
     }
 }
+
+/// O1: the proof's Ogg FLAC walker took a 51-byte `\x7fFLAC` packet without `fLaC` at byte 9 as
+/// the mapping header, so its native-FLAC view did not start with `fLaC` (docs/fuzzing.md).
+#[test]
+fn o1_ogg_flac_walker_needs_the_flac_marker() {
+    checks::ogg_flac(&input("ogg_flac-no-flac-marker"));
+}
