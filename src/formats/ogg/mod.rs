@@ -1,10 +1,10 @@
-//! Ogg Vorbis, Opus, Speex and FLAC: the comment header packet is the carrier (SPEC §3). Reading takes
-//! only the first pages. An edit re-paginates the header packets that follow the identification
-//! page and leaves every audio page byte-identical (in place) or identical but for its sequence
-//! number and CRC (rewrite). Files this cannot edit faithfully (chained or multiplexed streams,
-//! bytes after the last page, audio sharing the last header page) are refused, not "repaired".
-//! Ogg FLAC (`flac`) grows into its PADDING block in place, and keeps libFLAC's layout of one
-//! header packet per page.
+//! Ogg Vorbis, Opus, Speex and FLAC: the comment header packet is the carrier (SPEC §3).
+//! Reading takes only the first pages. An edit re-paginates the header packets that follow the
+//! identification page and leaves every audio page byte-identical (in place) or identical but
+//! for its sequence number and CRC (rewrite). Files this cannot edit faithfully (chained or
+//! multiplexed streams, bytes after the last page, audio sharing the last header page) are
+//! refused, not "repaired". Ogg FLAC (`flac`) grows into its PADDING block in place, and keeps
+//! libFLAC's layout of one header packet per page.
 
 mod flac;
 mod headers;

@@ -1,9 +1,10 @@
 //! Ogg FLAC end to end, on files the reference tools make: `flac --ogg` (one header packet per
 //! page, SEEKTABLE, PICTURE, 8 KiB PADDING) and ffmpeg (a lone comment block, no padding). Each
-//! `tag` must verify, be read by mutagen, ffprobe, ExifTool and kid3-cli (TagLib), keep the audio packets (ffmpeg's
-//! MD5), STREAMINFO, the header count and every other block and comment (mutagen's own Ogg page
-//! reader), and decode cleanly in `flac -t`; `strip` removes only ours. Damaged, truncated and
-//! sabotaged writes leave the file as it was. A missing tool fails the test.
+//! `tag` must verify, be read by mutagen, ffprobe, ExifTool and kid3-cli (TagLib), keep the
+//! audio packets (ffmpeg's MD5), STREAMINFO, the header count and every other block and comment
+//! (mutagen's own Ogg page reader), and decode cleanly in `flac -t`; `strip` removes only ours.
+//! Damaged, truncated and sabotaged writes leave the file as it was. A missing tool fails the
+//! test.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
