@@ -91,3 +91,71 @@ def shift_chunk_offsets(b, start, size, delta):
                 at = pos + 16 + i * w
                 v = int.from_bytes(b[at:at + w], "big")
                 b[at:at + w] = (v + delta).to_bytes(w, "big")
+
+
+_CRC_TABLE = []
+for _i in range(256):
+    _r = _i << 24
+    for _ in range(8):
+        _r = ((_r << 1) ^ 0x04C11DB7 if _r & 0x80000000 else _r << 1) & 0xFFFFFFFF
+    _CRC_TABLE.append(_r)
+
+
+def ogg_crc_fast(data):
+    """`ogg_crc` by table: the Ogg FLAC patch below checksums every audio page again."""
+    crc = 0
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ _CRC_TABLE[(crc >> 24) ^ byte]
+    return crc
+
+
+def _ogg_page(flags, granule, serial, seq, lacing, body):
+    head = (b"OggS\0" + bytes([flags]) + struct.pack("<QII", granule, serial, seq) + b"\0\0\0\0"
+            + bytes([len(lacing)]) + bytes(lacing))
+    return head[:22] + struct.pack("<I", ogg_crc_fast(head + body)) + head[26:] + body
+
+
+def oggflac_pad(b, pad):
+    """Ogg FLAC as `flac --ogg` lays it out: a PADDING block of `pad` bytes after ffmpeg's lone
+    comment block, every header packet on pages of its own, the header count one more, the
+    last-block flag moved to the padding; the audio pages renumbered (bodies, granules kept)."""
+    pages, at = [], 0
+    while at < len(b):
+        n = b[at + 26]
+        lacing = b[at + 27:at + 27 + n]
+        body_at = at + 27 + n
+        pages.append((b[at + 5], struct.unpack("<QII", b[at + 6:at + 22]), lacing,
+                      b[body_at:body_at + sum(lacing)]))
+        at = body_at + sum(lacing)
+    packets, cur, first_audio = [], b"", None
+    for i, (_f, _h, lacing, body) in enumerate(pages):
+        pos = 0
+        for l in lacing:
+            cur += body[pos:pos + l]
+            pos += l
+            if l < 255:
+                packets.append(cur)
+                cur = b""
+        if len(packets) >= 2 and packets[-1][0] & 0x80 and not cur:
+            first_audio = i + 1
+            break
+    ident, blocks = bytearray(packets[0]), [bytearray(p) for p in packets[1:]]
+    count = int.from_bytes(ident[7:9], "big")
+    if count:
+        ident[7:9] = (count + 1).to_bytes(2, "big")
+    blocks[-1][0] &= 0x7F
+    blocks.append(bytes([0x81]) + pad.to_bytes(3, "big") + bytes(pad))
+    serial = pages[0][1][1]
+    out, seq = [_ogg_page(2, 0, serial, 0, [len(ident)], bytes(ident))], 1
+    for p in blocks:
+        segs = [255] * (len(p) // 255) + [len(p) % 255]
+        for k in range(0, len(segs), 255):
+            lacing, start = segs[k:k + 255], sum(segs[:k])
+            ends = k + 255 >= len(segs)
+            out.append(_ogg_page(1 if k else 0, 0 if ends else 2**64 - 1, serial, seq, lacing,
+                                 bytes(p[start:start + sum(lacing)])))
+            seq += 1
+    for flags, (granule, _s, _q), lacing, body in pages[first_audio:]:
+        out.append(_ogg_page(flags, granule, serial, seq, lacing, body))
+        seq += 1
+    return b"".join(out)

@@ -33,6 +33,8 @@ pub enum Container {
     OggOpus,
     #[serde(rename = "speex")]
     OggSpeex,
+    /// FLAC in Ogg (the FLAC-to-Ogg mapping: each metadata block one header packet).
+    OggFlac,
     Mp4,
 }
 
@@ -54,6 +56,7 @@ impl Container {
             Container::OggVorbis => "ogg-vorbis",
             Container::OggOpus => "opus",
             Container::OggSpeex => "speex",
+            Container::OggFlac => "ogg-flac",
             Container::Mp4 => "mp4",
         }
     }

@@ -526,3 +526,128 @@ pub fn policy_fields(data: &[u8]) {
         assert_eq!(v.status, want, "{w:?} without expectation -> {v:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// ogg_flac
+
+/// The Ogg CRC-32 (polynomial 0x04c11db7, no reflection, no final xor), so built pages pass.
+fn ogg_crc(data: &[u8]) -> u32 {
+    let mut c = 0u32;
+    for &b in data {
+        c ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            c = if c & 0x8000_0000 != 0 {
+                (c << 1) ^ 0x04c1_1db7
+            } else {
+                c << 1
+            };
+        }
+    }
+    c
+}
+
+/// One Ogg page of stream 1 holding `segments` (lacing values and body), CRC filled in.
+fn ogg_page(flags: u8, granule: u64, seq: u32, lacing: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut p = b"OggS\0".to_vec();
+    p.push(flags);
+    p.extend_from_slice(&granule.to_le_bytes());
+    p.extend_from_slice(&1u32.to_le_bytes());
+    p.extend_from_slice(&seq.to_le_bytes());
+    p.extend_from_slice(&[0; 4]);
+    p.push(lacing.len() as u8);
+    p.extend_from_slice(lacing);
+    p.extend_from_slice(body);
+    let crc = ogg_crc(&p);
+    p[22..26].copy_from_slice(&crc.to_le_bytes());
+    p
+}
+
+/// Packs `packets` into pages of up to 255 lacing values, appending them to `out`.
+fn ogg_pages(out: &mut Vec<u8>, packets: &[&[u8]], seq: &mut u32, granule: u64, eos: bool) {
+    let mut segs: Vec<(u8, &[u8])> = Vec::new();
+    for p in packets {
+        let mut chunks: Vec<&[u8]> = p.chunks(255).collect();
+        if p.len() % 255 == 0 {
+            chunks.push(&[]);
+        }
+        segs.extend(chunks.into_iter().map(|c| (c.len() as u8, c)));
+    }
+    let pages: Vec<_> = segs.chunks(255).collect();
+    let mut continued = false;
+    for (i, page) in pages.iter().enumerate() {
+        let lacing: Vec<u8> = page.iter().map(|s| s.0).collect();
+        let body: Vec<u8> = page.iter().flat_map(|s| s.1.iter().copied()).collect();
+        let mut flags = if continued { 1 } else { 0 };
+        if *seq == 0 {
+            flags |= 2;
+        }
+        if eos && i + 1 == pages.len() {
+            flags |= 4;
+        }
+        out.extend(ogg_page(flags, granule, *seq, &lacing, &body));
+        *seq += 1;
+        continued = page.last().is_some_and(|s| s.0 == 255);
+    }
+}
+
+/// Input: an Ogg FLAC stream as packets, laid into valid pages (right CRCs) so the fuzzer works
+/// on the FLAC mapping, not on checksums. Byte 0 picks the layout (bit 0: each header packet on
+/// pages of its own, as libFLAC writes them, else packed; bit 1: the last page ends the stream);
+/// the rest is split at `|P|`: the identification packet after `\x7fFLAC`, then one metadata
+/// block per packet, and last the audio (packets of up to 4000 bytes, a page each).
+/// The file goes through `plan_tag`'s checks; the write proof's own walker
+/// (`write::ogg_flac_metadata`) must not panic, and where both it and the planner read the file,
+/// they must agree on the Vorbis comment fields.
+pub fn ogg_flac(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let mut pieces: Vec<&[u8]> = Vec::new();
+    let mut at = 0;
+    while let Some(i) = rest[at..].windows(3).position(|w| w == b"|P|") {
+        pieces.push(&rest[at..at + i]);
+        at += i + 3;
+    }
+    pieces.push(&rest[at..]);
+    let Some((audio, headers)) = pieces.split_last() else {
+        return;
+    };
+    let Some((id, blocks)) = headers.split_first() else {
+        return;
+    };
+    let id = [b"\x7fFLAC".as_slice(), id].concat();
+    let (mut file, mut seq) = (Vec::new(), 0u32);
+    ogg_pages(&mut file, &[&id], &mut seq, 0, false);
+    if mode & 1 != 0 {
+        for b in blocks {
+            ogg_pages(&mut file, &[b], &mut seq, 0, false);
+        }
+    } else if !blocks.is_empty() {
+        ogg_pages(&mut file, blocks, &mut seq, 0, false);
+    }
+    let chunks: Vec<&[u8]> = audio.chunks(4000).collect();
+    for (i, c) in chunks.iter().enumerate() {
+        let eos = mode & 2 != 0 && i + 1 == chunks.len();
+        ogg_pages(&mut file, &[c], &mut seq, 4096 * (i as u64 + 1), eos);
+    }
+    plan_tag(&file);
+    let walked = noai::write::ogg_flac_metadata(&mut std::io::Cursor::new(&file));
+    let Ok((mapping, flac)) = walked else {
+        return;
+    };
+    assert_eq!(mapping.len(), 9, "mapping header length");
+    assert!(flac.starts_with(b"fLaC"), "native view starts with fLaC");
+    let mem = mem_file(&file);
+    let src = Source::new(&mem, file.len() as u64);
+    let Ok(scan) = formats::scan(&src, Container::OggFlac) else {
+        return;
+    };
+    // The first block after STREAMINFO (4 + 4 + 34 bytes in) is the comment block the planner read.
+    let body = flac.get(46..).unwrap_or_default();
+    let (comments, _) = Comments::decode(body).expect("the walker's comment block decodes");
+    assert_eq!(
+        scan.carriers[0].fields,
+        comments.fields(),
+        "planner and proof walker disagree on the comments"
+    );
+}

@@ -54,6 +54,7 @@ pub fn family(container: Container) -> &'static dyn ContainerFormat {
         Container::Wav | Container::Aiff => &riff::Riff,
         Container::Flac => &flac::Flac,
         Container::OggVorbis | Container::OggOpus | Container::OggSpeex => &ogg::Ogg,
+        Container::OggFlac => &ogg::Ogg,
         Container::Mp4 => &mp4::Mp4,
     }
 }

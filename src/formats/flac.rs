@@ -111,7 +111,7 @@ fn read_comments(src: &Source, b: &Block) -> Result<Comments> {
     Ok(Comments::decode(&data)?.0)
 }
 
-/// The family: native FLAC (an Ogg FLAC stream is not supported).
+/// The family: native FLAC (Ogg FLAC is the `ogg` family's, see `ogg/flac.rs`).
 pub struct Flac;
 
 impl ContainerFormat for Flac {

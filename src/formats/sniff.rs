@@ -104,7 +104,7 @@ fn ogg_codec(head: &[u8], src: &Source) -> Result<Container> {
     } else if is(b"Speex   ") {
         Ok(Container::OggSpeex)
     } else if is(b"\x7fFLAC") {
-        Err(bad!(Unsupported, "Ogg FLAC is not supported"))
+        Ok(Container::OggFlac)
     } else {
         Err(bad!(Unsupported, "unsupported Ogg codec"))
     }

@@ -37,6 +37,8 @@ use crate::model::{Container, Edit};
 pub use clone::clone_block;
 use in_place::InPlace;
 pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
+/// The proof's own Ogg FLAC walker (public for the `ogg_flac` fuzz target).
+pub use proof::ogg_flac_metadata;
 pub use recover::{Recovery, journal_target, recover, recover_idle};
 pub use rewrite::{is_temp_name, remove_stale_temp};
 

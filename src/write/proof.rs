@@ -7,6 +7,8 @@
 //! - the `id3` crate (`id3v2::cross_check`) for the ID3v2 tag of MPEG, WAV and AIFF;
 //! - a tiny walker of our own, sharing no code with the planners, for the FLAC blocks lofty does
 //!   not expose and for locating the ID3v2 tag bytes and the XMP packet;
+//! - for Ogg FLAC, which lofty does not read, a tiny Ogg page walker of our own (`oggflac`) that
+//!   hands lofty and the FLAC block walker the metadata blocks as native FLAC;
 //! - `quick-xml` for the XMP packet: everything in it but our properties must still be there.
 //!
 //! In place, the new version is a virtual view (the original with the planned regions laid over
@@ -16,11 +18,13 @@
 #[cfg(debug_assertions)]
 mod fault;
 mod items;
+mod oggflac;
 mod raw;
 mod xmp;
 
 #[cfg(debug_assertions)]
 pub use fault::test_fault;
+pub use oggflac::native as ogg_flac_metadata;
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -86,6 +90,9 @@ fn prove(
     edit: &Edit,
     base: &Baseline,
 ) -> Result<()> {
+    if container == Container::OggFlac {
+        return oggflac::prove(&mut old, &mut new, edit);
+    }
     let tags = id3_tags(container, &mut old, &mut new, edit, base)?;
     // lofty reads an MPEG file's ID3v1 and APE tags (its ID3v2 is the id3 crate's): with
     // neither signature at the end of either version there is nothing for it to compare.

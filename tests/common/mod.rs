@@ -19,6 +19,7 @@ mod layout;
 pub mod loopfs;
 pub mod matrix;
 pub mod matrix_layouts;
+pub mod oggflac;
 pub mod planning;
 pub mod readers;
 mod run;
@@ -102,6 +103,7 @@ pub fn kind_of(path: &Path) -> &'static str {
         "ogg" => "ogg",
         "opus" => "opus",
         "spx" => "spx",
+        "oga" => "oga",
         "m4a" | "m4b" | "mp4" => "mp4",
         e => panic!("no mutagen kind for .{e}"),
     }

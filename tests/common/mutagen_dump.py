@@ -9,6 +9,7 @@ from mutagen.mp3 import MP3
 from mutagen.oggvorbis import OggVorbis
 from mutagen.oggopus import OggOpus
 from mutagen.oggspeex import OggSpeex
+from mutagen.oggflac import OggFLAC
 
 path, kind = sys.argv[1], sys.argv[2]
 OURS = {"TDM-RESERVATION", "DATAMINING", "TDM-POLICY", "OTHERCONSTRAINTS"}
@@ -68,8 +69,8 @@ elif kind == "flac":
     sub = {}
     id3(prefix, sub)
     out["id3_prefix"] = sub["id3"]
-elif kind in ("ogg", "opus", "spx"):
-    cls = {"ogg": OggVorbis, "opus": OggOpus, "spx": OggSpeex}[kind]
+elif kind in ("ogg", "opus", "spx", "oga"):
+    cls = {"ogg": OggVorbis, "opus": OggOpus, "spx": OggSpeex, "oga": OggFLAC}[kind]
     f = cls(path)
     vc(f.tags, out)
 elif kind == "mp4":

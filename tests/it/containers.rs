@@ -6,5 +6,6 @@ mod contract;
 mod id3_quirks;
 mod mp4_real;
 mod mpeg_junk;
+mod ogg_flac;
 mod ogg_real;
 mod tag_roundtrip;

@@ -2,6 +2,7 @@
 //! pages (each page's CRC, serial and continuation flag checked), the layout an edit relies on,
 //! and the comment packet decoded and encoded again with its tail kept.
 
+use super::flac;
 use super::page::{self, FLAG_BOS, FLAG_CONTINUED, FLAG_EOS, PageHeader};
 use crate::bad;
 use crate::formats::vorbis::Comments;
@@ -18,6 +19,8 @@ pub(super) enum Codec {
     Vorbis,
     Opus,
     Speex,
+    /// FLAC (the Ogg mapping): the header packets end at the block flagged last.
+    Flac,
 }
 
 impl Codec {
@@ -39,10 +42,13 @@ impl Codec {
                 ));
             }
             Ok((Codec::Speex, 2 + extra as usize))
+        } else if packet.starts_with(b"\x7fFLAC") {
+            // How many follow is found as they are read (`flac::want`).
+            flac::identify(packet).map(|()| (Codec::Flac, 2))
         } else {
             Err(bad!(
                 Unsupported,
-                "the Ogg stream is not Vorbis, Opus or Speex"
+                "the Ogg stream is not Vorbis, Opus, Speex or FLAC"
             ))
         }
     }
@@ -52,7 +58,8 @@ impl Codec {
         match self {
             Codec::Vorbis => b"\x03vorbis",
             Codec::Opus => b"OpusTags",
-            Codec::Speex => b"",
+            // The FLAC block header holds the length: `CommentPacket` writes it.
+            Codec::Speex | Codec::Flac => b"",
         }
     }
 
@@ -61,6 +68,7 @@ impl Codec {
             Codec::Vorbis => "Vorbis",
             Codec::Opus => "Opus",
             Codec::Speex => "Speex",
+            Codec::Flac => "FLAC",
         }
     }
 }
@@ -180,6 +188,8 @@ impl Headers {
                 let (codec, count) = Codec::identify(&self.packets[0])?;
                 self.codec = codec;
                 *want = if all { count } else { 2 };
+            } else if all && self.codec == Codec::Flac {
+                *want = flac::want(&self.packets)?;
             }
             if self.packets.len() == *want {
                 break;
@@ -232,15 +242,22 @@ impl Headers {
 }
 
 /// A comment packet: the comment block plus what follows it (Vorbis: the framing bit; Opus:
-/// padding or binary data; Speex: usually nothing, sometimes zero padding from other taggers).
+/// padding or binary data; Speex: usually nothing, sometimes zero padding from other taggers;
+/// FLAC: nothing, the block header before it gives the length).
 pub(super) struct CommentPacket {
     codec: Codec,
     pub comments: Comments,
     tail: Vec<u8>,
+    /// FLAC: the block's last-block flag, kept.
+    flac_flags: u8,
 }
 
 impl CommentPacket {
     fn decode(codec: Codec, packet: &[u8]) -> Result<CommentPacket> {
+        let (flac_flags, packet) = match codec {
+            Codec::Flac => flac::comment_body(packet)?,
+            _ => (0, packet),
+        };
         let block = packet.strip_prefix(codec.comment_magic()).ok_or_else(|| {
             bad!(
                 "the second Ogg packet is not a {} comment header",
@@ -258,6 +275,7 @@ impl CommentPacket {
             codec,
             comments,
             tail,
+            flac_flags,
         })
     }
 
@@ -269,13 +287,18 @@ impl CommentPacket {
     }
 
     /// The packet with `pad` zero bytes of padding (when paddable) or the original tail.
-    pub fn encode(&self, pad: Option<usize>) -> Vec<u8> {
+    /// Fails only for a FLAC block that outgrows its 24-bit length.
+    pub fn encode(&self, pad: Option<usize>) -> Result<Vec<u8>> {
         let mut out = self.codec.comment_magic().to_vec();
         out.extend_from_slice(&self.comments.encode());
         match pad {
             Some(n) if self.paddable() => out.resize(out.len() + n, 0),
             _ => out.extend_from_slice(&self.tail),
         }
-        out
+        if self.codec == Codec::Flac {
+            let head = flac::block_header(self.flac_flags, flac::VORBIS_COMMENT, out.len())?;
+            out.splice(0..0, head);
+        }
+        Ok(out)
     }
 }

@@ -1,17 +1,21 @@
-//! Ogg Vorbis, Opus and Speex: the comment header packet is the carrier (SPEC §3). Reading takes
-//! only the first pages. An edit re-paginates the header packets that follow the identification
-//! page and leaves every audio page byte-identical (in place) or identical but for its sequence
-//! number and CRC (rewrite). Files this cannot edit faithfully (chained or multiplexed streams,
-//! bytes after the last page, audio sharing the last header page) are refused, not "repaired".
+//! Ogg Vorbis, Opus, Speex and FLAC: the comment header packet is the carrier (SPEC §3).
+//! Reading takes only the first pages. An edit re-paginates the header packets that follow the
+//! identification page and leaves every audio page byte-identical (in place) or identical but
+//! for its sequence number and CRC (rewrite). Files this cannot edit faithfully (chained or
+//! multiplexed streams, bytes after the last page, audio sharing the last header page) are
+//! refused, not "repaired". Ogg FLAC (`flac`) grows into its PADDING block in place, and keeps
+//! libFLAC's layout of one header packet per page.
 
+mod flac;
 mod headers;
 mod page;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
-use headers::{CommentPacket, Headers};
+use headers::{Codec, CommentPacket, Headers};
 pub use page::copy_pages;
 use page::{FLAG_BOS, FLAG_EOS, NO_GRANULE, Stream};
 
@@ -21,7 +25,7 @@ use super::{
 };
 use crate::bad;
 
-/// The family: Ogg Vorbis, Opus and Speex.
+/// The family: Ogg Vorbis, Opus, Speex and FLAC.
 pub struct Ogg;
 
 impl ContainerFormat for Ogg {
@@ -75,13 +79,18 @@ fn plan_walked(src: &Source, edit: &Edit) -> Result<Option<Planned>> {
 }
 
 /// The header pages after the identification page (`start..end`), to be paginated afresh
-/// around a new comment packet; the packets after it are kept as they are.
+/// around a new comment packet; the packets after it are kept as they are, but for an Ogg FLAC
+/// PADDING block, which is resized.
 struct Repaginate<'a> {
     start: u64,
     end: u64,
     old_pages: usize,
     stream: Stream,
     rest: Vec<&'a [u8]>,
+    /// Ogg FLAC: each header packet on pages of its own (as libFLAC writes them).
+    flushed: bool,
+    /// Ogg FLAC: the index in `rest` of the first PADDING block, and its block flags.
+    pad_at: Option<(usize, u8)>,
 }
 
 impl<'a> Repaginate<'a> {
@@ -101,43 +110,93 @@ impl<'a> Repaginate<'a> {
             },
             eos_last: last.has(FLAG_EOS),
         };
-        let rest = headers.packets.iter().skip(2).map(Vec::as_slice).collect();
+        let rest: Vec<&[u8]> = headers.packets.iter().skip(2).map(Vec::as_slice).collect();
+        let is_flac = headers.codec == Codec::Flac;
+        let pad_at = rest
+            .iter()
+            .position(|p| flac::kind(p) == Some(flac::PADDING))
+            .filter(|_| is_flac)
+            .map(|i| (i, rest[i][0]));
         Ok(Repaginate {
             start,
             end,
             old_pages: old.len(),
             stream,
             rest,
+            flushed: is_flac && headers.ends.iter().skip(1).all(|e| e.1),
+            pad_at,
         })
     }
 
-    /// Bytes and page count of the pages for a comment packet of `comment_len` bytes.
-    fn layout(&self, comment_len: usize) -> (u64, usize) {
+    /// The header packets' lengths, with `pad` bytes in the FLAC PADDING block if given.
+    fn lens(&self, comment_len: usize, pad: Option<usize>) -> Vec<usize> {
         let mut lens = vec![comment_len];
         lens.extend(self.rest.iter().map(|p| p.len()));
-        page::layout(&lens)
+        if let (Some(n), Some((i, _))) = (pad, self.pad_at) {
+            lens[i + 1] = 4 + n;
+        }
+        lens
     }
 
-    fn build(&self, comment: &[u8]) -> Result<Vec<u8>> {
-        let mut all = vec![comment];
-        all.extend(self.rest.iter().copied());
-        page::paginate(&all, &self.stream)
+    /// Bytes and page count of the pages for a comment packet of `comment_len` bytes.
+    fn layout(&self, comment_len: usize, pad: Option<usize>) -> (u64, usize) {
+        let lens = self.lens(comment_len, pad);
+        if !self.flushed {
+            return page::layout(&lens);
+        }
+        lens.iter().fold((0, 0), |(bytes, pages), &l| {
+            let (b, p) = page::layout(&[l]);
+            (bytes + b, pages + p)
+        })
+    }
+
+    fn build(&self, comment: &[u8], pad: Option<usize>) -> Result<Vec<u8>> {
+        let mut all: Vec<Cow<[u8]>> = vec![Cow::Borrowed(comment)];
+        all.extend(self.rest.iter().map(|p| Cow::Borrowed(*p)));
+        if let (Some(n), Some((i, flags))) = (pad, self.pad_at) {
+            all[i + 1] = Cow::Owned(flac::padding(flags, n)?);
+        }
+        let all: Vec<&[u8]> = all.iter().map(|p| p.as_ref()).collect();
+        if !self.flushed {
+            return page::paginate(&all, &self.stream);
+        }
+        // One packet at a time, each starting a page; only the very last page may end the stream.
+        let mut out = Vec::new();
+        let mut stream = self.stream;
+        for (i, p) in all.iter().enumerate() {
+            stream.eos_last = self.stream.eos_last && i + 1 == all.len();
+            out.extend_from_slice(&page::paginate(&[p], &stream)?);
+            let pages = page::layout(&[p.len()]).1 as u32;
+            stream.first_seq = stream
+                .first_seq
+                .checked_add(pages)
+                .ok_or_else(|| bad!(Unsupported, "Ogg page sequence number overflows"))?;
+        }
+        Ok(out)
     }
 
     /// The same bytes and page count, so nothing after the header pages moves; Opus padding
-    /// is resized to get there.
+    /// or the Ogg FLAC PADDING block is resized to get there.
     fn in_place(&self, packet: &CommentPacket) -> Result<Option<Plan>> {
         let old = (self.end - self.start, self.old_pages);
-        let fit = if packet.paddable() {
-            let base = packet.encode(Some(0)).len();
-            fit_padding(old.0, old.1, |pad| self.layout(base + pad)).map(Some)
+        let bytes = if packet.paddable() {
+            let base = packet.encode(Some(0))?.len();
+            let fit = fit_padding(old.0, old.1, |pad| self.layout(base + pad, None));
+            let Some(pad) = fit else {
+                return Ok(None);
+            };
+            self.build(&packet.encode(Some(pad))?, None)?
         } else {
-            (self.layout(packet.encode(None).len()) == old).then_some(None)
+            let comment = packet.encode(None)?;
+            let pad = match self.pad_at {
+                Some(_) => fit_padding(old.0, old.1, |pad| self.layout(comment.len(), Some(pad))),
+                None => None,
+            };
+            if pad.is_none() && (self.pad_at.is_some() || self.layout(comment.len(), None) != old) {
+                return Ok(None);
+            }
+            self.build(&comment, pad)?
         };
-        let Some(pad) = fit else {
-            return Ok(None);
-        };
-        let bytes = self.build(&packet.encode(pad))?;
         if bytes.len() as u64 != old.0 {
             return Err(bad!(
                 Internal,
@@ -147,11 +206,13 @@ impl<'a> Repaginate<'a> {
         Ok(Some(Plan::at(self.start, bytes)))
     }
 
-    /// The rewrite, leaving room for the next edit where the format allows it (Opus only).
+    /// The rewrite, leaving room for the next edit where the format allows it (Opus, and Ogg
+    /// FLAC with a PADDING block).
     fn rewrite(&self, src: &Source, packet: &CommentPacket) -> Result<Plan> {
-        let comment = packet.encode(Some(REWRITE_PADDING));
-        let bytes = self.build(&comment)?;
-        let seq_delta = self.layout(comment.len()).1 as i64 - self.old_pages as i64;
+        let comment = packet.encode(Some(REWRITE_PADDING))?;
+        let pad = self.pad_at.map(|_| REWRITE_PADDING);
+        let bytes = self.build(&comment, pad)?;
+        let seq_delta = self.layout(comment.len(), pad).1 as i64 - self.old_pages as i64;
         let (end, len) = (self.end, src.len() - self.end);
         let mut plan = Plan::splice(src, self.start, bytes, end);
         // The audio pages after the headers are renumbered when the header page count changed.

@@ -69,7 +69,8 @@ fn read_into<R: Read + Seek>(
     out: &mut Vec<Item>,
 ) -> Result<(), FileParseError> {
     match container {
-        Container::Flac => {
+        // For Ogg FLAC, `r` is the native FLAC view of its header packets (`oggflac`).
+        Container::Flac | Container::OggFlac => {
             let f = FlacFile::read_from(r, opts)?;
             if let Some(vc) = f.vorbis_comments() {
                 vorbis(vc, edit, out);

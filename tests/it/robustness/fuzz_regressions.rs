@@ -35,6 +35,7 @@ fn every_saved_input_passes_its_target() {
             "id3_tag" => checks::id3_tag(&data),
             "vorbis_comments" => checks::vorbis_comments(&data),
             "policy_fields" => checks::policy_fields(&data),
+            "ogg_flac" => checks::ogg_flac(&data),
             other => panic!("{name}: unknown target {other}"),
         };
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err() {
@@ -116,4 +117,32 @@ fn f4_wav_with_stray_bytes_and_a_tail_still_scans_when_tagged() {
 #[test]
 fn f4_fuzzed_aiff_with_stray_bytes_at_the_root_end_still_scans_when_tagged() {
     checks::plan_tag(&input("plan_tag-aiff-stray-bytes-in-root-fuzzed"));
+}
+
+/// The `ogg_flac` target's seeds (real `flac --ogg` and ffmpeg files in its packet format) pass
+/// its checks: planner and proof walker agree, and every plan keeps the audio.
+#[test]
+fn ogg_flac_seeds_pass_their_target() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/ogg_flac");
+    let seeds: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("seed-")
+        })
+        .collect();
+    assert!(seeds.len() >= 4, "seeds in {}", dir.display());
+    for s in seeds {
+        checks::ogg_flac(&std::fs::read(&s).unwrap());
+    }
+}
+
+/// O1: the proof's Ogg FLAC walker took a 51-byte `\x7fFLAC` packet without `fLaC` at byte 9 as
+/// the mapping header, so its native-FLAC view did not start with `fLaC` (docs/fuzzing.md).
+#[test]
+fn o1_ogg_flac_walker_needs_the_flac_marker() {
+    checks::ogg_flac(&input("ogg_flac-no-flac-marker"));
 }

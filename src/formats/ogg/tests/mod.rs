@@ -7,6 +7,7 @@ use super::page::{self, FLAG_BOS, FLAG_CONTINUED, FLAG_EOS, NO_GRANULE, PageHead
 use super::*;
 use crate::formats::vorbis::Comments;
 
+mod flac;
 mod plans;
 mod refusals;
 

@@ -1,0 +1,155 @@
+//! The proof's own view of an Ogg FLAC file: a deliberately tiny page walker, sharing no code
+//! with the planner (`formats::ogg`, whose pages and packets it re-derives with its own bitwise
+//! CRC), gathers the header packets and lays them out as the native FLAC metadata they carry
+//! (`fLaC`, STREAMINFO, every metadata block). lofty's FLAC reader and `raw::flac_blocks` then
+//! compare that view exactly as they compare a FLAC file (lofty cannot read Ogg FLAC itself), and
+//! the mapping header before `fLaC` (version, header count) is compared byte for byte.
+
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+
+use super::{View, compare, lofty_items, raw};
+use crate::bad;
+use crate::formats::Result;
+use crate::model::{Container, Edit};
+
+/// Header bytes read before giving up (a cover in a PICTURE block stays far below it).
+const MAX_HEADERS: usize = 64 << 20;
+/// Header packets read before giving up (real files have a handful).
+const MAX_PACKETS: usize = 1024;
+
+/// Every item of the old version but ours must be in the new one, in order.
+pub(super) fn prove(old: &mut View, new: &mut View, edit: &Edit) -> Result<()> {
+    let (old_map, old_flac) = view(old, "old")?;
+    let (new_map, new_flac) = view(new, "new")?;
+    if old_map != new_map {
+        return Err(bad!(
+            Refused,
+            "internal check: the write would change the Ogg FLAC mapping header; not written"
+        ));
+    }
+    let (mut old, mut new) = (Cursor::new(old_flac), Cursor::new(new_flac));
+    let (was, now) = lofty_items(Container::OggFlac, &mut old, &mut new, edit)?;
+    compare(&was, &now)?;
+    let blocks = |r: &mut Cursor<Vec<u8>>, which: &str| {
+        raw::flac_blocks(r).map_err(|e| {
+            bad!(
+                Refused,
+                "internal check: cannot walk the {which} Ogg FLAC blocks ({e}); not written"
+            )
+        })
+    };
+    compare(&blocks(&mut old, "old")?, &blocks(&mut new, "new")?)
+}
+
+fn view(r: &mut View, which: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+    native(r).map_err(|e| {
+        bad!(
+            Refused,
+            "internal check: cannot read the {which} Ogg FLAC header pages ({e}); not written"
+        )
+    })
+}
+
+fn invalid(msg: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
+}
+
+/// The mapping header (the 9 bytes before `fLaC`) and the native FLAC metadata the header
+/// packets carry: `fLaC`, then every block up to the one flagged last.
+pub fn native<R: Read + Seek>(r: &mut R) -> io::Result<(Vec<u8>, Vec<u8>)> {
+    let packets = header_packets(r)?;
+    let first = &packets[0];
+    let mut flac = first[9..].to_vec();
+    for p in &packets[1..] {
+        flac.extend_from_slice(p);
+    }
+    Ok((first[..9].to_vec(), flac))
+}
+
+/// The header packets, page by page from the start (CRC and serial checked), until a metadata
+/// block packet carries the last-block flag.
+fn header_packets<R: Read + Seek>(r: &mut R) -> io::Result<Vec<Vec<u8>>> {
+    r.seek(SeekFrom::Start(0))?;
+    let (mut packets, mut cur, mut total) = (Vec::<Vec<u8>>::new(), Vec::new(), 0usize);
+    let mut serial = None;
+    loop {
+        let mut head = [0u8; 27];
+        r.read_exact(&mut head)?;
+        if &head[..4] != b"OggS" {
+            return Err(invalid("no Ogg page where one should start"));
+        }
+        let s = u32::from_le_bytes([head[14], head[15], head[16], head[17]]);
+        if *serial.get_or_insert(s) != s {
+            return Err(invalid("a page of another stream among the header pages"));
+        }
+        let mut lacing = vec![0u8; usize::from(head[26])];
+        r.read_exact(&mut lacing)?;
+        let mut body = vec![0u8; lacing.iter().map(|&l| usize::from(l)).sum()];
+        r.read_exact(&mut body)?;
+        let stored = u32::from_le_bytes([head[22], head[23], head[24], head[25]]);
+        head[22..26].fill(0);
+        if crc(&[&head, &lacing, &body]) != stored {
+            return Err(invalid("an Ogg header page has a wrong checksum"));
+        }
+        total += body.len();
+        if total > MAX_HEADERS {
+            return Err(invalid("the header packets are too large"));
+        }
+        let mut at = 0;
+        for &l in &lacing {
+            cur.extend_from_slice(&body[at..at + usize::from(l)]);
+            at += usize::from(l);
+            if l == 255 {
+                continue;
+            }
+            let p = std::mem::take(&mut cur);
+            let done = match packets.len() {
+                0 if p.len() == 51 && p.starts_with(b"\x7fFLAC") && &p[9..13] == b"fLaC" => false,
+                0 => return Err(invalid("the first packet is not an Ogg FLAC header")),
+                _ => p.first().is_some_and(|b| b & 0x80 != 0),
+            };
+            packets.push(p);
+            if done {
+                return Ok(packets);
+            }
+            if packets.len() > MAX_PACKETS {
+                return Err(invalid("no metadata block is flagged last"));
+            }
+        }
+    }
+}
+
+/// The Ogg CRC-32 (polynomial 0x04c11db7, no reflection), bit by bit: slow, but it shares
+/// nothing with the planner's table and covers only the header pages.
+fn crc(parts: &[&[u8]]) -> u32 {
+    let mut c = 0u32;
+    for &b in parts.iter().flat_map(|p| p.iter()) {
+        c ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            c = if c & 0x8000_0000 != 0 {
+                (c << 1) ^ 0x04c1_1db7
+            } else {
+                c << 1
+            };
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_matches_the_ogg_check_value() {
+        // CRC-32/MPEG-2 family without inversion: "123456789" gives 0x89a1897f.
+        assert_eq!(crc(&[b"123456789"]), 0x89a1_897f);
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_errors_not_panics() {
+        for bytes in [&b""[..], b"OggS", b"RIFF\0\0\0\0WAVE", &[0u8; 64]] {
+            assert!(native(&mut Cursor::new(bytes.to_vec())).is_err());
+        }
+    }
+}

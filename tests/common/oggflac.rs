@@ -1,0 +1,37 @@
+//! Ogg FLAC as mutagen reads it (oggflac.py): its Ogg page reader splits the header packets,
+//! its Ogg FLAC reader gives the comments; what must survive a tag is everything but ours.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::tool_ok;
+
+const DUMP: &str = include_str!("oggflac.py");
+
+/// The dump of `path` (see oggflac.py).
+pub fn dump(path: &Path) -> Value {
+    let out = tool_ok(Command::new("python3").args(["-c", DUMP]).arg(path));
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("oggflac.py output {out:?}: {e}"))
+}
+
+/// The dump without our fields and the page layout: what a tag or strip must keep.
+pub fn others(d: &Value) -> Value {
+    let mut d = d.clone();
+    let o = d.as_object_mut().unwrap();
+    for k in ["ours", "header_pages", "packets_per_page"] {
+        o.remove(k);
+    }
+    d
+}
+
+/// Our fields as `KEY=value`.
+pub fn ours(d: &Value) -> Vec<String> {
+    d["ours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}={}", f[0].as_str().unwrap(), f[1].as_str().unwrap()))
+        .collect()
+}
