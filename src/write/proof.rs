@@ -7,6 +7,8 @@
 //! - the `id3` crate (`id3v2::cross_check`) for the ID3v2 tag of MPEG, WAV and AIFF;
 //! - a tiny walker of our own, sharing no code with the planners, for the FLAC blocks lofty does
 //!   not expose and for locating the ID3v2 tag bytes and the XMP packet;
+//! - for RF64/BW64, DSF and DSDIFF, which lofty does not read, another such walker
+//!   (`chunked`) lists every chunk but the tag's and compares them;
 //! - `quick-xml` for the XMP packet: everything in it but our properties must still be there.
 //!
 //! In place, the new version is a virtual view (the original with the planned regions laid over
@@ -15,6 +17,7 @@
 
 #[cfg(debug_assertions)]
 mod fault;
+mod chunked;
 mod items;
 mod raw;
 mod xmp;
@@ -92,7 +95,18 @@ fn prove(
     // It reads them from the end of the file, after the ID3v2 tag, which it is not shown: the
     // id3 crate has proven it, and a second parse of its cover art would cost more than the rest.
     let mpeg_tail = |r: &mut View| raw::has_tail_tags(r).unwrap_or(true);
-    if container != Container::Mpeg {
+    if is_chunked(container) {
+        let walk = |r: &mut View, which: &str| {
+            chunked::items(container, r).map_err(|e| {
+                bad!(
+                    Refused,
+                    "internal check: cannot walk the {which} {} chunks ({e}); not written",
+                    container.name()
+                )
+            })
+        };
+        compare(&walk(&mut old, "old")?, &walk(&mut new, "new")?)?;
+    } else if container != Container::Mpeg {
         let (was, now) = lofty_items(container, &mut old, &mut new, edit)?;
         compare(&was, &now)?;
     } else if mpeg_tail(&mut old) || mpeg_tail(&mut new) {
@@ -152,6 +166,7 @@ fn xmp_packet(container: Container, old: &mut View, new: &mut View, tags: Tags) 
                     }
                 }
                 Container::Wav | Container::Aiff => raw::chunk_xmp(r).map_err(|e| e.to_string()),
+                Container::Rf64 => chunked::xmp(container, r).map_err(|e| e.to_string()),
                 Container::Mp4 => raw::mp4_xmp(r).map_err(|e| e.to_string()),
                 _ => Ok(None),
             }
@@ -196,12 +211,14 @@ fn id3_tags(
     let find = |r: &mut View| match container {
         Container::Mpeg => raw::head_tag(r),
         Container::Wav | Container::Aiff => raw::chunk_tag(r),
+        c if is_chunked(c) => chunked::tag(c, r),
         _ => Ok(None),
     };
     if !matches!(
         container,
         Container::Mpeg | Container::Wav | Container::Aiff
-    ) {
+    ) && !is_chunked(container)
+    {
         return Ok((None, None));
     }
     let io = |e: std::io::Error| {
@@ -230,6 +247,11 @@ fn stand_in<'a>(
         Some(t) => Cow::Borrowed(t.as_slice()),
         None => Cow::Owned(Baseline::tag(src, container)?),
     })
+}
+
+/// RF64/BW64, DSF and DSDIFF: proven by the `chunked` walker and the `id3` crate, not lofty.
+fn is_chunked(c: Container) -> bool {
+    matches!(c, Container::Rf64 | Container::Dsf | Container::Dsdiff)
 }
 
 /// The ID3v2 tags of the old and new version, as found by `id3_tags`.

@@ -101,9 +101,8 @@ fn without(src: &Source, lay: &Layout, gone: &[u64]) -> Result<Plan> {
         offset: pos,
         len: src.len() - pos,
     });
-    let mut head = src.read(0, 12, "root header")?;
-    head[4..8].copy_from_slice(&lay.size_bytes(lay.root_end - 8 - removed)?);
-    parts.insert(0, Part::Bytes(head));
+    parts.insert(0, Part::Bytes(src.read(0, 12, "root header")?));
+    let mut parts = lay.sized(parts, lay.root_end - 8 - removed)?;
     parts.retain(|p| !matches!(p, Part::Copy { len: 0, .. }));
     Ok(Plan::Rewrite { parts })
 }

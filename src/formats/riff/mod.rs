@@ -1,13 +1,17 @@
-//! WAV (`RIFF`/`WAVE`, little-endian) and AIFF/AIFC (`FORM`, big-endian): the carrier is an ID3v2
-//! tag inside an `id3 `/`ID3 ` chunk. Every other chunk is payload. A chunk that is rewritten in
-//! its own space keeps the file size; otherwise the file is rebuilt with the root size fixed.
+//! WAV (`RIFF`/`WAVE`, little-endian), RF64/BW64 (the same chunks, with the sizes that do not fit
+//! 32 bits in a `ds64` chunk) and AIFF/AIFC (`FORM`, big-endian): the carrier is an ID3v2 tag
+//! inside an `id3 `/`ID3 ` chunk. Every other chunk is payload. A chunk that is rewritten in its
+//! own space keeps the file size; otherwise the file is rebuilt with the root size fixed.
 
 use std::ops::Range;
 
 mod carry;
 mod plan;
 
-use super::{Carrier, CarrierKind, ContainerFormat, Edit, Plan, Result, Source, id3v2, xmp};
+use super::{
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, Result, Source, id3v2, patch_parts,
+    xmp,
+};
 use crate::bad;
 pub use plan::plan;
 
@@ -23,6 +27,26 @@ struct Layout {
     chunks_end: u64,
     /// Offsets of the `APPL` chunks whose signature is `XMP `.
     appl_signatures: Vec<u64>,
+    /// An RF64/BW64 file: the root size is the 64-bit `riffSize` of the `ds64` chunk.
+    rf64: bool,
+}
+
+/// Where an RF64 file keeps its 64-bit root size: the first field of the `ds64` chunk, which
+/// follows the 12-byte form header.
+const RF64_SIZE_AT: u64 = 20;
+
+/// The root chunk as `root` reads it.
+struct Root {
+    big_endian: bool,
+    end: u64,
+    /// RF64/BW64: the `ds64` chunk's data size and its table of other large chunks.
+    ds64: Option<Ds64>,
+}
+
+/// The 64-bit sizes of an RF64 `ds64` chunk that chunk headers point to with 0xFFFFFFFF.
+struct Ds64 {
+    data: u64,
+    table: Vec<([u8; 4], u64)>,
 }
 
 /// Where an XMP chunk is: WAV `_PMX` (packet = chunk data), AIFF `APPL` with signature `XMP `
@@ -110,6 +134,27 @@ impl Layout {
         })
     }
 
+    /// Where the root size `n` is written and its bytes: the 32-bit field after the form id, or
+    /// for RF64 the 64-bit `riffSize` of the `ds64` chunk (the 32-bit field stays 0xFFFFFFFF).
+    fn root_size(&self, n: u64) -> Result<(u64, Vec<u8>)> {
+        if self.rf64 {
+            Ok((RF64_SIZE_AT, n.to_le_bytes().to_vec()))
+        } else {
+            Ok((4, self.size_bytes(n)?.to_vec()))
+        }
+    }
+
+    /// A rewrite's `parts`, the first of them the form's 12-byte head, with the root size set
+    /// to `n`.
+    fn sized(&self, mut parts: Vec<Part>, n: u64) -> Result<Vec<Part>> {
+        let (at, bytes) = self.root_size(n)?;
+        if let (4, Some(Part::Bytes(head))) = (at, parts.first_mut()) {
+            head[4..8].copy_from_slice(&bytes);
+            return Ok(parts);
+        }
+        patch_parts(parts, at, &bytes)
+    }
+
     fn new_chunk_id(&self) -> &'static [u8; 4] {
         // `id3 ` is what ExifTool and most WAV readers look for; AIFF uses `ID3 `.
         if self.big_endian { b"ID3 " } else { b"id3 " }
@@ -117,16 +162,24 @@ impl Layout {
 }
 
 fn layout(src: &Source) -> Result<Layout> {
-    let (big_endian, root_end) = root(src)?;
+    let Root {
+        big_endian,
+        end: root_end,
+        ds64,
+    } = root(src)?;
     let kind = if big_endian { "AIFF" } else { "WAV" };
     let mut chunks = Vec::new();
     let mut appl_signatures = Vec::new();
     let mut pos = 12;
     while pos + 8 <= root_end {
         let h = src.read(pos, 8, "chunk header")?;
-        let len = u32_at(big_endian, &h[4..8]);
+        let mut len = u32_at(big_endian, &h[4..8]);
         let id = [h[0], h[1], h[2], h[3]];
-        if is_sound(&id, big_endian) && len == u64::from(u32::MAX) {
+        if let Some(d) = &ds64
+            && len == u64::from(u32::MAX)
+        {
+            len = d.size_of(&id)?;
+        } else if is_sound(&id, big_endian) && len == u64::from(u32::MAX) {
             return Err(unfinalized(kind, "the audio chunk size"));
         }
         if pos + 8 + len > root_end {
@@ -153,7 +206,28 @@ fn layout(src: &Source) -> Result<Layout> {
         root_end,
         chunks,
         appl_signatures,
+        rf64: ds64.is_some(),
     })
+}
+
+impl Ds64 {
+    /// The size of a chunk whose header says 0xFFFFFFFF: `data` from the `ds64` fields, any
+    /// other from its table.
+    fn size_of(&self, id: &[u8; 4]) -> Result<u64> {
+        if id == b"data" {
+            return Ok(self.data);
+        }
+        self.table
+            .iter()
+            .find(|(t, _)| t == id)
+            .map(|&(_, n)| n)
+            .ok_or_else(|| {
+                bad!(
+                    "corrupt RF64: chunk {:?} has size 0xFFFFFFFF and no entry in the ds64 table",
+                    String::from_utf8_lossy(id)
+                )
+            })
+    }
 }
 
 /// A 32-bit size field in the file's byte order.
@@ -168,10 +242,11 @@ fn u32_at(big_endian: bool, b: &[u8]) -> u64 {
 
 /// The root chunk: its byte order (AIFF is big-endian) and where it ends, checked against the
 /// file.
-fn root(src: &Source) -> Result<(bool, u64)> {
+fn root(src: &Source) -> Result<Root> {
     let head = src.read(0, 12, "RIFF/FORM header")?;
     let big_endian = match (&head[..4], &head[8..12]) {
         (b"RIFF", b"WAVE") => false,
+        (b"RF64" | b"BW64", b"WAVE") => return rf64_root(src),
         (b"FORM", b"AIFF" | b"AIFC") => true,
         _ => return Err(bad!("not a WAV or AIFF file")),
     };
@@ -194,7 +269,60 @@ fn root(src: &Source) -> Result<(bool, u64)> {
             src.len()
         ));
     }
-    Ok((big_endian, root_end))
+    Ok(Root {
+        big_endian,
+        end: root_end,
+        ds64: None,
+    })
+}
+
+/// An RF64/BW64 root: the 32-bit size field is ignored (0xFFFFFFFF by the standard), the real one
+/// is in the `ds64` chunk that must come first, with the `data` size and a table of any other
+/// chunk over 4 GiB.
+fn rf64_root(src: &Source) -> Result<Root> {
+    let h = src.read(12, 8, "ds64 chunk header")?;
+    let len = u32_at(false, &h[4..8]);
+    if &h[..4] != b"ds64" || len < 28 {
+        return Err(bad!("corrupt RF64: the first chunk is not a ds64 chunk of 28 bytes or more"));
+    }
+    if 20 + len > src.len() {
+        return Err(bad!(Truncated, "truncated: the ds64 chunk runs past the end of the file"));
+    }
+    let d = src.read(20, len, "ds64 chunk")?;
+    let u64_at = |i: usize| u64::from_le_bytes(d[i..i + 8].try_into().unwrap_or_default());
+    let riff_size = u64_at(0);
+    let count = u32_at(false, &d[24..28]);
+    if count > (len - 28) / 12 {
+        return Err(bad!("corrupt RF64: the ds64 table has more entries than its chunk holds"));
+    }
+    let table = (0..count as usize)
+        .map(|i| {
+            let e = &d[28 + 12 * i..40 + 12 * i];
+            ([e[0], e[1], e[2], e[3]], u64::from_le_bytes(e[4..12].try_into().unwrap_or_default()))
+        })
+        .collect();
+    if riff_size == 0 || riff_size == u64::MAX {
+        return Err(unfinalized("WAV", "the ds64 RIFF size"));
+    }
+    let end = riff_size
+        .checked_add(8)
+        .filter(|&e| e >= 20 + len)
+        .ok_or_else(|| bad!("corrupt RF64: the ds64 RIFF size is smaller than its own header"))?;
+    if end > src.len() {
+        return Err(bad!(
+            Truncated,
+            "truncated: the ds64 chunk claims {end} bytes, the file has {}",
+            src.len()
+        ));
+    }
+    Ok(Root {
+        big_endian: false,
+        end,
+        ds64: Some(Ds64 {
+            data: u64_at(8),
+            table,
+        }),
+    })
 }
 
 /// The chunk that holds the samples: `data` (WAV) or `SSND` (AIFF).
@@ -280,7 +408,7 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
 }
 
 /// The length of the ID3v2 tag at the start of chunk data, checked against the chunk.
-fn id3_len(data: &[u8]) -> Result<Option<usize>> {
+pub(crate) fn id3_len(data: &[u8]) -> Result<Option<usize>> {
     if data.len() < 10 || &data[..3] != b"ID3" {
         return if data.iter().all(|&b| b == 0) {
             Ok(None)
@@ -320,6 +448,14 @@ pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
     }
     if lay.root_end < src.len() {
         out.push(lay.root_end..src.len());
+    }
+    // An RF64 root size lives in the ds64 chunk: that field is metadata, the rest is not.
+    if lay.rf64
+        && let Some(i) = out.iter().position(|r| r.start == 12)
+    {
+        let ds64 = out.remove(i);
+        out.insert(i, RF64_SIZE_AT + 8..ds64.end);
+        out.insert(i, 12..RF64_SIZE_AT);
     }
     Ok(out)
 }
