@@ -5,7 +5,9 @@
 
 use std::ops::Range;
 
-use super::{Carrier, Container, Edit, Plan, Result, Source, carry, dsd, flac, mp4, mpeg, ogg, riff};
+use super::{
+    Carrier, Container, Edit, Plan, Result, Source, carry, dsd, flac, mp4, mpeg, ogg, riff,
+};
 
 /// One container family: how to read its carriers, plan an edit, and name its audio payload.
 /// Planners only read; the plan is data the write layer carries out.

@@ -15,9 +15,9 @@
 //! it, see `overlay`); for a rewrite it is the finished temp file. A file whose old tags lofty
 //! cannot read at all is refused: nothing proves what the write would keep.
 
+mod chunked;
 #[cfg(debug_assertions)]
 mod fault;
-mod chunked;
 mod items;
 mod raw;
 mod xmp;

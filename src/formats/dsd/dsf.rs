@@ -62,7 +62,9 @@ fn chunk(src: &Source, at: u64, id: &[u8; 4]) -> Result<u64> {
     let size = u64_at(&h[4..], true);
     match at.checked_add(size) {
         Some(end) if size >= 12 && end <= src.len() => Ok(end),
-        _ if size < 12 => Err(bad!("corrupt DSF: the {name:?} chunk is smaller than its header")),
+        _ if size < 12 => Err(bad!(
+            "corrupt DSF: the {name:?} chunk is smaller than its header"
+        )),
         _ => Err(bad!(
             Truncated,
             "truncated: the DSF {name:?} chunk runs past the end of the file"

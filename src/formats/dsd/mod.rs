@@ -79,8 +79,8 @@ fn edited(slot: Option<&[u8]>, edit: &Edit) -> Result<Option<Tagged>> {
             return Ok(None);
         }
         // A slot of zeros big enough is filled exactly, so nothing after it moves.
-        let need = id3v2::carry::new_tag_padded(edit, false, &[], None)?.len()
-            - edit.rewrite_padding();
+        let need =
+            id3v2::carry::new_tag_padded(edit, false, &[], None)?.len() - edit.rewrite_padding();
         let room = slot.map_or(0, <[u8]>::len);
         let pad_to = filler(need as u64, room as u64, 0).map(|_| room);
         let new = id3v2::carry::new_tag_padded(edit, false, &[], pad_to)?;

@@ -79,7 +79,9 @@ fn rf64<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Walk> {
     let ds = read(r, 20, ds_len)?;
     let end = 8 + le64(&ds);
     let data = le64(&ds[8..]);
-    let count = u64::from(u32::from_le_bytes(ds[24..28].try_into().unwrap_or_default()));
+    let count = u64::from(u32::from_le_bytes(
+        ds[24..28].try_into().unwrap_or_default(),
+    ));
     if end > len || count * 12 > ds_len - 28 {
         return Err(bad("the ds64 sizes do not fit the file"));
     }
