@@ -7,4 +7,5 @@ mod id3_quirks;
 mod mp4_real;
 mod mpeg_junk;
 mod ogg_real;
+mod rf64_dsd;
 mod tag_roundtrip;
