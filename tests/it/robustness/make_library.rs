@@ -21,7 +21,7 @@ fn generate(dir: &Path, extra: &[&str]) -> Vec<Value> {
         .arg(dir)
         .args([
             "--tracks",
-            "22",
+            "24",
             "--seconds",
             "1",
             "--seed",
@@ -91,6 +91,15 @@ fn check_layout(variant: &str, path: &Path) {
                 "{variant}: PICTURE in {types:?}"
             );
         }
+        "rf64" => {
+            assert!(b.starts_with(b"RF64"), "{variant}: not an RF64 form");
+            let c: Vec<[u8; 4]> = common::dsd::rf64_chunks(&b)
+                .into_iter()
+                .map(|c| c.0)
+                .collect();
+            assert_eq!(c.first(), Some(b"ds64"), "{variant}: ds64 first");
+            assert_eq!(c.contains(b"LIST"), has("info"), "{variant}: {c:?}");
+        }
         "wav" | "aiff" => {
             let c = chunks();
             let id3 = c.iter().any(|id| id.eq_ignore_ascii_case("id3 "));
@@ -122,8 +131,8 @@ fn same_arguments_same_library_with_every_variant_and_layout() {
     let variants: std::collections::BTreeSet<_> = ta.values().collect();
     assert_eq!(
         variants.len(),
-        22,
-        "22 tracks cover every variant: {variants:?}"
+        24,
+        "24 tracks cover every variant: {variants:?}"
     );
 
     let mut seen = BTreeMap::new();
