@@ -142,8 +142,14 @@ fn same_arguments_same_library_with_every_variant_and_layout() {
         check_layout(variant, &pa);
         assert!(audio_md5(&pa).starts_with("MD5="));
         assert_eq!(decode_errors(&pa), "", "{rel}: ffmpeg decode errors");
-        let dump = mutagen(&pa);
-        assert!(common::ours(&dump).is_empty(), "{rel}: already tagged");
+        if variant.starts_with("rf64") {
+            // mutagen does not read RF64: ffprobe reads its tags.
+            let tags = common::readers::ffprobe(&pa).format;
+            assert!(!tags.iter().any(|(k, _)| k == "TDM-RESERVATION"), "{rel}: already tagged");
+        } else {
+            let dump = mutagen(&pa);
+            assert!(common::ours(&dump).is_empty(), "{rel}: already tagged");
+        }
         seen.insert(variant.clone(), rel.clone());
     }
     // every _nasty/ entry exists (the one beyond PATH_MAX cannot be named by a path)
