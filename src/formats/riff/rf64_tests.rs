@@ -85,6 +85,10 @@ fn a_tag_appended_to_rf64_sets_the_ds64_size_not_the_32_bit_one() {
         ..Default::default()
     };
     let plan = plan_edit(&source_of(&new), &strip).unwrap().unwrap();
+    assert!(
+        matches!(plan, Plan::Cut { .. }),
+        "cut off in place: {plan:?}"
+    );
     assert_eq!(apply(&new, &plan), old);
 }
 

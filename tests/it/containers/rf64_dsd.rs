@@ -338,3 +338,53 @@ fn truncated_and_corrupted_files_are_refused_unchanged() {
     }
     assert!(errors > originals.len() / 2, "only {errors} refused");
 }
+
+/// An RF64 over 4 GiB, sparse (a few KiB on disk): `tag` appends in place and sets the 64-bit
+/// size, the 32-bit fields stay 0xFFFFFFFF, `strip` cuts the chunks off again in place (no copy
+/// of the audio), and the file is its old self.
+#[test]
+fn a_sparse_rf64_over_4_gib_is_tagged_and_stripped_in_place() {
+    let dir = tempdir();
+    let f = dir.path().join("big.rf64");
+    let data: u64 = (4 << 30) + 4096;
+    let mut head = b"RF64\xff\xff\xff\xffWAVEds64\x1c\x00\x00\x00".to_vec();
+    let riff = 4 + 36 + 24 + 8 + data;
+    for v in [riff, data, data / 2] {
+        head.extend_from_slice(&v.to_le_bytes());
+    }
+    head.extend_from_slice(&0u32.to_le_bytes());
+    head.extend_from_slice(
+        b"fmt \x10\x00\x00\x00\x01\x00\x01\x00\x44\xac\x00\x00\x88\x58\x01\x00\x02\x00\x10\x00",
+    );
+    head.extend_from_slice(b"data\xff\xff\xff\xff");
+    head.extend_from_slice(&[0x55; 4096]);
+    std::fs::write(&f, &head).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&f).unwrap();
+    let len = head.len() as u64 - 4096 + data;
+    file.set_len(len).unwrap();
+    drop(file);
+    let fs = f.to_str().unwrap();
+    let doc = noai_json(&["tag", fs], 0);
+    assert_eq!(doc["summary"]["written_in_place"], 1, "{doc:#}");
+    noai(&["verify", fs]).expect(0);
+    let new_len = std::fs::metadata(&f).unwrap().len();
+    assert!(new_len > len);
+    let b = read_head(&f, 80);
+    assert_eq!(&b[4..8], &[0xFF; 4]);
+    assert_eq!(
+        u64::from_le_bytes(b[20..28].try_into().unwrap()) + 8,
+        new_len
+    );
+    assert_eq!(u64::from_le_bytes(b[28..36].try_into().unwrap()), data);
+    let doc = noai_json(&["strip", fs], 0);
+    assert_eq!(doc["summary"]["written_in_place"], 1, "{doc:#}");
+    assert_eq!(std::fs::metadata(&f).unwrap().len(), len);
+    assert_eq!(read_head(&f, head.len()), head);
+}
+
+fn read_head(f: &Path, n: usize) -> Vec<u8> {
+    use std::io::Read;
+    let mut b = vec![0; n];
+    std::fs::File::open(f).unwrap().read_exact(&mut b).unwrap();
+    b
+}

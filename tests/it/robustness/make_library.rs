@@ -145,7 +145,10 @@ fn same_arguments_same_library_with_every_variant_and_layout() {
         if variant.starts_with("rf64") {
             // mutagen does not read RF64: ffprobe reads its tags.
             let tags = common::readers::ffprobe(&pa).format;
-            assert!(!tags.iter().any(|(k, _)| k == "TDM-RESERVATION"), "{rel}: already tagged");
+            assert!(
+                !tags.iter().any(|(k, _)| k == "TDM-RESERVATION"),
+                "{rel}: already tagged"
+            );
         } else {
             let dump = mutagen(&pa);
             assert!(common::ours(&dump).is_empty(), "{rel}: already tagged");
