@@ -189,3 +189,13 @@ pub fn mutagen_tag(path: &Path) {
             .arg("write"),
     );
 }
+
+/// MediaInfo's general-section fields (`key : value` lines of its text output).
+pub fn mediainfo(path: &Path) -> Vec<(String, String)> {
+    let s = tool_ok(Command::new("mediainfo").arg(path));
+    s.lines()
+        .take_while(|l| !l.trim().is_empty() || !s.starts_with(l))
+        .filter_map(|l| l.split_once(" : "))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}

@@ -112,8 +112,13 @@ fn without(src: &Source, lay: &Layout, gone: &[u64]) -> Result<Plan> {
 
 /// An RF64 file (which may hold gigabytes of audio) whose `gone` chunks are the last ones, at the
 /// end of the file, as `tag` appended them: cut off in place (the ds64 size set first), rather
-/// than a rewrite that copies all the audio.
+/// than a rewrite that copies all the audio. Not when the tag carried older fields: the write
+/// layer's proof compares a version without a tag with what its older tags give only for a
+/// rewrite.
 fn cut_off(src: &Source, lay: &Layout, gone: &[u64]) -> Result<Option<Plan>> {
+    if !lay.rf64 || !legacy(src, lay)?.is_empty() {
+        return Ok(None);
+    }
     let mut run: Vec<_> = lay.chunks.iter().filter(|c| gone.contains(&c.1)).collect();
     run.sort_by_key(|c| c.1);
     let Some(first) = run.first().map(|c| c.1) else {
@@ -126,7 +131,7 @@ fn cut_off(src: &Source, lay: &Layout, gone: &[u64]) -> Result<Option<Plan>> {
         }
         end = (off + 8 + len + (len & 1)).min(lay.root_end);
     }
-    if !lay.rf64 || end != lay.root_end || lay.root_end != src.len() {
+    if end != lay.root_end || lay.root_end != src.len() {
         return Ok(None);
     }
     let (offset, bytes) = lay.root_size(first - 8)?;

@@ -98,6 +98,18 @@ fn readers_see_ours(kind: Kind, f: &Path, name: &str, probe_reads_id3: bool) {
             );
         }
     }
+    // MediaInfo reads all three (not the BW64 form); kid3-cli (its own TagLib extension) DSF
+    // and DSDIFF.
+    if !bytes(f).starts_with(b"BW64") {
+        let mi = common::dsd::mediainfo(f);
+        assert!(has(&mi, "TDM-RESERVATION", "1"), "{name}: MediaInfo {mi:?}");
+        assert!(has(&mi, "DATAMINING", AI), "{name}: MediaInfo {mi:?}");
+    }
+    if kind != Kind::Rf64 {
+        let k = common::readers::kid3(f).unwrap_or_default();
+        assert!(has(&k, "TDM-RESERVATION", "1"), "{name}: kid3-cli {k:?}");
+        assert!(has(&k, "DATAMINING", AI), "{name}: kid3-cli {k:?}");
+    }
     if probe_reads_id3 {
         let p = ffprobe(f);
         assert!(
