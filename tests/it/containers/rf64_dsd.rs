@@ -149,6 +149,14 @@ fn roundtrip(kind: Kind, name: &str, orig: &[u8], probe_reads_id3: bool) {
         "tagged",
         "{name}: {doc:#}"
     );
+    let container = match kind {
+        Kind::Dsf => "dsf",
+        Kind::Dff => "dsdiff",
+        Kind::Rf64 => "rf64",
+    };
+    assert_eq!(file_entry(&doc, name)["container"], container, "{name}");
+    let shown = noai(&["show", fs]).expect(0).stdout;
+    assert!(shown.contains("TDM-RESERVATION = 1"), "{name}: show: {shown}");
     noai(&["verify", fs]).expect(0);
     let tagged = bytes(&f);
     sizes_add_up(kind, &tagged, name);
