@@ -194,7 +194,7 @@ pub fn mutagen_tag(path: &Path) {
 pub fn mediainfo(path: &Path) -> Vec<(String, String)> {
     let s = tool_ok(Command::new("mediainfo").arg(path));
     s.lines()
-        .take_while(|l| !l.trim().is_empty() || !s.starts_with(l))
+        .take_while(|l| !l.trim().is_empty())
         .filter_map(|l| l.split_once(" : "))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect()

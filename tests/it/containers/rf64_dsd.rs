@@ -156,7 +156,10 @@ fn roundtrip(kind: Kind, name: &str, orig: &[u8], probe_reads_id3: bool) {
     };
     assert_eq!(file_entry(&doc, name)["container"], container, "{name}");
     let shown = noai(&["show", fs]).expect(0).stdout;
-    assert!(shown.contains("TDM-RESERVATION = 1"), "{name}: show: {shown}");
+    assert!(
+        shown.contains("TDM-RESERVATION = 1"),
+        "{name}: show: {shown}"
+    );
     noai(&["verify", fs]).expect(0);
     let tagged = bytes(&f);
     sizes_add_up(kind, &tagged, name);
