@@ -159,3 +159,28 @@ def oggflac_pad(b, pad):
         out.append(_ogg_page(flags, granule, serial, seq, lacing, body))
         seq += 1
     return b"".join(out)
+class RF64:
+    """What mutagen.File gives for an RF64/BW64 WAV, which mutagen does not read: the ID3v2 tag of
+    its `id3 ` chunk (sizes through the ds64 chunk) as mutagen.id3.ID3, or tags None."""
+
+    def __init__(self, b):
+        import io
+        import mutagen.id3
+        end, data = 8 + struct.unpack_from("<Q", b, 20)[0], struct.unpack_from("<Q", b, 28)[0]
+        self.tags, at = None, 12
+        while at + 8 <= min(end, len(b)):
+            cid, n = b[at:at + 4], struct.unpack_from("<I", b, at + 4)[0]
+            n = data if n == 0xFFFFFFFF and cid == b"data" else n
+            if cid in (b"id3 ", b"ID3 "):
+                self.tags = mutagen.id3.ID3(io.BytesIO(b[at + 8:at + 8 + n]))
+            at += 8 + n + (n & 1)
+
+
+def rf64_file(path):
+    """An RF64 for an RF64/BW64 file (see RF64), else None."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+        if head[:4] not in (b"RF64", b"BW64") or head[8:16] != b"WAVEds64":
+            return None
+        f.seek(0)
+        return RF64(f.read())

@@ -36,6 +36,12 @@ pub enum Container {
     /// FLAC in Ogg (the FLAC-to-Ogg mapping: each metadata block one header packet).
     OggFlac,
     Mp4,
+    /// RF64/BW64 WAV: a `RIFF`-like form whose sizes live in a `ds64` chunk.
+    Rf64,
+    /// DSF (Sony DSD stream file): ID3v2 at the end, pointed to by the `DSD ` chunk.
+    Dsf,
+    /// DSDIFF (Philips DSD interchange file): an `ID3 ` chunk in the `FRM8` form.
+    Dsdiff,
 }
 
 impl Container {
@@ -43,7 +49,7 @@ impl Container {
     pub fn has_xmp(self) -> bool {
         matches!(
             self,
-            Container::Mpeg | Container::Wav | Container::Aiff | Container::Mp4
+            Container::Mpeg | Container::Wav | Container::Aiff | Container::Mp4 | Container::Rf64
         )
     }
 
@@ -58,6 +64,9 @@ impl Container {
             Container::OggSpeex => "speex",
             Container::OggFlac => "ogg-flac",
             Container::Mp4 => "mp4",
+            Container::Rf64 => "rf64",
+            Container::Dsf => "dsf",
+            Container::Dsdiff => "dsdiff",
         }
     }
 }

@@ -651,3 +651,23 @@ pub fn ogg_flac(data: &[u8]) {
         "planner and proof walker disagree on the comments"
     );
 }
+
+/// RF64/BW64, DSF and DSDIFF (`formats::riff::rf64`, `formats::dsd`): the first input byte
+/// picks the form's magic (`RF64`, `BW64`, `DSD `, `FRM8`), which is put before the rest, so
+/// mutations spend their time on the sizes and chunks rather than on finding the magic; then
+/// the `plan_tag` invariants (payload ranges, plans that stay in the file and off the audio, a
+/// result that scans with the set fields and the same payload).
+pub fn chunked_plan(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let magic: &[u8; 4] = match pick % 4 {
+        0 => b"RF64",
+        1 => b"BW64",
+        2 => b"DSD ",
+        _ => b"FRM8",
+    };
+    let mut file = magic.to_vec();
+    file.extend_from_slice(rest);
+    plan_tag(&file);
+}

@@ -5,7 +5,9 @@
 
 use std::ops::Range;
 
-use super::{Carrier, Container, Edit, Plan, Result, Source, carry, flac, mp4, mpeg, ogg, riff};
+use super::{
+    Carrier, Container, Edit, Plan, Result, Source, carry, dsd, flac, mp4, mpeg, ogg, riff,
+};
 
 /// One container family: how to read its carriers, plan an edit, and name its audio payload.
 /// Planners only read; the plan is data the write layer carries out.
@@ -56,5 +58,8 @@ pub fn family(container: Container) -> &'static dyn ContainerFormat {
         Container::OggVorbis | Container::OggOpus | Container::OggSpeex => &ogg::Ogg,
         Container::OggFlac => &ogg::Ogg,
         Container::Mp4 => &mp4::Mp4,
+        Container::Rf64 => &riff::Riff,
+        Container::Dsf => &dsd::Dsf,
+        Container::Dsdiff => &dsd::Dsdiff,
     }
 }

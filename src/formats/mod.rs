@@ -6,6 +6,7 @@
 
 pub mod carry;
 mod digest;
+pub mod dsd;
 mod family;
 pub mod flac;
 pub mod id3v2;

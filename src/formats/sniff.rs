@@ -77,6 +77,12 @@ fn by_magic(head: &[u8], src: &Source) -> Result<Option<Container>> {
         Container::Flac
     } else if at(0, b"RIFF") && at(8, b"WAVE") {
         Container::Wav
+    } else if (at(0, b"RF64") || at(0, b"BW64")) && at(8, b"WAVE") {
+        Container::Rf64
+    } else if at(0, b"DSD ") && at(28, b"fmt ") {
+        Container::Dsf
+    } else if at(0, b"FRM8") && at(12, b"DSD ") {
+        Container::Dsdiff
     } else if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
         Container::Aiff
     } else if at(4, b"ftyp") {

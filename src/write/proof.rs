@@ -9,12 +9,15 @@
 //!   not expose and for locating the ID3v2 tag bytes and the XMP packet;
 //! - for Ogg FLAC, which lofty does not read, a tiny Ogg page walker of our own (`oggflac`) that
 //!   hands lofty and the FLAC block walker the metadata blocks as native FLAC;
+//! - for RF64/BW64, DSF and DSDIFF, which lofty does not read, another such walker
+//!   (`chunked`) lists every chunk but the tag's and compares them;
 //! - `quick-xml` for the XMP packet: everything in it but our properties must still be there.
 //!
 //! In place, the new version is a virtual view (the original with the planned regions laid over
 //! it, see `overlay`); for a rewrite it is the finished temp file. A file whose old tags lofty
 //! cannot read at all is refused: nothing proves what the write would keep.
 
+mod chunked;
 #[cfg(debug_assertions)]
 mod fault;
 mod items;
@@ -99,7 +102,18 @@ fn prove(
     // It reads them from the end of the file, after the ID3v2 tag, which it is not shown: the
     // id3 crate has proven it, and a second parse of its cover art would cost more than the rest.
     let mpeg_tail = |r: &mut View| raw::has_tail_tags(r).unwrap_or(true);
-    if container != Container::Mpeg {
+    if is_chunked(container) {
+        let walk = |r: &mut View, which: &str| {
+            chunked::items(container, r).map_err(|e| {
+                bad!(
+                    Refused,
+                    "internal check: cannot walk the {which} {} chunks ({e}); not written",
+                    container.name()
+                )
+            })
+        };
+        compare(&walk(&mut old, "old")?, &walk(&mut new, "new")?)?;
+    } else if container != Container::Mpeg {
         let (was, now) = lofty_items(container, &mut old, &mut new, edit)?;
         compare(&was, &now)?;
     } else if mpeg_tail(&mut old) || mpeg_tail(&mut new) {
@@ -159,6 +173,7 @@ fn xmp_packet(container: Container, old: &mut View, new: &mut View, tags: Tags) 
                     }
                 }
                 Container::Wav | Container::Aiff => raw::chunk_xmp(r).map_err(|e| e.to_string()),
+                Container::Rf64 => chunked::xmp(container, r).map_err(|e| e.to_string()),
                 Container::Mp4 => raw::mp4_xmp(r).map_err(|e| e.to_string()),
                 _ => Ok(None),
             }
@@ -203,12 +218,14 @@ fn id3_tags(
     let find = |r: &mut View| match container {
         Container::Mpeg => raw::head_tag(r),
         Container::Wav | Container::Aiff => raw::chunk_tag(r),
+        c if is_chunked(c) => chunked::tag(c, r),
         _ => Ok(None),
     };
     if !matches!(
         container,
         Container::Mpeg | Container::Wav | Container::Aiff
-    ) {
+    ) && !is_chunked(container)
+    {
         return Ok((None, None));
     }
     let io = |e: std::io::Error| {
@@ -237,6 +254,11 @@ fn stand_in<'a>(
         Some(t) => Cow::Borrowed(t.as_slice()),
         None => Cow::Owned(Baseline::tag(src, container)?),
     })
+}
+
+/// RF64/BW64, DSF and DSDIFF: proven by the `chunked` walker and the `id3` crate, not lofty.
+fn is_chunked(c: Container) -> bool {
+    matches!(c, Container::Rf64 | Container::Dsf | Container::Dsdiff)
 }
 
 /// The ID3v2 tags of the old and new version, as found by `id3_tags`.

@@ -8,4 +8,5 @@ mod mp4_real;
 mod mpeg_junk;
 mod ogg_flac;
 mod ogg_real;
+mod rf64_dsd;
 mod tag_roundtrip;

@@ -85,6 +85,9 @@ pub(super) fn unwrap(
 
 /// The file without the chunks whose headers are at `gone` (each with its pad byte).
 fn without(src: &Source, lay: &Layout, gone: &[u64]) -> Result<Plan> {
+    if let Some(cut) = cut_off(src, lay, gone)? {
+        return Ok(cut);
+    }
     let mut parts = Vec::new();
     let mut pos = 12;
     let mut removed = 0;
@@ -101,9 +104,39 @@ fn without(src: &Source, lay: &Layout, gone: &[u64]) -> Result<Plan> {
         offset: pos,
         len: src.len() - pos,
     });
-    let mut head = src.read(0, 12, "root header")?;
-    head[4..8].copy_from_slice(&lay.size_bytes(lay.root_end - 8 - removed)?);
-    parts.insert(0, Part::Bytes(head));
+    parts.insert(0, Part::Bytes(src.read(0, 12, "root header")?));
+    let mut parts = lay.sized(parts, lay.root_end - 8 - removed)?;
     parts.retain(|p| !matches!(p, Part::Copy { len: 0, .. }));
     Ok(Plan::Rewrite { parts })
+}
+
+/// An RF64 file (which may hold gigabytes of audio) whose `gone` chunks are the last ones, at the
+/// end of the file, as `tag` appended them: cut off in place (the ds64 size set first), rather
+/// than a rewrite that copies all the audio. Not when the tag carried older fields: the write
+/// layer's proof compares a version without a tag with what its older tags give only for a
+/// rewrite.
+fn cut_off(src: &Source, lay: &Layout, gone: &[u64]) -> Result<Option<Plan>> {
+    if !lay.rf64 || !legacy(src, lay)?.is_empty() {
+        return Ok(None);
+    }
+    let mut run: Vec<_> = lay.chunks.iter().filter(|c| gone.contains(&c.1)).collect();
+    run.sort_by_key(|c| c.1);
+    let Some(first) = run.first().map(|c| c.1) else {
+        return Ok(None);
+    };
+    let mut end = first;
+    for &&(_, off, len) in &run {
+        if off != end {
+            return Ok(None);
+        }
+        end = (off + 8 + len + (len & 1)).min(lay.root_end);
+    }
+    if end != lay.root_end || lay.root_end != src.len() {
+        return Ok(None);
+    }
+    let (offset, bytes) = lay.root_size(first - 8)?;
+    Ok(Some(Plan::Cut {
+        regions: vec![crate::formats::Region { offset, bytes }],
+        len: first,
+    }))
 }

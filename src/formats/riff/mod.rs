@@ -1,15 +1,21 @@
-//! WAV (`RIFF`/`WAVE`, little-endian) and AIFF/AIFC (`FORM`, big-endian): the carrier is an ID3v2
-//! tag inside an `id3 `/`ID3 ` chunk. Every other chunk is payload. A chunk that is rewritten in
-//! its own space keeps the file size; otherwise the file is rebuilt with the root size fixed.
+//! WAV (`RIFF`/`WAVE`, little-endian), RF64/BW64 (the same chunks, with the sizes that do not fit
+//! 32 bits in a `ds64` chunk) and AIFF/AIFC (`FORM`, big-endian): the carrier is an ID3v2 tag
+//! inside an `id3 `/`ID3 ` chunk. Every other chunk is payload. A chunk that is rewritten in its
+//! own space keeps the file size; otherwise the file is rebuilt with the root size fixed.
 
 use std::ops::Range;
 
 mod carry;
 mod plan;
+mod rf64;
 
-use super::{Carrier, CarrierKind, ContainerFormat, Edit, Plan, Result, Source, id3v2, xmp};
+use super::{
+    Carrier, CarrierKind, ContainerFormat, Edit, Part, Plan, Result, Source, id3v2, patch_parts,
+    xmp,
+};
 use crate::bad;
 pub use plan::plan;
+use rf64::{Ds64, RF64_SIZE_AT, rf64_root};
 
 /// The root chunk and where its children are.
 struct Layout {
@@ -23,6 +29,16 @@ struct Layout {
     chunks_end: u64,
     /// Offsets of the `APPL` chunks whose signature is `XMP `.
     appl_signatures: Vec<u64>,
+    /// An RF64/BW64 file: the root size is the 64-bit `riffSize` of the `ds64` chunk.
+    rf64: bool,
+}
+
+/// The root chunk as `root` reads it.
+struct Root {
+    big_endian: bool,
+    end: u64,
+    /// RF64/BW64: the `ds64` chunk's data size and its table of other large chunks.
+    ds64: Option<Ds64>,
 }
 
 /// Where an XMP chunk is: WAV `_PMX` (packet = chunk data), AIFF `APPL` with signature `XMP `
@@ -110,6 +126,27 @@ impl Layout {
         })
     }
 
+    /// Where the root size `n` is written and its bytes: the 32-bit field after the form id, or
+    /// for RF64 the 64-bit `riffSize` of the `ds64` chunk (the 32-bit field stays 0xFFFFFFFF).
+    fn root_size(&self, n: u64) -> Result<(u64, Vec<u8>)> {
+        if self.rf64 {
+            Ok((RF64_SIZE_AT, n.to_le_bytes().to_vec()))
+        } else {
+            Ok((4, self.size_bytes(n)?.to_vec()))
+        }
+    }
+
+    /// A rewrite's `parts`, the first of them the form's 12-byte head, with the root size set
+    /// to `n`.
+    fn sized(&self, mut parts: Vec<Part>, n: u64) -> Result<Vec<Part>> {
+        let (at, bytes) = self.root_size(n)?;
+        if let (4, Some(Part::Bytes(head))) = (at, parts.first_mut()) {
+            head[4..8].copy_from_slice(&bytes);
+            return Ok(parts);
+        }
+        patch_parts(parts, at, &bytes)
+    }
+
     fn new_chunk_id(&self) -> &'static [u8; 4] {
         // `id3 ` is what ExifTool and most WAV readers look for; AIFF uses `ID3 `.
         if self.big_endian { b"ID3 " } else { b"id3 " }
@@ -117,16 +154,24 @@ impl Layout {
 }
 
 fn layout(src: &Source) -> Result<Layout> {
-    let (big_endian, root_end) = root(src)?;
+    let Root {
+        big_endian,
+        end: root_end,
+        ds64,
+    } = root(src)?;
     let kind = if big_endian { "AIFF" } else { "WAV" };
     let mut chunks = Vec::new();
     let mut appl_signatures = Vec::new();
     let mut pos = 12;
     while pos + 8 <= root_end {
         let h = src.read(pos, 8, "chunk header")?;
-        let len = u32_at(big_endian, &h[4..8]);
+        let mut len = u32_at(big_endian, &h[4..8]);
         let id = [h[0], h[1], h[2], h[3]];
-        if is_sound(&id, big_endian) && len == u64::from(u32::MAX) {
+        if let Some(d) = &ds64
+            && len == u64::from(u32::MAX)
+        {
+            len = d.size_of(&id)?;
+        } else if is_sound(&id, big_endian) && len == u64::from(u32::MAX) {
             return Err(unfinalized(kind, "the audio chunk size"));
         }
         if pos + 8 + len > root_end {
@@ -153,6 +198,7 @@ fn layout(src: &Source) -> Result<Layout> {
         root_end,
         chunks,
         appl_signatures,
+        rf64: ds64.is_some(),
     })
 }
 
@@ -168,10 +214,11 @@ fn u32_at(big_endian: bool, b: &[u8]) -> u64 {
 
 /// The root chunk: its byte order (AIFF is big-endian) and where it ends, checked against the
 /// file.
-fn root(src: &Source) -> Result<(bool, u64)> {
+fn root(src: &Source) -> Result<Root> {
     let head = src.read(0, 12, "RIFF/FORM header")?;
     let big_endian = match (&head[..4], &head[8..12]) {
         (b"RIFF", b"WAVE") => false,
+        (b"RF64" | b"BW64", b"WAVE") => return rf64_root(src),
         (b"FORM", b"AIFF" | b"AIFC") => true,
         _ => return Err(bad!("not a WAV or AIFF file")),
     };
@@ -194,7 +241,11 @@ fn root(src: &Source) -> Result<(bool, u64)> {
             src.len()
         ));
     }
-    Ok((big_endian, root_end))
+    Ok(Root {
+        big_endian,
+        end: root_end,
+        ds64: None,
+    })
 }
 
 /// The chunk that holds the samples: `data` (WAV) or `SSND` (AIFF).
@@ -280,7 +331,7 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
 }
 
 /// The length of the ID3v2 tag at the start of chunk data, checked against the chunk.
-fn id3_len(data: &[u8]) -> Result<Option<usize>> {
+pub(crate) fn id3_len(data: &[u8]) -> Result<Option<usize>> {
     if data.len() < 10 || &data[..3] != b"ID3" {
         return if data.iter().all(|&b| b == 0) {
             Ok(None)
@@ -320,6 +371,14 @@ pub fn payload(src: &Source) -> Result<Vec<Range<u64>>> {
     }
     if lay.root_end < src.len() {
         out.push(lay.root_end..src.len());
+    }
+    // An RF64 root size lives in the ds64 chunk: that field is metadata, the rest is not.
+    if lay.rf64
+        && let Some(i) = out.iter().position(|r| r.start == 12)
+    {
+        let ds64 = out.remove(i);
+        out.insert(i, RF64_SIZE_AT + 8..ds64.end);
+        out.insert(i, 12..RF64_SIZE_AT);
     }
     Ok(out)
 }

@@ -197,10 +197,8 @@ fn patch(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
     }
     if !tail.is_empty() {
         let new_len = tail_start + tail.len() as u64;
-        regions.push(Region {
-            offset: 4,
-            bytes: lay.size_bytes(new_len - 8)?.to_vec(),
-        });
+        let (offset, bytes) = lay.root_size(new_len - 8)?;
+        regions.push(Region { offset, bytes });
         let inside = (src.len() - tail_start) as usize;
         let append = tail.split_off(inside.min(tail.len()));
         if !tail.is_empty() {
@@ -267,9 +265,8 @@ fn rebuild(src: &Source, lay: &Layout, changes: &[Change]) -> Result<Plan> {
         offset: lay.root_end,
         len: src.len() - lay.root_end,
     });
-    let mut head = src.read(0, 12, "root header")?;
-    head[4..8].copy_from_slice(&lay.size_bytes(new_root)?);
-    parts[0] = Part::Bytes(head);
+    parts[0] = Part::Bytes(src.read(0, 12, "root header")?);
+    let mut parts = lay.sized(parts, new_root)?;
     parts.retain(|p| match p {
         Part::Copy { len, .. } => *len > 0,
         Part::Bytes(b) => !b.is_empty(),

@@ -96,6 +96,8 @@ fn read_into<R: Read + Seek>(
                 }
             }
         }
+        // lofty reads none of these: `proof::chunked` walks them instead.
+        Container::Rf64 | Container::Dsf | Container::Dsdiff => {}
         Container::Aiff => {
             if let Some(t) = AiffFile::read_from(r, opts)?.text_chunks() {
                 out.push(item("AIFF NAME chunk", format!("{:?}", t.name)));

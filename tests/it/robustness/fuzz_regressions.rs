@@ -36,6 +36,7 @@ fn every_saved_input_passes_its_target() {
             "vorbis_comments" => checks::vorbis_comments(&data),
             "policy_fields" => checks::policy_fields(&data),
             "ogg_flac" => checks::ogg_flac(&data),
+            "chunked_plan" => checks::chunked_plan(&data),
             other => panic!("{name}: unknown target {other}"),
         };
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err() {
