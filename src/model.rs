@@ -34,6 +34,13 @@ pub enum Container {
     #[serde(rename = "speex")]
     OggSpeex,
     Mp4,
+    /// WavPack, Monkey's Audio, Musepack, TTA: an APEv2 tag at the end (`formats::apev2`).
+    #[serde(rename = "wavpack")]
+    WavPack,
+    #[serde(rename = "ape")]
+    MonkeysAudio,
+    Musepack,
+    Tta,
 }
 
 impl Container {
@@ -42,6 +49,14 @@ impl Container {
         matches!(
             self,
             Container::Mpeg | Container::Wav | Container::Aiff | Container::Mp4
+        )
+    }
+
+    /// True for the containers whose tag is APEv2 at the end (`formats::apev2`).
+    pub fn has_apev2(self) -> bool {
+        matches!(
+            self,
+            Container::WavPack | Container::MonkeysAudio | Container::Musepack | Container::Tta
         )
     }
 
@@ -55,6 +70,10 @@ impl Container {
             Container::OggOpus => "opus",
             Container::OggSpeex => "speex",
             Container::Mp4 => "mp4",
+            Container::WavPack => "wavpack",
+            Container::MonkeysAudio => "ape",
+            Container::Musepack => "musepack",
+            Container::Tta => "tta",
         }
     }
 }
@@ -69,6 +88,8 @@ pub enum CarrierKind {
     },
     VorbisComment,
     Mp4Ilst,
+    /// An APEv2 (or, read-only, APEv1) tag at the end of a WavPack, Monkey's, Musepack, TTA file.
+    Apev2,
     /// An XMP packet; `place` names its container box, chunk or frame.
     Xmp {
         place: &'static str,
@@ -85,6 +106,7 @@ impl CarrierKind {
             CarrierKind::Id3v2 { major } => format!("ID3v2.{major} TXXX"),
             CarrierKind::VorbisComment => "Vorbis comment".into(),
             CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
+            CarrierKind::Apev2 => "APEv2 item".into(),
             CarrierKind::Xmp { place } => format!("XMP ({place})"),
             CarrierKind::C2pa { place } => format!("C2PA ({place})"),
         }

@@ -31,6 +31,9 @@ pub fn container(src: &Source) -> Result<Container> {
             ));
         }
         let after = src.read_upto(skip, PEEK)?;
+        if let Some(c) = apev2_family(&after) {
+            return Ok(c);
+        }
         return match after.get(..4) {
             Some(b"fLaC") => Ok(Container::Flac),
             _ if is_mpeg_sync(&after) => Ok(Container::Mpeg),
@@ -85,9 +88,27 @@ fn by_magic(head: &[u8], src: &Source) -> Result<Option<Container>> {
         return ogg_codec(head, src).map(Some);
     } else if is_mpeg_sync(head) {
         Container::Mpeg
+    } else if let Some(c) = apev2_family(head) {
+        c
     } else {
         return Ok(None);
     }))
+}
+
+/// WavPack, Monkey's Audio, Musepack (SV7, SV8) and TTA by their first block's signature.
+fn apev2_family(b: &[u8]) -> Option<Container> {
+    let at = |m: &[u8]| b.starts_with(m);
+    if at(b"wvpk") {
+        Some(Container::WavPack)
+    } else if at(b"MAC ") {
+        Some(Container::MonkeysAudio)
+    } else if at(b"MP+") || at(b"MPCK") {
+        Some(Container::Musepack)
+    } else if at(b"TTA1") {
+        Some(Container::Tta)
+    } else {
+        None
+    }
 }
 
 /// The codec of the first logical stream, from the first packet of the BOS page.

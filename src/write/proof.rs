@@ -13,6 +13,7 @@
 //! it, see `overlay`); for a rewrite it is the finished temp file. A file whose old tags lofty
 //! cannot read at all is refused: nothing proves what the write would keep.
 
+mod apev2;
 #[cfg(debug_assertions)]
 mod fault;
 mod items;
@@ -198,6 +199,9 @@ fn id3_tags(
         Container::Wav | Container::Aiff => raw::chunk_tag(r),
         _ => Ok(None),
     };
+    if container.has_apev2() {
+        return apev2::head_tag(container, old, new, edit).map(|()| (None, None));
+    }
     if !matches!(
         container,
         Container::Mpeg | Container::Wav | Container::Aiff
@@ -248,7 +252,7 @@ fn lofty_items<A: Read + Seek, B: Read + Seek>(
     let lenient = matches!(
         container,
         Container::Mpeg | Container::Wav | Container::Aiff
-    );
+    ) || container.has_apev2();
     let (mode, was) = match read(old, ParsingMode::Strict) {
         Ok(was) => (ParsingMode::Strict, was),
         Err(_) if lenient => match read(old, ParsingMode::BestAttempt) {
