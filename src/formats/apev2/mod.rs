@@ -166,7 +166,10 @@ impl ContainerFormat for Apev2 {
 
     fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
         let l = locate(src)?;
-        Ok(vec![l.head_end..l.tail_start])
+        Ok(vec![Range {
+            start: l.head_end,
+            end: l.tail_start,
+        }])
     }
 }
 

@@ -96,7 +96,10 @@ pub fn read_into<R: Read + Seek>(
 
 fn push(v1: Option<Id3v1Tag>, ape: Option<ApeTag>, edit: &Edit, out: &mut Vec<Item>) {
     if let Some(ape) = ape {
-        out.push(item("APE tag read-only flag", format!("{}", ape.read_only)));
+        // A tag that holds only ours may come and go; a read-only one is never written.
+        if ape.read_only {
+            out.push(item("APE tag read-only flag", "true"));
+        }
         for i in &ape {
             let text = matches!(i.value(), ItemValue::Text(_));
             if text && ours(edit, i.key()) {
