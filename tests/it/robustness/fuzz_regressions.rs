@@ -35,6 +35,7 @@ fn every_saved_input_passes_its_target() {
             "id3_tag" => checks::id3_tag(&data),
             "vorbis_comments" => checks::vorbis_comments(&data),
             "policy_fields" => checks::policy_fields(&data),
+            "apev2_tail" => checks::apev2_tail(&data),
             other => panic!("{name}: unknown target {other}"),
         };
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err() {
