@@ -47,7 +47,9 @@ pub fn locate(src: &Source) -> Result<Tags> {
     let head_end = head_len(src)?;
     let mut end = src.len();
     let mut id3v1 = None;
-    if end >= head_end + ID3V1 && src.read(end - ID3V1, 3, "ID3v1 tag")? == b"TAG" {
+    // A file that ends in an APE footer has no ID3v1 tag, whatever its last 128 bytes start with.
+    let ape_last = end >= 32 && src.read(end - 32, 8, "APE tag footer")? == tag::MAGIC;
+    if !ape_last && end >= head_end + ID3V1 && src.read(end - ID3V1, 3, "ID3v1 tag")? == b"TAG" {
         end -= ID3V1;
         id3v1 = Some(end);
         let l = LYRICS3V2_END.len() as u64;

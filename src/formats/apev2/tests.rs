@@ -281,3 +281,16 @@ fn tta_writes_into_its_id3v2_tag_only_without_an_ape_tag() {
         .unwrap();
     assert!(!c[0].editable);
 }
+
+#[test]
+fn a_tag_ending_the_file_is_not_taken_for_an_id3v1_tag() {
+    // The item's value puts "TAG" exactly 128 bytes before the end of the file.
+    // The last 128 bytes are the value's last 96 and the 32-byte footer.
+    let mut value = "x".repeat(200);
+    value.replace_range(104..107, "TAG");
+    let mut file = WV.to_vec();
+    file.extend(tag_of(vec![text("Comment", &value)]));
+    assert_eq!(&file[file.len() - 128..file.len() - 125], b"TAG");
+    let l = locate(&source_of(&file)).unwrap();
+    assert!(l.id3v1.is_none() && l.ape.is_some());
+}
