@@ -193,7 +193,10 @@ fn plan_tail(src: &Source, l: &Tags, edit: &Edit) -> Result<Option<Plan>> {
         }
         Some(t) => t.clone(),
         None if edit.set.is_empty() => return Ok(None),
-        None => tag::empty(),
+        None => {
+            stray_signature(src, l)?;
+            tag::empty()
+        }
     };
     if !t.apply(edit)? {
         return Ok(None);
@@ -207,6 +210,23 @@ fn plan_tail(src: &Source, l: &Tags, edit: &Edit) -> Result<Option<Plan>> {
         new.extend(src.read(at, ID3V1, "ID3v1 tag")?);
     }
     Ok(Some(over_tail(src, l.tail_start, new)))
+}
+
+/// How far before the end a tag signature that readers would not find refuses a new tag.
+const STRAY_SEARCH: u64 = 256 << 10;
+
+/// Refuses to add a tag to a file whose tail holds an APE signature where readers do not look
+/// (a tag cut short, junk after a tag): ours would hide it from every reader.
+fn stray_signature(src: &Source, l: &Tags) -> Result<()> {
+    let from = l.head_end.max(src.len().saturating_sub(STRAY_SEARCH));
+    let tail = src.read(from, src.len() - from, "the end of the file")?;
+    if memchr::memmem::find(&tail, tag::MAGIC).is_some() {
+        return Err(bad!(
+            Unsupported,
+            "an APE tag signature where readers do not look for one (a tag cut short, or bytes after it); not written"
+        ));
+    }
+    Ok(())
 }
 
 /// `new` written from `start` to the end of the file, which it replaces.

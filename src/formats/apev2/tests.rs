@@ -294,3 +294,14 @@ fn a_tag_ending_the_file_is_not_taken_for_an_id3v1_tag() {
     let l = locate(&source_of(&file)).unwrap();
     assert!(l.id3v1.is_none() && l.ape.is_some());
 }
+
+#[test]
+fn a_stray_tag_signature_refuses_a_new_tag() {
+    let mut file = WV.to_vec();
+    file.extend(tag_of(vec![text("Title", "x")]));
+    file.extend(b"junk after the tag");
+    let err = Apev2(Container::WavPack)
+        .plan(&source_of(&file), &set("TDM-RESERVATION", "1"))
+        .unwrap_err();
+    assert!(err.to_string().contains("signature"), "{err}");
+}
