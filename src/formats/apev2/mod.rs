@@ -35,7 +35,7 @@ pub struct Tags {
     pub head_end: u64,
     /// Start of the APE tag, or of the ID3v1 tag, or the end of the file: the payload's end.
     pub tail_start: u64,
-    /// The APE tag and its offset.
+    /// The APE tag, which starts at `tail_start`.
     pub ape: Option<Tag>,
     /// Start of an ID3v1 tag.
     pub id3v1: Option<u64>,
