@@ -2,7 +2,7 @@
 
 dump PATH              -> JSON {"ape": {key: [kind, hex]}, "id3": {frame: text}}
 add PATH               -> adds Artist (Unicode), a multi-value Genre and a binary cover item
-id3 PATH               -> adds an ID3v2 tag (TIT2, TXXX:OTHER) at the head (TrueAudio)
+id3[-nopad] PATH       -> adds an ID3v2 tag (TIT2, TXXX:OTHER) at the head (TrueAudio); -nopad: no padding
 """
 import json, sys
 import mutagen.apev2 as apev2
@@ -33,10 +33,11 @@ elif cmd == "add":
     tag["Genre"] = "Rock\0Pop"
     tag["Cover Art (Front)"] = apev2.APEValue(b"cover.png\0\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, apev2.BINARY)
     tag.save(path)
-elif cmd == "id3":
+elif cmd in ("id3", "id3-nopad"):
     t = ID3()
     t.add(TIT2(encoding=3, text="Head title"))
     t.add(TXXX(encoding=3, desc="OTHER", text="kept"))
-    t.save(path, v2_version=3)
+    pad = (lambda info: 0) if cmd == "id3-nopad" else None
+    t.save(path, v2_version=3, padding=pad)
 else:
     raise SystemExit("unknown command " + cmd)

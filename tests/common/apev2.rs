@@ -81,9 +81,9 @@ pub fn add_items(path: &Path) {
     mutagen("add", path);
 }
 
-/// mutagen puts an ID3v2.3 tag at the head (TIT2, TXXX:OTHER).
-pub fn add_id3v2(path: &Path) {
-    mutagen("id3", path);
+/// mutagen puts an ID3v2.3 tag at the head (TIT2, TXXX:OTHER), padded or (`padded` false) not.
+pub fn add_id3v2(path: &Path, padded: bool) {
+    mutagen(if padded { "id3" } else { "id3-nopad" }, path);
 }
 
 /// An ID3v1.1 tag appended (title, artist, track 7, genre 17).

@@ -92,12 +92,21 @@ fn a_file_without_tags_gets_a_tag_that_strip_takes_away() {
 
 #[test]
 fn tta_with_only_an_id3v2_tag_carries_ours_there() {
+    for padded in [true, false] {
+        tta_id3(padded);
+    }
+}
+
+/// With padding the tag grows in place; without, the file is rewritten.
+fn tta_id3(padded: bool) {
     let dir = tempdir();
     let path = untagged(dir.path(), "tta");
     let md5 = audio_md5(&path);
-    add_id3v2(&path);
+    add_id3v2(&path, padded);
     let before = dump(&path);
-    run("tag", &path, 0);
+    let doc = run("tag", &path, 0);
+    let how = &file_entry(&doc, "a.tta")["action"]["strategy"];
+    assert_eq!(how, if padded { "in-place" } else { "rewrite" });
     run("verify", &path, 0);
     let d = dump(&path);
     assert_eq!(d["ape"], serde_json::json!({}), "no APE tag added");
@@ -107,9 +116,15 @@ fn tta_with_only_an_id3v2_tag_carries_ours_there() {
     assert_eq!(audio_md5(&path), md5);
     run("strip", &path, 0);
     assert_eq!(dump(&path), before);
+    assert_eq!(audio_md5(&path), md5);
+}
+
+#[test]
+fn a_wavpack_head_id3v2_tag_is_kept_as_it_is() {
+    let dir = tempdir();
     // A WavPack file's head ID3v2 tag is kept as it is; ours go into a new APE tag.
     let wv = untagged(dir.path(), "wv");
-    add_id3v2(&wv);
+    add_id3v2(&wv, true);
     let head = dump(&wv)["id3"].clone();
     run("tag", &wv, 0);
     let d = dump(&wv);
