@@ -42,6 +42,13 @@ pub enum Container {
     Dsf,
     /// DSDIFF (Philips DSD interchange file): an `ID3 ` chunk in the `FRM8` form.
     Dsdiff,
+    /// WavPack, Monkey's Audio, Musepack, TTA: an APEv2 tag at the end (`formats::apev2`).
+    #[serde(rename = "wavpack")]
+    WavPack,
+    #[serde(rename = "ape")]
+    MonkeysAudio,
+    Musepack,
+    Tta,
 }
 
 impl Container {
@@ -50,6 +57,14 @@ impl Container {
         matches!(
             self,
             Container::Mpeg | Container::Wav | Container::Aiff | Container::Mp4 | Container::Rf64
+        )
+    }
+
+    /// True for the containers whose tag is APEv2 at the end (`formats::apev2`).
+    pub fn has_apev2(self) -> bool {
+        matches!(
+            self,
+            Container::WavPack | Container::MonkeysAudio | Container::Musepack | Container::Tta
         )
     }
 
@@ -67,6 +82,10 @@ impl Container {
             Container::Rf64 => "rf64",
             Container::Dsf => "dsf",
             Container::Dsdiff => "dsdiff",
+            Container::WavPack => "wavpack",
+            Container::MonkeysAudio => "ape",
+            Container::Musepack => "musepack",
+            Container::Tta => "tta",
         }
     }
 }
@@ -81,6 +100,8 @@ pub enum CarrierKind {
     },
     VorbisComment,
     Mp4Ilst,
+    /// An APEv2 (or, read-only, APEv1) tag at the end of a WavPack, Monkey's, Musepack, TTA file.
+    Apev2,
     /// An XMP packet; `place` names its container box, chunk or frame.
     Xmp {
         place: &'static str,
@@ -97,6 +118,7 @@ impl CarrierKind {
             CarrierKind::Id3v2 { major } => format!("ID3v2.{major} TXXX"),
             CarrierKind::VorbisComment => "Vorbis comment".into(),
             CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
+            CarrierKind::Apev2 => "APEv2 item".into(),
             CarrierKind::Xmp { place } => format!("XMP ({place})"),
             CarrierKind::C2pa { place } => format!("C2PA ({place})"),
         }

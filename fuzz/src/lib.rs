@@ -671,3 +671,76 @@ pub fn chunked_plan(data: &[u8]) {
     file.extend_from_slice(rest);
     plan_tag(&file);
 }
+
+// ---------------------------------------------------------------------------------------------
+// apev2_tail
+
+/// Input: a selector byte, then the rest of a file. The selector's low bits pick the signature
+/// put in front (WavPack `wvpk`, Monkey's `MAC `, Musepack `MP+`/`MPCK`, TTA `TTA1`); its high
+/// bit puts a small ID3v2 tag before that (TTA then writes ours into it when there is no APE
+/// tag). The file goes through `plan_tag`'s checks; besides, every in-place plan must keep each
+/// field of the last carrier other than the edit's own keys, in order.
+pub fn apev2_tail(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let magic: &[u8] = match sel % 5 {
+        0 => b"wvpk",
+        1 => b"MAC ",
+        2 => b"MP+\x17",
+        3 => b"MPCK",
+        _ => b"TTA1",
+    };
+    let mut file = Vec::with_capacity(data.len() + 40);
+    if sel & 0x80 != 0 {
+        file.extend_from_slice(b"ID3\x03\0\0\0\0\0\x10");
+        file.extend_from_slice(&[0; 16]);
+    }
+    file.extend_from_slice(magic);
+    file.extend_from_slice(rest);
+    plan_tag(&file);
+    let mem = mem_file(&file);
+    let src = Source::new(&mem, file.len() as u64);
+    let Ok(container) = sniff::container(&src) else {
+        return;
+    };
+    for edit in [tag_edit(), tag_edit_full(), strip_edit()] {
+        let Ok(Some(plan)) = formats::plan(&src, container, &edit) else {
+            continue;
+        };
+        let Ok(before) = formats::scan(&src, container) else {
+            continue;
+        };
+        let cut = plan.cut();
+        let Some(regions) = plan.regions() else {
+            continue;
+        };
+        let mut new = apply_regions(&file, &regions, None);
+        if let Some(n) = cut {
+            new.truncate(n as usize);
+        }
+        let nmem = mem_file(&new);
+        let nsrc = Source::new(&nmem, new.len() as u64);
+        let after = formats::scan(&nsrc, container).expect("an edited file scans");
+        let others = |c: Option<&Carrier>| -> Vec<RawField> {
+            c.map(|c| {
+                c.fields
+                    .iter()
+                    .filter(|f| !owned(&edit, &f.key))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+        };
+        let primary = |cs: &[Carrier]| cs.iter().rev().find(|c| c.editable).cloned();
+        assert_eq!(
+            others(primary(&before.carriers).as_ref()),
+            others(primary(&after.carriers).as_ref()),
+            "{edit:?} changed a field that is not ours"
+        );
+    }
+}
+
+fn owned(edit: &Edit, key: &str) -> bool {
+    edit.removes(key) || edit.set.iter().any(|(k, _)| k.eq_ignore_ascii_case(key))
+}

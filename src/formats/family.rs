@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use super::{
-    Carrier, Container, Edit, Plan, Result, Source, carry, dsd, flac, mp4, mpeg, ogg, riff,
+    Carrier, Container, Edit, Plan, Result, Source, apev2, carry, dsd, flac, mp4, mpeg, ogg, riff,
 };
 
 /// One container family: how to read its carriers, plan an edit, and name its audio payload.
@@ -61,5 +61,9 @@ pub fn family(container: Container) -> &'static dyn ContainerFormat {
         Container::Rf64 => &riff::Riff,
         Container::Dsf => &dsd::Dsf,
         Container::Dsdiff => &dsd::Dsdiff,
+        Container::WavPack => &apev2::Apev2(Container::WavPack),
+        Container::MonkeysAudio => &apev2::Apev2(Container::MonkeysAudio),
+        Container::Musepack => &apev2::Apev2(Container::Musepack),
+        Container::Tta => &apev2::Apev2(Container::Tta),
     }
 }

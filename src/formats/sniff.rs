@@ -31,6 +31,9 @@ pub fn container(src: &Source) -> Result<Container> {
             ));
         }
         let after = src.read_upto(skip, PEEK)?;
+        if let Some(c) = apev2_family(&after) {
+            return Ok(c);
+        }
         return match after.get(..4) {
             Some(b"fLaC") => Ok(Container::Flac),
             _ if is_mpeg_sync(&after) => Ok(Container::Mpeg),
@@ -91,9 +94,30 @@ fn by_magic(head: &[u8], src: &Source) -> Result<Option<Container>> {
         return ogg_codec(head, src).map(Some);
     } else if is_mpeg_sync(head) {
         Container::Mpeg
+    } else if let Some(c) = apev2_family(head) {
+        c
     } else {
         return Ok(None);
     }))
+}
+
+/// WavPack, Monkey's Audio, Musepack (SV7, SV8) and TTA by their first block's signature (with
+/// Monkey's version number and Musepack SV7's stream version, so text starting `MAC ` or `MP+`
+/// stays text).
+fn apev2_family(b: &[u8]) -> Option<Container> {
+    let at = |m: &[u8]| b.starts_with(m);
+    let mac_version = b.get(4..6).map(|v| u16::from_le_bytes([v[0], v[1]]));
+    if at(b"wvpk") {
+        Some(Container::WavPack)
+    } else if at(b"MAC ") && mac_version.is_some_and(|v| (1000..10000).contains(&v)) {
+        Some(Container::MonkeysAudio)
+    } else if (at(b"MP+") && b.get(3).is_some_and(|v| v & 0x0F >= 7)) || at(b"MPCK") {
+        Some(Container::Musepack)
+    } else if at(b"TTA1") {
+        Some(Container::Tta)
+    } else {
+        None
+    }
 }
 
 /// The codec of the first logical stream, from the first packet of the BOS page.
@@ -179,6 +203,12 @@ mod tests {
         assert_eq!(sniff(b"RIFF\0\0\0\0WAVEfmt ").unwrap(), Container::Wav);
         assert_eq!(sniff(b"FORM\0\0\0\0AIFCFVER").unwrap(), Container::Aiff);
         assert_eq!(sniff(b"\0\0\0\x20ftypM4A ").unwrap(), Container::Mp4);
+        assert_eq!(sniff(b"wvpk\0\0\0\0").unwrap(), Container::WavPack);
+        assert_eq!(sniff(b"MAC \x96\x0f\0\0").unwrap(), Container::MonkeysAudio);
+        assert_eq!(sniff(b"MP+\x17\0\0\0\0").unwrap(), Container::Musepack);
+        assert_eq!(sniff(b"MPCKSH\0\0").unwrap(), Container::Musepack);
+        assert_eq!(sniff(b"TTA1\x01\0\x02\0").unwrap(), Container::Tta);
+        assert!(sniff(b"MAC address list").is_err());
         assert_eq!(sniff(&[0xFF, 0xFB, 0x90, 0x64]).unwrap(), Container::Mpeg);
         let mut id3flac = b"ID3\x03\0\0\0\0\0\x02\0\0".to_vec();
         id3flac.extend_from_slice(b"fLaC");

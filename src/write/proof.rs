@@ -18,6 +18,7 @@
 //! cannot read at all is refused: nothing proves what the write would keep.
 
 mod chunked;
+mod apev2;
 #[cfg(debug_assertions)]
 mod fault;
 mod items;
@@ -221,6 +222,9 @@ fn id3_tags(
         c if is_chunked(c) => chunked::tag(c, r),
         _ => Ok(None),
     };
+    if container.has_apev2() {
+        return apev2::head_tag(container, old, new, edit).map(|()| (None, None));
+    }
     if !matches!(
         container,
         Container::Mpeg | Container::Wav | Container::Aiff
@@ -277,7 +281,7 @@ fn lofty_items<A: Read + Seek, B: Read + Seek>(
     let lenient = matches!(
         container,
         Container::Mpeg | Container::Wav | Container::Aiff
-    );
+    ) || container.has_apev2();
     let (mode, was) = match read(old, ParsingMode::Strict) {
         Ok(was) => (ParsingMode::Strict, was),
         Err(_) if lenient => match read(old, ParsingMode::BestAttempt) {

@@ -13,6 +13,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 pub mod dsd;
+pub mod apev2;
 mod files;
 pub mod interop_doc;
 pub mod interrupted;
@@ -106,6 +107,7 @@ pub fn kind_of(path: &Path) -> &'static str {
         "spx" => "spx",
         "oga" => "oga",
         "m4a" | "m4b" | "mp4" => "mp4",
+        "wv" | "ape" | "mpc" | "tta" => "ape",
         e => panic!("no mutagen kind for .{e}"),
     }
 }

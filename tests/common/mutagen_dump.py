@@ -93,6 +93,29 @@ elif kind == "mp4":
     out["ours"] = ours
     out["items"] = items
     out["chapters"] = [[c.start, c.title] for c in (f.chapters or [])] if hasattr(f, "chapters") else None
+elif kind == "ape":
+    # WavPack, Monkey's Audio, Musepack, TTA: the APEv2 tag at the end (keys case-insensitive),
+    # and an ID3v2 tag at the head (TTA's taggers may write one instead).
+    import mutagen.apev2
+    try:
+        tags = mutagen.apev2.APEv2(path)
+    except mutagen.apev2.APENoHeaderError:
+        tags = None
+    items, ours = {}, []
+    for k, v in sorted((tags or {}).items()):
+        if v.kind == mutagen.apev2.TEXT and k.upper() in OURS:
+            ours.append([k, str(v), None])
+            continue
+        items[k] = [int(v.kind), val(bytes(v.value)) if v.kind == mutagen.apev2.BINARY else str(v)]
+    out["items"] = items if tags is not None else None
+    try:
+        head = ID3(path)
+    except Exception:
+        head = None
+    sub = {}
+    id3(head, sub)
+    out["id3"] = sub["id3"]
+    out["ours"] = ours + sub.get("ours", [])
 else:
     raise SystemExit("unknown kind " + kind)
 print(json.dumps(out, sort_keys=True))

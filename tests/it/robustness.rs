@@ -1,6 +1,7 @@
 //! Files and conditions that must not cost a user data: broken and hostile files, torn writes,
 //! concurrent runs, full disks, fuzz regressions, and the kill campaign's library generator.
 
+mod apev2_cuts;
 mod broken;
 mod fuzz_regressions;
 mod hostile;

@@ -107,6 +107,9 @@ fn read_into<R: Read + Seek>(
                 out.push(item("AIFF COMT chunk", format!("{:?}", t.comments)));
             }
         }
+        Container::WavPack | Container::MonkeysAudio | Container::Musepack | Container::Tta => {
+            super::apev2::read_into(container, r, opts, edit, out)?
+        }
         Container::Mpeg => {
             let f = MpegFile::read_from(r, opts)?;
             if let Some(v1) = f.id3v1() {

@@ -37,6 +37,7 @@ fn every_saved_input_passes_its_target() {
             "policy_fields" => checks::policy_fields(&data),
             "ogg_flac" => checks::ogg_flac(&data),
             "chunked_plan" => checks::chunked_plan(&data),
+            "apev2_tail" => checks::apev2_tail(&data),
             other => panic!("{name}: unknown target {other}"),
         };
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).is_err() {
