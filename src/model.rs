@@ -34,6 +34,8 @@ pub enum Container {
     #[serde(rename = "speex")]
     OggSpeex,
     Mp4,
+    /// ASF (Windows Media Audio).
+    Asf,
 }
 
 impl Container {
@@ -55,6 +57,7 @@ impl Container {
             Container::OggOpus => "opus",
             Container::OggSpeex => "speex",
             Container::Mp4 => "mp4",
+            Container::Asf => "asf",
         }
     }
 }
@@ -69,6 +72,10 @@ pub enum CarrierKind {
     },
     VorbisComment,
     Mp4Ilst,
+    /// ASF attributes (UTF-16 strings); `place` names the object that holds them.
+    Asf {
+        place: &'static str,
+    },
     /// An XMP packet; `place` names its container box, chunk or frame.
     Xmp {
         place: &'static str,
@@ -85,6 +92,7 @@ impl CarrierKind {
             CarrierKind::Id3v2 { major } => format!("ID3v2.{major} TXXX"),
             CarrierKind::VorbisComment => "Vorbis comment".into(),
             CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
+            CarrierKind::Asf { place } => format!("ASF attribute ({place})"),
             CarrierKind::Xmp { place } => format!("XMP ({place})"),
             CarrierKind::C2pa { place } => format!("C2PA ({place})"),
         }

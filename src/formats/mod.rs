@@ -4,6 +4,7 @@
 //! audio payload. Nothing here writes to a user file; the plans are carried out by `crate::write`,
 //! the one module that modifies user files. docs/architecture.md has the whole picture.
 
+pub mod asf;
 pub mod carry;
 mod digest;
 mod family;

@@ -13,6 +13,7 @@
 //! it, see `overlay`); for a rewrite it is the finished temp file. A file whose old tags lofty
 //! cannot read at all is refused: nothing proves what the write would keep.
 
+mod asf;
 #[cfg(debug_assertions)]
 mod fault;
 mod items;
@@ -86,6 +87,9 @@ fn prove(
     edit: &Edit,
     base: &Baseline,
 ) -> Result<()> {
+    if container == Container::Asf {
+        return asf::prove(&mut old, &mut new, edit);
+    }
     let tags = id3_tags(container, &mut old, &mut new, edit, base)?;
     // lofty reads an MPEG file's ID3v1 and APE tags (its ID3v2 is the id3 crate's): with
     // neither signature at the end of either version there is nothing for it to compare.

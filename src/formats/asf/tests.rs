@@ -1,0 +1,1 @@
+//! Unit tests of the ASF reader and planner on headers built here.
