@@ -101,7 +101,7 @@ impl ContainerFormat for Asf {
     }
     fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
         let h = Header::read(src)?;
-        Ok(vec![h.len..src.len()])
+        Ok(std::iter::once(h.len..src.len()).collect())
     }
 }
 
@@ -139,7 +139,7 @@ impl Header {
         }
         let len = le64(&fixed[16..24]);
         let count = u32::from_le_bytes([fixed[24], fixed[25], fixed[26], fixed[27]]);
-        if len < HEADER_FIXED || len > MAX_HEADER {
+        if !(HEADER_FIXED..=MAX_HEADER).contains(&len) {
             return Err(bad!(Corrupt, "ASF Header Object size {len} is impossible"));
         }
         let bytes = src.read(0, len, "ASF Header Object")?;
