@@ -2,6 +2,7 @@
 //! quirks, MPEG junk, MP4 and Ogg plans carried out on files made by ffmpeg and mutagen, and the
 //! byte structure of every tagged sample.
 
+mod asf_real;
 mod contract;
 mod id3_quirks;
 mod mp4_real;

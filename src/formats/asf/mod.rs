@@ -151,9 +151,18 @@ impl Header {
                 objects.len()
             ));
         }
-        let data = src.read(len, 16, "ASF Data Object")?;
-        if data != DATA {
+        let data = src.read(len, OBJECT_HEAD, "ASF Data Object")?;
+        if data[..16] != DATA {
             return Err(bad!(Corrupt, "no ASF Data Object right after the header"));
+        }
+        // Size 0 is a stream written without seeking back; otherwise it must fit the file.
+        let data_len = le64(&data[16..24]);
+        if data_len != 0 && data_len > src.len() - len {
+            return Err(bad!(
+                Truncated,
+                "truncated: the ASF Data Object claims {data_len} bytes, the file has {} after the header",
+                src.len() - len
+            ));
         }
         let h = Header {
             len,
