@@ -204,3 +204,102 @@ fn guid_text(g: &[u8; 16]) -> String {
         hex(&g[10..])
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+    use crate::formats::testutil::{apply, source_of};
+    use crate::formats::{Container, Plan, plan};
+
+    fn obj(guid: [u8; 16], body: &[u8]) -> Vec<u8> {
+        [&guid[..], &(24 + body.len() as u64).to_le_bytes(), body].concat()
+    }
+
+    fn utf16z(s: &str) -> Vec<u8> {
+        s.encode_utf16()
+            .chain([0])
+            .flat_map(u16::to_le_bytes)
+            .collect()
+    }
+
+    /// File Properties, an ECD holding WM/Genre = Rock, `pad` bytes of padding, a Data Object.
+    fn file(pad: usize) -> Vec<u8> {
+        let (n, v) = (utf16z("WM/Genre"), utf16z("Rock"));
+        let mut ecd = 1u16.to_le_bytes().to_vec();
+        ecd.extend((n.len() as u16).to_le_bytes());
+        ecd.extend(&n);
+        ecd.extend([0, 0]);
+        ecd.extend((v.len() as u16).to_le_bytes());
+        ecd.extend(&v);
+        let mut body = obj(
+            FILE_PROPERTIES,
+            &[[5u8; 16].as_slice(), &[0; 8], &[6; 56]].concat(),
+        );
+        body.extend(obj(ECD, &ecd));
+        let count = if pad > 0 { 3u32 } else { 2 };
+        if pad > 0 {
+            body.extend(obj(PADDING, &vec![0; pad]));
+        }
+        let mut f = HEADER.to_vec();
+        f.extend((30 + body.len() as u64).to_le_bytes());
+        f.extend(count.to_le_bytes());
+        f.extend([1, 2]);
+        f.extend(body);
+        f.extend(obj(DATA, &[0xAA; 60]));
+        let len = f.len() as u64;
+        f[30 + 40..30 + 48].copy_from_slice(&len.to_le_bytes());
+        f
+    }
+
+    fn tag() -> Edit {
+        Edit {
+            remove: vec!["TDM-RESERVATION".into()],
+            set: vec![("TDM-RESERVATION".into(), "1".into())],
+            ..Default::default()
+        }
+    }
+
+    fn check(old: &[u8], new: &[u8]) -> Result<()> {
+        prove(&mut Cursor::new(old), &mut Cursor::new(new), &tag())
+    }
+
+    fn planned(old: &[u8]) -> Vec<u8> {
+        let p: Plan = plan(&source_of(old), Container::Asf, &tag())
+            .unwrap()
+            .unwrap();
+        apply(old, &p)
+    }
+
+    #[test]
+    fn the_planners_writes_pass_in_place_and_rewritten() {
+        for pad in [0, 500] {
+            let old = file(pad);
+            let new = planned(&old);
+            assert_ne!(new, old);
+            check(&old, &new).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_changed_attribute_a_lost_object_or_a_stale_size_is_refused() {
+        let old = file(0);
+        let new = planned(&old);
+        let rock = utf16z("Rock");
+        let at = memchr::memmem::find(&new, &rock).unwrap();
+        let mut changed = new.clone();
+        changed[at] = b'S';
+        let e = check(&old, &changed).unwrap_err().to_string();
+        assert!(e.contains("change the ASF attribute WM/Genre"), "{e}");
+        let mut stale = new.clone();
+        stale[30 + 40..30 + 48].copy_from_slice(&(old.len() as u64).to_le_bytes());
+        let e = check(&old, &stale).unwrap_err().to_string();
+        assert!(e.contains("file size field"), "{e}");
+        let mut reserved = new.clone();
+        reserved[28] = 9;
+        assert!(check(&old, &reserved).is_err());
+        let e = check(&old, &new[..100]).unwrap_err().to_string();
+        assert!(e.contains("cannot walk the new ASF header"), "{e}");
+    }
+}
