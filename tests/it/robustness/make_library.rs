@@ -21,7 +21,7 @@ fn generate(dir: &Path, extra: &[&str]) -> Vec<Value> {
         .arg(dir)
         .args([
             "--tracks",
-            "22",
+            "23",
             "--seconds",
             "1",
             "--seed",
@@ -122,8 +122,8 @@ fn same_arguments_same_library_with_every_variant_and_layout() {
     let variants: std::collections::BTreeSet<_> = ta.values().collect();
     assert_eq!(
         variants.len(),
-        22,
-        "22 tracks cover every variant: {variants:?}"
+        23,
+        "23 tracks cover every variant: {variants:?}"
     );
 
     let mut seen = BTreeMap::new();
