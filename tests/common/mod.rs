@@ -103,6 +103,7 @@ pub fn kind_of(path: &Path) -> &'static str {
         "opus" => "opus",
         "spx" => "spx",
         "m4a" | "m4b" | "mp4" => "mp4",
+        "wma" | "asf" => "asf",
         e => panic!("no mutagen kind for .{e}"),
     }
 }

@@ -92,6 +92,16 @@ elif kind == "mp4":
     out["ours"] = ours
     out["items"] = items
     out["chapters"] = [[c.start, c.title] for c in (f.chapters or [])] if hasattr(f, "chapters") else None
+elif kind == "asf":
+    from mutagen.asf import ASF
+    attrs, ours = [], []
+    for k, a in ASF(path).tags:
+        if k.upper() in OURS:
+            ours.append([k, val(a.value), a.TYPE])
+        else:
+            attrs.append([k, a.TYPE, val(a.value), a.language, a.stream])
+    out["ours"] = ours
+    out["attrs"] = attrs
 else:
     raise SystemExit("unknown kind " + kind)
 print(json.dumps(out, sort_keys=True))

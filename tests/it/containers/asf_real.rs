@@ -1,7 +1,8 @@
 //! ASF (WMA) against real tools: ffmpeg encodes WMA v2, mutagen adds attributes of every kind
 //! (a DWORD track number, a WM/Picture byte array, a Metadata Library attribute with a
 //! language) and padding. `noai tag` must write in place into the padding (or rewrite the header
-//! when there is none), `verify` must pass, mutagen and ffprobe must read our values, every
+//! when there is none), `verify` must pass, mutagen, ffprobe and kid3-cli must read our values
+//! (ExifTool, which lists no unknown attribute, the File Properties' file length), every
 //! other attribute and header object must read back the same in mutagen, the audio packets'
 //! MD5 must not change, and `strip` must give back exactly the attributes from before.
 //! Hostile and truncated copies are refused with a clear code and left unchanged.
@@ -12,6 +13,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::readers::kid3;
 use crate::common::{audio_md5, decode_errors, noai, tempdir, tool_ok};
 
 const DMI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
@@ -155,6 +157,19 @@ fn round(path: &Path) -> String {
     let probe = ffprobe_tags(path);
     assert_eq!(probe["TDM-RESERVATION"], "1", "ffprobe: {probe}");
     assert_eq!(probe["DATAMINING"], DMI, "ffprobe: {probe}");
+    let kid3 = kid3(path).expect("kid3-cli opens the file");
+    for (k, v) in [("TDM-RESERVATION", "1"), ("DATAMINING", DMI)] {
+        let n = kid3.iter().filter(|(a, b)| a == k && b == v).count();
+        assert_eq!(n, 1, "kid3-cli: {k} = {v} once: {kid3:?}");
+    }
+    // ExifTool (which does not list unknown attributes) reads the File Properties' length.
+    let exif = tool_ok(
+        Command::new("exiftool")
+            .args(["-s3", "-n", "-ASF:FileLength"])
+            .arg(path),
+    );
+    let field = file_size_field(&std::fs::read(path).unwrap());
+    assert_eq!(exif.trim(), field.to_string(), "ExifTool's ASF:FileLength");
     assert_eq!(audio_md5(path), md5, "audio packets unchanged");
     assert_eq!(decode_errors(path), "", "ffmpeg decodes the tagged file");
     let bytes = std::fs::read(path).unwrap();
