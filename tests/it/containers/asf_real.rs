@@ -276,3 +276,34 @@ fn hostile_truncated_protected_and_video_asf_are_refused_unchanged() {
         assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name}: file unchanged");
     }
 }
+
+/// mutagen puts an attribute with a language into the Metadata Library: `verify` reads it
+/// there, and `strip`, which writes only the Extended Content Description, refuses rather than
+/// leave a reservation behind.
+#[test]
+fn a_reservation_in_the_metadata_library_is_read_and_strip_refuses() {
+    let dir = tempdir();
+    let f = encode(dir.path(), "library.wma");
+    let script = "import sys, mutagen.asf as m\n\
+        f = m.ASF(sys.argv[1])\n\
+        f['TDM-RESERVATION'] = [m.ASFUnicodeAttribute('1', language=1)]\n\
+        f.save()";
+    tool_ok(Command::new("python3").args(["-c", script]).arg(&f));
+    let p = f.to_str().unwrap();
+    let doc = noai(&["show", p, "--format", "json"]).expect(0).json();
+    let carriers = doc["files"][0]["carriers"].as_array().unwrap().clone();
+    let place = |c: &Value| c["kind"]["place"].as_str().unwrap_or("").to_string();
+    assert_eq!(place(&carriers[0]), "Metadata Library", "{carriers:?}");
+    let keys: Vec<&str> = carriers[0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["key"].as_str())
+        .collect();
+    assert!(keys.contains(&"TDM-RESERVATION"), "{keys:?}");
+    let before = std::fs::read(&f).unwrap();
+    let run = noai(&["strip", p, "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.contains("Metadata Library"), "{}", run.stdout);
+    assert_eq!(std::fs::read(&f).unwrap(), before, "file unchanged");
+}
