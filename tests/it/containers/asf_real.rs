@@ -307,3 +307,27 @@ fn a_reservation_in_the_metadata_library_is_read_and_strip_refuses() {
     assert!(run.stdout.contains("Metadata Library"), "{}", run.stdout);
     assert_eq!(std::fs::read(&f).unwrap(), before, "file unchanged");
 }
+
+/// The proof is not for show: a planned header whose `WM/Picture` PNG is damaged (the debug
+/// hook flips the case of `IHDR` in the new bytes) is refused by the independent walker, and
+/// the file is left as it was.
+#[test]
+fn the_proof_refuses_a_header_that_would_change_the_picture() {
+    let dir = tempdir();
+    let f = encode(dir.path(), "proof.wma");
+    enrich(&f, 0);
+    let before = std::fs::read(&f).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_noai"));
+    cmd.args(["tag", "--format", "json"])
+        .arg(&f)
+        .env("NO_COLOR", "1")
+        .env("NOAI_TEST_CORRUPT", "IHDR");
+    let out = crate::common::tool(&mut cmd);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = &doc["files"][0];
+    assert_eq!(file["error_code"], "refused", "{file}");
+    let msg = file["error"].as_str().unwrap();
+    assert!(msg.contains("ASF attribute WM/Picture"), "{msg}");
+    assert_eq!(std::fs::read(&f).unwrap(), before, "file unchanged");
+}
