@@ -16,7 +16,7 @@ mod tests;
 
 use std::ops::Range;
 
-use super::{Carrier, CarrierKind, ContainerFormat, Edit, Plan, Result, Source};
+use super::{Carrier, CarrierKind, ContainerFormat, Edit, Plan, Planned, Result, Source};
 use crate::bad;
 use attrs::Descriptor;
 
@@ -97,7 +97,11 @@ impl ContainerFormat for Asf {
         carriers(src)
     }
     fn plan(&self, src: &Source, edit: &Edit) -> Result<Option<Plan>> {
-        plan::plan(src, edit)
+        Ok(plan::plan(src, edit)?.map(|(plan, _)| plan))
+    }
+    /// One read of the header for both (it may hold large cover art).
+    fn plan_with_payload(&self, src: &Source, edit: &Edit) -> Result<Option<Planned>> {
+        Ok(plan::plan(src, edit)?.map(|(plan, payload)| Planned { plan, payload }))
     }
     fn payload(&self, src: &Source) -> Result<Vec<Range<u64>>> {
         let h = Header::read(src)?;

@@ -4,6 +4,8 @@
 //! move. Without room, the header is rewritten with fresh padding, the rest of the file copied,
 //! and the File Properties' file size moved by the same amount.
 
+use std::ops::Range;
+
 use super::super::{Part, Plan, Result, Source, filler};
 use super::{ECD, FILE_PROPERTIES, HEADER_FIXED, Header, OBJECT_HEAD, PADDING, attrs};
 use crate::bad;
@@ -12,8 +14,10 @@ use crate::model::{Edit, Layout};
 /// The File Properties' file size: after the object head and the 16-byte file id.
 const FILE_SIZE_AT: usize = OBJECT_HEAD as usize + 16;
 
-pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
+/// The plan, and the original's payload (everything after the header).
+pub fn plan(src: &Source, edit: &Edit) -> Result<Option<(Plan, Vec<Range<u64>>)>> {
     let h = Header::read(src)?;
+    let payload = std::iter::once(h.len..src.len()).collect();
     let mut descs = h.descriptors()?;
     if !attrs::apply(&mut descs, edit)? {
         return Ok(None);
@@ -28,21 +32,20 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let room = old(ECD) + old(PADDING);
     if let Some(spare) = filler(ecd.len() as u64, room, OBJECT_HEAD) {
         let new = render(&h, &ecd, spare, 0)?;
-        return in_place(&h, &new).map(Some);
+        return Ok(Some((in_place(&h, &new)?, payload)));
     }
     let pad = OBJECT_HEAD + edit.rewrite_padding() as u64;
     let grown = HEADER_FIXED + others(&h) + ecd.len() as u64 + pad;
     let delta = grown as i128 - h.len as i128;
     let new = render(&h, &ecd, pad, delta)?;
-    Ok(Some(Plan::Rewrite {
-        parts: vec![
-            Part::Bytes(new),
-            Part::Copy {
-                offset: h.len,
-                len: src.len() - h.len,
-            },
-        ],
-    }))
+    let parts = vec![
+        Part::Bytes(new),
+        Part::Copy {
+            offset: h.len,
+            len: src.len() - h.len,
+        },
+    ];
+    Ok(Some((Plan::Rewrite { parts }, payload)))
 }
 
 /// The bytes of every sub-object but the ECD and the first Padding Object.

@@ -134,7 +134,12 @@ fn tag_fits_in_the_padding_in_place_and_keeps_the_rest() {
         obj(PADDING, &[0; 400]),
     ]);
     let src = source_of(&old);
-    let plan = plan::plan(&src, &tag()).unwrap().unwrap();
+    let plan = plan::plan(&src, &tag()).unwrap().unwrap().0;
+    let both = Asf.plan_with_payload(&src, &tag()).unwrap().unwrap();
+    assert_eq!(
+        (&both.plan, &both.payload),
+        (&plan, &Asf.payload(&src).unwrap())
+    );
     let r = plan.single().expect("one positioned write");
     let end = r.offset + r.bytes.len() as u64;
     assert!(
@@ -165,7 +170,7 @@ fn tag_fits_in_the_padding_in_place_and_keeps_the_rest() {
 #[test]
 fn without_room_the_header_is_rewritten_and_the_file_size_follows() {
     let old = file(&[ecd(&[("WM/Genre", 0, &utf16z("Rock"))])]);
-    let plan = plan::plan(&source_of(&old), &tag()).unwrap().unwrap();
+    let plan = plan::plan(&source_of(&old), &tag()).unwrap().unwrap().0;
     assert!(matches!(plan, Plan::Rewrite { .. }));
     let new = apply(&old, &plan);
     assert!(new.len() > old.len() + 8192);
@@ -178,7 +183,7 @@ fn without_room_the_header_is_rewritten_and_the_file_size_follows() {
     // Now there is room: strip goes in place, and the ECD stays for the genre.
     let stripped = apply(
         &new,
-        &plan::plan(&source_of(&new), &strip()).unwrap().unwrap(),
+        &plan::plan(&source_of(&new), &strip()).unwrap().unwrap().0,
     );
     assert_eq!(stripped.len(), new.len());
     assert_eq!(fields(&stripped), [("WM/Genre".into(), "Rock".into())]);
@@ -189,21 +194,24 @@ fn a_new_ecd_goes_before_the_padding_and_strip_takes_it_away() {
     let old = file(&[obj(PADDING, &[0; 300])]);
     let new = apply(
         &old,
-        &plan::plan(&source_of(&old), &tag()).unwrap().unwrap(),
+        &plan::plan(&source_of(&old), &tag()).unwrap().unwrap().0,
     );
     let h = Header::read(&source_of(&new)).unwrap();
     let guids: Vec<_> = h.objects.iter().map(|o| o.guid).collect();
     assert_eq!(guids, [FILE_PROPERTIES, ECD, PADDING]);
     let back = apply(
         &new,
-        &plan::plan(&source_of(&new), &strip()).unwrap().unwrap(),
+        &plan::plan(&source_of(&new), &strip()).unwrap().unwrap().0,
     );
     assert_eq!(back, old, "strip restores the file byte for byte");
     let keep = Edit {
         layout: Layout::Keep,
         ..strip()
     };
-    let kept = apply(&new, &plan::plan(&source_of(&new), &keep).unwrap().unwrap());
+    let kept = apply(
+        &new,
+        &plan::plan(&source_of(&new), &keep).unwrap().unwrap().0,
+    );
     let h = Header::read(&source_of(&kept)).unwrap();
     assert_eq!(h.find(ECD).len(), 1, "Layout::Keep leaves an empty ECD");
 }
