@@ -49,6 +49,8 @@ pub enum Container {
     MonkeysAudio,
     Musepack,
     Tta,
+    /// ASF (Windows Media Audio).
+    Asf,
 }
 
 impl Container {
@@ -86,6 +88,7 @@ impl Container {
             Container::MonkeysAudio => "ape",
             Container::Musepack => "musepack",
             Container::Tta => "tta",
+            Container::Asf => "asf",
         }
     }
 }
@@ -102,6 +105,10 @@ pub enum CarrierKind {
     Mp4Ilst,
     /// An APEv2 (or, read-only, APEv1) tag at the end of a WavPack, Monkey's, Musepack, TTA file.
     Apev2,
+    /// ASF attributes (UTF-16 strings); `place` names the object that holds them.
+    Asf {
+        place: &'static str,
+    },
     /// An XMP packet; `place` names its container box, chunk or frame.
     Xmp {
         place: &'static str,
@@ -119,6 +126,7 @@ impl CarrierKind {
             CarrierKind::VorbisComment => "Vorbis comment".into(),
             CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
             CarrierKind::Apev2 => "APEv2 item".into(),
+            CarrierKind::Asf { place } => format!("ASF attribute ({place})"),
             CarrierKind::Xmp { place } => format!("XMP ({place})"),
             CarrierKind::C2pa { place } => format!("C2PA ({place})"),
         }

@@ -70,13 +70,13 @@ fn sorted_filtered_and_symlinks_not_followed() {
 fn explicit_paths_that_cannot_be_processed_are_errors() {
     let d = tempfile::tempdir().unwrap();
     let r = d.path();
-    std::fs::write(r.join("song.wma"), b"x").unwrap();
+    std::fs::write(r.join("song.mid"), b"x").unwrap();
     std::fs::write(r.join("a.flac"), b"x").unwrap();
     std::os::unix::fs::symlink(r.join("a.flac"), r.join("link.flac")).unwrap();
     std::fs::create_dir(r.join("dir")).unwrap();
     std::os::unix::fs::symlink(r.join("dir"), r.join("linked-dir")).unwrap();
     for (name, why) in [
-        ("song.wma", "not a supported audio file"),
+        ("song.mid", "not a supported audio file"),
         ("link.flac", "-L"),
         ("linked-dir", "-L"),
     ] {
@@ -99,7 +99,7 @@ fn explicit_paths_that_cannot_be_processed_are_errors() {
             "+a.flac",
             "-link.flac:Symlink",
             "-linked-dir:NotAudio",
-            "-song.wma:NotAudio"
+            "-song.mid:NotAudio"
         ]
     );
 }

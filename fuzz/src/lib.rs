@@ -744,3 +744,32 @@ pub fn apev2_tail(data: &[u8]) {
 fn owned(edit: &Edit, key: &str) -> bool {
     edit.removes(key) || edit.set.iter().any(|(k, _)| k.eq_ignore_ascii_case(key))
 }
+
+// ---------------------------------------------------------------------------------------------
+// asf_header
+
+/// Input: an ASF file (only inputs that start with the Header Object GUID are tried). The
+/// `plan_tag` invariants (plans stay in the file, in-place writes miss the payload, the edited
+/// file sniffs as ASF, scans and carries the fields, same payload bytes), and `tag` is
+/// idempotent: planning the same edit on the tagged file changes nothing.
+pub fn asf_header(data: &[u8]) {
+    if !data.starts_with(&formats::asf::HEADER) {
+        return;
+    }
+    plan_tag(data);
+    let file = mem_file(data);
+    let src = Source::new(&file, data.len() as u64);
+    let edit = tag_edit();
+    let Ok(Some(plan)) = formats::plan(&src, Container::Asf, &edit) else {
+        return;
+    };
+    let new = noai::formats::render::apply(&src, &plan).expect("a checked plan renders");
+    let nfile = mem_file(&new);
+    let nsrc = Source::new(&nfile, new.len() as u64);
+    let again = formats::plan(&nsrc, Container::Asf, &edit)
+        .unwrap_or_else(|e| panic!("the tagged ASF file does not plan again: {e}"));
+    assert!(
+        again.is_none(),
+        "tagging a tagged ASF file changes it again"
+    );
+}

@@ -5,6 +5,7 @@
 //! the one module that modifies user files. docs/architecture.md has the whole picture.
 
 pub mod apev2;
+pub mod asf;
 pub mod carry;
 mod digest;
 pub mod dsd;

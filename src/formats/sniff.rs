@@ -88,6 +88,8 @@ fn by_magic(head: &[u8], src: &Source) -> Result<Option<Container>> {
         Container::Dsdiff
     } else if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
         Container::Aiff
+    } else if at(0, &super::asf::HEADER) {
+        Container::Asf
     } else if at(4, b"ftyp") {
         Container::Mp4
     } else if at(0, b"OggS") {

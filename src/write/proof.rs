@@ -19,6 +19,7 @@
 
 mod chunked;
 mod apev2;
+mod asf;
 #[cfg(debug_assertions)]
 mod fault;
 mod items;
@@ -96,6 +97,9 @@ fn prove(
 ) -> Result<()> {
     if container == Container::OggFlac {
         return oggflac::prove(&mut old, &mut new, edit);
+    }
+    if container == Container::Asf {
+        return asf::prove(&mut old, &mut new, edit);
     }
     let tags = id3_tags(container, &mut old, &mut new, edit, base)?;
     // lofty reads an MPEG file's ID3v1 and APE tags (its ID3v2 is the id3 crate's): with

@@ -108,6 +108,7 @@ pub fn kind_of(path: &Path) -> &'static str {
         "oga" => "oga",
         "m4a" | "m4b" | "mp4" => "mp4",
         "wv" | "ape" | "mpc" | "tta" => "ape",
+        "wma" | "asf" => "asf",
         e => panic!("no mutagen kind for .{e}"),
     }
 }

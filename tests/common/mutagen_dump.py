@@ -116,6 +116,16 @@ elif kind == "ape":
     id3(head, sub)
     out["id3"] = sub["id3"]
     out["ours"] = ours + sub.get("ours", [])
+elif kind == "asf":
+    from mutagen.asf import ASF
+    attrs, ours = [], []
+    for k, a in ASF(path).tags:
+        if k.upper() in OURS:
+            ours.append([k, val(a.value), a.TYPE])
+        else:
+            attrs.append([k, a.TYPE, val(a.value), a.language, a.stream])
+    out["ours"] = ours
+    out["attrs"] = attrs
 else:
     raise SystemExit("unknown kind " + kind)
 print(json.dumps(out, sort_keys=True))

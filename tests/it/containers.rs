@@ -3,6 +3,7 @@
 //! byte structure of every tagged sample.
 
 mod apev2_real;
+mod asf_real;
 mod contract;
 mod id3_quirks;
 mod mp4_real;

@@ -163,12 +163,12 @@ fn no_audio_file_is_a_finding_unless_allowed() {
 #[test]
 fn an_explicit_path_that_is_not_audio_is_an_error_naming_it() {
     let d = tempdir();
-    std::fs::write(d.path().join("song.wma"), b"not ours").unwrap();
+    std::fs::write(d.path().join("song.mid"), b"not ours").unwrap();
     let ok = copy_sample(d.path(), "flac-pad.flac");
-    let wma = d.path().join("song.wma");
-    let r = noai(&["verify", p(&wma), p(&ok)]).expect(2);
+    let mid = d.path().join("song.mid");
+    let r = noai(&["verify", p(&mid), p(&ok)]).expect(2);
     assert!(
-        r.stdout.contains("song.wma") && r.stdout.contains("not a supported audio file"),
+        r.stdout.contains("song.mid") && r.stdout.contains("not a supported audio file"),
         "{r:?}"
     );
     // Inside a folder the same file is skipped silently.
