@@ -34,6 +34,8 @@ pub enum Container {
     #[serde(rename = "speex")]
     OggSpeex,
     Mp4,
+    /// Matroska or WebM audio (EBML DocType `matroska` / `webm`).
+    Matroska,
 }
 
 impl Container {
@@ -55,6 +57,7 @@ impl Container {
             Container::OggOpus => "opus",
             Container::OggSpeex => "speex",
             Container::Mp4 => "mp4",
+            Container::Matroska => "matroska",
         }
     }
 }
@@ -69,6 +72,8 @@ pub enum CarrierKind {
     },
     VorbisComment,
     Mp4Ilst,
+    /// Matroska/WebM `SimpleTag`s of a file-level `Tag`.
+    MatroskaTags,
     /// An XMP packet; `place` names its container box, chunk or frame.
     Xmp {
         place: &'static str,
@@ -85,6 +90,7 @@ impl CarrierKind {
             CarrierKind::Id3v2 { major } => format!("ID3v2.{major} TXXX"),
             CarrierKind::VorbisComment => "Vorbis comment".into(),
             CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
+            CarrierKind::MatroskaTags => "Matroska SimpleTag".into(),
             CarrierKind::Xmp { place } => format!("XMP ({place})"),
             CarrierKind::C2pa { place } => format!("C2PA ({place})"),
         }

@@ -20,8 +20,9 @@ use crate::error::{ErrorKind, FileError};
 use crate::write;
 
 /// File extensions (lowercase) that make a file a candidate (SPEC §4).
-pub const AUDIO_EXTENSIONS: [&str; 13] = [
+pub const AUDIO_EXTENSIONS: [&str; 15] = [
     "mp3", "wav", "aif", "aiff", "aifc", "flac", "ogg", "oga", "opus", "spx", "m4a", "m4b", "mp4",
+    "mka", "webm",
 ];
 
 /// Why an entry is not processed.

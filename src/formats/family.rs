@@ -5,7 +5,9 @@
 
 use std::ops::Range;
 
-use super::{Carrier, Container, Edit, Plan, Result, Source, carry, flac, mp4, mpeg, ogg, riff};
+use super::{
+    Carrier, Container, Edit, Plan, Result, Source, carry, flac, mkv, mp4, mpeg, ogg, riff,
+};
 
 /// One container family: how to read its carriers, plan an edit, and name its audio payload.
 /// Planners only read; the plan is data the write layer carries out.
@@ -55,5 +57,6 @@ pub fn family(container: Container) -> &'static dyn ContainerFormat {
         Container::Flac => &flac::Flac,
         Container::OggVorbis | Container::OggOpus | Container::OggSpeex => &ogg::Ogg,
         Container::Mp4 => &mp4::Mp4,
+        Container::Matroska => &mkv::Matroska,
     }
 }
