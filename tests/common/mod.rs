@@ -19,6 +19,7 @@ mod layout;
 pub mod loopfs;
 pub mod matrix;
 pub mod matrix_layouts;
+pub mod mkv;
 pub mod planning;
 pub mod readers;
 mod run;

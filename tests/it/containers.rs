@@ -4,6 +4,7 @@
 
 mod contract;
 mod id3_quirks;
+mod mkv_real;
 mod mp4_real;
 mod mpeg_junk;
 mod ogg_real;

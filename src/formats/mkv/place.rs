@@ -191,8 +191,11 @@ fn resize_segment(lay: &Layout, w: &mut Writes, end: u64) -> Result<()> {
     Ok(())
 }
 
-/// A SeekHead's `Seek` entries: (its header, SeekID bytes, SeekPosition).
-fn seeks(buf: &[u8], base: u64) -> Result<Vec<(Header, Vec<u8>, Option<u64>)>> {
+/// One child of a SeekHead: its header and, for a `Seek`, its SeekID bytes and SeekPosition.
+type Entry = (Header, Vec<u8>, Option<u64>);
+
+/// A SeekHead's children as `Entry`s.
+fn seeks(buf: &[u8], base: u64) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for s in ebml::children(buf, base)? {
         let mut id = Vec::new();
@@ -281,7 +284,7 @@ fn rewrite_seek_head(
     lay: &Layout,
     w: &mut Writes,
     j: usize,
-    entries: &[(Header, Vec<u8>, Option<u64>)],
+    entries: &[Entry],
     mut body: Vec<u8>,
 ) -> Result<()> {
     if entries.iter().any(|(s, ..)| s.id == ebml::CRC32) {
