@@ -60,6 +60,35 @@ pub fn encode(dir: &Path, name: &str, codec: &str) -> PathBuf {
     path
 }
 
+/// An .mka with the cover as ffmpeg writes an attached picture there: a one-frame video track
+/// (`V_MS/VFW/FOURCC`, `MPNG`), not an attachment.
+pub fn encode_cover_track(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    tool_ok(
+        Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=f=440:d=1",
+                "-i",
+            ])
+            .arg(cover(dir))
+            .args(["-map", "0", "-map", "1", "-c:a", "flac", "-c:v", "copy"])
+            .args([
+                "-disposition:v",
+                "attached_pic",
+                "-metadata",
+                "artist=Somebody",
+            ])
+            .arg(&path),
+    );
+    path
+}
+
 /// `from` remuxed by mkvmerge (its own layout: no Void after the SeekHead, Tags at the end...).
 pub fn mkvmerge(from: &Path, to: &Path) -> PathBuf {
     tool_ok(

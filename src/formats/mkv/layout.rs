@@ -171,6 +171,8 @@ pub fn walk(src: &Source) -> Result<Layout> {
 }
 
 /// Refuses a file with a video track: `noai` reserves audio, and a Matroska video is not that.
+/// A still picture is not video: ffmpeg stores a cover (an attached picture) as a one-frame
+/// track of codec `V_MJPEG`, or `V_MS/VFW/FOURCC` with compression `MPNG`/`MJPG`.
 pub fn audio_only(src: &Source, lay: &Layout) -> Result<()> {
     for tracks in lay.all(ebml::TRACKS) {
         let buf = read_data(src, tracks, "Tracks")?;
@@ -179,16 +181,35 @@ pub fn audio_only(src: &Source, lay: &Layout) -> Result<()> {
                 continue;
             }
             let body = ebml::data(&buf, tracks.body(), &entry);
-            let video = ebml::children(body, entry.body())?.iter().any(|k| {
-                k.id == ebml::TRACK_TYPE && ebml::uint(ebml::data(body, entry.body(), k)) == Some(1)
-            });
-            if video {
+            let (mut video, mut codec, mut private) = (false, None, &[][..]);
+            for k in ebml::children(body, entry.body())? {
+                let d = ebml::data(body, entry.body(), &k);
+                match k.id {
+                    ebml::TRACK_TYPE => video = ebml::uint(d) == Some(1),
+                    ebml::CODEC_ID => codec = ebml::text(d),
+                    ebml::CODEC_PRIVATE => private = d,
+                    _ => {}
+                }
+            }
+            if video && !is_picture(codec.as_deref(), private) {
                 return Err(bad!(
                     Unsupported,
-                    "Matroska/WebM file with a video track: noai tags audio-only files (.mka, audio .webm)"
+                    "Matroska/WebM file with a video track ({}): noai tags audio-only files (.mka, audio .webm)",
+                    codec.as_deref().unwrap_or("no codec")
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// A video track that is a cover picture as ffmpeg writes one.
+fn is_picture(codec: Option<&str>, private: &[u8]) -> bool {
+    // The compression field of the BITMAPINFOHEADER that `V_MS/VFW/FOURCC` carries.
+    let fourcc = private.get(16..20);
+    match codec {
+        Some("V_MJPEG") => true,
+        Some("V_MS/VFW/FOURCC") => matches!(fourcc, Some(b"MPNG" | b"MJPG")),
+        _ => false,
+    }
 }

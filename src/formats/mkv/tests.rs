@@ -219,7 +219,7 @@ fn a_file_without_tags_gets_one_in_a_void_run() {
 fn refusals_are_clear_and_plan_nothing() {
     let video = file(&[tracks(1), tags(&[]), cluster(1)]);
     let e = carriers(&source_of(&video)).unwrap_err();
-    assert!(e.to_string().contains("video track"), "{e}");
+    assert!(e.to_string().contains("video track (no codec)"), "{e}");
     let two = file(&[
         tracks(2),
         tags(&[("A", "b")]),
@@ -247,6 +247,29 @@ fn refusals_are_clear_and_plan_nothing() {
     tail.extend(b"junk");
     let e = place::plan(&source_of(&tail), &set()).unwrap_err();
     assert!(e.to_string().contains("no room"), "{e}");
+}
+
+#[test]
+fn a_cover_picture_track_is_not_video() {
+    let entry = |codec: &str, private: &[u8]| {
+        let body = [
+            uint_element(ebml::TRACK_TYPE, 1).unwrap(),
+            el(ebml::CODEC_ID, codec.as_bytes()),
+            el(ebml::CODEC_PRIVATE, private),
+        ];
+        el(ebml::TRACKS, &el(ebml::TRACK_ENTRY, &body.concat()))
+    };
+    let mut bih = [0u8; 40];
+    bih[16..20].copy_from_slice(b"MPNG");
+    for ok in [entry("V_MS/VFW/FOURCC", &bih), entry("V_MJPEG", &[])] {
+        let f = file(&[tracks(2), ok, cluster(1)]);
+        assert!(carriers(&source_of(&f)).is_ok());
+    }
+    bih[16..20].copy_from_slice(b"H264");
+    for video in [entry("V_MS/VFW/FOURCC", &bih), entry("V_VP9", &[])] {
+        let f = file(&[tracks(2), video, cluster(1)]);
+        assert!(carriers(&source_of(&f)).is_err());
+    }
 }
 
 #[test]

@@ -4,13 +4,15 @@
 //! values, the audio packets' MD5 is unchanged, every other tag, track, attachment and the
 //! container properties are unchanged (mkvmerge -J), and `strip` takes away only ours. Hostile
 //! variants (cut short, size fields inflated) never panic, hang or change the file; a WebM with
-//! a video track is refused. A missing tool fails the test: a skipped check would look like a
+//! a video track is refused (a cover picture track, as ffmpeg writes one, is not video). A missing tool fails the test: a skipped check would look like a
 //! pass.
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::mkv::{encode, kept_items, mkvextract_tags, mkvmerge, without_ours};
+use crate::common::mkv::{
+    encode, encode_cover_track, kept_items, mkvextract_tags, mkvmerge, without_ours,
+};
 use crate::common::readers::ffprobe;
 use crate::common::{audio_md5, decode_errors, file_entry, noai, tempdir, tool_ok};
 
@@ -105,6 +107,7 @@ fn ffmpeg_files_tag_verify_and_strip() {
     ] {
         round_trip(&encode(dir.path(), name, codec));
     }
+    round_trip(&encode_cover_track(dir.path(), "cover-track.mka"));
 }
 
 #[test]
