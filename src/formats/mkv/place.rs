@@ -22,6 +22,13 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
             "Matroska live stream (a Segment or Cluster of unknown size): refusing to write; remux it first (e.g. mkvmerge)"
         ));
     }
+    if lay.all(ebml::CRC32).next().is_some() {
+        // A checksum over the whole Segment: any edit would break it.
+        return Err(bad!(
+            Unsupported,
+            "Matroska Segment with a CRC-32 element: refusing to write"
+        ));
+    }
     let found: Vec<usize> = (0..lay.kids.len())
         .filter(|i| lay.kids[*i].id == ebml::TAGS)
         .collect();

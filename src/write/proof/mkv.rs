@@ -263,3 +263,100 @@ fn tag_content(tag: &MatroskaSpec, edit: &Edit) -> Option<String> {
 fn edited(name: &str, edit: &Edit) -> bool {
     edit.removes(name) || edit.set.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// An element with a one-byte size (tests use small bodies only).
+    fn el(id: &[u8], body: &[u8]) -> Vec<u8> {
+        assert!(body.len() < 127);
+        [id, &[0x80 | body.len() as u8], body].concat()
+    }
+
+    fn simple(k: &str, v: &str) -> Vec<u8> {
+        let body = [
+            el(&[0x45, 0xA3], k.as_bytes()),
+            el(&[0x44, 0x87], v.as_bytes()),
+        ];
+        el(&[0x67, 0xC8], &body.concat())
+    }
+
+    fn tags(simples: &[(&str, &str)]) -> Vec<u8> {
+        let mut body = el(&[0x63, 0xC0], &[]);
+        for (k, v) in simples {
+            body.extend(simple(k, v));
+        }
+        el(&TAGS_ID, &el(&[0x73, 0x73], &body))
+    }
+
+    /// EBML header, then a Segment (8-byte size) holding `kids`.
+    fn file(kids: &[Vec<u8>]) -> Vec<u8> {
+        let head = el(&[0x1A, 0x45, 0xDF, 0xA3], &el(&[0x42, 0x82], b"matroska"));
+        let body = kids.concat();
+        let mut seg = vec![0x18, 0x53, 0x80, 0x67, 0x01];
+        seg.extend(&(body.len() as u64).to_be_bytes()[1..]);
+        [head, seg, body].concat()
+    }
+
+    fn cluster() -> Vec<u8> {
+        el(
+            &[0x1F, 0x43, 0xB6, 0x75],
+            &el(&[0xA3], &[0x81, 0, 0, 0x80, 1, 2, 3]),
+        )
+    }
+
+    /// A SeekHead with one entry: Tags at `pos` (from the Segment's data).
+    fn seek_head(pos: u8) -> Vec<u8> {
+        let seek = [el(&[0x53, 0xAB], &TAGS_ID), el(&[0x53, 0xAC], &[pos])].concat();
+        el(&[0x11, 0x4D, 0x9B, 0x74], &el(&[0x4D, 0xBB], &seek))
+    }
+
+    fn check(old: &[u8], new: &[u8]) -> Result<()> {
+        let edit = Edit {
+            remove: vec!["TDM-RESERVATION".into()],
+            set: vec![("TDM-RESERVATION".into(), "1".into())],
+            ..Edit::default()
+        };
+        prove(&mut Cursor::new(old), &mut Cursor::new(new), &edit)
+    }
+
+    #[test]
+    fn only_our_simple_tags_may_change() {
+        let old = file(&[tags(&[("ARTIST", "Me")]), cluster()]);
+        check(&old, &old).unwrap();
+        let ours = tags(&[("ARTIST", "Me"), ("TDM-RESERVATION", "1")]);
+        // The Tags grew: the Cluster moved, which the check names.
+        let grown = file(&[ours.clone(), cluster()]);
+        let e = check(&old, &grown).unwrap_err().to_string();
+        assert!(e.contains("move a Matroska element"), "{e}");
+        // The same Tags at the end, the old one voided (Void of its size: 0xEC + size + zeros).
+        let old_len = tags(&[("ARTIST", "Me")]).len();
+        let void = el(&[0xEC], &vec![0; old_len - 2]);
+        let seek = seek_head(0);
+        let sh_len = seek.len();
+        let old = file(&[
+            seek_head(sh_len as u8),
+            tags(&[("ARTIST", "Me")]),
+            cluster(),
+        ]);
+        let at = (sh_len + old_len + cluster().len()) as u8;
+        let moved = file(&[seek_head(at), void.clone(), cluster(), ours]);
+        check(&old, &moved).unwrap();
+        let changed = tags(&[("ARTIST", "You"), ("TDM-RESERVATION", "1")]);
+        let e = check(
+            &old,
+            &file(&[seek_head(at), void.clone(), cluster(), changed]),
+        );
+        assert!(e.unwrap_err().to_string().contains("Tags content"));
+        // A SeekHead entry that misses the new Tags by one byte.
+        let ours = tags(&[("ARTIST", "Me"), ("TDM-RESERVATION", "1")]);
+        let e = check(&old, &file(&[seek_head(at + 1), void, cluster(), ours]));
+        assert!(
+            e.unwrap_err()
+                .to_string()
+                .contains("no Tags element starts")
+        );
+    }
+}
