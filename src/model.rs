@@ -51,6 +51,8 @@ pub enum Container {
     Tta,
     /// ASF (Windows Media Audio).
     Asf,
+    /// Matroska or WebM audio (EBML DocType `matroska` / `webm`).
+    Matroska,
 }
 
 impl Container {
@@ -89,6 +91,7 @@ impl Container {
             Container::Musepack => "musepack",
             Container::Tta => "tta",
             Container::Asf => "asf",
+            Container::Matroska => "matroska",
         }
     }
 }
@@ -109,6 +112,8 @@ pub enum CarrierKind {
     Asf {
         place: &'static str,
     },
+    /// Matroska/WebM `SimpleTag`s of a file-level `Tag`.
+    MatroskaTags,
     /// An XMP packet; `place` names its container box, chunk or frame.
     Xmp {
         place: &'static str,
@@ -127,6 +132,7 @@ impl CarrierKind {
             CarrierKind::Mp4Ilst => "MP4 ilst freeform".into(),
             CarrierKind::Apev2 => "APEv2 item".into(),
             CarrierKind::Asf { place } => format!("ASF attribute ({place})"),
+            CarrierKind::MatroskaTags => "Matroska SimpleTag".into(),
             CarrierKind::Xmp { place } => format!("XMP ({place})"),
             CarrierKind::C2pa { place } => format!("C2PA ({place})"),
         }

@@ -20,9 +20,9 @@ use crate::error::{ErrorKind, FileError};
 use crate::write;
 
 /// File extensions (lowercase) that make a file a candidate (SPEC §4).
-pub const AUDIO_EXTENSIONS: [&str; 23] = [
+pub const AUDIO_EXTENSIONS: [&str; 25] = [
     "mp3", "wav", "aif", "aiff", "aifc", "flac", "ogg", "oga", "opus", "spx", "m4a", "m4b", "mp4",
-    "rf64", "bw64", "dsf", "dff", "wv", "ape", "mpc", "tta", "wma", "asf",
+    "rf64", "bw64", "dsf", "dff", "wv", "ape", "mpc", "tta", "wma", "asf", "mka", "webm",
 ];
 
 /// Why an entry is not processed.

@@ -773,3 +773,22 @@ pub fn asf_header(data: &[u8]) {
         "tagging a tagged ASF file changes it again"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// mkv_tag
+
+/// Matroska/WebM: `plan_tag`'s checks (plans stay inside the file, the audio Clusters are
+/// unchanged, the edited file scans with our fields) on an input that is a Matroska file when it
+/// starts with an EBML header, or else the data of a Segment behind a fixed EBML header, so the
+/// fuzzer spends its time on the level-1 elements (SeekHead, Tags, Void, Clusters).
+pub fn mkv_tag(data: &[u8]) {
+    if data.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        return plan_tag(data);
+    }
+    let mut file = vec![0x1A, 0x45, 0xDF, 0xA3, 0x8B, 0x42, 0x82, 0x88];
+    file.extend_from_slice(b"matroska");
+    file.extend_from_slice(&[0x18, 0x53, 0x80, 0x67, 0x01]);
+    file.extend_from_slice(&(data.len() as u64).to_be_bytes()[1..]);
+    file.extend_from_slice(data);
+    plan_tag(&file);
+}

@@ -6,8 +6,8 @@
 use std::ops::Range;
 
 use super::{
-    Carrier, Container, Edit, Plan, Result, Source, apev2, asf, carry, dsd, flac, mp4, mpeg, ogg,
-    riff,
+    Carrier, Container, Edit, Plan, Result, Source, apev2, asf, carry, dsd, flac, mkv, mp4, mpeg,
+    ogg, riff,
 };
 
 /// One container family: how to read its carriers, plan an edit, and name its audio payload.
@@ -67,5 +67,6 @@ pub fn family(container: Container) -> &'static dyn ContainerFormat {
         Container::Musepack => &apev2::Apev2(Container::Musepack),
         Container::Tta => &apev2::Apev2(Container::Tta),
         Container::Asf => &asf::Asf,
+        Container::Matroska => &mkv::Matroska,
     }
 }

@@ -12,6 +12,7 @@ pub mod dsd;
 mod family;
 pub mod flac;
 pub mod id3v2;
+pub mod mkv;
 pub mod mp4;
 pub mod mpeg;
 pub mod mpeg_sync;

@@ -92,6 +92,8 @@ fn by_magic(head: &[u8], src: &Source) -> Result<Option<Container>> {
         Container::Asf
     } else if at(4, b"ftyp") {
         Container::Mp4
+    } else if super::mkv::is_ebml(head) {
+        Container::Matroska
     } else if at(0, b"OggS") {
         return ogg_codec(head, src).map(Some);
     } else if is_mpeg_sync(head) {

@@ -11,6 +11,7 @@
 //!   hands lofty and the FLAC block walker the metadata blocks as native FLAC;
 //! - for RF64/BW64, DSF and DSDIFF, which lofty does not read, another such walker
 //!   (`chunked`) lists every chunk but the tag's and compares them;
+//! - `webm-iterable` for Matroska/WebM (`mkv`): every element but our SimpleTags;
 //! - `quick-xml` for the XMP packet: everything in it but our properties must still be there.
 //!
 //! In place, the new version is a virtual view (the original with the planned regions laid over
@@ -24,6 +25,7 @@ mod asf;
 mod fault;
 mod items;
 mod oggflac;
+mod mkv;
 mod raw;
 mod xmp;
 
@@ -100,6 +102,10 @@ fn prove(
     }
     if container == Container::Asf {
         return asf::prove(&mut old, &mut new, edit);
+    }
+    if container == Container::Matroska {
+        // lofty does not read Matroska: webm-iterable proves it (proof/mkv.rs).
+        return mkv::prove(&mut old, &mut new, edit);
     }
     let tags = id3_tags(container, &mut old, &mut new, edit, base)?;
     // lofty reads an MPEG file's ID3v1 and APE tags (its ID3v2 is the id3 crate's): with

@@ -22,6 +22,7 @@ pub mod loopfs;
 pub mod matrix;
 pub mod matrix_layouts;
 pub mod oggflac;
+pub mod mkv;
 pub mod planning;
 pub mod readers;
 mod run;

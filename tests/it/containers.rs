@@ -6,6 +6,7 @@ mod apev2_real;
 mod asf_real;
 mod contract;
 mod id3_quirks;
+mod mkv_real;
 mod mp4_real;
 mod mpeg_junk;
 mod ogg_flac;

@@ -4,4 +4,5 @@
 mod ci_docs;
 mod ci_packaging;
 mod independent_readers;
+mod independent_readers_mkv;
 mod reader_matrix;

@@ -82,6 +82,8 @@ fn read_into<R: Read + Seek>(
         }
         Container::OggOpus => vorbis(OpusFile::read_from(r, opts)?.vorbis_comments(), edit, out),
         Container::OggSpeex => vorbis(SpeexFile::read_from(r, opts)?.vorbis_comments(), edit, out),
+        // lofty does not read Matroska; `proof::mkv` checks it instead.
+        Container::Matroska => {}
         Container::Mp4 => {
             if let Some(ilst) = Mp4File::read_from(r, opts)?.ilst() {
                 for atom in ilst {

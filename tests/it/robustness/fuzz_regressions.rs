@@ -32,6 +32,7 @@ fn every_saved_input_passes_its_target() {
         let run = || match name.split('-').next().unwrap() {
             "sniff_scan" => checks::sniff_scan(&data),
             "plan_tag" => checks::plan_tag(&data),
+            "mkv_tag" => checks::mkv_tag(&data),
             "id3_tag" => checks::id3_tag(&data),
             "vorbis_comments" => checks::vorbis_comments(&data),
             "policy_fields" => checks::policy_fields(&data),

@@ -147,6 +147,13 @@ fn check_layout(variant: &str, path: &Path) {
             let pad = types.as_array().unwrap().iter().any(|t| t == 1);
             assert_eq!(pad, has("-pad"), "{variant}: PADDING in {types}");
         }
+        "mka" | "webm" => {
+            // The EBML header's DocType (0x4282, one size byte) names the flavour.
+            let doc = b.windows(2).position(|w| w == [0x42, 0x82]).unwrap();
+            let len = usize::from(b[doc + 2] & 0x7F);
+            let want: &[u8] = if has("webm") { b"webm" } else { b"matroska" };
+            assert_eq!(&b[doc + 3..doc + 3 + len], want, "{variant}: DocType");
+        }
         _ => {}
     }
 }
@@ -192,11 +199,13 @@ fn same_arguments_same_library_with_every_variant_and_layout() {
         check_layout(variant, &pa);
         assert!(audio_md5(&pa).starts_with("MD5="));
         assert_eq!(decode_errors(&pa), "", "{rel}: ffmpeg decode errors");
-        if variant.starts_with("rf64") {
-            // mutagen does not read RF64: ffprobe reads its tags.
+        // mutagen reads neither RF64 nor Matroska: ffprobe shows their tags.
+        if variant.starts_with("rf64") || matches!(variant.split('-').next(), Some("mka" | "webm")) {
             let tags = common::readers::ffprobe(&pa).format;
             assert!(
-                !tags.iter().any(|(k, _)| k == "TDM-RESERVATION"),
+                !tags
+                    .iter()
+                    .any(|(k, _)| k == "TDM-RESERVATION" || k == "DATAMINING"),
                 "{rel}: already tagged"
             );
         } else {
