@@ -52,7 +52,7 @@ pub struct FileReport {
     pub hashes: Option<Hashes>,
     /// The file's C2PA manifest store, validated (issue 17); absent when it has none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub c2pa: Option<Signed>,
+    pub c2pa: Option<Box<Signed>>,
 }
 
 /// Hex SHA-256 of the whole file before and after a write, and of its audio payload.

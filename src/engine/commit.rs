@@ -264,7 +264,7 @@ fn finish(p: Pending, staged: Staged) -> FileReport {
                 Some(before) => {
                     let (now, v) =
                         super::signature::after_write(&report.path, &before, v, expect.as_ref());
-                    report.c2pa = now;
+                    report.c2pa = now.map(Box::new);
                     v
                 }
                 None => v,

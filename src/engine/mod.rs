@@ -239,7 +239,7 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
         error: None,
         error_code: None,
         hashes: None,
-        c2pa: signed,
+        c2pa: signed.map(Box::new),
     };
     let prepared = match &cfg.job {
         Job::Tag {

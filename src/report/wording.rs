@@ -192,6 +192,31 @@ fn write_parts(verb: &str, s: &Summary) -> Vec<String> {
     parts
 }
 
+/// A C2PA manifest in one line: state, place, signer, assertion and failure codes (`show`).
+pub fn signed(s: &crate::model::Signed) -> String {
+    let mut out = format!("{} ({})", s.state.name(), s.place);
+    let signer: Vec<&str> = [&s.common_name, &s.issuer]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if !signer.is_empty() {
+        out.push_str(&format!(", signed by {}", signer.join(" / ")));
+    }
+    match &s.assertion {
+        Some(a) if s.legacy => out.push_str(&format!(", {a} (legacy)")),
+        Some(a) => out.push_str(&format!(", {a}")),
+        None => out.push_str(", no training-mining assertion"),
+    }
+    if !s.failures.is_empty() {
+        out.push_str(&format!("; codes: {}", s.failures.join(", ")));
+    }
+    if let Some(e) = &s.error {
+        out.push_str(&format!("; {e}"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,29 +249,4 @@ mod tests {
         v.by_status.insert("untagged", 1);
         assert_eq!(summary_line(&Job::Report, &v), "1 audio file: 1 untagged");
     }
-}
-
-/// A C2PA manifest in one line: state, place, signer, assertion and failure codes (`show`).
-pub fn signed(s: &crate::model::Signed) -> String {
-    let mut out = format!("{} ({})", s.state.name(), s.place);
-    let signer: Vec<&str> = [&s.common_name, &s.issuer]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect();
-    if !signer.is_empty() {
-        out.push_str(&format!(", signed by {}", signer.join(" / ")));
-    }
-    match &s.assertion {
-        Some(a) if s.legacy => out.push_str(&format!(", {a} (legacy)")),
-        Some(a) => out.push_str(&format!(", {a}")),
-        None => out.push_str(", no training-mining assertion"),
-    }
-    if !s.failures.is_empty() {
-        out.push_str(&format!("; codes: {}", s.failures.join(", ")));
-    }
-    if let Some(e) = &s.error {
-        out.push_str(&format!("; {e}"));
-    }
-    out
 }
