@@ -12,6 +12,9 @@ use crate::config::C2paOptions;
 use crate::model::Signed;
 use crate::policy::{Verdict, Wanted, join_signed};
 
+const ALREADY_BROKEN: &str =
+    "the C2PA manifest was already broken before this write; it stays broken";
+
 /// Lets a planned write through, or turns it into a `refused` error when it would break a
 /// manifest that verifies. A dry run reports the same refusal, so it lists these files.
 pub fn guard(opts: &C2paOptions, prepared: Prepared) -> Prepared {
@@ -27,7 +30,7 @@ pub fn guard(opts: &C2paOptions, prepared: Prepared) -> Prepared {
         (true, true) => {
             "the C2PA manifest verified before this write and will not after it (--c2pa=invalidate)"
         }
-        (false, _) => "the C2PA manifest was already broken before this write; it stays broken",
+        (false, _) => ALREADY_BROKEN,
     };
     w.report.notes.push(note.into());
     Prepared::Write(w)
@@ -62,7 +65,9 @@ pub fn after_write(
     match now {
         Some(s) => {
             let mut v = join_signed(v, &s, expect);
-            if before.verifies() && !s.verifies() {
+            if !before.verifies() {
+                v.notes.push(ALREADY_BROKEN.into());
+            } else if !s.verifies() {
                 v.notes
                     .push("this write broke the C2PA manifest (--c2pa=invalidate)".into());
             }
