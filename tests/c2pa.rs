@@ -248,3 +248,19 @@ fn show_and_csv_report_the_manifest() {
     assert!(lines.next().unwrap().ends_with(",error_code,c2pa"), "{csv}");
     assert!(lines.next().unwrap().ends_with(",valid"), "{csv}");
 }
+
+#[test]
+fn trust_anchors_come_from_noai_toml_too_and_a_file_without_a_certificate_is_an_error() {
+    let dir = tempdir();
+    let c = certs(dir.path());
+    let f = signed(dir.path(), &c, "mp3-v23-pad.mp3", None, None);
+    std::fs::write(
+        dir.path().join("noai.toml"),
+        "trust-anchors = \"certs/root.pem\"\n",
+    )
+    .unwrap();
+    assert_eq!(state(&verify(&f, &[], 0)), "trusted");
+    // The leaf's key is not a certificate: a clear error before any file is read.
+    let r = noai(&["verify", "--trust-anchors", p(&c.key), p(&f)]).expect(2);
+    assert!(r.stderr.contains("no PEM certificate"), "{}", r.stderr);
+}
