@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::c2pa::{Certs, certs, mutagen_set_title, reference, sign};
+use common::c2pa_read::{Certs, certs, mutagen_set_title, reference, sign};
 use common::*;
 use serde_json::Value;
 

@@ -12,7 +12,6 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-pub mod c2pa;
 mod files;
 pub mod interop_doc;
 pub mod interrupted;
@@ -26,6 +25,7 @@ mod run;
 pub mod s3;
 pub mod system;
 mod verdict;
+pub mod c2pa_read;
 
 pub use files::*;
 pub use layout::*;
