@@ -8,8 +8,8 @@
     c2pa_sign.py read FILE [--anchors ROOT.pem]
                                            prints {"state": ..., "codes": [...], "assertions": {...}}
 
-Used by tests/c2pa.rs (reading) and meant for the signing tests too: the reference reader must
-accept what noai writes, and noai must read what the reference writer writes.
+Used by tests/c2pa.rs: noai must read what the reference writer signs, and the reference reader
+judges what noai's `--c2pa=invalidate` writes (and files edited by other tools).
 """
 
 import argparse
