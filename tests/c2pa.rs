@@ -264,3 +264,29 @@ fn trust_anchors_come_from_noai_toml_too_and_a_file_without_a_certificate_is_an_
     let r = noai(&["verify", "--trust-anchors", p(&c.key), p(&f)]).expect(2);
     assert!(r.stderr.contains("no PEM certificate"), "{}", r.stderr);
 }
+
+#[test]
+fn a_store_that_is_not_c2pa_at_all_is_signature_broken_and_the_run_goes_on() {
+    let dir = tempdir();
+    // A WAV with a `C2PA` chunk of noise at the end, the RIFF size kept right.
+    let f = copy_sample(dir.path(), "wav-plain.wav");
+    let mut b = bytes(&f);
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    b.extend_from_slice(b"C2PA");
+    b.extend_from_slice(&(noise.len() as u32).to_le_bytes());
+    b.extend_from_slice(&noise);
+    let riff = (b.len() - 8) as u32;
+    b[4..8].copy_from_slice(&riff.to_le_bytes());
+    std::fs::write(&f, &b).unwrap();
+    let other = copy_sample(dir.path(), "flac-pad.flac");
+    let doc = noai(&["verify", "--format", "json", p(dir.path())])
+        .expect(1)
+        .json();
+    let e = file_entry(&doc, "wav-plain.wav");
+    assert_eq!(e["status"], "signature-broken", "{e:#}");
+    assert!(e["c2pa"]["error"].as_str().is_some(), "{e:#}");
+    assert_eq!(file_entry(&doc, "flac-pad.flac")["status"], "untagged");
+    assert!(other.exists());
+}

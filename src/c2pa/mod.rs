@@ -31,7 +31,11 @@ pub fn inspect(file: &File, scan: &Scan, trust: &TrustConfig) -> Option<Signed> 
             format!("the SDK has no C2PA binding for {}", scan.container.name()),
         ));
     };
-    Some(read::validate(file, mime, place, trust).unwrap_or_else(|e| unreadable(place, e)))
+    // A hostile store that makes the SDK panic is unreadable, so `signature-broken`, like any
+    // other store the SDK cannot read; never "unsigned", never the end of the run.
+    let read = std::panic::catch_unwind(|| read::validate(file, mime, place, trust));
+    let read = read.unwrap_or_else(|_| Err("the C2PA SDK failed on this manifest store".into()));
+    Some(read.unwrap_or_else(|e| unreadable(place, e)))
 }
 
 /// True when the container can carry a manifest store the SDK reads.

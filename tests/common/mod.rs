@@ -12,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod c2pa_read;
 mod files;
 pub mod interop_doc;
 pub mod interrupted;
@@ -25,7 +26,6 @@ mod run;
 pub mod s3;
 pub mod system;
 mod verdict;
-pub mod c2pa_read;
 
 pub use files::*;
 pub use layout::*;
