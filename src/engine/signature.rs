@@ -68,8 +68,10 @@ pub fn after_write(
             if !before.verifies() {
                 v.notes.push(ALREADY_BROKEN.into());
             } else if !s.verifies() {
-                v.notes
-                    .push("this write broke the C2PA manifest (--c2pa=invalidate)".into());
+                v.notes.push(
+                    "this write changed what the C2PA manifest covers: it no longer verifies"
+                        .into(),
+                );
             }
             (Some(s), v)
         }
