@@ -109,6 +109,10 @@ pub struct TagArgs {
     /// MP4 files too, where ExifTool and IPTC tools read it).
     #[arg(long)]
     pub no_xmp: bool,
+    /// A file whose C2PA manifest verifies: `refuse` to tag it (the manifest would become
+    /// invalid; re-sign with `--sign` instead), or `invalidate` it knowingly.
+    #[arg(long, value_enum, default_value_t = C2paMode::Refuse, value_name = "WHAT")]
+    pub c2pa: C2paMode,
     /// Append one JSON line per written file to FILE: UTC time, path, policy, fields, SHA-256 of
     /// the file before and after and of its audio payload (dated proof of the reservation).
     #[arg(long, value_name = "FILE")]
@@ -139,8 +143,23 @@ pub struct StripArgs {
     /// Keep each file's modification time.
     #[arg(long)]
     pub preserve_mtime: bool,
+    /// A file whose C2PA manifest verifies: `refuse` to strip it, or `invalidate` the manifest
+    /// knowingly.
+    #[arg(long, value_enum, default_value_t = C2paMode::Refuse, value_name = "WHAT")]
+    pub c2pa: C2paMode,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// What `tag` and `strip` do with a file whose C2PA manifest verifies (changing any tag
+/// breaks its hash).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum C2paMode {
+    /// Leave the file alone (error `refused`, exit 2).
+    #[default]
+    Refuse,
+    /// Write anyway; the manifest then reads as `signature-broken`.
+    Invalidate,
 }
 
 /// `verify` and `report` exit 1 when they find no audio file at all, unless told that is fine.
@@ -180,6 +199,10 @@ pub struct Common {
     /// the file name), e.g. `--exclude '*/demos/*'`.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// PEM file of trust anchors (root certificates): a C2PA manifest whose signer chains to
+    /// one is `trusted`, otherwise at best `valid` (also `trust-anchors` in noai.toml).
+    #[arg(long, value_name = "FILE.pem")]
+    pub trust_anchors: Option<PathBuf>,
     /// Include hidden files and folders (names starting with `.`).
     #[arg(long)]
     pub hidden: bool,

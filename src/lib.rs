@@ -2,6 +2,7 @@
 //! inside audio files (see docs/spec.md). `run` wires the layers: flags → config → walk →
 //! workers → one renderer.
 
+pub mod c2pa;
 pub mod cli;
 pub mod config;
 pub mod engine;

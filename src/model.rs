@@ -118,7 +118,7 @@ pub enum CarrierKind {
     Xmp {
         place: &'static str,
     },
-    /// A C2PA manifest store (detected, not read): no fields, a note.
+    /// A C2PA manifest store: no fields; `crate::c2pa` validates it and reads its assertion.
     C2pa {
         place: &'static str,
     },
@@ -180,13 +180,12 @@ impl Carrier {
         }
     }
 
-    /// A C2PA manifest store found at `place`; its assertions are not read.
+    /// A C2PA manifest store found at `place` (read by `crate::c2pa`, not here).
     pub fn c2pa(place: &'static str) -> Carrier {
-        let note = "a C2PA manifest store is present (its training-mining assertion is not read)";
         Carrier {
             kind: CarrierKind::C2pa { place },
             fields: Vec::new(),
-            notes: vec![note.into()],
+            notes: Vec::new(),
             editable: false,
         }
     }
@@ -241,4 +240,95 @@ impl Edit {
 pub enum Strategy {
     InPlace,
     Rewrite,
+}
+
+/// The validation state of a C2PA manifest (the SDK's `ValidationState`): `valid` means the
+/// signature and hashes check out, `trusted` also that the signer chains to a trust anchor the
+/// user gave; `invalid` that the file changed after signing, the signature is bad, or the store
+/// cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignState {
+    Invalid,
+    Valid,
+    Trusted,
+}
+
+/// The `use` of a training-mining entry, least restrictive first so `Ord` ranks strictness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Use {
+    Allowed,
+    Constrained,
+    NotAllowed,
+}
+
+impl Use {
+    /// The spelling CAWG v1.1 uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Use::Allowed => "allowed",
+            Use::Constrained => "constrained",
+            Use::NotAllowed => "notAllowed",
+        }
+    }
+}
+
+/// One entry of a training-mining assertion, its value checked against CAWG v1.1.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SignedEntry {
+    /// The key as signed (`cawg.ai_training`, or `c2pa.ai_training` in the legacy assertion).
+    pub key: String,
+    #[serde(rename = "use")]
+    pub use_: Use,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraint_info: Option<String>,
+    /// What the entry counts as: `constrained` without `constraint_info` is `notAllowed`.
+    pub effective: Use,
+}
+
+/// What a file's C2PA manifest store says (issue 17): read by `crate::c2pa`, joined with the
+/// tags by `crate::policy::join_signed`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Signed {
+    /// Where the store is (`ID3 GEOB`, `C2PA chunk`, `MP4 uuid box`).
+    pub place: &'static str,
+    pub state: SignState,
+    /// The training-mining assertion's label in the active manifest, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assertion: Option<String>,
+    /// The assertion is the removed C2PA 1.x `c2pa.training-mining`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub legacy: bool,
+    pub entries: Vec<SignedEntry>,
+    /// Entries whose value is outside CAWG v1.1 (an unknown `use`, a malformed entry).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bad_entries: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common_name: Option<String>,
+    /// The validation failure codes (`assertion.dataHash.mismatch`, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    /// Why the store could not be read at all (then `state` is `invalid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl SignState {
+    pub fn name(self) -> &'static str {
+        match self {
+            SignState::Invalid => "invalid",
+            SignState::Valid => "valid",
+            SignState::Trusted => "trusted",
+        }
+    }
+}
+
+impl Signed {
+    /// True for a manifest a tag edit would break: one that verifies now.
+    pub fn verifies(&self) -> bool {
+        self.state != SignState::Invalid
+    }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{ErrorKind, FileError};
-use crate::model::{Carrier, Container, Strategy};
+use crate::model::{Carrier, Container, Signed, Strategy};
 use crate::policy::{Policy, Status};
 
 /// What a writing job did to one file.
@@ -50,6 +50,9 @@ pub struct FileReport {
     /// SHA-256 hashes around a write, with `tag --evidence`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hashes: Option<Hashes>,
+    /// The file's C2PA manifest store, validated (issue 17); absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub c2pa: Option<Box<Signed>>,
 }
 
 /// Hex SHA-256 of the whole file before and after a write, and of its audio payload.
@@ -84,6 +87,7 @@ impl FileReport {
             error: None,
             error_code: None,
             hashes: None,
+            c2pa: None,
         };
         r.fail(e);
         r

@@ -11,7 +11,8 @@ pub fn render(w: &Wanted) -> String {
     if let Some(url) = &w.policy_url {
         rule["tdm-policy"] = url.clone().into();
     }
-    let json = serde_json::to_string_pretty(&serde_json::json!([rule])).unwrap_or_default();
+    let rules = crate::report::compact::sorted(serde_json::json!([rule]));
+    let json = serde_json::to_string_pretty(&rules).unwrap_or_default();
     let mut headers = format!("tdm-reservation: {reservation}\n");
     let mut meta = format!("<meta name=\"tdm-reservation\" content=\"{reservation}\">\n");
     if let Some(url) = &w.policy_url {

@@ -23,6 +23,8 @@ pub struct FileConfig {
     pub hidden: Option<bool>,
     /// `verify`/`report` accept finding no audio file (`--allow-empty`).
     pub allow_empty: Option<bool>,
+    /// PEM trust anchors for C2PA manifests (`--trust-anchors`), relative to this file.
+    pub trust_anchors: Option<PathBuf>,
     /// `[s3]`: where objects are read from (`s3://` paths); `AWS_*` variables override it.
     pub s3: Option<S3Table>,
     /// Where it was read from, for messages.

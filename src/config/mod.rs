@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 
 pub mod file;
 
-use crate::cli::{Cli, ColorChoice, Command, Common, Format};
+use crate::cli::{C2paMode, Cli, ColorChoice, Command, Common, Format};
 use crate::policy::{Policy, Wanted, is_policy_url};
 
 /// What to do with each file.
@@ -112,6 +112,26 @@ pub struct Config {
     pub s3: Option<file::S3Table>,
     /// `--shard K/N`: only the paths of this shard.
     pub shard: Option<crate::shard::Shard>,
+    /// C2PA manifests: the trust anchors, and what `tag`/`strip` do with a signed file.
+    pub c2pa: C2paOptions,
+}
+
+/// The C2PA settings of a run (issue 17).
+#[derive(Debug, Clone, Default)]
+pub struct C2paOptions {
+    pub trust: crate::c2pa::TrustConfig,
+    /// `--c2pa`: refuse (default) or knowingly invalidate a manifest that verifies.
+    pub on_signed: C2paMode,
+    /// HOOK for `tag --sign`: the write is followed by re-signing, so a manifest that verifies
+    /// is no reason to refuse the file. Set by the signing options only.
+    pub sign_requested: bool,
+}
+
+impl C2paOptions {
+    /// True when a write may go ahead on a file whose manifest verifies now.
+    pub fn may_break_signature(&self) -> bool {
+        self.sign_requested || self.on_signed == C2paMode::Invalidate
+    }
 }
 
 /// The flags of `tag` that a config file can also give.
@@ -129,6 +149,7 @@ struct JobParts {
     untagged_only: bool,
     xmp: bool,
     require_audio: bool,
+    on_signed: C2paMode,
 }
 
 impl JobParts {
@@ -140,6 +161,7 @@ impl JobParts {
             untagged_only: false,
             xmp: true,
             require_audio: false,
+            on_signed: C2paMode::Refuse,
         }
     }
 }
@@ -182,6 +204,11 @@ impl Config {
             require_audio: parts.require_audio,
             s3: file.s3.clone(),
             shard: common.shard,
+            c2pa: C2paOptions {
+                trust: trust(&common, &file)?,
+                on_signed: parts.on_signed,
+                sign_requested: false,
+            },
         })
     }
 }
@@ -205,6 +232,7 @@ fn job_parts(command: Command, file: &file::FileConfig) -> Result<JobParts> {
                 preserve_mtime: a.preserve_mtime,
                 evidence: a.evidence,
                 xmp: !a.no_xmp,
+                on_signed: a.c2pa,
                 ..JobParts::of(job)
             }
         }
@@ -228,6 +256,7 @@ fn job_parts(command: Command, file: &file::FileConfig) -> Result<JobParts> {
         Command::Show(_) => JobParts::of(Job::Show),
         Command::Strip(a) => JobParts {
             preserve_mtime: a.preserve_mtime,
+            on_signed: a.c2pa,
             ..JobParts::of(Job::Strip { dry_run: a.dry_run })
         },
         Command::Site(_) | Command::Completions(_) | Command::Man(_) => {
@@ -342,6 +371,30 @@ fn threads(n: Option<usize>, remote: bool) -> Result<usize> {
         None if remote => Ok(64),
         None => Ok(std::thread::available_parallelism().map_or(2, |n| n.get()) * 2),
     }
+}
+
+/// The C2PA trust anchors: `--trust-anchors`, else noai.toml's `trust-anchors` (relative to
+/// the file). A file without a PEM certificate is an error, not a silent "nothing trusted".
+fn trust(c: &Common, file: &file::FileConfig) -> Result<crate::c2pa::TrustConfig> {
+    let path = match (&c.trust_anchors, &file.trust_anchors) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => match file.source.as_ref().and_then(|s| s.parent()) {
+            Some(dir) => dir.join(p),
+            None => p.clone(),
+        },
+        (None, None) => return Ok(crate::c2pa::TrustConfig::default()),
+    };
+    let pem = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read trust anchors {}: {e}", path.display()))?;
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        bail!(
+            "{}: no PEM certificate (-----BEGIN CERTIFICATE-----) in the trust anchors",
+            path.display()
+        );
+    }
+    Ok(crate::c2pa::TrustConfig {
+        anchors_pem: Some(pem),
+    })
 }
 
 fn walk_options(c: &Common, file: &file::FileConfig) -> Result<WalkOptions> {

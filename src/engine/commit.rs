@@ -260,6 +260,15 @@ fn finish(p: Pending, staged: Staged) -> FileReport {
                     }
                 }
             }
+            let v = match report.c2pa.take() {
+                Some(before) => {
+                    let (now, v) =
+                        super::signature::after_write(&report.path, &before, v, expect.as_ref());
+                    report.c2pa = now.map(Box::new);
+                    v
+                }
+                None => v,
+            };
             report.status = v.status;
             report.effective_policy = v.effective;
             report.notes = v.notes;

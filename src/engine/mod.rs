@@ -6,6 +6,7 @@
 mod budget;
 mod commit;
 mod decide;
+mod signature;
 
 use std::fs::File;
 use std::os::unix::fs::OpenOptionsExt;
@@ -220,7 +221,13 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
         Job::Tag { wanted, .. } => Some(wanted),
         _ => None,
     };
-    let verdict = policy::evaluate(&opened.scan.carriers, expected);
+    // The tags alone decide what `tag` writes; the report joins the signed manifest (SPEC §6).
+    let tags = policy::evaluate(&opened.scan.carriers, expected);
+    let signed = crate::c2pa::inspect(&opened.file, &opened.scan, &cfg.c2pa.trust);
+    let verdict = match &signed {
+        Some(s) => policy::join_signed(tags.clone(), s, expected),
+        None => tags.clone(),
+    };
     let report = FileReport {
         path: path.to_path_buf(),
         container: Some(opened.container),
@@ -232,8 +239,9 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
         error: None,
         error_code: None,
         hashes: None,
+        c2pa: signed.map(Box::new),
     };
-    match &cfg.job {
+    let prepared = match &cfg.job {
         Job::Tag {
             wanted,
             dry_run,
@@ -244,7 +252,7 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
                 force: *force,
                 xmp: cfg.xmp,
             };
-            decide::tag(report, opened, &verdict, wanted, job)
+            decide::tag(report, opened, &tags, wanted, job)
         }
         Job::Strip { dry_run } => {
             let job = decide::WriteJob {
@@ -255,7 +263,8 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
             decide::strip(report, opened, job)
         }
         _ => Prepared::Done(report),
-    }
+    };
+    signature::guard(&cfg.c2pa, prepared)
 }
 
 /// Re-reads a written file from disk, as `verify` would, and checks it says what was intended.

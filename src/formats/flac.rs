@@ -134,6 +134,10 @@ pub fn carriers(src: &Source) -> Result<Vec<Carrier>> {
     {
         // Read so a reservation there counts, but never written: FLAC's carrier is the comment.
         out.push(Carrier::new(CarrierKind::Id3v2 { major: tag.major }, tag.fields()?).read_only());
+        // The C2PA SDK signs a FLAC file in a GEOB frame of an ID3v2 tag before `fLaC`.
+        if tag.has_c2pa() {
+            out.push(Carrier::c2pa("ID3 GEOB before fLaC"));
+        }
     }
     if let Some(b) = lay.comment_block()? {
         out.push(Carrier::new(

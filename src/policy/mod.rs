@@ -4,9 +4,11 @@
 use std::fmt;
 
 mod fields;
+mod signed;
 mod verdict;
 
 pub use fields::{Signals, is_marker, parse_fields};
+pub use signed::{join_signed, policy_of_entries, signed_entries};
 pub use verdict::{Status, Verdict, evaluate};
 
 pub use crate::model::{

@@ -13,6 +13,8 @@ pub enum Status {
     Mismatch,
     Conflict,
     Invalid,
+    /// A C2PA manifest that no longer verifies: the file changed after signing (SPEC §6).
+    SignatureBroken,
     Error,
     Skipped,
 }
@@ -25,6 +27,7 @@ impl Status {
             Status::Mismatch => "mismatch",
             Status::Conflict => "conflict",
             Status::Invalid => "invalid",
+            Status::SignatureBroken => "signature-broken",
             Status::Error => "error",
             Status::Skipped => "skipped",
         }
@@ -33,7 +36,11 @@ impl Status {
     pub fn is_finding(self) -> bool {
         matches!(
             self,
-            Status::Untagged | Status::Mismatch | Status::Conflict | Status::Invalid
+            Status::Untagged
+                | Status::Mismatch
+                | Status::Conflict
+                | Status::Invalid
+                | Status::SignatureBroken
         )
     }
 }

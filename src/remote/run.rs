@@ -152,5 +152,7 @@ pub fn inspect(cfg: &Config, path: &Path) -> FileReport {
         error: None,
         error_code: None,
         hashes: None,
+        // C2PA manifests are read from local files only (the SDK reads a whole stream).
+        c2pa: None,
     }
 }

@@ -127,6 +127,21 @@ fn base64(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// `v` with every object's keys in sorted order, as our JSON has always been written. The `c2pa`
+/// crate turns on serde_json's `preserve_order` for the whole build (cargo unifies features), so
+/// maps keep insertion order unless rebuilt sorted here.
+pub fn sorted(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut pairs: Vec<_> = m.into_iter().collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(a) => a.into_iter().map(sorted).collect(),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +196,15 @@ mod tests {
         assert!(v.ends_with("… <text, 600 bytes>"), "{v}");
         assert_eq!(value("TDM-RESERVATION", "1"), "1");
         assert_eq!(value("COMMENT", "two\nlines"), "two\nlines");
+    }
+
+    #[test]
+    fn sorted_orders_keys_at_every_depth() {
+        let v = serde_json::json!({"b": 1, "a": [{"d": 1, "c": 2}]});
+        assert_eq!(
+            serde_json::to_string(&sorted(v)).unwrap(),
+            r#"{"a":[{"c":2,"d":1}],"b":1}"#
+        );
     }
 
     #[test]

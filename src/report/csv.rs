@@ -1,9 +1,10 @@
 //! `--format csv`: RFC 4180 CSV through the `csv` crate (fields with `,` `"` or line breaks are
 //! quoted, quotes doubled), for spreadsheets and scripts. A header row, then one row per file,
 //! streamed as files are done: `path,container,status,effective_policy,action,strategy,
-//! bytes_written,notes,error,error_code`, empty cells where a value does not apply, notes joined
-//! with `; `. `error_code` (the error's stable kind) is last so that readers by position of the
-//! older nine columns keep working.
+//! bytes_written,notes,error,error_code,c2pa`, empty cells where a value does not apply, notes
+//! joined with `; `. `error_code` (the error's stable kind) and `c2pa` (the C2PA manifest's
+//! validation state: `invalid`, `valid`, `trusted`, empty without one) come last so that readers
+//! by position of the older columns keep working.
 //! A path that is not valid UTF-8 is written in lossy form (invalid bytes as U+FFFD); the exact
 //! bytes are in `--format json` (`path_hex`). There is no summary row (docs/formats.md).
 
@@ -12,7 +13,7 @@ use std::io::Write;
 use super::{Renderer, wording};
 use crate::outcome::{Action, FileReport, Summary};
 
-pub const HEADER: [&str; 10] = [
+pub const HEADER: [&str; 11] = [
     "path",
     "container",
     "status",
@@ -23,6 +24,7 @@ pub const HEADER: [&str; 10] = [
     "notes",
     "error",
     "error_code",
+    "c2pa",
 ];
 
 pub struct Csv {
@@ -52,7 +54,7 @@ impl Csv {
 }
 
 /// The cells of one row, in `HEADER` order.
-fn row(r: &FileReport) -> [String; 10] {
+fn row(r: &FileReport) -> [String; 11] {
     let (strategy, bytes) = match r.action {
         Some(Action::Written {
             strategy, bytes, ..
@@ -71,6 +73,7 @@ fn row(r: &FileReport) -> [String; 10] {
         r.notes.join("; "),
         r.error.clone().unwrap_or_default(),
         r.error_code.map_or("", |k| k.code()).to_string(),
+        r.c2pa.as_ref().map_or("", |s| s.state.name()).to_string(),
     ]
 }
 
@@ -100,7 +103,7 @@ mod tests {
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
         assert_eq!(
             text,
-            "\"a,\"\"b\"\"\n.mp3\",,error,,,,,\"one; two, three\",x,corrupt\n"
+            "\"a,\"\"b\"\"\n.mp3\",,error,,,,,\"one; two, three\",x,corrupt,\n"
         );
     }
 }

@@ -54,7 +54,7 @@ impl Log {
         if let Some(hex) = paths::hex(&r.path) {
             line["path_hex"] = hex.into();
         }
-        serde_json::to_writer(&mut self.out, &line)?;
+        serde_json::to_writer(&mut self.out, &super::compact::sorted(line))?;
         writeln!(self.out)?;
         Ok(())
     }

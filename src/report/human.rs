@@ -200,6 +200,22 @@ impl Human {
                 writeln!(out, "    {} = {v}", paths::terminal(&f.key, false))?;
             }
         }
+        if let Some(s) = &r.c2pa {
+            writeln!(
+                out,
+                "  c2pa:      {}",
+                paths::terminal(&super::wording::signed(s), false)
+            )?;
+            for e in &s.entries {
+                let info = e
+                    .constraint_info
+                    .as_deref()
+                    .map(|i| format!(" ({})", paths::terminal(i, false)))
+                    .unwrap_or_default();
+                let key = paths::terminal(&e.key, false);
+                writeln!(out, "    {key} = {}{info}", e.use_.name())?;
+            }
+        }
         for n in &r.notes {
             writeln!(out, "  note:      {}", paths::terminal(n, false))?;
         }

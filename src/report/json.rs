@@ -53,7 +53,7 @@ impl Renderer for Json {
             if let Some(o) = v.as_object_mut() {
                 o.insert("type".into(), "file".into());
             }
-            serde_json::to_writer(&mut self.out, &v)?;
+            serde_json::to_writer(&mut self.out, &compact::sorted(v))?;
             writeln!(self.out)
         } else {
             let sep = if self.started { "," } else { "" };
@@ -71,7 +71,7 @@ impl Renderer for Json {
                 o.insert("schema_version".into(), SCHEMA_VERSION.into());
                 o.insert("command".into(), self.command.into());
             }
-            serde_json::to_writer(&mut self.out, &v)?;
+            serde_json::to_writer(&mut self.out, &compact::sorted(v))?;
             writeln!(self.out)?;
         } else {
             self.header()?;
@@ -92,5 +92,5 @@ pub fn file_value(r: &FileReport, all_fields: bool) -> serde_json::Value {
             obj.insert("path_hex".into(), hex.into());
         }
     }
-    v
+    compact::sorted(v)
 }

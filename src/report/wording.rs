@@ -79,6 +79,7 @@ pub fn failure_message(r: &FileReport) -> String {
         Status::Mismatch => "the reservation is not the expected policy",
         Status::Conflict => "the reservation fields contradict each other",
         Status::Invalid => "a reservation field has an invalid value",
+        Status::SignatureBroken => "signature broken: the file changed after signing",
         s => s.name(),
     }
     .to_string()
@@ -189,6 +190,31 @@ fn write_parts(verb: &str, s: &Summary) -> Vec<String> {
         parts.push(format!("{} error{plural}", count(s.errors)));
     }
     parts
+}
+
+/// A C2PA manifest in one line: state, place, signer, assertion and failure codes (`show`).
+pub fn signed(s: &crate::model::Signed) -> String {
+    let mut out = format!("{} ({})", s.state.name(), s.place);
+    let signer: Vec<&str> = [&s.common_name, &s.issuer]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    if !signer.is_empty() {
+        out.push_str(&format!(", signed by {}", signer.join(" / ")));
+    }
+    match &s.assertion {
+        Some(a) if s.legacy => out.push_str(&format!(", {a} (legacy)")),
+        Some(a) => out.push_str(&format!(", {a}")),
+        None => out.push_str(", no training-mining assertion"),
+    }
+    if !s.failures.is_empty() {
+        out.push_str(&format!("; codes: {}", s.failures.join(", ")));
+    }
+    if let Some(e) = &s.error {
+        out.push_str(&format!("; {e}"));
+    }
+    out
 }
 
 #[cfg(test)]

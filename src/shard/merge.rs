@@ -55,7 +55,8 @@ fn merge(inputs: &[PathBuf], out: &mut dyn Write) -> Result<ExitStatus> {
         let Some(list) = doc["files"].as_array() else {
             bail!("{}: no `files` list (use --format json)", p.display());
         };
-        files.extend(list.iter().cloned());
+        // Sorted keys, as the reports were written (serde_json keeps insertion order here).
+        files.extend(list.iter().cloned().map(crate::report::compact::sorted));
         summary = add(summary, &doc["summary"]);
     }
     files.sort_by(|a, b| path_of(a).cmp(path_of(b)));
@@ -74,6 +75,7 @@ fn merge(inputs: &[PathBuf], out: &mut dyn Write) -> Result<ExitStatus> {
         let comma = if i + 1 < files.len() { "," } else { "" };
         writeln!(out, "  {f}{comma}")?;
     }
+    let summary = crate::report::compact::sorted(summary);
     writeln!(
         out,
         "],\n\"summary\": {}\n}}",

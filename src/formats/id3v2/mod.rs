@@ -166,8 +166,12 @@ impl Tag {
         };
         self.spans.iter().filter(geob).any(|s| {
             self.frame_data(s).is_ok_and(|b| {
-                b.get(1..)
-                    .is_some_and(|m| m.starts_with(b"application/x-c2pa-manifest-store"))
+                // The MIME type is NUL-terminated: `application/c2pa` (C2PA 2.x) or the older
+                // `application/x-c2pa-manifest-store` (the SDK reads both).
+                b.get(1..).is_some_and(|m| {
+                    m.starts_with(b"application/c2pa\0")
+                        || m.starts_with(b"application/x-c2pa-manifest-store")
+                })
             })
         })
     }

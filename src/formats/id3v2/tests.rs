@@ -368,3 +368,25 @@ fn footer_must_repeat_the_header() {
     tag[n - 1] ^= 1;
     assert!(parse(&tag).unwrap_err().to_string().contains("footer"));
 }
+
+#[test]
+fn c2pa_geob_with_the_current_mime_type_is_detected_and_a_lookalike_is_not() {
+    let geob = |mime: &str| {
+        let mut t = id3::Tag::with_version(id3::Version::Id3v24);
+        t.add_frame(id3::frame::EncapsulatedObject {
+            mime_type: mime.into(),
+            filename: "c2pa".into(),
+            description: "c2pa manifest store".into(),
+            data: vec![1, 2, 3],
+        });
+        let mut out = Vec::new();
+        id3::Encoder::new()
+            .version(id3::Version::Id3v24)
+            .encode(&t, &mut out)
+            .unwrap();
+        parse(&out).unwrap().has_c2pa()
+    };
+    assert!(geob("application/c2pa"));
+    assert!(!geob("application/c2paX"));
+    assert!(!geob("application/octet-stream"));
+}

@@ -224,13 +224,13 @@ fn csv_parses_back_one_row_per_file() {
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         header.join(","),
-        "path,container,status,effective_policy,action,strategy,bytes_written,notes,error,error_code"
+        "path,container,status,effective_policy,action,strategy,bytes_written,notes,error,error_code,c2pa"
     );
     let rows: BTreeMap<String, csv::StringRecord> = r
         .records()
         .map(|rec| {
             let rec = rec.unwrap();
-            assert_eq!(rec.len(), 10);
+            assert_eq!(rec.len(), 11);
             (rec[0].to_string(), rec)
         })
         .collect();
