@@ -16,6 +16,7 @@ pub mod progress;
 pub mod remote;
 pub mod report;
 pub mod shard;
+pub mod sign;
 pub mod site;
 pub mod units;
 pub mod walk;

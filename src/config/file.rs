@@ -25,6 +25,8 @@ pub struct FileConfig {
     pub allow_empty: Option<bool>,
     /// `[s3]`: where objects are read from (`s3://` paths); `AWS_*` variables override it.
     pub s3: Option<S3Table>,
+    /// `[sign]`: the credentials of `tag --sign`.
+    pub sign: Option<SignTable>,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -45,6 +47,17 @@ pub struct S3Table {
     pub retries: Option<u32>,
     /// Seconds before a request is given up (default 30).
     pub timeout_secs: Option<u64>,
+}
+
+/// The `[sign]` table: paths relative to the config file's folder; `always = true` signs on
+/// every `tag` without `--sign`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SignTable {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub tsa: Option<String>,
+    pub always: Option<bool>,
 }
 
 impl FileConfig {

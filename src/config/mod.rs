@@ -112,6 +112,8 @@ pub struct Config {
     pub s3: Option<file::S3Table>,
     /// `--shard K/N`: only the paths of this shard.
     pub shard: Option<crate::shard::Shard>,
+    /// `tag --sign`: the loaded credentials (the run signs every tagged file).
+    pub sign: Option<std::sync::Arc<crate::sign::Signer>>,
 }
 
 /// The flags of `tag` that a config file can also give.
@@ -129,6 +131,7 @@ struct JobParts {
     untagged_only: bool,
     xmp: bool,
     require_audio: bool,
+    sign: Option<crate::sign::Options>,
 }
 
 impl JobParts {
@@ -140,6 +143,7 @@ impl JobParts {
             untagged_only: false,
             xmp: true,
             require_audio: false,
+            sign: None,
         }
     }
 }
@@ -159,6 +163,12 @@ impl Config {
             bail!("-0/--null goes with --files-from or report --untagged-only");
         }
         let show = parts.job == Job::Show;
+        let sign = match (&parts.sign, &parts.job) {
+            (Some(opts), Job::Tag { wanted, .. }) => Some(std::sync::Arc::new(
+                crate::sign::Signer::load(opts, wanted)?,
+            )),
+            _ => None,
+        };
         Ok(Config {
             job: parts.job,
             threads: threads(
@@ -182,6 +192,7 @@ impl Config {
             require_audio: parts.require_audio,
             s3: file.s3.clone(),
             shard: common.shard,
+            sign,
         })
     }
 }
@@ -201,10 +212,12 @@ fn job_parts(command: Command, file: &file::FileConfig) -> Result<JobParts> {
                 dry_run: a.dry_run,
                 force: a.force,
             };
+            let sign = sign_options(a.sign, a.cert, a.key, a.tsa, file)?;
             JobParts {
                 preserve_mtime: a.preserve_mtime,
                 evidence: a.evidence,
                 xmp: !a.no_xmp,
+                sign,
                 ..JobParts::of(job)
             }
         }
@@ -234,6 +247,42 @@ fn job_parts(command: Command, file: &file::FileConfig) -> Result<JobParts> {
             unreachable!("handled by `split`")
         }
     })
+}
+
+/// `tag --sign`'s credentials: flags first, then noai.toml's `[sign]` (its paths relative to
+/// the file's folder); `None` when the run does not sign.
+fn sign_options(
+    flag: bool,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    tsa: Option<String>,
+    file: &file::FileConfig,
+) -> Result<Option<crate::sign::Options>> {
+    let table = file.sign.clone().unwrap_or_default();
+    if !flag && !table.always.unwrap_or(false) {
+        if cert.is_some() || key.is_some() || tsa.is_some() {
+            bail!("--cert, --key and --tsa go with --sign");
+        }
+        return Ok(None);
+    }
+    let base = file
+        .source
+        .as_deref()
+        .and_then(|p| p.parent())
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let from_file = |p: Option<PathBuf>| p.map(|p| base.join(p));
+    let (Some(cert), Some(key)) = (cert.or(from_file(table.cert)), key.or(from_file(table.key)))
+    else {
+        bail!(
+            "--sign needs --cert CHAIN.pem and --key KEY.pem (or `cert` and `key` in noai.toml's [sign])"
+        );
+    };
+    Ok(Some(crate::sign::Options {
+        cert,
+        key,
+        tsa: tsa.or(table.tsa),
+    }))
 }
 
 /// The command and its shared options; `site` and `completions` have none and never get here.

@@ -22,6 +22,7 @@ mod proof;
 mod recover;
 mod rewrite;
 mod siblings;
+pub mod sign;
 
 pub(crate) use siblings::{parent_dir, set_mtime, set_times, sibling};
 

@@ -17,6 +17,7 @@
 mod fault;
 mod items;
 mod raw;
+pub(super) mod signed;
 mod xmp;
 
 #[cfg(debug_assertions)]
