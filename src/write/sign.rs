@@ -73,6 +73,9 @@ pub fn stage(t: &Target, signer: &Signer, mime: &str, opts: Options) -> Result<S
             applied: false,
         })),
         Err(e) => {
+            if let Ok(d) = std::env::var("NOAI_DEBUG_SIGNED") {
+                let _ = std::fs::copy(&tmp, d);
+            }
             let _ = std::fs::remove_file(&tmp);
             Err(e)
         }
@@ -145,9 +148,12 @@ fn verify(t: &Target, signer: &Signer, mime: &str, out: &File, len: u64) -> Resu
     if container != t.container {
         return Err(check(format!("it is no longer {}", t.container.name())));
     }
-    if formats::sha256_ranges(&old, t.payload)?
-        != formats::payload_sha256(&new, container).map_err(FileError::in_check)?
-    {
+    // A WAV's payload is every chunk but its tags: the new C2PA chunk is the manifest, not audio.
+    let mut payload = formats::payload(&new, container).map_err(FileError::in_check)?;
+    if container == Container::Wav {
+        payload.retain(|r| new.read_upto(r.start, 4).is_ok_and(|id| id != b"C2PA"));
+    }
+    if formats::sha256_ranges(&old, t.payload)? != formats::sha256_ranges(&new, &payload)? {
         return Err(check("the audio data would change".into()));
     }
     proof::signed::prove(container, &old, &new).map_err(FileError::in_check)?;
