@@ -148,12 +148,12 @@ fn verify(t: &Target, signer: &Signer, mime: &str, out: &File, len: u64) -> Resu
     if container != t.container {
         return Err(check(format!("it is no longer {}", t.container.name())));
     }
-    // A WAV's payload is every chunk but its tags: the new C2PA chunk is the manifest, not audio.
-    let mut payload = formats::payload(&new, container).map_err(FileError::in_check)?;
-    if container == Container::Wav {
-        payload.retain(|r| new.read_upto(r.start, 4).is_ok_and(|id| id != b"C2PA"));
-    }
-    if formats::sha256_ranges(&old, t.payload)? != formats::sha256_ranges(&new, &payload)? {
+    let new_payload = formats::payload(&new, container).map_err(FileError::in_check)?;
+    let (was, now) = (
+        audio(&old, container, t.payload.to_vec()),
+        audio(&new, container, new_payload),
+    );
+    if formats::sha256_ranges(&old, &was)? != formats::sha256_ranges(&new, &now)? {
         return Err(check("the audio data would change".into()));
     }
     proof::signed::prove(container, &old, &new).map_err(FileError::in_check)?;
@@ -165,4 +165,16 @@ fn verify(t: &Target, signer: &Signer, mime: &str, out: &File, len: u64) -> Resu
         ));
     }
     Ok(())
+}
+
+/// A WAV's payload is every chunk but its tags: a C2PA chunk is the manifest, not audio.
+fn audio(
+    src: &Source,
+    container: Container,
+    mut payload: Vec<std::ops::Range<u64>>,
+) -> Vec<std::ops::Range<u64>> {
+    if container == Container::Wav {
+        payload.retain(|r| src.read_upto(r.start, 4).is_ok_and(|id| id != b"C2PA"));
+    }
+    payload
 }
