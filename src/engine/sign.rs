@@ -84,7 +84,7 @@ fn sign_file(
     };
     let mut staged = match write::sign::stage(&target, signer, mime, opts)? {
         Signing::Already => return Ok(None),
-        Signing::Staged(s) => s,
+        Signing::Staged(s) => *s,
     };
     let dev = staged.dev();
     let real = o.real.clone();

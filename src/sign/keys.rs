@@ -209,6 +209,11 @@ fn profile_problem(der_bytes: &[u8]) -> Option<String> {
     {
         return Some("the certificate's key usage lacks digitalSignature".into());
     }
+    if cert.subject().iter_organization().next().is_none() {
+        return Some(
+            "the certificate's subject has no organization (O=), which the C2PA validator needs to name the signer".into(),
+        );
+    }
     let now = ASN1Time::now();
     let validity = cert.validity();
     if now > validity.not_after {

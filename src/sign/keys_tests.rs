@@ -30,7 +30,7 @@ fn group_readable_key_is_refused_without_printing_it() {
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
     let k = read_key(&p).unwrap();
     assert!(
-        String::from_utf8(k.pkcs8_pem)
+        String::from_utf8(k.pkcs8_pem.clone())
             .unwrap()
             .starts_with("-----BEGIN PRIVATE KEY-----")
     );

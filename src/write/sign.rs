@@ -30,7 +30,7 @@ pub enum Signing {
     /// It already carries a Valid manifest with the same entries: nothing to do.
     Already,
     /// The verified signed temp file, ready for `sync` and `Staged::apply`.
-    Staged(Staged),
+    Staged(Box<Staged>),
 }
 
 /// Checks, signs into a temp file and proves it; the user's file is unchanged.
@@ -61,7 +61,7 @@ pub fn stage(t: &Target, signer: &Signer, mime: &str, opts: Options) -> Result<S
         .open(&tmp)
         .map_err(|e| FileError::io_write("cannot create a temp file beside it", &e))?;
     match fill_and_verify(t, signer, mime, &out, opts) {
-        Ok(len) => Ok(Signing::Staged(Staged {
+        Ok(len) => Ok(Signing::Staged(Box::new(Staged {
             path: t.path.to_path_buf(),
             snapshot: t.snapshot,
             opts,
@@ -71,11 +71,8 @@ pub fn stage(t: &Target, signer: &Signer, mime: &str, opts: Options) -> Result<S
                 cloned: 0,
             }),
             applied: false,
-        })),
+        }))),
         Err(e) => {
-            if let Ok(d) = std::env::var("NOAI_DEBUG_SIGNED") {
-                let _ = std::fs::copy(&tmp, d);
-            }
             let _ = std::fs::remove_file(&tmp);
             Err(e)
         }
@@ -177,4 +174,56 @@ fn audio(
         payload.retain(|r| src.read_upto(r.start, 4).is_ok_and(|id| id != b"C2PA"));
     }
     payload
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::formats::testutil::source_of;
+
+    #[test]
+    fn refuses_an_id3_tag_the_id3_crate_cannot_read() {
+        // A v2.3 tag whose TXXX has text encoding 7, before one MPEG frame header.
+        let body = [b"TXXX".as_slice(), &[0, 0, 0, 4, 0, 0], b"\x07k\x00v"].concat();
+        let n = body.len() as u8;
+        let file = [
+            b"ID3\x03\x00\x00\x00\x00\x00".as_slice(),
+            &[n],
+            &body,
+            &[0xff, 0xfb, 0x90, 0x00],
+        ]
+        .concat();
+        let e = precheck(&source_of(&file), Container::Mpeg).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Refused, "{e}");
+        assert!(e.message().contains("drop every frame"), "{e}");
+    }
+
+    #[test]
+    fn refuses_a_truncated_file() {
+        let flac = [b"fLaC".as_slice(), &[0x80, 0, 0, 34], &[0; 10]].concat();
+        let e = precheck(&source_of(&flac), Container::Flac).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Truncated, "{e}");
+        let wav = [
+            b"RIFF".as_slice(),
+            &100u32.to_le_bytes(),
+            b"WAVEdata",
+            &[50, 0, 0, 0],
+            &[0; 8],
+        ]
+        .concat();
+        let e = precheck(&source_of(&wav), Container::Wav).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Truncated, "{e}");
+        let mp4 = [
+            &[0, 0, 0, 16][..],
+            b"ftypM4A ",
+            &[0; 4],
+            &[0, 0, 1, 0],
+            b"moov",
+            &[0; 8],
+        ]
+        .concat();
+        let e = precheck(&source_of(&mp4), Container::Mp4).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Truncated, "{e}");
+    }
 }

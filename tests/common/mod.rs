@@ -12,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod c2pa;
 mod files;
 pub mod interop_doc;
 pub mod interrupted;

@@ -140,8 +140,11 @@ fn flac_blocks_end(src: &Source, at: u64) -> Result<u64> {
     }
 }
 
-/// The top-level RIFF chunks as (id, byte range), and where the RIFF ends.
-fn riff_chunks(src: &Source) -> Result<(Vec<([u8; 4], Range<u64>)>, u64)> {
+/// A top-level RIFF chunk: its id and byte range.
+type Chunk = ([u8; 4], Range<u64>);
+
+/// The top-level RIFF chunks, and where the RIFF ends.
+fn riff_chunks(src: &Source) -> Result<(Vec<Chunk>, u64)> {
     let h = src.read(0, 12, "the RIFF header")?;
     if &h[..4] != b"RIFF" {
         return Err(bad!("not a RIFF file"));
@@ -163,9 +166,8 @@ fn riff_chunks(src: &Source) -> Result<(Vec<([u8; 4], Range<u64>)>, u64)> {
 
 fn riff(old: &Source, new: &Source) -> Result<()> {
     let ((was, old_end), (now, new_end)) = (riff_chunks(old)?, riff_chunks(new)?);
-    let keep = |v: Vec<([u8; 4], Range<u64>)>| -> Vec<([u8; 4], Range<u64>)> {
-        v.into_iter().filter(|(id, _)| id != b"C2PA").collect()
-    };
+    let keep =
+        |v: Vec<Chunk>| -> Vec<Chunk> { v.into_iter().filter(|(id, _)| id != b"C2PA").collect() };
     let (was, now) = (keep(was), keep(now));
     if was.len() != now.len() {
         return Err(refused(format!(
