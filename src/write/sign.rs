@@ -88,6 +88,14 @@ fn precheck(src: &Source, container: Container) -> Result<()> {
     proof::signed::whole(src, container).map_err(|e| {
         e.map_message(|m| format!("{m}; not signed (the file looks cut off or damaged)"))
     })?;
+    match container {
+        Container::Mpeg => super::sign_ends::mpeg(src, proof::signed::id3_len(src)?)?,
+        Container::Flac => {
+            let start = proof::signed::flac_blocks_end(src, proof::signed::id3_len(src)?)?;
+            super::sign_ends::flac(src, start)?;
+        }
+        _ => {}
+    }
     if matches!(container, Container::Mpeg | Container::Flac) {
         let head = src.read_upto(0, 10)?;
         if head.starts_with(b"ID3") {

@@ -124,7 +124,7 @@ fn id3_and_tail(old: &Source, new: &Source) -> Result<()> {
 }
 
 /// The end of the FLAC metadata blocks after an optional ID3 prefix ending at `at`.
-fn flac_blocks_end(src: &Source, at: u64) -> Result<u64> {
+pub fn flac_blocks_end(src: &Source, at: u64) -> Result<u64> {
     if src.read(at, 4, "the FLAC signature")? != b"fLaC" {
         return Err(bad!("no fLaC signature after the ID3v2 tag"));
     }
