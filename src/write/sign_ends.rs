@@ -135,3 +135,31 @@ fn crc16(b: &[u8]) -> u16 {
         c
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::formats::testutil::source_of;
+
+    #[test]
+    fn mpeg_frames_cut_short_are_truncated() {
+        let mut frame = vec![0xFF, 0xFB, 0x90, 0x64];
+        frame.resize(417, 0x11);
+        let whole = frame.repeat(6);
+        assert!(mpeg(&source_of(&whole), 0).is_ok());
+        let e = mpeg(&source_of(&whole[..whole.len() - 100]), 0).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Truncated, "{e}");
+    }
+
+    #[test]
+    fn flac_ends_with_a_whole_frame_or_is_truncated() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-audio/flac-nopad.flac");
+        let file = std::fs::read(path).unwrap();
+        let src = source_of(&file);
+        let start = super::super::proof::signed::flac_blocks_end(&src, 0).unwrap();
+        assert!(flac(&src, start).is_ok());
+        let e = flac(&source_of(&file[..file.len() - 50]), start).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Truncated, "{e}");
+    }
+}
