@@ -174,6 +174,22 @@ mod tests {
     }
 
     #[test]
+    fn sign_table_and_its_unknown_keys() {
+        let c = parse(
+            "[sign]\ncert = \"k/chain.pem\"\nkey = \"k/signer.key\"\nalways = true\n",
+            Path::new("noai.toml"),
+        )
+        .unwrap();
+        let t = c.sign.unwrap();
+        assert_eq!(t.cert.as_deref(), Some(Path::new("k/chain.pem")));
+        assert_eq!(t.always, Some(true));
+        let e = parse("[sign]\nprivate-key = \"x\"\n", Path::new("noai.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("private-key"), "{e}");
+    }
+
+    #[test]
     fn found_in_an_ancestor() {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("a/b")).unwrap();
