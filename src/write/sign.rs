@@ -45,12 +45,13 @@ pub fn stage(t: &Target, signer: &Signer, mime: &str, opts: Options) -> Result<S
     }
     let src = Source::new(t.file, t.snapshot.size);
     precheck(&src, t.container)?;
+    // Reading a large manifest's hashes costs memory too: one large file at a time from here.
+    let _one =
+        (t.snapshot.size > LARGE).then(|| ONE_LARGE.lock().unwrap_or_else(|p| p.into_inner()));
     let ctx = manifest::context(None).map_err(sdk("cannot set up the C2PA reader"))?;
     if manifest::existing(ctx, mime, t.file, &signer.entries) == manifest::Existing::Same {
         return Ok(Signing::Already);
     }
-    let _one =
-        (t.snapshot.size > LARGE).then(|| ONE_LARGE.lock().unwrap_or_else(|p| p.into_inner()));
     let tmp = rewrite::temp_path(t.path);
     let out = OpenOptions::new()
         .write(true)
