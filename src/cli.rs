@@ -124,8 +124,8 @@ pub struct TagArgs {
     /// The private key (PKCS#8 or SEC1 PEM, mode 600) for --sign.
     #[arg(long, value_name = "KEY.pem")]
     pub key: Option<PathBuf>,
-    /// An RFC 3161 time-stamp authority for --sign, so signatures outlive the certificate
-    /// (needs the network).
+    /// An RFC 3161 time-stamp authority for --sign (not available in this build: the C2PA
+    /// SDK is built without network access; refused with a message).
     #[arg(long, value_name = "URL")]
     pub tsa: Option<String>,
     #[command(flatten)]

@@ -324,3 +324,31 @@ fn bad_credentials_stop_the_run_with_one_line_and_touch_nothing() {
     assert_eq!(reference_read(&f, None)["state"], "Valid");
     let _ = c.dir;
 }
+
+#[test]
+fn tsa_is_refused_once_with_a_reason() {
+    let d = tempdir();
+    let c = certs(d.path());
+    let f = copy_sample(d.path(), "flac-pad.flac");
+    let before = std::fs::read(&f).unwrap();
+    let run = noai(&[
+        "tag",
+        "--sign",
+        "--cert",
+        p(&c.leaf),
+        "--key",
+        p(&c.key),
+        "--tsa",
+        "http://127.0.0.1:9/",
+        p(&f),
+    ])
+    .expect(2);
+    assert!(
+        run.stderr.contains("time-stamping is not available"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+    let run = noai(&["tag", "--cert", p(&c.leaf), p(&f)]).expect(2);
+    assert!(run.stderr.contains("go with --sign"), "{}", run.stderr);
+}
