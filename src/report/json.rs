@@ -71,6 +71,7 @@ impl Renderer for Json {
                 o.insert("schema_version".into(), SCHEMA_VERSION.into());
                 o.insert("command".into(), self.command.into());
             }
+            sort_keys(&mut v);
             serde_json::to_writer(&mut self.out, &v)?;
             writeln!(self.out)?;
         } else {
@@ -92,5 +93,19 @@ pub fn file_value(r: &FileReport, all_fields: bool) -> serde_json::Value {
             obj.insert("path_hex".into(), hex.into());
         }
     }
+    sort_keys(&mut v);
     v
+}
+
+/// Keys in sorted order, as the output has always had them: a dependency (c2pa) turns on
+/// serde_json's `preserve_order`, which would otherwise print them in insertion order.
+pub fn sort_keys(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            o.sort_keys();
+            o.values_mut().for_each(sort_keys);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(sort_keys),
+        _ => {}
+    }
 }
