@@ -117,6 +117,21 @@ pub struct TagArgs {
     /// the file before and after and of its audio payload (dated proof of the reservation).
     #[arg(long, value_name = "FILE")]
     pub evidence: Option<PathBuf>,
+    /// After tagging, add a signed C2PA manifest with the policy's `cawg.training-mining`
+    /// entries to each MP3, FLAC, WAV and MP4 file (needs --cert and --key, or `[sign]` in
+    /// noai.toml).
+    #[arg(long)]
+    pub sign: bool,
+    /// The signing certificate chain (PEM, leaf first) for --sign.
+    #[arg(long, value_name = "CHAIN.pem")]
+    pub cert: Option<PathBuf>,
+    /// The private key (PKCS#8 or SEC1 PEM, mode 600) for --sign.
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: Option<PathBuf>,
+    /// An RFC 3161 time-stamp authority for --sign (not available in this build: the C2PA
+    /// SDK is built without network access; refused with a message).
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
     #[command(flatten)]
     pub common: Common,
 }

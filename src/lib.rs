@@ -17,6 +17,7 @@ pub mod progress;
 pub mod remote;
 pub mod report;
 pub mod shard;
+pub mod sign;
 pub mod site;
 pub mod units;
 pub mod walk;

@@ -27,6 +27,8 @@ pub struct FileConfig {
     pub trust_anchors: Option<PathBuf>,
     /// `[s3]`: where objects are read from (`s3://` paths); `AWS_*` variables override it.
     pub s3: Option<S3Table>,
+    /// `[sign]`: the credentials of `tag --sign`.
+    pub sign: Option<SignTable>,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -47,6 +49,17 @@ pub struct S3Table {
     pub retries: Option<u32>,
     /// Seconds before a request is given up (default 30).
     pub timeout_secs: Option<u64>,
+}
+
+/// The `[sign]` table: paths relative to the config file's folder; `always = true` signs on
+/// every `tag` without `--sign`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SignTable {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub tsa: Option<String>,
+    pub always: Option<bool>,
 }
 
 impl FileConfig {
@@ -160,6 +173,22 @@ mod tests {
             e.contains("secret-access-key"),
             "keys are never read from the file: {e}"
         );
+    }
+
+    #[test]
+    fn sign_table_and_its_unknown_keys() {
+        let c = parse(
+            "[sign]\ncert = \"k/chain.pem\"\nkey = \"k/signer.key\"\nalways = true\n",
+            Path::new("noai.toml"),
+        )
+        .unwrap();
+        let t = c.sign.unwrap();
+        assert_eq!(t.cert.as_deref(), Some(Path::new("k/chain.pem")));
+        assert_eq!(t.always, Some(true));
+        let e = parse("[sign]\nprivate-key = \"x\"\n", Path::new("noai.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("private-key"), "{e}");
     }
 
     #[test]

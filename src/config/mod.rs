@@ -114,6 +114,8 @@ pub struct Config {
     pub shard: Option<crate::shard::Shard>,
     /// C2PA manifests: the trust anchors, and what `tag`/`strip` do with a signed file.
     pub c2pa: C2paOptions,
+    /// `tag --sign`: the loaded credentials (the run signs every tagged file).
+    pub sign: Option<std::sync::Arc<crate::sign::Signer>>,
 }
 
 /// The C2PA settings of a run (issue 17).
@@ -122,7 +124,7 @@ pub struct C2paOptions {
     pub trust: crate::c2pa::TrustConfig,
     /// `--c2pa`: refuse (default) or knowingly invalidate a manifest that verifies.
     pub on_signed: C2paMode,
-    /// HOOK for `tag --sign`: the write is followed by re-signing, so a manifest that verifies
+    /// `tag --sign`: the write is followed by re-signing, so a manifest that verifies
     /// is no reason to refuse the file. Set by the signing options only.
     pub sign_requested: bool,
 }
@@ -150,6 +152,7 @@ struct JobParts {
     xmp: bool,
     require_audio: bool,
     on_signed: C2paMode,
+    sign: Option<crate::sign::Options>,
 }
 
 impl JobParts {
@@ -162,6 +165,7 @@ impl JobParts {
             xmp: true,
             require_audio: false,
             on_signed: C2paMode::Refuse,
+            sign: None,
         }
     }
 }
@@ -181,6 +185,12 @@ impl Config {
             bail!("-0/--null goes with --files-from or report --untagged-only");
         }
         let show = parts.job == Job::Show;
+        let sign = match (&parts.sign, &parts.job) {
+            (Some(opts), Job::Tag { wanted, .. }) => Some(std::sync::Arc::new(
+                crate::sign::Signer::load(opts, wanted)?,
+            )),
+            _ => None,
+        };
         Ok(Config {
             job: parts.job,
             threads: threads(
@@ -207,8 +217,9 @@ impl Config {
             c2pa: C2paOptions {
                 trust: trust(&common, &file)?,
                 on_signed: parts.on_signed,
-                sign_requested: false,
+                sign_requested: sign.is_some(),
             },
+            sign,
         })
     }
 }
@@ -228,11 +239,13 @@ fn job_parts(command: Command, file: &file::FileConfig) -> Result<JobParts> {
                 dry_run: a.dry_run,
                 force: a.force,
             };
+            let sign = sign_options(a.sign, a.cert, a.key, a.tsa, file)?;
             JobParts {
                 preserve_mtime: a.preserve_mtime,
                 evidence: a.evidence,
                 xmp: !a.no_xmp,
                 on_signed: a.c2pa,
+                sign,
                 ..JobParts::of(job)
             }
         }
@@ -263,6 +276,42 @@ fn job_parts(command: Command, file: &file::FileConfig) -> Result<JobParts> {
             unreachable!("handled by `split`")
         }
     })
+}
+
+/// `tag --sign`'s credentials: flags first, then noai.toml's `[sign]` (its paths relative to
+/// the file's folder); `None` when the run does not sign.
+fn sign_options(
+    flag: bool,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    tsa: Option<String>,
+    file: &file::FileConfig,
+) -> Result<Option<crate::sign::Options>> {
+    let table = file.sign.clone().unwrap_or_default();
+    if !flag && !table.always.unwrap_or(false) {
+        if cert.is_some() || key.is_some() || tsa.is_some() {
+            bail!("--cert, --key and --tsa go with --sign");
+        }
+        return Ok(None);
+    }
+    let base = file
+        .source
+        .as_deref()
+        .and_then(|p| p.parent())
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let from_file = |p: Option<PathBuf>| p.map(|p| base.join(p));
+    let (Some(cert), Some(key)) = (cert.or(from_file(table.cert)), key.or(from_file(table.key)))
+    else {
+        bail!(
+            "--sign needs --cert CHAIN.pem and --key KEY.pem (or `cert` and `key` in noai.toml's [sign])"
+        );
+    };
+    Ok(Some(crate::sign::Options {
+        cert,
+        key,
+        tsa: tsa.or(table.tsa),
+    }))
 }
 
 /// The command and its shared options; `site` and `completions` have none and never get here.

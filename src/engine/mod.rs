@@ -7,6 +7,7 @@ mod budget;
 mod commit;
 mod decide;
 mod signature;
+mod sign;
 
 use std::fs::File;
 use std::os::unix::fs::OpenOptionsExt;
@@ -72,7 +73,11 @@ pub fn run_chunk(
             .map(|p| guarded(p, || prepare(cfg, p)))
             .collect();
         if cfg.job.writes() {
-            commit::commit(cfg, prepared)
+            let (reports, peak) = commit::commit(cfg, prepared);
+            match &cfg.sign {
+                Some(signer) => (sign::sign_chunk(cfg, signer, reports), peak),
+                None => (reports, peak),
+            }
         } else {
             let peak = dry_run_peak(&prepared);
             let reports = prepared

@@ -22,6 +22,8 @@ mod proof;
 mod recover;
 mod rewrite;
 mod siblings;
+pub mod sign;
+mod sign_ends;
 
 pub(crate) use siblings::{parent_dir, set_mtime, set_times, sibling};
 

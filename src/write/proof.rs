@@ -27,6 +27,7 @@ mod items;
 mod oggflac;
 mod mkv;
 mod raw;
+pub(super) mod signed;
 mod xmp;
 
 #[cfg(debug_assertions)]

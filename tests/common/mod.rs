@@ -15,6 +15,7 @@ use serde_json::Value;
 pub mod dsd;
 pub mod apev2;
 pub mod c2pa_read;
+pub mod c2pa;
 mod files;
 pub mod interop_doc;
 pub mod interrupted;

@@ -1,0 +1,354 @@
+//! `tag --sign` (issue 17 items 3-5): C2PA manifests with the CAWG training-and-data-mining
+//! assertion, signed with certificates the test makes with the openssl CLI and checked by the
+//! reference reader (`c2pa-python`), never by noai itself. Every other tag (mutagen) and the
+//! audio (ffmpeg) must be as a plain `noai tag` leaves them; a file another tool signed keeps
+//! its manifest as the ingredient; a re-run changes nothing; bad credentials stop the run
+//! before any file is touched, with one line that says why.
+
+mod common;
+use common::c2pa::{Certs, certs, reference_read, sign_with_other_tool};
+use common::{audio_md5, copy_sample, mutagen_tags, noai, p, tempdir};
+
+use std::path::Path;
+
+const SIGNABLE: [&str; 11] = [
+    "mp3-v22.mp3",
+    "mp3-v23-pad.mp3",
+    "mp3-v24-nopad.mp3",
+    "mp3-noid3.mp3",
+    "mp3-id3v1-only.mp3",
+    "flac-pad.flac",
+    "flac-id3prefix.flac",
+    "wav-plain.wav",
+    "wav-id3.wav",
+    "m4a-aac-faststart.m4a",
+    "m4a-aac-moovend.m4a",
+];
+
+fn sign_args<'a>(c: &'a Certs, key: &'a Path) -> Vec<&'a str> {
+    vec!["--sign", "--cert", p(&c.leaf), "--key", p(key)]
+}
+
+/// Every tag but the C2PA GEOB frame, as mutagen reads it. The SDK writes ID3v2.4, so a
+/// frame's text encoding may change (Latin-1 to UTF-8); its values may not.
+fn tags_but_manifest(f: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut t = mutagen_tags(f);
+    t.retain(|k, _| !k.starts_with("GEOB"));
+    for vs in t.values_mut() {
+        for v in vs.iter_mut() {
+            if let Some(at) = v.find("encoding=<") {
+                let end = v[at..].find(">, ").map_or(v.len(), |e| at + e + 3);
+                v.replace_range(at..end, "");
+            }
+        }
+    }
+    t
+}
+
+#[test]
+fn signs_mp3_flac_wav_m4a_valid_trusted_and_keeps_everything_else() {
+    let d = tempdir();
+    let c = certs(d.path());
+    let (plain, signed) = (d.path().join("plain"), d.path().join("signed"));
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::create_dir_all(&signed).unwrap();
+    let mut audio = Vec::new();
+    for name in SIGNABLE {
+        audio.push(audio_md5(&copy_sample(&plain, name)));
+        copy_sample(&signed, name);
+    }
+    noai(&["tag", "-q", p(&plain)]).expect(0);
+    let mut args = vec!["tag", "-q"];
+    args.extend(sign_args(&c, &c.sec1_key));
+    args.push(p(&signed));
+    noai(&args).expect(0);
+    for (name, md5) in SIGNABLE.iter().zip(&audio) {
+        let f = signed.join(name);
+        let r = reference_read(&f, None);
+        assert_eq!(r["state"], "Valid", "{name}: {r}");
+        assert_eq!(r["first_action"], "c2pa.opened", "{name}: Edit intent: {r}");
+        assert_eq!(r["generator"], "noai", "{name}: {r}");
+        let e = &r["entries"];
+        assert_eq!(e["cawg.ai_training"]["use"], "notAllowed", "{name}: {r}");
+        assert_eq!(
+            e["cawg.ai_generative_training"]["use"], "notAllowed",
+            "{name}: {r}"
+        );
+        assert!(
+            e.get("cawg.data_mining").is_none(),
+            "no-ai-training says nothing of data mining: {r}"
+        );
+        let t = reference_read(&f, Some(&c.root));
+        assert_eq!(t["state"], "Trusted", "{name} with the root as anchor: {t}");
+        assert_eq!(&audio_md5(&f), md5, "{name}: audio changed");
+        assert_eq!(
+            tags_but_manifest(&f),
+            tags_but_manifest(&plain.join(name)),
+            "{name}: signing changed a tag"
+        );
+    }
+    // Re-running is a no-op: no byte changes, the summary says unchanged.
+    let before: Vec<Vec<u8>> = SIGNABLE
+        .iter()
+        .map(|n| std::fs::read(signed.join(n)).unwrap())
+        .collect();
+    let mut again = vec!["tag", "--format", "json"];
+    again.extend(sign_args(&c, &c.key));
+    again.push(p(&signed));
+    let run = noai(&again);
+    for (n, b) in SIGNABLE.iter().zip(&before) {
+        // An ID3v2.2 tag comes back from the SDK as v2.4, which gains its XMP frame once.
+        if *n != "mp3-v22.mp3" {
+            assert_eq!(
+                &std::fs::read(signed.join(n)).unwrap(),
+                b,
+                "{n}: re-run changed it: {}",
+                run.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn a_file_signed_by_another_tool_becomes_the_ingredient() {
+    let d = tempdir();
+    let c = certs(d.path());
+    for name in [
+        "mp3-v23-pad.mp3",
+        "flac-pad.flac",
+        "wav-plain.wav",
+        "m4a-aac-moovend.m4a",
+    ] {
+        let orig = copy_sample(d.path(), name);
+        let f = d.path().join(format!("other-{name}"));
+        sign_with_other_tool(&orig, &f, &c);
+        assert_eq!(reference_read(&f, None)["state"], "Valid", "{name}: setup");
+        let md5 = audio_md5(&f);
+        let mut args = vec!["tag", "-q"];
+        args.extend(sign_args(&c, &c.key));
+        args.push(p(&f));
+        noai(&args).expect(0);
+        let r = reference_read(&f, None);
+        assert_eq!(r["state"], "Valid", "{name}: {r}");
+        assert_eq!(r["manifests"], 2, "{name}: both manifests: {r}");
+        assert_eq!(r["ingredients"], 1, "{name}: {r}");
+        assert_eq!(
+            r["generator"], "noai",
+            "{name}: ours is the active one: {r}"
+        );
+        assert_eq!(audio_md5(&f), md5, "{name}: audio changed");
+    }
+}
+
+#[test]
+fn every_policy_signs_its_spec_6_entries() {
+    let d = tempdir();
+    let c = certs(d.path());
+    let cases: [(&str, &[(&str, &str)]); 6] = [
+        (
+            "no-tdm",
+            &[
+                ("cawg.data_mining", "notAllowed"),
+                ("cawg.ai_inference", "notAllowed"),
+            ],
+        ),
+        (
+            "no-tdm-except-search",
+            &[
+                ("cawg.data_mining", "constrained"),
+                ("cawg.ai_training", "notAllowed"),
+            ],
+        ),
+        ("no-ai-training", &[("cawg.ai_training", "notAllowed")]),
+        (
+            "no-genai-training",
+            &[("cawg.ai_generative_training", "notAllowed")],
+        ),
+        (
+            "license",
+            &[
+                ("cawg.ai_training", "constrained"),
+                ("cawg.data_mining", "constrained"),
+            ],
+        ),
+        (
+            "allow",
+            &[
+                ("cawg.ai_training", "allowed"),
+                ("cawg.data_mining", "allowed"),
+            ],
+        ),
+    ];
+    for (policy, want) in cases {
+        let f = d.path().join(format!("{policy}.flac"));
+        std::fs::copy(Path::new(common::SAMPLES).join("flac-pad.flac"), &f).unwrap();
+        let mut args = vec!["tag", "-q", "--policy", policy];
+        if policy == "license" {
+            args.extend(["--policy-url", "https://a.example/tdm"]);
+        }
+        args.extend(sign_args(&c, &c.key));
+        args.push(p(&f));
+        noai(&args).expect(0);
+        let r = reference_read(&f, None);
+        assert_eq!(r["state"], "Valid", "{policy}: {r}");
+        for (k, u) in want {
+            assert_eq!(r["entries"][k]["use"], *u, "{policy} {k}: {r}");
+        }
+        if policy == "license" {
+            assert_eq!(
+                r["entries"]["cawg.ai_training"]["constraint_info"],
+                "https://a.example/tdm"
+            );
+        }
+        if policy == "no-genai-training" {
+            assert_eq!(r["entries"].as_object().unwrap().len(), 1, "{r}");
+        }
+    }
+}
+
+#[test]
+fn unsigned_containers_get_a_note_and_damaged_files_are_refused() {
+    let d = tempdir();
+    let c = certs(d.path());
+    let lib = d.path().join("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    for n in ["aiff-plain.aiff", "vorbis.ogg"] {
+        copy_sample(&lib, n);
+    }
+    let mut args = vec!["tag", "--format", "json"];
+    args.extend(sign_args(&c, &c.key));
+    args.push(p(&lib));
+    let run = noai(&args).expect(0);
+    assert_eq!(
+        run.stdout
+            .matches("signing not available for this container")
+            .count(),
+        2,
+        "{}",
+        run.stdout
+    );
+    // An ID3v2 tag with a TXXX of text encoding 7: the SDK would drop every frame and sign;
+    // noai refuses it (already when tagging) and leaves the bytes alone. `write::sign`'s unit
+    // tests cover its own refusal of a tag the id3 crate cannot read.
+    let bad = lib.join("bad-id3.mp3");
+    let mut tag = b"ID3\x03\x00\x00".to_vec();
+    let frame =
+        |id: &[u8], body: &[u8]| [id, &(body.len() as u32).to_be_bytes(), &[0, 0], body].concat();
+    let frames = [frame(b"TIT2", b"\x00Title"), frame(b"TXXX", b"\x07k\x00v")].concat();
+    let size = frames.len() as u32;
+    tag.extend([
+        (size >> 21) as u8 & 0x7f,
+        (size >> 14) as u8 & 0x7f,
+        (size >> 7) as u8 & 0x7f,
+        size as u8 & 0x7f,
+    ]);
+    tag.extend(frames);
+    let audio = std::fs::read(Path::new(common::SAMPLES).join("mp3-noid3.mp3")).unwrap();
+    std::fs::write(&bad, [tag, audio].concat()).unwrap();
+    let mut args = vec!["tag"];
+    args.extend(sign_args(&c, &c.key));
+    args.push(p(&bad));
+    let before = std::fs::read(&bad).unwrap();
+    let run = noai(&args).expect(2);
+    assert!(run.stdout.contains("text encoding 7"), "{}", run.stdout);
+    assert_eq!(
+        std::fs::read(&bad).unwrap(),
+        before,
+        "a tag noai cannot read was touched"
+    );
+}
+
+#[test]
+fn bad_credentials_stop_the_run_with_one_line_and_touch_nothing() {
+    let d = tempdir();
+    let c = certs(d.path());
+    let f = copy_sample(d.path(), "mp3-v23-pad.mp3");
+    let before = std::fs::read(&f).unwrap();
+    let cases = [
+        (&c.no_eku, &c.key, "no extended key usage"),
+        (&c.root, &c.root_key, "CA certificate"),
+        (&c.expired, &c.key, "expired"),
+    ];
+    for (cert, key, why) in cases {
+        let run = noai(&["tag", "--sign", "--cert", p(cert), "--key", p(key), p(&f)]).expect(2);
+        assert!(run.stderr.contains(why), "{why}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("README.md"),
+            "points to the openssl commands: {}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+        assert_eq!(
+            std::fs::read(&f).unwrap(),
+            before,
+            "{why}: the file was touched"
+        );
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&c.key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let run = noai(&[
+        "tag",
+        "--sign",
+        "--cert",
+        p(&c.leaf),
+        "--key",
+        p(&c.key),
+        p(&f),
+    ])
+    .expect(2);
+    assert!(
+        run.stderr.contains("readable by group or others"),
+        "{}",
+        run.stderr
+    );
+    let key = std::fs::read_to_string(&c.key).unwrap();
+    let secret = key.lines().nth(1).unwrap();
+    assert!(
+        !run.stderr.contains(secret) && !run.stdout.contains(secret),
+        "key material printed"
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+    // A self-signed leaf (CA:FALSE, EKU) signs: Valid, untrusted without anchors.
+    std::fs::set_permissions(&c.key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    noai(&[
+        "tag",
+        "-q",
+        "--sign",
+        "--cert",
+        p(&c.self_signed),
+        "--key",
+        p(&c.key),
+        p(&f),
+    ])
+    .expect(0);
+    assert_eq!(reference_read(&f, None)["state"], "Valid");
+    let _ = c.dir;
+}
+
+#[test]
+fn tsa_is_refused_once_with_a_reason() {
+    let d = tempdir();
+    let c = certs(d.path());
+    let f = copy_sample(d.path(), "flac-pad.flac");
+    let before = std::fs::read(&f).unwrap();
+    let run = noai(&[
+        "tag",
+        "--sign",
+        "--cert",
+        p(&c.leaf),
+        "--key",
+        p(&c.key),
+        "--tsa",
+        "http://127.0.0.1:9/",
+        p(&f),
+    ])
+    .expect(2);
+    assert!(
+        run.stderr.contains("time-stamping is not available"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&f).unwrap(), before);
+    let run = noai(&["tag", "--cert", p(&c.leaf), p(&f)]).expect(2);
+    assert!(run.stderr.contains("go with --sign"), "{}", run.stderr);
+}
