@@ -6,8 +6,8 @@
 mod budget;
 mod commit;
 mod decide;
-mod signature;
 mod sign;
+mod signature;
 
 use std::fs::File;
 use std::os::unix::fs::OpenOptionsExt;

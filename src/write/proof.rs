@@ -18,14 +18,14 @@
 //! it, see `overlay`); for a rewrite it is the finished temp file. A file whose old tags lofty
 //! cannot read at all is refused: nothing proves what the write would keep.
 
-mod chunked;
 mod apev2;
 mod asf;
+mod chunked;
 #[cfg(debug_assertions)]
 mod fault;
 mod items;
-mod oggflac;
 mod mkv;
+mod oggflac;
 mod raw;
 pub(super) mod signed;
 mod xmp;

@@ -12,10 +12,10 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-pub mod dsd;
 pub mod apev2;
-pub mod c2pa_read;
 pub mod c2pa;
+pub mod c2pa_read;
+pub mod dsd;
 mod files;
 pub mod interop_doc;
 pub mod interrupted;
@@ -23,8 +23,8 @@ mod layout;
 pub mod loopfs;
 pub mod matrix;
 pub mod matrix_layouts;
-pub mod oggflac;
 pub mod mkv;
+pub mod oggflac;
 pub mod planning;
 pub mod readers;
 mod run;

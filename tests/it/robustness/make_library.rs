@@ -200,7 +200,8 @@ fn same_arguments_same_library_with_every_variant_and_layout() {
         assert!(audio_md5(&pa).starts_with("MD5="));
         assert_eq!(decode_errors(&pa), "", "{rel}: ffmpeg decode errors");
         // mutagen reads neither RF64 nor Matroska: ffprobe shows their tags.
-        if variant.starts_with("rf64") || matches!(variant.split('-').next(), Some("mka" | "webm")) {
+        if variant.starts_with("rf64") || matches!(variant.split('-').next(), Some("mka" | "webm"))
+        {
             let tags = common::readers::ffprobe(&pa).format;
             assert!(
                 !tags
