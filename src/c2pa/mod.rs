@@ -12,7 +12,7 @@ use std::fs::File;
 use crate::model::{Container, Scan, SignState, Signed};
 
 pub use entries::parse_assertion;
-pub use locate::mime;
+pub use locate::{mime, store_place};
 
 /// What decides `trusted`: the PEM certificates of the trust anchors the user gave
 /// (`--trust-anchors FILE.pem`, `trust-anchors` in noai.toml). Without anchors a good

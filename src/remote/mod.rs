@@ -1,5 +1,6 @@
 //! Object storage (issue 18): `verify`, `report` and `show` of `s3://bucket/prefix`, read by
-//! bounded range requests instead of downloads. The walk lists keys (`list`), the engine reads
+//! bounded range requests instead of downloads (an object holding a C2PA manifest is read
+//! whole, as the signature covers it all: `signed`). The walk lists keys (`list`), the engine reads
 //! each object through a `formats::Source` over its fetched ranges (`object`), and the format
 //! readers run unchanged. Nothing here writes: objects are replaced, never edited, so `tag`
 //! and `strip` refuse them. Without the `s3` cargo feature an `s3://` path is an error.
@@ -16,6 +17,8 @@ mod client;
 mod list;
 #[cfg(feature = "s3")]
 mod object;
+#[cfg(feature = "s3")]
+mod signed;
 
 use std::path::Path;
 

@@ -141,6 +141,14 @@ pub fn inspect(cfg: &Config, path: &Path) -> FileReport {
         _ => None,
     };
     let verdict = policy::evaluate(&scan.carriers, expected);
+    let signed = match super::signed::inspect(&src, &scan, &cfg.c2pa.trust) {
+        Ok(s) => s,
+        Err(e) => return error(e),
+    };
+    let verdict = match &signed {
+        Some(s) => policy::join_signed(verdict, s, expected),
+        None => verdict,
+    };
     FileReport {
         path: path.to_path_buf(),
         container: Some(scan.container),
@@ -152,7 +160,6 @@ pub fn inspect(cfg: &Config, path: &Path) -> FileReport {
         error: None,
         error_code: None,
         hashes: None,
-        // C2PA manifests are read from local files only (the SDK reads a whole stream).
-        c2pa: None,
+        c2pa: signed.map(Box::new),
     }
 }

@@ -492,3 +492,54 @@ fn endpoint_from_noai_toml() {
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["files"][0]["status"], "mismatch", "{doc:#}");
 }
+
+/// Objects holding a C2PA manifest (signed by c2pa-python, one of them edited after signing)
+/// read whole and judge as their local copies do: the same state, entries and signer, and
+/// `signature-broken` for the edited one; the unsigned object beside them stays at range reads.
+#[test]
+fn signed_objects_are_judged_as_their_local_copies() {
+    use common::c2pa_read::{certs, mutagen_set_title, sign};
+    let server = S3Server::start();
+    let dir = tempdir();
+    let c = certs(dir.path());
+    let local = dir.path().join("signed");
+    std::fs::create_dir(&local).unwrap();
+    for name in [
+        "mp3-v23-pad.mp3",
+        "flac-pad.flac",
+        "wav-plain.wav",
+        "m4a-aac-faststart.m4a",
+    ] {
+        sign(
+            &Path::new(SAMPLES).join(name),
+            &local.join(name),
+            &c,
+            None,
+            None,
+        );
+    }
+    mutagen_set_title(&local.join("mp3-v23-pad.mp3"), "edited after signing");
+    std::fs::copy(
+        Path::new(SAMPLES).join("vorbis.ogg"),
+        local.join("vorbis.ogg"),
+    )
+    .unwrap();
+    server.upload_tree(&local, "music", "signed/");
+    same_as_local(&server, &["verify"], &local, "s3://music/signed");
+    let doc = json_of(&server, &["verify", "s3://music/signed"], 1);
+    let files = doc["files"].as_array().unwrap();
+    let state = |n: &str| {
+        let f = files
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(n));
+        f.unwrap()["c2pa"]["state"]
+            .as_str()
+            .unwrap_or("none")
+            .to_string()
+    };
+    assert_eq!(state("mp3-v23-pad.mp3"), "invalid", "{doc}");
+    for n in ["flac-pad.flac", "wav-plain.wav", "m4a-aac-faststart.m4a"] {
+        assert_eq!(state(n), "valid", "{n}: {doc}");
+    }
+    assert_eq!(state("vorbis.ogg"), "none");
+}
