@@ -327,6 +327,22 @@ impl SignState {
 }
 
 impl Signed {
+    /// A store at `place` in `state` with nothing read from it yet.
+    pub fn bare(place: &'static str, state: SignState) -> Signed {
+        Signed {
+            place,
+            state,
+            assertion: None,
+            legacy: false,
+            entries: Vec::new(),
+            bad_entries: Vec::new(),
+            issuer: None,
+            common_name: None,
+            failures: Vec::new(),
+            error: None,
+        }
+    }
+
     /// True for a manifest a tag edit would break: one that verifies now.
     pub fn verifies(&self) -> bool {
         self.state != SignState::Invalid

@@ -61,7 +61,7 @@ fn signed_files_verify_with_their_entries_valid_and_trusted_with_the_anchor() {
         assert_eq!(v["effective_policy"], "no-tdm", "{s}");
         assert_eq!(state(&v), "valid", "{s}");
         assert_eq!(v["c2pa"]["assertion"], "cawg.training-mining");
-        assert_eq!(v["c2pa"]["common_name"], "noai test signer", "{s}");
+        assert_eq!(v["c2pa"]["common_name"], "noai signer", "{s}");
         assert_eq!(v["c2pa"]["issuer"], "noai tests", "{s}");
         let entries = v["c2pa"]["entries"].as_array().unwrap();
         assert_eq!(entries.len(), 4, "{s}");
@@ -239,7 +239,7 @@ fn show_and_csv_report_the_manifest() {
     let f = signed(dir.path(), &c, "m4a-aac-faststart.m4a", None, None);
     let show = noai(&["show", p(&f)]).expect(0).stdout;
     assert!(
-        show.contains("c2pa:      valid (MP4 uuid box), signed by noai test signer"),
+        show.contains("c2pa:      valid (MP4 uuid box), signed by noai signer"),
         "{show}"
     );
     assert!(show.contains("cawg.ai_training = notAllowed"), "{show}");

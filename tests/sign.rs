@@ -6,7 +6,8 @@
 //! before any file is touched, with one line that says why.
 
 mod common;
-use common::c2pa::{Certs, certs, reference_read, sign_with_other_tool};
+use common::c2pa::{Certs, certs};
+use common::c2pa_read::{reference, sign_with_other_tool};
 use common::{audio_md5, copy_sample, mutagen_tags, noai, p, tempdir};
 
 use std::path::Path;
@@ -64,7 +65,7 @@ fn signs_mp3_flac_wav_m4a_valid_trusted_and_keeps_everything_else() {
     noai(&args).expect(0);
     for (name, md5) in SIGNABLE.iter().zip(&audio) {
         let f = signed.join(name);
-        let r = reference_read(&f, None);
+        let r = reference(&f, None);
         assert_eq!(r["state"], "Valid", "{name}: {r}");
         assert_eq!(r["first_action"], "c2pa.opened", "{name}: Edit intent: {r}");
         assert_eq!(r["generator"], "noai", "{name}: {r}");
@@ -78,7 +79,7 @@ fn signs_mp3_flac_wav_m4a_valid_trusted_and_keeps_everything_else() {
             e.get("cawg.data_mining").is_none(),
             "no-ai-training says nothing of data mining: {r}"
         );
-        let t = reference_read(&f, Some(&c.root));
+        let t = reference(&f, Some(&c.root));
         assert_eq!(t["state"], "Trusted", "{name} with the root as anchor: {t}");
         assert_eq!(&audio_md5(&f), md5, "{name}: audio changed");
         assert_eq!(
@@ -122,7 +123,7 @@ fn a_file_signed_by_another_tool_becomes_the_ingredient() {
         let orig = copy_sample(d.path(), name);
         let f = d.path().join(format!("other-{name}"));
         sign_with_other_tool(&orig, &f, &c);
-        assert_eq!(reference_read(&f, None)["state"], "Valid", "{name}: setup");
+        assert_eq!(reference(&f, None)["state"], "Valid", "{name}: setup");
         let md5 = audio_md5(&f);
         let mut args = vec!["tag", "--format", "json"];
         args.extend(sign_args(&c, &c.key));
@@ -135,7 +136,7 @@ fn a_file_signed_by_another_tool_becomes_the_ingredient() {
             ours["c2pa"]["assertion"], "cawg.training-mining",
             "{name}: {ours}"
         );
-        let r = reference_read(&f, None);
+        let r = reference(&f, None);
         assert_eq!(r["state"], "Valid", "{name}: {r}");
         assert_eq!(r["manifests"], 2, "{name}: both manifests: {r}");
         assert_eq!(r["ingredients"], 1, "{name}: {r}");
@@ -196,7 +197,7 @@ fn every_policy_signs_its_spec_6_entries() {
         args.extend(sign_args(&c, &c.key));
         args.push(p(&f));
         noai(&args).expect(0);
-        let r = reference_read(&f, None);
+        let r = reference(&f, None);
         assert_eq!(r["state"], "Valid", "{policy}: {r}");
         for (k, u) in want {
             assert_eq!(r["entries"][k]["use"], *u, "{policy} {k}: {r}");
@@ -328,7 +329,7 @@ fn bad_credentials_stop_the_run_with_one_line_and_touch_nothing() {
         p(&f),
     ])
     .expect(0);
-    assert_eq!(reference_read(&f, None)["state"], "Valid");
+    assert_eq!(reference(&f, None)["state"], "Valid");
     let _ = c.dir;
 }
 

@@ -59,15 +59,7 @@ fn big_file_turn(file: &File) -> Option<std::sync::MutexGuard<'static, ()>> {
 
 fn unreadable(place: &'static str, why: String) -> Signed {
     Signed {
-        place,
-        state: SignState::Invalid,
-        assertion: None,
-        legacy: false,
-        entries: Vec::new(),
-        bad_entries: Vec::new(),
-        issuer: None,
-        common_name: None,
-        failures: Vec::new(),
         error: Some(why),
+        ..Signed::bare(place, SignState::Invalid)
     }
 }

@@ -57,16 +57,8 @@ pub fn validate(
         .map(|s| s.code().to_string())
         .collect();
     let mut signed = Signed {
-        place,
-        state,
-        assertion: None,
-        legacy: false,
-        entries: Vec::new(),
-        bad_entries: Vec::new(),
-        issuer: None,
-        common_name: None,
         failures,
-        error: None,
+        ..Signed::bare(place, state)
     };
     match reader.active_manifest() {
         Some(m) => read_manifest(m, &mut signed),

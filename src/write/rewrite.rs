@@ -27,6 +27,21 @@ pub(super) fn temp_path(target: &Path) -> PathBuf {
     )
 }
 
+/// Creates the temp file beside `target` (new, mode 600, never through a symlink): its path and
+/// handle, for reading back as well as writing.
+pub(super) fn create_temp(target: &Path) -> Result<(PathBuf, File)> {
+    let tmp = temp_path(target);
+    let out = OpenOptions::new()
+        .write(true)
+        .read(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)
+        .map_err(|e| FileError::io_write("cannot create a temp file beside it", &e))?;
+    Ok((tmp, out))
+}
+
 /// The pid in one of our temp names (`.<name>.noai-<pid>.tmp`), if it is one.
 fn temp_pid(name: &std::ffi::OsStr) -> Option<i32> {
     let b = name.as_bytes();
@@ -77,15 +92,7 @@ pub fn stage(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<T
             t.snapshot.nlink
         ));
     }
-    let tmp = temp_path(t.path);
-    let out = OpenOptions::new()
-        .write(true)
-        .read(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&tmp)
-        .map_err(|e| FileError::io_write("cannot create a temp file beside it", &e))?;
+    let (tmp, out) = create_temp(t.path)?;
     match fill_and_verify(t, &out, parts, edit, opts) {
         Ok((len, cloned)) => Ok(Temp {
             path: tmp,

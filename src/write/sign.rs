@@ -9,9 +9,8 @@
 //! Memory: the SDK's RIFF writer holds a WAV in memory (about twice its size), so files above
 //! `LARGE` sign one at a time; the rest spool at most `sign::manifest::SPOOL_MB` in memory each.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Seek, SeekFrom};
-use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Mutex;
 
 use super::{Kind, Options, Staged, Target, access, attrs, proof, rewrite, set_mtime};
@@ -52,15 +51,7 @@ pub fn stage(t: &Target, signer: &Signer, mime: &str, opts: Options) -> Result<S
     if manifest::existing(ctx, mime, t.file, &signer.entries) == manifest::Existing::Same {
         return Ok(Signing::Already);
     }
-    let tmp = rewrite::temp_path(t.path);
-    let out = OpenOptions::new()
-        .write(true)
-        .read(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&tmp)
-        .map_err(|e| FileError::io_write("cannot create a temp file beside it", &e))?;
+    let (tmp, out) = rewrite::create_temp(t.path)?;
     match fill_and_verify(t, signer, mime, &out, opts) {
         Ok(len) => Ok(Signing::Staged(Box::new(Staged {
             path: t.path.to_path_buf(),

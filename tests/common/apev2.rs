@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::lavfi;
+
 use serde_json::Value;
 
 use super::tool_ok;
@@ -22,8 +24,7 @@ pub fn untagged(dir: &Path, ext: &str) -> PathBuf {
     match ext {
         "wv" | "tta" => {
             tool_ok(
-                Command::new("ffmpeg")
-                    .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=d=0.3"])
+                lavfi("sine=d=0.3")
                     .args(["-map_metadata", "-1", "-fflags", "+bitexact"])
                     .args(["-flags:a", "+bitexact"])
                     .arg(&path),

@@ -1,13 +1,11 @@
-//! C2PA test helpers: certificates made with the openssl CLI (root + leaf, self-signed leaf,
-//! leaf without EKU, expired leaf) and the reference reader, `c2pa-python` (PyPI `c2pa-python`,
-//! installed by scripts/test), which reads a file's manifest store independently of noai.
+//! C2PA test certificates, made with the openssl CLI: root + leaf (PKCS#8 and SEC1 keys),
+//! self-signed leaf, leaf without EKU, expired leaf. The reference SDK's reader and signer are
+//! in `common::c2pa_read`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
-
-use super::{tool, tool_ok};
+use super::tool_ok;
 
 const CA_CNF: &str = "[req]
 distinguished_name=dn
@@ -216,80 +214,4 @@ pub fn certs(dir: &Path) -> Certs {
         no_eku: dir.join("noeku.pem"),
         expired: dir.join("expired.pem"),
     }
-}
-
-fn mime(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "mp3" => "audio/mpeg",
-        "flac" => "audio/flac",
-        "wav" => "audio/wav",
-        _ => "audio/mp4",
-    }
-}
-
-const READ: &str = r#"
-import sys, json
-try:
-    import c2pa
-except ImportError:
-    sys.exit("c2pa-python is not installed (pip install c2pa-python; scripts/test installs it)")
-path, mime, anchors = sys.argv[1], sys.argv[2], sys.argv[3]
-kw = {}
-if anchors:
-    kw["context"] = c2pa.Context(c2pa.Settings.from_json(json.dumps({"trust": {"trust_anchors": open(anchors).read()}})))
-with open(path, "rb") as f:
-    r = c2pa.Reader(mime, f, **kw)
-    j = json.loads(r.json())
-    act = j["manifests"][j["active_manifest"]]
-    tm = [a["data"] for a in act["assertions"] if a["label"] == "cawg.training-mining"]
-    acts = [a["data"] for a in act["assertions"] if a["label"].startswith("c2pa.actions")]
-    print(json.dumps({"state": r.get_validation_state(), "manifests": len(j["manifests"]),
-        "entries": tm[0]["entries"] if tm else None, "ingredients": len(act.get("ingredients", [])),
-        "first_action": acts[0]["actions"][0]["action"] if acts else None,
-        "generator": act.get("claim_generator_info", [{}])[0].get("name")}))
-"#;
-
-/// What the reference reader says of a file's active manifest: `state` (Invalid/Valid/
-/// Trusted), `manifests` (count), `entries` (the cawg.training-mining map), `ingredients`,
-/// `first_action`, `generator`.
-pub fn reference_read(path: &Path, anchors: Option<&Path>) -> Value {
-    let out = tool(
-        Command::new("python3")
-            .args(["-c", READ])
-            .arg(path)
-            .arg(mime(path))
-            .arg(anchors.map(|a| a.as_os_str()).unwrap_or_default()),
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!err.contains("c2pa-python is not installed"), "{err}");
-    assert!(
-        out.status.success(),
-        "c2pa-python cannot read {}: {err}",
-        path.display()
-    );
-    serde_json::from_slice(&out.stdout).expect("c2pa-python output is JSON")
-}
-
-const SIGN: &str = r#"
-import sys, json, c2pa
-src, dst, mime, cert, key = sys.argv[1:6]
-info = c2pa.C2paSignerInfo(alg=b"es256", sign_cert=open(cert, "rb").read(), private_key=open(key, "rb").read(), ta_url=None)
-m = {"claim_generator_info": [{"name": "othertool", "version": "1"}],
-     "assertions": [{"label": "cawg.training-mining", "data": {"entries": {"cawg.ai_training": {"use": "allowed"}}}}]}
-b = c2pa.Builder(json.dumps(m))
-b.set_intent(c2pa.C2paBuilderIntent.EDIT)
-with open(src, "rb") as s, open(dst, "w+b") as d:
-    b.sign(c2pa.Signer.from_info(info), mime, s, d)
-"#;
-
-/// Signs `src` into `dst` with c2pa-python (another tool: generator `othertool`, entries
-/// `cawg.ai_training: allowed`).
-pub fn sign_with_other_tool(src: &Path, dst: &Path, certs: &Certs) {
-    tool_ok(
-        Command::new("python3")
-            .args(["-c", SIGN])
-            .args([src, dst])
-            .arg(mime(src))
-            .args([&certs.leaf, &certs.key]),
-    );
 }

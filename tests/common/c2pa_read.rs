@@ -1,22 +1,16 @@
-//! The C2PA reference SDK from Python (c2pa-python, through c2pa_sign.py): test certificates
-//! made with the openssl CLI, signing a copy of a sample, and the reference reader's verdict on
-//! a file. noai's own reader never vouches for a file these tests judge.
+//! The C2PA reference SDK from Python (c2pa-python, through c2pa_sign.py): signing a copy of a
+//! sample as another tool would, and the reference reader's verdict on a file, with the test
+//! certificates of `common::c2pa`. noai's own reader never vouches for a file these tests judge.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
+pub use super::c2pa::Certs;
 use super::{text, tool};
 
 const DRIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/c2pa_sign.py");
-
-/// A root CA and a leaf (ES256, EKU emailProtection + c2pa claimSigning) made for one test.
-pub struct Certs {
-    pub root: PathBuf,
-    pub chain: PathBuf,
-    pub key: PathBuf,
-}
 
 fn driver(args: &[&str]) -> String {
     let out = tool(Command::new("python3").arg(DRIVER).args(args));
@@ -33,14 +27,11 @@ fn driver(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A root CA and a leaf (and the variants tests/sign.rs needs), in `dir/certs`.
 pub fn certs(dir: &Path) -> Certs {
     let d = dir.join("certs");
-    driver(&["certs", d.to_str().unwrap()]);
-    Certs {
-        root: d.join("root.pem"),
-        chain: d.join("leaf.pem"),
-        key: d.join("leaf.key"),
-    }
+    std::fs::create_dir_all(&d).unwrap();
+    super::c2pa::certs(&d)
 }
 
 /// Signs `src` into `dst` with a training-mining assertion (`entries` as JSON, default every
@@ -50,7 +41,7 @@ pub fn sign(src: &Path, dst: &Path, c: &Certs, entries: Option<&str>, label: Opt
         "sign",
         src.to_str().unwrap(),
         dst.to_str().unwrap(),
-        c.chain.to_str().unwrap(),
+        c.leaf.to_str().unwrap(),
         c.key.to_str().unwrap(),
     ];
     if let Some(e) = entries {
@@ -62,14 +53,34 @@ pub fn sign(src: &Path, dst: &Path, c: &Certs, entries: Option<&str>, label: Opt
     driver(&args);
 }
 
-/// The reference reader's view: `{"state": "Valid"|"Trusted"|"Invalid"|null, "codes": [...],
-/// "assertions": {label: data}, "manifests": N}`.
+/// The reference reader's view of the active manifest: `{"state": "Valid"|"Trusted"|"Invalid"|
+/// null, "codes": [...], "assertions": {label: data}, "manifests": N, "entries": the
+/// cawg.training-mining map, "ingredients": N, "first_action", "generator"}`.
 pub fn reference(path: &Path, anchors: Option<&Path>) -> Value {
     let mut args = vec!["read", path.to_str().unwrap()];
     if let Some(a) = anchors {
         args.extend(["--anchors", a.to_str().unwrap()]);
     }
     serde_json::from_str(&driver(&args)).expect("c2pa_sign.py read: not JSON")
+}
+
+/// Signs `src` into `dst` as another tool (generator `othertool`, entries
+/// `cawg.ai_training: allowed`).
+pub fn sign_with_other_tool(src: &Path, dst: &Path, c: &Certs) {
+    let entries = r#"{"cawg.ai_training": {"use": "allowed"}}"#;
+    let (src, dst) = (src.to_str().unwrap(), dst.to_str().unwrap());
+    let (leaf, key) = (c.leaf.to_str().unwrap(), c.key.to_str().unwrap());
+    driver(&[
+        "sign",
+        src,
+        dst,
+        leaf,
+        key,
+        "--entries",
+        entries,
+        "--generator",
+        "othertool",
+    ]);
 }
 
 /// Sets the title with mutagen (a tag edit the manifest's hash covers).

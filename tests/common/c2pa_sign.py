@@ -1,41 +1,23 @@
 """C2PA test driver over the reference SDK's Python package (c2pa-python), independent of noai.
 
-    c2pa_sign.py certs DIR                 root CA + leaf (ES256, EKU emailProtection + claimSigning)
-                                           as DIR/root.pem, DIR/root.key, DIR/leaf.pem, DIR/leaf.key
-    c2pa_sign.py sign IN OUT CHAIN KEY [--entries JSON] [--label LABEL]
+    c2pa_sign.py sign IN OUT CHAIN KEY [--entries JSON] [--label LABEL] [--generator NAME]
                                            signs IN into OUT (Edit intent) with a training-mining
                                            assertion (default: every cawg key notAllowed)
     c2pa_sign.py read FILE [--anchors ROOT.pem]
-                                           prints {"state": ..., "codes": [...], "assertions": {...}}
+                                           prints {"state", "codes", "assertions", "manifests",
+                                           "entries", "ingredients", "first_action", "generator"}
 
-Used by tests/c2pa.rs: noai must read what the reference writer signs, and the reference reader
-judges what noai's `--c2pa=invalidate` writes (and files edited by other tools).
+Used by tests/c2pa.rs, tests/sign.rs and tests/it/remote: noai must read what the reference
+writer signs, and the reference reader judges what noai signs or breaks (certificates: made by
+tests/common/c2pa.rs with the openssl CLI).
 """
 
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import c2pa
-
-CA_CNF = """[req]
-distinguished_name=dn
-prompt=no
-[dn]
-CN=noai Test Root CA
-[v3_ca]
-basicConstraints=critical,CA:TRUE
-keyUsage=critical,keyCertSign,cRLSign
-subjectKeyIdentifier=hash
-[v3_leaf]
-basicConstraints=critical,CA:FALSE
-keyUsage=critical,digitalSignature
-extendedKeyUsage=critical,emailProtection,1.3.6.1.4.1.62558.2.1
-subjectKeyIdentifier=hash
-authorityKeyIdentifier=keyid:always
-"""
 
 MIME = {
     ".mp3": "audio/mpeg",
@@ -51,29 +33,9 @@ ALL_NOT_ALLOWED = {
 }
 
 
-def run(*args, cwd):
-    subprocess.run(args, cwd=cwd, check=True, capture_output=True)
-
-
-def certs(d):
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "ca.cnf"), "w") as f:
-        f.write(CA_CNF)
-    run("openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "root.key", cwd=d)
-    run("openssl", "req", "-x509", "-new", "-key", "root.key", "-sha256", "-days", "3650",
-        "-config", "ca.cnf", "-extensions", "v3_ca", "-out", "root.pem", cwd=d)
-    run("sh", "-c", "openssl ecparam -name prime256v1 -genkey -noout | "
-        "openssl pkcs8 -topk8 -nocrypt -out leaf.key", cwd=d)
-    run("openssl", "req", "-new", "-key", "leaf.key", "-subj", "/CN=noai test signer/O=noai tests",
-        "-out", "leaf.csr", cwd=d)
-    run("openssl", "x509", "-req", "-in", "leaf.csr", "-CA", "root.pem", "-CAkey", "root.key",
-        "-CAcreateserial", "-sha256", "-days", "825", "-extfile", "ca.cnf", "-extensions", "v3_leaf",
-        "-out", "leaf.pem", cwd=d)
-
-
-def sign(src, dst, chain, key, entries, label):
+def sign(src, dst, chain, key, entries, label, generator):
     manifest = {
-        "claim_generator_info": [{"name": "c2pa_sign.py", "version": "1"}],
+        "claim_generator_info": [{"name": generator, "version": "1"}],
         "assertions": [{"label": label, "data": {"entries": entries}}],
     }
     with open(chain, "rb") as c, open(key, "rb") as k:
@@ -99,32 +61,35 @@ def read(path, anchors):
         return {"state": None, "error": str(e)}
     j = json.loads(r.json())
     active = j["manifests"][j["active_manifest"]]
+    assertions = {a["label"]: a.get("data") for a in active.get("assertions", [])}
+    actions = [a["data"] for a in active.get("assertions", []) if a["label"].startswith("c2pa.actions")]
     return {
         "state": r.get_validation_state(),
         "codes": [s["code"] for s in j.get("validation_status", [])],
-        "assertions": {a["label"]: a.get("data") for a in active.get("assertions", [])},
+        "assertions": assertions,
         "manifests": len(j["manifests"]),
+        "entries": (assertions.get("cawg.training-mining") or {}).get("entries"),
+        "ingredients": len(active.get("ingredients", [])),
+        "first_action": actions[0]["actions"][0]["action"] if actions else None,
+        "generator": active.get("claim_generator_info", [{}])[0].get("name"),
     }
 
 
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("certs")
-    c.add_argument("dir")
     s = sub.add_parser("sign")
     for a in ("src", "dst", "chain", "key"):
         s.add_argument(a)
     s.add_argument("--entries", default=json.dumps(ALL_NOT_ALLOWED))
     s.add_argument("--label", default="cawg.training-mining")
+    s.add_argument("--generator", default="c2pa_sign.py")
     r = sub.add_parser("read")
     r.add_argument("file")
     r.add_argument("--anchors")
     a = p.parse_args()
-    if a.cmd == "certs":
-        certs(a.dir)
-    elif a.cmd == "sign":
-        sign(a.src, a.dst, a.chain, a.key, json.loads(a.entries), a.label)
+    if a.cmd == "sign":
+        sign(a.src, a.dst, a.chain, a.key, json.loads(a.entries), a.label, a.generator)
     else:
         print(json.dumps(read(a.file, a.anchors)))
 

@@ -11,7 +11,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::common::readers::scalar;
-use crate::common::{bytes, tool, tool_ok};
+use crate::common::{bytes, lavfi, tool, tool_ok};
 
 pub type Seen = BTreeSet<String>;
 
@@ -219,16 +219,7 @@ pub fn mutagen_write(args: &[&str], path: &Path) {
 pub fn base_wav(dir: &Path) -> PathBuf {
     let f = dir.join("base.wav");
     make(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=440:duration=1",
-            ])
+        lavfi("sine=frequency=440:duration=1")
             .args(["-ar", "44100"])
             .arg(&f),
     );

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::tool_ok;
+use super::{lavfi, tool_ok};
 
 /// SPEC keys as ffprobe and mkvextract print them (TagName as written).
 pub const SPEC_NAMES: [&str; 4] = [
@@ -21,16 +21,7 @@ pub const SPEC_NAMES: [&str; 4] = [
 pub fn cover(dir: &Path) -> PathBuf {
     let path = dir.join("cover.png");
     tool_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "color=c=red:s=16x16:d=1",
-            ])
+        lavfi("color=c=red:s=16x16:d=1")
             .args(["-frames:v", "1"])
             .arg(&path),
     );
@@ -41,16 +32,15 @@ pub fn cover(dir: &Path) -> PathBuf {
 /// picks the muxer); `.mka` files get a PNG attachment.
 pub fn encode(dir: &Path, name: &str, codec: &str) -> PathBuf {
     let path = dir.join(name);
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=1"])
-        .args([
-            "-c:a",
-            codec,
-            "-metadata",
-            "artist=Somebody",
-            "-metadata",
-            "title=A song",
-        ]);
+    let mut cmd = lavfi("sine=f=440:d=1");
+    cmd.args([
+        "-c:a",
+        codec,
+        "-metadata",
+        "artist=Somebody",
+        "-metadata",
+        "title=A song",
+    ]);
     if name.ends_with(".mka") {
         cmd.arg("-attach")
             .arg(cover(dir))
@@ -65,17 +55,8 @@ pub fn encode(dir: &Path, name: &str, codec: &str) -> PathBuf {
 pub fn encode_cover_track(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
     tool_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=f=440:d=1",
-                "-i",
-            ])
+        lavfi("sine=f=440:d=1")
+            .args(["-i"])
             .arg(cover(dir))
             .args(["-map", "0", "-map", "1", "-c:a", "flac", "-c:v", "copy"])
             .args([

@@ -86,6 +86,14 @@ pub fn tool(cmd: &mut Command) -> Output {
     }
 }
 
+/// `ffmpeg -nostdin -v error -y -f lavfi -i INPUT`: a generated source (`sine=d=1`,
+/// `color=s=16x16`), to go on with codec options and the output path.
+pub fn lavfi(input: &str) -> Command {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", input]);
+    cmd
+}
+
 /// Runs an external tool that must succeed; its stdout as text.
 pub fn tool_ok(cmd: &mut Command) -> String {
     let out = tool(cmd);

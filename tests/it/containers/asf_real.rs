@@ -14,7 +14,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::common::readers::kid3;
-use crate::common::{audio_md5, decode_errors, noai, tempdir, tool_ok};
+use crate::common::{audio_md5, decode_errors, lavfi, noai, tempdir, tool_ok};
 
 const DMI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 
@@ -70,15 +70,8 @@ fn ours(d: &Value) -> Vec<(String, String)> {
 fn encode(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
     tool_ok(
-        Command::new("ffmpeg")
-            .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
-            .args([
-                "sine=frequency=440:duration=1",
-                "-c:a",
-                "wmav2",
-                "-b:a",
-                "64k",
-            ])
+        lavfi("sine=frequency=440:duration=1")
+            .args(["-c:a", "wmav2", "-b:a", "64k"])
             .args(["-metadata", "title=Song", "-metadata", "artist=Band"])
             .args(["-metadata", "genre=Rock"])
             .arg(&path),
@@ -89,9 +82,8 @@ fn encode(dir: &Path, name: &str) -> PathBuf {
 fn enrich(path: &Path, pad: u32) {
     let png = path.with_extension("png");
     tool_ok(
-        Command::new("ffmpeg")
-            .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
-            .args(["color=c=red:s=16x16", "-frames:v", "1"])
+        lavfi("color=c=red:s=16x16")
+            .args(["-frames:v", "1"])
             .arg(&png),
     );
     tool_ok(
@@ -256,9 +248,8 @@ fn hostile_truncated_protected_and_video_asf_are_refused_unchanged() {
     }
     let video = dir.path().join("video.asf");
     tool_ok(
-        Command::new("ffmpeg")
-            .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
-            .args(["testsrc=duration=0.2:size=64x48", "-c:v", "wmv2"])
+        lavfi("testsrc=duration=0.2:size=64x48")
+            .args(["-c:v", "wmv2"])
             .arg(&video),
     );
     cases.push((

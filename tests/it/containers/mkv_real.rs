@@ -14,7 +14,7 @@ use crate::common::mkv::{
     encode, encode_cover_track, kept_items, mkvextract_tags, mkvmerge, without_ours,
 };
 use crate::common::readers::ffprobe;
-use crate::common::{audio_md5, decode_errors, file_entry, noai, tempdir, tool_ok};
+use crate::common::{audio_md5, decode_errors, file_entry, lavfi, noai, tempdir, tool_ok};
 
 const DMI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 
@@ -143,16 +143,7 @@ fn a_webm_with_video_is_refused_unchanged() {
     let dir = tempdir();
     let f = dir.path().join("video.webm");
     tool_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "color=s=32x32:d=0.2",
-            ])
+        lavfi("color=s=32x32:d=0.2")
             .args([
                 "-f",
                 "lavfi",

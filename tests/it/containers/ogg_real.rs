@@ -10,7 +10,7 @@ use std::process::Command;
 use noai::formats::{Edit, Part, Plan, ogg};
 
 use crate::common::planning::{carry_out, with_src};
-use crate::common::{audio_md5, decode_errors, mutagen_tags, tempdir, tool_ok};
+use crate::common::{audio_md5, decode_errors, lavfi, mutagen_tags, tempdir, tool_ok};
 
 const DMI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 
@@ -27,21 +27,7 @@ fn require_tools() {
 
 fn encode(dir: &Path, name: &str, codec: &str) -> PathBuf {
     let path = dir.join(name);
-    tool_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=d=0.5",
-                "-c:a",
-                codec,
-            ])
-            .arg(&path),
-    );
+    tool_ok(lavfi("sine=d=0.5").args(["-c:a", codec]).arg(&path));
     path
 }
 
@@ -49,21 +35,7 @@ fn encode(dir: &Path, name: &str, codec: &str) -> PathBuf {
 fn png(dir: &Path) -> PathBuf {
     let path = dir.join("cover.png");
     let src = "color=c=gray:s=240x200,noise=alls=100:allf=t";
-    tool_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                src,
-                "-frames:v",
-                "1",
-            ])
-            .arg(&path),
-    );
+    tool_ok(lavfi(src).args(["-frames:v", "1"]).arg(&path));
     path
 }
 

@@ -8,7 +8,6 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::dsd::{dff, dff_chunks, dsf, frames, mutagen_tag, rf64_chunks, to_rf64};
 use common::readers::{exif_tags, exif_xmp, exiftool, ffprobe};
@@ -228,21 +227,7 @@ fn tagged_by_mutagen(b: &[u8], ext: &str) -> Vec<u8> {
 /// A WAV from ffmpeg (`bitexact`: no LIST/INFO chunk, which makes ffmpeg drop the ID3 chunk).
 fn ffmpeg_wav(dir: &Path, extra: &[&str]) -> Vec<u8> {
     let out = dir.join("src.wav");
-    tool_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-nostdin",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=f=440:d=0.5",
-            ])
-            .args(extra)
-            .arg(&out),
-    );
+    tool_ok(lavfi("sine=f=440:d=0.5").args(extra).arg(&out));
     bytes(&out)
 }
 

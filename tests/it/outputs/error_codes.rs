@@ -128,12 +128,7 @@ fn a_truncated_file_is_truncated() {
 /// does not handle.
 fn generated(dir: &Path, name: &str, source: &str, codec: &[&str]) -> PathBuf {
     let out = dir.join(name);
-    tool_ok(
-        Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-f", "lavfi", "-i", source])
-            .args(codec)
-            .arg(&out),
-    );
+    tool_ok(lavfi(source).args(codec).arg(&out));
     out
 }
 

@@ -11,6 +11,7 @@
 
 use crate::common;
 use common::interrupted;
+use common::lavfi;
 use common::{
     BIN, SAMPLES, audio_md5, bytes, code, copy_as, file_entry, journal_of, json, leftovers,
     noai_raw, output_within, sha256_hex, tempdir, text, tool_ok,
@@ -602,13 +603,8 @@ fn write_wav(p: &Path, frames: u32) {
 /// About 95 kB of Ogg Vorbis (10 s of pink noise, by ffmpeg): `tag` must rewrite it whole.
 fn write_big_ogg(p: &Path) {
     tool_ok(
-        Command::new("ffmpeg")
-            .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
-            .args([
-                "anoisesrc=d=10:c=pink:r=44100:a=0.3:seed=7",
-                "-c:a",
-                "libvorbis",
-            ])
+        lavfi("anoisesrc=d=10:c=pink:r=44100:a=0.3:seed=7")
+            .args(["-c:a", "libvorbis"])
             .args(["-q:a", "4"])
             .arg(p),
     );

@@ -156,30 +156,5 @@ fn random_damage_never_panics() {
             &[40, 600],
         ),
     ];
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    for file in &files {
-        for _ in 0..400 {
-            let mut f = file.clone();
-            for _ in 0..1 + next() % 4 {
-                let i = (next() % f.len() as u64) as usize;
-                f[i] = next() as u8;
-            }
-            if next() % 4 == 0 {
-                f.truncate((next() % f.len() as u64) as usize);
-            }
-            with(&f, |s| {
-                let _ = carriers(s);
-                let _ = payload(s);
-                if let Ok(Some(p)) = plan(s, &tag_edit()) {
-                    let _ = try_apply(&f, &p);
-                }
-            });
-        }
-    }
+    damage_never_panics(&files, 0x9e37_79b9_7f4a_7c15);
 }
