@@ -120,6 +120,7 @@ pub fn kind_of(path: &Path) -> &'static str {
         "m4a" | "m4b" | "mp4" => "mp4",
         "wv" | "ape" | "mpc" | "tta" => "ape",
         "wma" | "asf" => "asf",
+        "dsf" | "dff" => "dsd",
         e => panic!("no mutagen kind for .{e}"),
     }
 }

@@ -58,6 +58,8 @@ elif kind == "wav":
     id3(WAVE(path).tags, out)
 elif kind == "aiff":
     id3(AIFF(path).tags, out)
+elif kind == "dsd":   # DSF (ID3v2 at the end) and DSDIFF (an ID3 chunk)
+    id3(mutagen.File(path).tags, out)
 elif kind == "flac":
     f = FLAC(path)
     vc(f.tags, out)

@@ -147,6 +147,21 @@ fn check_layout(variant: &str, path: &Path) {
             let pad = types.as_array().unwrap().iter().any(|t| t == 1);
             assert_eq!(pad, has("-pad"), "{variant}: PADDING in {types}");
         }
+        "dsf" => {
+            // The DSD chunk's metadata pointer: the ID3v2 tag at the end, or 0 without one.
+            let at = u64::from_le_bytes(b[20..28].try_into().unwrap()) as usize;
+            assert_eq!(&b[..4], b"DSD ", "{variant}");
+            assert_eq!(at != 0, has("id3"), "{variant}: metadata pointer {at}");
+            assert!(
+                at == 0 || b[at..].starts_with(b"ID3"),
+                "{variant}: no tag at {at}"
+            );
+        }
+        "dff" => {
+            let tail = b.windows(4).rposition(|w| w == b"ID3 ");
+            assert_eq!(&b[..4], b"FRM8", "{variant}");
+            assert_eq!(tail.is_some(), has("id3"), "{variant}: ID3 chunk");
+        }
         "mka" | "webm" => {
             // The EBML header's DocType (0x4282, one size byte) names the flavour.
             let doc = b.windows(2).position(|w| w == [0x42, 0x82]).unwrap();
