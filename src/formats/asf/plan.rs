@@ -71,6 +71,9 @@ fn render(h: &Header, ecd: &[u8], pad: u64, delta: i128) -> Result<Vec<u8>> {
         }
     };
     let mut body = Vec::with_capacity(h.bytes.len() + ecd.len() + pad as usize);
+    // The new ECD takes the old one's place (the scan allows one at most); without one, the
+    // first Padding Object's, else it goes at the end. Written once, whatever comes first.
+    let had_ecd = h.objects.iter().any(|o| o.guid == ECD);
     let (mut ecd_done, mut pad_done) = (false, false);
     for o in &h.objects {
         let bytes = &h.bytes[o.at as usize..o.end() as usize];
@@ -78,7 +81,7 @@ fn render(h: &Header, ecd: &[u8], pad: u64, delta: i128) -> Result<Vec<u8>> {
             body.extend(ecd);
             ecd_done = true;
         } else if o.guid == PADDING && !pad_done {
-            if !ecd_done {
+            if !ecd_done && !had_ecd {
                 body.extend(ecd);
                 ecd_done = true;
             }
@@ -112,6 +115,10 @@ fn file_properties(bytes: &[u8], delta: i128) -> Vec<u8> {
     let mut out = bytes.to_vec();
     if let Some(b) = out.get_mut(FILE_SIZE_AT..FILE_SIZE_AT + 8) {
         let old = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        // 0: no size given (a broadcast stream's header); it stays 0, as it was.
+        if old == 0 {
+            return out;
+        }
         if let Ok(new) = u64::try_from(i128::from(old) + delta) {
             b.copy_from_slice(&new.to_le_bytes());
         }

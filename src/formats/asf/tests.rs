@@ -273,3 +273,33 @@ fn hostile_headers_are_errors() {
         assert!(carriers(&source_of(&good[..n])).is_err(), "cut at {n}");
     }
 }
+
+#[test]
+fn padding_before_the_ecd_gets_one_new_ecd_in_the_old_ones_place() {
+    // In place (room in the padding) and rewritten (none): one ECD, where it was, every time.
+    for pad in [600, 30] {
+        let old = file(&[
+            obj(PADDING, &vec![0; pad]),
+            ecd(&[("WM/Genre", 0, &utf16z("Rock"))]),
+        ]);
+        let plan = plan::plan(&source_of(&old), &tag()).unwrap().unwrap().0;
+        let new = apply(&old, &plan);
+        let h = Header::read(&source_of(&new)).unwrap();
+        let guids: Vec<_> = h.objects.iter().map(|o| o.guid).collect();
+        assert_eq!(guids, [FILE_PROPERTIES, PADDING, ECD], "padding {pad}");
+        assert_eq!(fields(&new).len(), 3, "padding {pad}");
+        assert_eq!(tail(&new), tail(&old));
+    }
+}
+
+#[test]
+fn a_file_size_of_zero_stays_zero() {
+    let mut old = file(&[ecd(&[("WM/Genre", 0, &utf16z("Rock"))])]);
+    old[30 + 40..30 + 48].fill(0); // a broadcast header gives no file size
+    let new = apply(
+        &old,
+        &plan::plan(&source_of(&old), &tag()).unwrap().unwrap().0,
+    );
+    assert!(new.len() > old.len());
+    assert_eq!(new[30 + 40..30 + 48], [0; 8]);
+}

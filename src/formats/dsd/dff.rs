@@ -179,6 +179,14 @@ pub(super) fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
         });
         return Ok(Some(Plan::Patch { regions }));
     }
+    // A rewrite moves every chunk after the tag; a DST frame index (`DSTI`) holds file offsets
+    // of the frames, which would then point at the wrong bytes.
+    if lay.chunks.iter().any(|(id, ..)| id == b"DSTI") {
+        return Err(bad!(
+            Unsupported,
+            "a DST-compressed DSDIFF with a frame index (DSTI) whose ID3 chunk has no room before the audio: a rewrite would move the frames the index points at; not changed"
+        ));
+    }
     let Plan::Rewrite { parts } = Plan::splice(src, from, bytes, to) else {
         return Err(bad!(Internal, "internal: a splice is a rewrite"));
     };

@@ -186,6 +186,23 @@ fn a_dsdiff_tag_before_the_audio_that_grows_means_a_rewrite() {
 }
 
 #[test]
+fn a_rewrite_that_would_move_dst_frames_under_their_index_is_refused() {
+    let small = id3v2::new_tag(&Edit::default(), Some(21)).unwrap();
+    let mut chunks = dff_plain();
+    chunks.insert(1, dff_chunk(b"ID3 ", &small));
+    chunks.push(dff_chunk(b"DSTI", &[0; 24]));
+    let old = dff(&chunks);
+    let e = Dsdiff.plan(&source_of(&old), &set()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+    assert!(e.to_string().contains("DSTI"), "{e}");
+    // With the tag last there is no move: the index stays right and the write goes ahead.
+    let mut last = dff_plain();
+    last.push(dff_chunk(b"DSTI", &[0; 24]));
+    last.push(dff_chunk(b"ID3 ", &small));
+    assert!(Dsdiff.plan(&source_of(&dff(&last)), &set()).is_ok());
+}
+
+#[test]
 fn broken_dsdiff_files_are_refused() {
     let kind = |b: &[u8]| Dsdiff.plan(&source_of(b), &set()).unwrap_err().kind();
     let good = dff(&dff_plain());

@@ -53,6 +53,8 @@ pub fn prove<A: Read + Seek, B: Read + Seek>(old: &mut A, new: &mut B, edit: &Ed
     let now = walk(new, "new")?;
     super::compare(&was.items, &now.items)?;
     let moved = match (was.file_size, now.file_size) {
+        // A field of 0 gives no size (broadcast): it must stay 0.
+        (Some(0), Some(b)) => b == 0,
         (Some(a), Some(b)) => {
             i128::from(b) - i128::from(a) == i128::from(now.len) - i128::from(was.len)
         }

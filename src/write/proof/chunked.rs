@@ -111,11 +111,8 @@ fn rf64<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Walk> {
                     // The RIFF size (the first 8 data bytes) changes with every growth.
                     w.zero = Some((w.pieces.len(), 8, 16));
                 }
-                w.pieces.push(Piece {
-                    name: format!("RF64 {:?} chunk", String::from_utf8_lossy(id)),
-                    at,
-                    len: (next.min(end)) - at,
-                });
+                let name = format!("RF64 {:?} chunk", String::from_utf8_lossy(id));
+                chunk_pieces(r, &mut w, name, at, 8 + size, end)?;
             }
         }
         at = next;
@@ -182,17 +179,45 @@ fn dff<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Walk> {
             }
             w.tag = Some((at + 12, size));
         } else {
-            w.pieces.push(Piece {
-                name: format!("DSDIFF {:?} chunk", String::from_utf8_lossy(&c[..4])),
-                at,
-                len: next.min(end) - at,
-            });
+            let name = format!("DSDIFF {:?} chunk", String::from_utf8_lossy(&c[..4]));
+            chunk_pieces(r, &mut w, name, at, 12 + size, end)?;
         }
         at = next;
     }
     tail(&mut w, at, end, "DSDIFF bytes after the last chunk");
     tail(&mut w, end, len, "bytes after the FRM8 form");
     Ok(w)
+}
+
+/// A chunk of `whole` bytes (header and data) at `at`, without its pad byte: a last chunk of odd
+/// length may lack one, and a write that appends after it adds one. A pad byte that is not 0
+/// holds something, so it is a piece of its own and must be kept.
+fn chunk_pieces<R: Read + Seek>(
+    r: &mut R,
+    w: &mut Walk,
+    name: String,
+    at: u64,
+    whole: u64,
+    end: u64,
+) -> io::Result<()> {
+    let pad = at + whole;
+    w.pieces.push(Piece {
+        name,
+        at,
+        len: whole,
+    });
+    if whole % 2 == 1 && pad < end && read(r, pad, 1)?[0] != 0 {
+        let name = format!(
+            "the pad byte after the {}",
+            w.pieces[w.pieces.len() - 1].name
+        );
+        w.pieces.push(Piece {
+            name,
+            at: pad,
+            len: 1,
+        });
+    }
+    Ok(())
 }
 
 fn tail(w: &mut Walk, end: u64, len: u64, name: &str) {

@@ -396,3 +396,50 @@ fn read_head(f: &Path, n: usize) -> Vec<u8> {
     std::fs::File::open(f).unwrap().read_exact(&mut b).unwrap();
     b
 }
+
+/// A last chunk of odd length whose pad byte is missing (the file ends right after its data):
+/// `tag` appends after it, so the pad byte appears; that byte is not a change to the chunk.
+#[test]
+fn a_last_chunk_of_odd_length_without_its_pad_byte_is_tagged_and_stripped() {
+    // RF64: mono 8-bit PCM with 4001 bytes of data, no pad byte.
+    let mut wav = b"RIFF\0\0\0\0WAVEfmt ".to_vec();
+    wav.extend(16u32.to_le_bytes());
+    for v in [1u16, 1] {
+        wav.extend(v.to_le_bytes());
+    }
+    wav.extend(8000u32.to_le_bytes());
+    wav.extend(8000u32.to_le_bytes());
+    wav.extend([1u16.to_le_bytes(), 8u16.to_le_bytes()].concat());
+    wav.extend(b"data");
+    wav.extend(4001u32.to_le_bytes());
+    wav.extend((0..4001).map(|i| (128 + (i % 64)) as u8));
+    let n = wav.len() as u32 - 8;
+    wav[4..8].copy_from_slice(&n.to_le_bytes());
+    let rf = to_rf64(&wav, b"RF64");
+    // DSDIFF: the `DSD ` chunk last with 8191 bytes, no pad byte.
+    let mut dsd = dff(false);
+    dsd.truncate(dsd.len() - 1);
+    let at = dsd.len() - 8191 - 12;
+    dsd[at + 4..at + 12].copy_from_slice(&8191u64.to_be_bytes());
+    let frm8 = dsd.len() as u64 - 12;
+    dsd[4..12].copy_from_slice(&frm8.to_be_bytes());
+    for (kind, name, orig) in [(Kind::Rf64, "odd.wav", rf), (Kind::Dff, "odd.dff", dsd)] {
+        let dir = tempdir();
+        let f = write(dir.path(), name, &orig);
+        let fs = f.to_str().unwrap();
+        let md5 = audio_md5(&f);
+        noai(&["tag", fs]).expect(0);
+        noai(&["verify", fs]).expect(0);
+        let tagged = bytes(&f);
+        sizes_add_up(kind, &tagged, name);
+        assert_eq!(
+            kept(kind, &tagged),
+            kept(kind, &orig),
+            "{name}: a chunk changed"
+        );
+        assert_eq!(audio_md5(&f), md5, "{name}: audio packets");
+        noai(&["strip", fs]).expect(0);
+        noai(&["verify", fs]).expect(1);
+        assert_eq!(audio_md5(&f), md5, "{name}: audio packets after strip");
+    }
+}
