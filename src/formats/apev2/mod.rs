@@ -27,6 +27,11 @@ pub struct Apev2(pub Container);
 /// ID3v1 is the last 128 bytes, starting `TAG`; Lyrics3v2 would end just before it.
 const ID3V1: u64 = 128;
 const LYRICS3V2_END: &[u8] = b"LYRICS200";
+/// Lyrics3 v1 ends the same way with `LYRICSEND`; an extended ID3v1 (`TAG+`, 227 bytes) goes
+/// just before the ID3v1 tag too. Their readers look right before the ID3v1 tag, where a new APE
+/// tag would go, so they are refused like Lyrics3v2.
+const LYRICS3V1_END: &[u8] = b"LYRICSEND";
+const TAG_PLUS: u64 = 227;
 
 /// Where the tags around the audio are.
 #[derive(Debug)]
@@ -42,7 +47,7 @@ pub struct Tags {
 }
 
 /// Finds the head and tail tags. An APE tag that claims to start inside the head tag or before
-/// the file is corrupt; a Lyrics3v2 tag (between APE and ID3v1) is refused, not guessed at.
+/// the file is corrupt; a Lyrics3 or TAG+ block (between APE and ID3v1) is refused, not guessed at.
 pub fn locate(src: &Source) -> Result<Tags> {
     let head_end = head_len(src)?;
     let mut end = src.len();
@@ -53,10 +58,23 @@ pub fn locate(src: &Source) -> Result<Tags> {
         end -= ID3V1;
         id3v1 = Some(end);
         let l = LYRICS3V2_END.len() as u64;
-        if end >= l && src.read(end - l, l, "Lyrics3 tag")? == LYRICS3V2_END {
+        let before = if end >= l {
+            src.read(end - l, l, "Lyrics3 tag")?
+        } else {
+            Vec::new()
+        };
+        if before == LYRICS3V2_END || before == LYRICS3V1_END {
             return Err(bad!(
                 Unsupported,
-                "a Lyrics3v2 tag before the ID3v1 tag: not supported; not read or written"
+                "a Lyrics3 tag (v1 or v2) before the ID3v1 tag: not supported; not read or written"
+            ));
+        }
+        if end >= head_end + TAG_PLUS
+            && src.read(end - TAG_PLUS, 4, "extended ID3v1 tag")? == b"TAG+"
+        {
+            return Err(bad!(
+                Unsupported,
+                "an extended ID3v1 tag (TAG+) before the ID3v1 tag: not supported; not read or written"
             ));
         }
     }

@@ -3,6 +3,7 @@
 //! refused without a panic.
 
 use super::*;
+use crate::error::ErrorKind;
 use crate::formats::testutil::{apply, source_of};
 
 const WV: &[u8] = b"wvpk\x20\0\0\0fake audio block, not decoded here";
@@ -236,16 +237,20 @@ fn hostile_tails_are_errors_not_panics() {
 }
 
 #[test]
-fn a_lyrics3_tag_is_refused() {
-    let mut file = WV.to_vec();
-    file.extend(b"LYRICSBEGINxxx000017LYRICS200");
-    file.extend(id3v1());
-    assert!(
-        locate(&source_of(&file))
-            .unwrap_err()
-            .to_string()
-            .contains("Lyrics3v2")
-    );
+fn lyrics3_and_tag_plus_blocks_are_refused() {
+    let plus = [b"TAG+".as_slice(), &[b' '; 223]].concat();
+    for (block, says) in [
+        (b"LYRICSBEGINxxx000017LYRICS200".as_slice(), "Lyrics3"),
+        (b"LYRICSBEGINsome lyricsLYRICSEND".as_slice(), "Lyrics3"),
+        (plus.as_slice(), "TAG+"),
+    ] {
+        let mut file = WV.to_vec();
+        file.extend(block);
+        file.extend(id3v1());
+        let e = locate(&source_of(&file)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
+        assert!(e.to_string().contains(says), "{e}");
+    }
 }
 
 #[test]
