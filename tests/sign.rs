@@ -264,6 +264,21 @@ fn unsigned_containers_get_a_note_and_damaged_files_are_refused() {
         before,
         "a tag noai cannot read was touched"
     );
+    // Bytes after the RIFF form: the SDK would drop them. Tagged (noai keeps them), not signed.
+    let tail = lib.join("tail.wav");
+    let wav = std::fs::read(Path::new(common::SAMPLES).join("wav-plain.wav")).unwrap();
+    std::fs::write(&tail, [wav, b"trailing!!".to_vec()].concat()).unwrap();
+    let mut args = vec!["tag"];
+    args.extend(sign_args(&c, &c.key));
+    args.push(p(&tail));
+    let run = noai(&args).expect(2);
+    assert!(
+        run.stdout.contains("after the end of the RIFF form"),
+        "{}",
+        run.stdout
+    );
+    assert!(std::fs::read(&tail).unwrap().ends_with(b"trailing!!"));
+    assert!(reference(&tail, None)["state"].is_null(), "signed anyway");
 }
 
 #[test]

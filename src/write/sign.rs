@@ -86,6 +86,22 @@ fn precheck(src: &Source, container: Container) -> Result<()> {
             let start = proof::signed::flac_blocks_end(src, proof::signed::id3_len(src)?)?;
             super::sign_ends::flac(src, start)?;
         }
+        Container::Wav => {
+            // The SDK rewrites the RIFF tree and leaves out anything after it.
+            let riff = u64::from(u32::from_le_bytes(
+                src.read(4, 4, "the RIFF size")?
+                    .try_into()
+                    .unwrap_or_default(),
+            ));
+            let end = 8 + riff + (riff & 1);
+            if src.len() > end {
+                return Err(bad!(
+                    Refused,
+                    "{} bytes after the end of the RIFF form, which the C2PA writer would drop; not signed",
+                    src.len() - end
+                ));
+            }
+        }
         _ => {}
     }
     if matches!(container, Container::Mpeg | Container::Flac) {
