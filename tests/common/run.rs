@@ -179,3 +179,41 @@ pub fn with_noai_on_path(cmd: &mut Command) -> &mut Command {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
 }
+
+/// `noai tag -j 2` over `dir`, holding the damaged copies `originals` (name, bytes): each one is
+/// an error (one clear line, a code, no caught panic) that left it byte for byte as it was, or a
+/// write that `verify` accepts. Nothing on stderr. Returns the names that were written.
+pub fn tag_damaged(dir: &Path, originals: &[(String, Vec<u8>)]) -> Vec<String> {
+    let run = noai(&["tag", dir.to_str().unwrap(), "--format", "json", "-j", "2"]);
+    assert!(
+        matches!(run.code, 0..=2),
+        "exit {}:\n{}",
+        run.code,
+        run.stderr
+    );
+    assert!(run.stderr.is_empty(), "stderr: {}", run.stderr);
+    let doc = run.json();
+    let mut written = Vec::new();
+    for (name, orig) in originals {
+        let e = file_entry(&doc, name);
+        let now = std::fs::read(dir.join(name)).unwrap();
+        if e["status"] == "error" {
+            let msg = e["error"].as_str().unwrap_or("");
+            assert!(
+                !msg.is_empty() && !msg.contains('\n'),
+                "{name}: unclear error {msg:?}"
+            );
+            assert!(
+                !msg.contains("internal error"),
+                "{name}: a panic was caught: {msg}"
+            );
+            assert!(e["error_code"].is_string(), "{name}: {e}");
+            assert!(now == *orig, "{name}: reported as an error but changed");
+        } else if now != *orig {
+            let p = dir.join(name);
+            noai(&["verify", p.to_str().unwrap()]).expect(0);
+            written.push(name.clone());
+        }
+    }
+    written
+}

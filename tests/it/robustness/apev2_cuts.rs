@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::common::apev2::{add_id3v1, add_items, untagged};
-use crate::common::{file_entry, noai, tempdir};
+use crate::common::{tag_damaged, tempdir};
 
 #[test]
 fn every_cut_is_an_error_or_a_verified_write() {
@@ -30,32 +30,16 @@ fn every_cut_is_an_error_or_a_verified_write() {
     }
 }
 
+/// The common promises (`tag_damaged`), and an APE edit never touches the file's head.
 fn check(dir: &Path, originals: &[(String, Vec<u8>)]) {
-    let run = noai(&["tag", dir.to_str().unwrap(), "--format", "json", "-j", "2"]);
-    assert!(
-        matches!(run.code, 0..=2),
-        "exit {}: {}",
-        run.code,
-        run.stderr
-    );
-    let doc = run.json();
-    for (name, orig) in originals {
-        let e = file_entry(&doc, name);
-        let now = std::fs::read(dir.join(name)).unwrap();
-        if e["status"] == "error" {
-            let msg = e["error"].as_str().unwrap_or("");
-            assert!(
-                !msg.is_empty() && !msg.contains("internal error"),
-                "{name}: {msg:?}"
-            );
-            assert_eq!(&now, orig, "{name}: reported as an error but changed");
-        } else if now != *orig {
-            assert!(
-                now.starts_with(&orig[..orig.len().min(64)]),
-                "{name}: head changed"
-            );
-            let p = dir.join(name);
-            noai(&["verify", p.to_str().unwrap()]).expect(0);
-        }
+    for name in tag_damaged(dir, originals) {
+        let (now, orig) = (
+            std::fs::read(dir.join(&name)).unwrap(),
+            &originals.iter().find(|o| o.0 == name).unwrap().1,
+        );
+        assert!(
+            now.starts_with(&orig[..orig.len().min(64)]),
+            "{name}: head changed"
+        );
     }
 }
