@@ -7,6 +7,7 @@ mod asf_real;
 mod contract;
 mod id3_quirks;
 mod mkv_real;
+mod more_samples;
 mod mp4_real;
 mod mpeg_junk;
 mod ogg_flac;
