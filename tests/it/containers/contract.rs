@@ -3,7 +3,8 @@
 //! layout or keeping it: the plan that comes with its payload (one walk) is the plan `plan` makes
 //! and the payload `payload` names; `strategy()` agrees with the plan; positioned writes stay
 //! off the audio; and the edited copy (the plan carried out in memory, on a temp copy) has the
-//! same audio packets for ffmpeg and our fields for mutagen, both independent of our parser.
+//! same audio packets for ffmpeg and our fields for mutagen (ffprobe for RF64 and Matroska), all
+//! independent of our parser.
 
 use std::fs::File;
 use std::path::Path;
@@ -106,8 +107,20 @@ fn checked_plan(src: &Source, container: Container, edit: &Edit, what: &str) -> 
     Some(plan)
 }
 
-/// Our fields as mutagen reads them (TXXX, Vorbis comment, MP4 freeform): `(key, value)`.
+/// Our fields as a reader we did not write shows them: mutagen (TXXX, Vorbis comment, MP4
+/// freeform, APEv2, ASF, DSD's ID3), or ffprobe for RF64 and Matroska, which mutagen does not
+/// read.
 fn mutagen_ours(path: &Path) -> Vec<(String, String)> {
+    let head = crate::common::bytes(path)[..4].to_vec();
+    if head == b"RF64" || head == b"BW64" || head == [0x1A, 0x45, 0xDF, 0xA3] {
+        let p = crate::common::readers::ffprobe(path);
+        return p
+            .format
+            .into_iter()
+            .chain(p.streams)
+            .filter(|(k, _)| crate::common::readers::KEYS.contains(&k.as_str()))
+            .collect();
+    }
     let text = |v: &serde_json::Value| v.as_str().map_or_else(|| v.to_string(), String::from);
     crate::common::mutagen(path)["ours"]
         .as_array()
