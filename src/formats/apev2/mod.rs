@@ -32,6 +32,8 @@ const LYRICS3V2_END: &[u8] = b"LYRICS200";
 /// tag would go, so they are refused like Lyrics3v2.
 const LYRICS3V1_END: &[u8] = b"LYRICSEND";
 const TAG_PLUS: u64 = 227;
+/// The bytes of the stream's own signature after any head tag.
+const SIGNATURE: u64 = 4;
 
 /// Where the tags around the audio are.
 #[derive(Debug)]
@@ -50,11 +52,13 @@ pub struct Tags {
 /// the file is corrupt; a Lyrics3 or TAG+ block (between APE and ID3v1) is refused, not guessed at.
 pub fn locate(src: &Source) -> Result<Tags> {
     let head_end = head_len(src)?;
+    // The stream's signature (`wvpk`, `MAC `, `MP+`/`MPCK`, `TTA1`) is never part of a tail tag.
+    let floor = head_end + SIGNATURE;
     let mut end = src.len();
     let mut id3v1 = None;
     // A file that ends in an APE footer has no ID3v1 tag, whatever its last 128 bytes start with.
     let ape_last = end >= 32 && src.read(end - 32, 8, "APE tag footer")? == tag::MAGIC;
-    if !ape_last && end >= head_end + ID3V1 && src.read(end - ID3V1, 3, "ID3v1 tag")? == b"TAG" {
+    if !ape_last && end >= floor + ID3V1 && src.read(end - ID3V1, 3, "ID3v1 tag")? == b"TAG" {
         end -= ID3V1;
         id3v1 = Some(end);
         let l = LYRICS3V2_END.len() as u64;
@@ -69,8 +73,7 @@ pub fn locate(src: &Source) -> Result<Tags> {
                 "a Lyrics3 tag (v1 or v2) before the ID3v1 tag: not supported; not read or written"
             ));
         }
-        if end >= head_end + TAG_PLUS
-            && src.read(end - TAG_PLUS, 4, "extended ID3v1 tag")? == b"TAG+"
+        if end >= floor + TAG_PLUS && src.read(end - TAG_PLUS, 4, "extended ID3v1 tag")? == b"TAG+"
         {
             return Err(bad!(
                 Unsupported,
@@ -85,7 +88,7 @@ pub fn locate(src: &Source) -> Result<Tags> {
         id3v1,
     };
     let frame = tag::FRAME as u64;
-    if end < head_end + frame {
+    if end < floor + frame {
         return Ok(out);
     }
     let Some(footer) = Footer::parse(&src.read(end - frame, frame, "APE tag footer")?) else {
@@ -99,7 +102,7 @@ pub fn locate(src: &Source) -> Result<Tags> {
         ));
     }
     let len = footer.tag_len();
-    if u64::from(footer.size) < frame || len > end - head_end {
+    if u64::from(footer.size) < frame || len > end - floor {
         return Err(bad!(
             Truncated,
             "the APE tag claims {len} bytes, more than the file holds before it"
