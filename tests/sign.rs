@@ -6,9 +6,9 @@
 //! before any file is touched, with one line that says why.
 
 mod common;
-use common::c2pa::{Certs, certs};
+use common::c2pa::certs;
 use common::c2pa_read::{reference, sign_with_other_tool};
-use common::{audio_md5, copy_sample, mutagen_tags, noai, p, tempdir};
+use common::{Run, audio_md5, copy_sample, mutagen_tags, noai, p, tempdir};
 
 use std::path::Path;
 
@@ -26,8 +26,12 @@ const SIGNABLE: [&str; 11] = [
     "m4a-aac-moovend.m4a",
 ];
 
-fn sign_args<'a>(c: &'a Certs, key: &'a Path) -> Vec<&'a str> {
-    vec!["--sign", "--cert", p(&c.leaf), "--key", p(key)]
+/// `noai tag --sign --cert CERT --key KEY EXTRA… PATH`.
+fn tag_signed(cert: &Path, key: &Path, extra: &[&str], path: &Path) -> Run {
+    let mut args = vec!["tag", "--sign", "--cert", p(cert), "--key", p(key)];
+    args.extend(extra);
+    args.push(p(path));
+    noai(&args)
 }
 
 /// Every tag but the C2PA GEOB frame, as mutagen reads it. The SDK writes ID3v2.4, so a
@@ -59,10 +63,7 @@ fn signs_mp3_flac_wav_m4a_valid_trusted_and_keeps_everything_else() {
         copy_sample(&signed, name);
     }
     noai(&["tag", "-q", p(&plain)]).expect(0);
-    let mut args = vec!["tag", "-q"];
-    args.extend(sign_args(&c, &c.sec1_key));
-    args.push(p(&signed));
-    noai(&args).expect(0);
+    tag_signed(&c.leaf, &c.sec1_key, &["-q"], &signed).expect(0);
     for (name, md5) in SIGNABLE.iter().zip(&audio) {
         let f = signed.join(name);
         let r = reference(&f, None);
@@ -93,10 +94,7 @@ fn signs_mp3_flac_wav_m4a_valid_trusted_and_keeps_everything_else() {
         .iter()
         .map(|n| std::fs::read(signed.join(n)).unwrap())
         .collect();
-    let mut again = vec!["tag", "--format", "json"];
-    again.extend(sign_args(&c, &c.key));
-    again.push(p(&signed));
-    let run = noai(&again);
+    let run = tag_signed(&c.leaf, &c.key, &["--format", "json"], &signed);
     for (n, b) in SIGNABLE.iter().zip(&before) {
         // An ID3v2.2 tag comes back from the SDK as v2.4, which gains its XMP frame once.
         if *n != "mp3-v22.mp3" {
@@ -125,11 +123,9 @@ fn a_file_signed_by_another_tool_becomes_the_ingredient() {
         sign_with_other_tool(&orig, &f, &c);
         assert_eq!(reference(&f, None)["state"], "Valid", "{name}: setup");
         let md5 = audio_md5(&f);
-        let mut args = vec!["tag", "--format", "json"];
-        args.extend(sign_args(&c, &c.key));
-        args.push(p(&f));
         // noai's own report of the run shows the new manifest, not the one its tag write broke.
-        let ours = noai(&args).expect(0).json()["files"][0].clone();
+        let run = tag_signed(&c.leaf, &c.key, &["--format", "json"], &f);
+        let ours = run.expect(0).json()["files"][0].clone();
         assert_eq!(ours["status"], "tagged", "{name}: {ours}");
         assert_eq!(ours["c2pa"]["state"], "valid", "{name}: {ours}");
         assert_eq!(
@@ -190,13 +186,11 @@ fn every_policy_signs_its_spec_6_entries() {
     for (policy, want) in cases {
         let f = d.path().join(format!("{policy}.flac"));
         std::fs::copy(Path::new(common::SAMPLES).join("flac-pad.flac"), &f).unwrap();
-        let mut args = vec!["tag", "-q", "--policy", policy];
+        let mut args = vec!["-q", "--policy", policy];
         if policy == "license" {
             args.extend(["--policy-url", "https://a.example/tdm"]);
         }
-        args.extend(sign_args(&c, &c.key));
-        args.push(p(&f));
-        noai(&args).expect(0);
+        tag_signed(&c.leaf, &c.key, &args, &f).expect(0);
         let r = reference(&f, None);
         assert_eq!(r["state"], "Valid", "{policy}: {r}");
         for (k, u) in want {
@@ -223,10 +217,7 @@ fn unsigned_containers_get_a_note_and_damaged_files_are_refused() {
     for n in ["aiff-plain.aiff", "vorbis.ogg"] {
         copy_sample(&lib, n);
     }
-    let mut args = vec!["tag", "--format", "json"];
-    args.extend(sign_args(&c, &c.key));
-    args.push(p(&lib));
-    let run = noai(&args).expect(0);
+    let run = tag_signed(&c.leaf, &c.key, &["--format", "json"], &lib).expect(0);
     assert_eq!(
         run.stdout
             .matches("signing not available for this container")
@@ -253,11 +244,8 @@ fn unsigned_containers_get_a_note_and_damaged_files_are_refused() {
     tag.extend(frames);
     let audio = std::fs::read(Path::new(common::SAMPLES).join("mp3-noid3.mp3")).unwrap();
     std::fs::write(&bad, [tag, audio].concat()).unwrap();
-    let mut args = vec!["tag"];
-    args.extend(sign_args(&c, &c.key));
-    args.push(p(&bad));
     let before = std::fs::read(&bad).unwrap();
-    let run = noai(&args).expect(2);
+    let run = tag_signed(&c.leaf, &c.key, &[], &bad).expect(2);
     assert!(run.stdout.contains("text encoding 7"), "{}", run.stdout);
     assert_eq!(
         std::fs::read(&bad).unwrap(),
@@ -268,10 +256,7 @@ fn unsigned_containers_get_a_note_and_damaged_files_are_refused() {
     let tail = lib.join("tail.wav");
     let wav = std::fs::read(Path::new(common::SAMPLES).join("wav-plain.wav")).unwrap();
     std::fs::write(&tail, [wav, b"trailing!!".to_vec()].concat()).unwrap();
-    let mut args = vec!["tag"];
-    args.extend(sign_args(&c, &c.key));
-    args.push(p(&tail));
-    let run = noai(&args).expect(2);
+    let run = tag_signed(&c.leaf, &c.key, &[], &tail).expect(2);
     assert!(
         run.stdout.contains("after the end of the RIFF form"),
         "{}",
@@ -293,7 +278,7 @@ fn bad_credentials_stop_the_run_with_one_line_and_touch_nothing() {
         (&c.expired, &c.key, "expired"),
     ];
     for (cert, key, why) in cases {
-        let run = noai(&["tag", "--sign", "--cert", p(cert), "--key", p(key), p(&f)]).expect(2);
+        let run = tag_signed(cert, key, &[], &f).expect(2);
         assert!(run.stderr.contains(why), "{why}: {}", run.stderr);
         assert!(
             run.stderr.contains("README.md"),
@@ -309,16 +294,7 @@ fn bad_credentials_stop_the_run_with_one_line_and_touch_nothing() {
     }
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&c.key, std::fs::Permissions::from_mode(0o640)).unwrap();
-    let run = noai(&[
-        "tag",
-        "--sign",
-        "--cert",
-        p(&c.leaf),
-        "--key",
-        p(&c.key),
-        p(&f),
-    ])
-    .expect(2);
+    let run = tag_signed(&c.leaf, &c.key, &[], &f).expect(2);
     assert!(
         run.stderr.contains("readable by group or others"),
         "{}",
@@ -333,17 +309,7 @@ fn bad_credentials_stop_the_run_with_one_line_and_touch_nothing() {
     assert_eq!(std::fs::read(&f).unwrap(), before);
     // A self-signed leaf (CA:FALSE, EKU) signs: Valid, untrusted without anchors.
     std::fs::set_permissions(&c.key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    noai(&[
-        "tag",
-        "-q",
-        "--sign",
-        "--cert",
-        p(&c.self_signed),
-        "--key",
-        p(&c.key),
-        p(&f),
-    ])
-    .expect(0);
+    tag_signed(&c.self_signed, &c.key, &["-q"], &f).expect(0);
     assert_eq!(reference(&f, None)["state"], "Valid");
     let _ = c.dir;
 }
@@ -354,18 +320,7 @@ fn tsa_is_refused_once_with_a_reason() {
     let c = certs(d.path());
     let f = copy_sample(d.path(), "flac-pad.flac");
     let before = std::fs::read(&f).unwrap();
-    let run = noai(&[
-        "tag",
-        "--sign",
-        "--cert",
-        p(&c.leaf),
-        "--key",
-        p(&c.key),
-        "--tsa",
-        "http://127.0.0.1:9/",
-        p(&f),
-    ])
-    .expect(2);
+    let run = tag_signed(&c.leaf, &c.key, &["--tsa", "http://127.0.0.1:9/"], &f).expect(2);
     assert!(
         run.stderr.contains("time-stamping is not available"),
         "{}",

@@ -39,6 +39,15 @@ impl Job {
         }
     }
 
+    /// The policy a file is held to: the one `tag` writes, or `verify --policy …`.
+    pub fn expected(&self) -> Option<&Wanted> {
+        match self {
+            Job::Tag { wanted, .. } => Some(wanted),
+            Job::Verify { expected } => expected.as_ref(),
+            _ => None,
+        }
+    }
+
     /// True for the jobs that may modify files (and so also recover interrupted writes).
     pub fn writes(&self) -> bool {
         matches!(

@@ -221,11 +221,7 @@ fn prepare(cfg: &Config, path: &Path) -> Prepared {
         Ok(o) => o,
         Err(e) => return Prepared::Done(FileReport::error(path.to_path_buf(), None, e)),
     };
-    let expected = match &cfg.job {
-        Job::Verify { expected } => expected.as_ref(),
-        Job::Tag { wanted, .. } => Some(wanted),
-        _ => None,
-    };
+    let expected = cfg.job.expected();
     // The tags alone decide what `tag` writes; the report joins the signed manifest (SPEC §6).
     let tags = policy::evaluate(&opened.scan.carriers, expected);
     let signed = crate::c2pa::inspect(&opened.file, &opened.scan, &cfg.c2pa.trust);

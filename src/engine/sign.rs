@@ -8,11 +8,11 @@ use rayon::prelude::*;
 
 use super::{OpenMode, catch, open, verify_written};
 use crate::c2pa;
-use crate::config::{Config, Job};
+use crate::config::Config;
 use crate::error::FileError;
 use crate::formats::{self, Source};
 use crate::outcome::{Action, FileReport};
-use crate::policy::{self, Status, Wanted};
+use crate::policy::{self, Status};
 use crate::sign::{self, Signer};
 use crate::write::{self, Strategy, Target, sign::Signing};
 
@@ -60,19 +60,12 @@ fn sign_report(cfg: &Config, signer: &Signer, mut report: FileReport) -> FileRep
     report
 }
 
-fn expected(cfg: &Config) -> Option<&Wanted> {
-    match &cfg.job {
-        Job::Tag { wanted, .. } => Some(wanted),
-        _ => None,
-    }
-}
-
 /// True when the file's tags carry the reservation: its status is `tagged`, or it is
 /// `signature-broken` only because this run's tag write changed what an old manifest covers.
 fn tags_verify(cfg: &Config, report: &FileReport) -> bool {
     match report.status {
         Status::Tagged => true,
-        Status::SignatureBroken => verify_written(&report.path, expected(cfg)).is_ok(),
+        Status::SignatureBroken => verify_written(&report.path, cfg.job.expected()).is_ok(),
         _ => false,
     }
 }
@@ -88,7 +81,7 @@ fn refresh(cfg: &Config, report: &mut FileReport) {
     let Ok(o) = open(&report.path, mode) else {
         return;
     };
-    let expect = expected(cfg);
+    let expect = cfg.job.expected();
     let tags = policy::evaluate(&o.scan.carriers, expect);
     let signed = c2pa::inspect(&o.file, &o.scan, &cfg.c2pa.trust);
     let v = match &signed {
@@ -139,6 +132,6 @@ fn sign_file(
     write::sync([(dev, real.as_path())])?;
     let written = staged.finish();
     drop(o);
-    verify_written(&report.path, expected(cfg))?;
+    verify_written(&report.path, cfg.job.expected())?;
     Ok(Some(written.bytes))
 }

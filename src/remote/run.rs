@@ -136,10 +136,7 @@ pub fn inspect(cfg: &Config, path: &Path) -> FileReport {
         Ok(s) => s,
         Err(e) => return error(e),
     };
-    let expected = match &cfg.job {
-        Job::Verify { expected } => expected.as_ref(),
-        _ => None,
-    };
+    let expected = cfg.job.expected();
     let verdict = policy::evaluate(&scan.carriers, expected);
     let signed = match super::signed::inspect(&src, &scan, &cfg.c2pa.trust) {
         Ok(s) => s,

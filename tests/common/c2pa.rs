@@ -55,8 +55,14 @@ pub struct Certs {
     pub expired: PathBuf,
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    tool_ok(Command::new("openssl").current_dir(dir).args(args));
+/// `openssl` with the words of `line`, then `more` (arguments that hold spaces), run in `dir`.
+fn openssl(dir: &Path, line: &str, more: &[&str]) {
+    tool_ok(
+        Command::new("openssl")
+            .current_dir(dir)
+            .args(line.split_whitespace())
+            .args(more),
+    );
 }
 
 /// Makes every certificate with the openssl CLI; keys get mode 600.
@@ -65,140 +71,43 @@ pub fn certs(dir: &Path) -> Certs {
     std::fs::write(dir.join("ca.cnf"), CA_CNF).unwrap();
     std::fs::write(dir.join("index.txt"), "").unwrap();
     std::fs::write(dir.join("serial"), "01\n").unwrap();
-    let ec = |out: &str| {
-        openssl(
-            dir,
-            &[
-                "ecparam",
-                "-name",
-                "prime256v1",
-                "-genkey",
-                "-noout",
-                "-out",
-                out,
-            ],
-        )
-    };
-    ec("root.key");
+    let ec = "ecparam -name prime256v1 -genkey -noout -out";
+    openssl(dir, ec, &["root.key"]);
     openssl(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "root.key",
-            "-sha256",
-            "-days",
-            "3650",
-            "-config",
-            "ca.cnf",
-            "-extensions",
-            "v3_ca",
-            "-out",
-            "root.pem",
-        ],
+        "req -x509 -new -key root.key -sha256 -days 3650 -config ca.cnf -extensions v3_ca -out root.pem",
+        &[],
     );
-    ec("leaf.sec1.key");
+    openssl(dir, ec, &["leaf.sec1.key"]);
     openssl(
         dir,
-        &[
-            "pkcs8",
-            "-topk8",
-            "-nocrypt",
-            "-in",
-            "leaf.sec1.key",
-            "-out",
-            "leaf.key",
-        ],
+        "pkcs8 -topk8 -nocrypt -in leaf.sec1.key -out leaf.key",
+        &[],
     );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            "leaf.key",
-            "-subj",
-            "/O=noai tests/CN=noai signer",
-            "-out",
-            "leaf.csr",
-        ],
-    );
-    let issue = |ext: &str, out: &str| {
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "leaf.csr",
-                "-CA",
-                "root.pem",
-                "-CAkey",
-                "root.key",
-                "-CAcreateserial",
-                "-sha256",
-                "-days",
-                "825",
-                "-extfile",
-                "ca.cnf",
-                "-extensions",
-                ext,
-                "-out",
-                out,
-            ],
+    let subject = ["-subj", "/O=noai tests/CN=noai signer"];
+    openssl(dir, "req -new -key leaf.key -out leaf.csr", &subject);
+    for (ext, out) in [("v3_leaf", "leaf.pem"), ("v3_noeku", "noeku.pem")] {
+        let line = format!(
+            "x509 -req -in leaf.csr -CA root.pem -CAkey root.key -CAcreateserial -sha256 -days 825 \
+             -extfile ca.cnf -extensions {ext} -out {out}"
         );
-    };
-    issue("v3_leaf", "leaf.pem");
-    issue("v3_noeku", "noeku.pem");
+        openssl(dir, &line, &[]);
+    }
+    // Expired: valid through 2020 only (`openssl ca` takes explicit dates).
     openssl(
         dir,
-        &[
-            "ca",
-            "-batch",
-            "-notext",
-            "-config",
-            "ca.cnf",
-            "-in",
-            "leaf.csr",
-            "-cert",
-            "root.pem",
-            "-keyfile",
-            "root.key",
-            "-startdate",
-            "20200101000000Z",
-            "-enddate",
-            "20210101000000Z",
-            "-extfile",
-            "ca.cnf",
-            "-extensions",
-            "v3_leaf",
-            "-out",
-            "expired.pem",
-        ],
+        "ca -batch -notext -config ca.cnf -in leaf.csr -cert root.pem -keyfile root.key \
+         -startdate 20200101000000Z -enddate 20210101000000Z -extfile ca.cnf -extensions v3_leaf \
+         -out expired.pem",
+        &[],
     );
+    // Self-signed leaf: CA:FALSE with the EKU, issued by itself.
     openssl(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "leaf.key",
-            "-subj",
-            "/O=noai tests/CN=self-signed signer",
-            "-days",
-            "825",
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-addext",
-            "keyUsage=critical,digitalSignature",
-            "-addext",
-            "extendedKeyUsage=critical,emailProtection",
-            "-out",
-            "self.pem",
-        ],
+        "req -x509 -new -key leaf.key -days 825 -out self.pem \
+         -addext basicConstraints=critical,CA:FALSE -addext keyUsage=critical,digitalSignature \
+         -addext extendedKeyUsage=critical,emailProtection",
+        &["-subj", "/O=noai tests/CN=self-signed signer"],
     );
     for k in ["root.key", "leaf.sec1.key", "leaf.key"] {
         std::fs::set_permissions(dir.join(k), std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -51,6 +51,17 @@ def vc(tags, out):
                        for k, v in pairs if k.upper() not in OURS]
     out["vendor"] = tags.vendor if tags is not None else None
 
+def head_id3(path):
+    """What `id3` makes of an ID3v2 tag at the head of a file that is not ID3-based (a FLAC
+    prefix, a TTA/WavPack head tag): {"id3": …, "ours": […]}."""
+    try:
+        head = ID3(path)
+    except Exception:
+        head = None
+    sub = {}
+    id3(head, sub)
+    return sub
+
 out = {"kind": kind, "ours": []}
 if kind == "mp3":
     id3(MP3(path).tags, out)
@@ -64,13 +75,7 @@ elif kind == "flac":
     f = FLAC(path)
     vc(f.tags, out)
     out["pictures"] = [[p.type, p.mime, p.desc, p.width, p.height, val(p.data)] for p in f.pictures]
-    try:
-        prefix = ID3(path)
-    except Exception:
-        prefix = None
-    sub = {}
-    id3(prefix, sub)
-    out["id3_prefix"] = sub["id3"]
+    out["id3_prefix"] = head_id3(path)["id3"]
 elif kind in ("ogg", "opus", "spx", "oga"):
     cls = {"ogg": OggVorbis, "opus": OggOpus, "spx": OggSpeex, "oga": OggFLAC}[kind]
     f = cls(path)
@@ -110,12 +115,7 @@ elif kind == "ape":
             continue
         items[k] = [int(v.kind), val(bytes(v.value)) if v.kind == mutagen.apev2.BINARY else str(v)]
     out["items"] = items if tags is not None else None
-    try:
-        head = ID3(path)
-    except Exception:
-        head = None
-    sub = {}
-    id3(head, sub)
+    sub = head_id3(path)
     out["id3"] = sub["id3"]
     out["ours"] = ours + sub.get("ours", [])
 elif kind == "asf":
