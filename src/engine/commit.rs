@@ -77,19 +77,21 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> (Vec<Option<FileReport>>
     (out, peak)
 }
 
-/// One batch: stage, sync, apply, sync, finish. Returns the writes to try again alone (out of
+/// One batch: stage, journal, sync, apply, sync, finish. Returns the writes to try again alone (out of
 /// space while staging beside others) and the reports of the rest, by place in the chunk.
 fn commit_batch(
     cfg: &Config,
     opts: write::Options,
     batch: Vec<Queued>,
 ) -> (Vec<Queued>, Vec<(usize, Option<FileReport>)>) {
+    let alone: std::collections::HashSet<usize> =
+        batch.iter().filter(|q| q.alone).map(|q| q.at).collect();
     let staged: Vec<(usize, Result<Slot, Queued>)> = batch
         .into_par_iter()
         .map(|q| (q.at, stage_queued(q, opts, cfg.evidence.is_some())))
         .collect();
     let mut retry = Vec::new();
-    let (places, mut slots): (Vec<usize>, Vec<Slot>) = staged
+    let (places, slots): (Vec<usize>, Vec<Slot>) = staged
         .into_iter()
         .filter_map(|(at, s)| match s {
             Ok(slot) => Some((at, slot)),
@@ -99,6 +101,7 @@ fn commit_batch(
             }
         })
         .unzip();
+    let (places, mut slots) = journal(places, slots, &alone, &mut retry);
     // Interrupted already: nothing will be applied, so no need to wait for a sync.
     if !interrupt::requested() {
         barrier(&mut slots, "before writing");
@@ -115,6 +118,63 @@ fn commit_batch(
         })
         .collect();
     (retry, places.into_iter().zip(reports).collect())
+}
+
+/// Writes the batch's undo journals (one file per folder); a write whose journal failed is
+/// undone and reported, or comes back to go alone when the file system was out of space.
+fn journal(
+    places: Vec<usize>,
+    mut slots: Vec<Slot>,
+    alone: &std::collections::HashSet<usize>,
+    retry: &mut Vec<Queued>,
+) -> (Vec<usize>, Vec<Slot>) {
+    let mut going: Vec<&mut Staged> = slots
+        .iter_mut()
+        .filter_map(|s| match s {
+            Slot::Going(_, staged) => Some(staged),
+            _ => None,
+        })
+        .collect();
+    let mut results = write::journal(&mut going).into_iter();
+    let mut kept = (
+        Vec::with_capacity(places.len()),
+        Vec::with_capacity(slots.len()),
+    );
+    for (at, slot) in places.into_iter().zip(slots) {
+        let Slot::Going(p, staged) = slot else {
+            kept.0.push(at);
+            kept.1.push(slot);
+            continue;
+        };
+        match results.next().unwrap_or(Ok(())) {
+            Ok(()) => {
+                kept.0.push(at);
+                kept.1.push(Slot::Going(p, staged));
+            }
+            Err(e) => {
+                staged.abort();
+                let full = budget::out_of_space(e.message());
+                if full && !alone.contains(&at) {
+                    retry.push(Queued {
+                        at,
+                        pending: p,
+                        alone: true,
+                    });
+                    continue;
+                }
+                let e = match full {
+                    true => {
+                        let (_, folder, need) = budget::of(&p);
+                        budget::too_big(need, folder)
+                    }
+                    false => e,
+                };
+                kept.0.push(at);
+                kept.1.push(Slot::Done(fail(p.report, e)));
+            }
+        }
+    }
+    kept
 }
 
 /// Stages one queued write; out of space beside other writes, it comes back to go alone.

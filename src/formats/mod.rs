@@ -28,7 +28,7 @@ pub mod xmp;
 use std::ops::Range;
 
 pub use crate::model::{Carrier, CarrierKind, Container, Edit, Layout, RawField, Scan};
-pub use digest::{hex, payload_sha256, sha256_file, sha256_ranges};
+pub use digest::{hex, same_bytes, sha256_file, sha256_ranges};
 pub use family::{ContainerFormat, Planned, family};
 pub use plan::{Part, Plan, REWRITE_PADDING, Region, filler, patch_parts};
 pub use source::Source;

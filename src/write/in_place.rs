@@ -9,19 +9,22 @@ use std::fs::{File, OpenOptions};
 use std::ops::Range;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 
-use super::journal::{Journal, Undo};
+use super::journal::{self, Journal, Undo};
 use super::{Options, Snapshot, Target, proof, set_mtime, set_times};
 use crate::bad;
 use crate::error::FileError;
 use crate::formats::{Region, Result, Source};
 use crate::model::Edit;
 
-/// A staged in-place write: the journal is written (not yet durable), the file untouched.
+/// A staged in-place write: its journal record is ready (written by `journal`, not yet
+/// durable), the file untouched.
 pub(super) struct InPlace {
     pub(super) out: File,
     pub(super) regions: Vec<Region>,
     pub(super) undo: Vec<Undo>,
-    pub(super) journal: Journal,
+    /// The record for the journal, and the journal once the batch wrote it.
+    pub(super) record: Vec<u8>,
+    pub(super) journal: Option<Journal>,
     /// The length the file is cut to after the writes.
     pub(super) cut: Option<u64>,
 }
@@ -35,7 +38,7 @@ struct Narrowed {
 }
 
 impl InPlace {
-    /// Checks and proves the write, opens the file for writing and writes the journal.
+    /// Checks and proves the write, opens the file for writing and makes its journal record.
     pub(super) fn stage(
         t: &Target,
         regions: Vec<Region>,
@@ -60,18 +63,25 @@ impl InPlace {
         proof::in_place(t, &regions, cut.unwrap_or(t.snapshot.size), edit)?;
         let new_size = cut.unwrap_or(t.snapshot.size.max(end));
         let out = open_for_writing(t)?;
-        let journal = Journal::create(t.path, &t.snapshot, new_size, &undo, &new)?;
+        let record = journal::record(t.path, &t.snapshot, new_size, &undo, &new)?;
         Ok(InPlace {
             out,
             regions,
             undo,
-            journal,
+            record,
+            journal: None,
             cut,
         })
     }
 
     /// The writes and the cut, then the mtime back if asked, then every region read back.
     pub(super) fn apply(&self, snap: &Snapshot, opts: Options) -> Result<()> {
+        if self.journal.is_none() {
+            return Err(bad!(
+                Refused,
+                "internal check: no undo journal was written; not written"
+            ));
+        }
         let io = |e: std::io::Error| FileError::io_write("write failed", &e);
         for r in &self.regions {
             self.out.write_all_at(&r.bytes, r.offset).map_err(io)?;
@@ -114,8 +124,10 @@ impl InPlace {
             set_times(&self.out, [snap.atime, snap.mtime])?;
             self.out.sync_all()
         };
-        if !applied || restore().is_ok() {
-            self.journal.finish();
+        if let Some(j) = self.journal
+            && (!applied || restore().is_ok())
+        {
+            j.finish();
         }
     }
 }

@@ -7,20 +7,18 @@
 //! program changed since (anything else), which must never be rolled back. Since format 004
 //! it also keeps the file's mtime and atime, which a rollback puts back. Format 005 (same layout
 //! as 004) may also shrink the file: the cut tail is a region with old bytes and no new ones; an
-//! older noai reports a 005 journal instead of misreading it.
+//! older noai reports a 005 journal instead of misreading it. Since format 006 a journal file
+//! frames one or more 005 records, one per file of a folder's batch, and the other files reach
+//! it through hard links (`bundle.rs`); a record is still what one file's recovery reads.
 
-use std::ffi::OsString;
-use std::fs::OpenOptions;
-use std::io::Write;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use super::Snapshot;
 use crate::bad;
-use crate::error::FileError;
 use crate::formats::Result;
 
 pub const JOURNAL_SUFFIX: &str = ".noai-journal";
@@ -54,14 +52,18 @@ pub fn is_journal_name(name: &std::ffi::OsStr) -> bool {
         && b.len() > 1 + JOURNAL_SUFFIX.len()
 }
 
-/// The file a journal belongs to: the name recorded in it when that name leads back to this
-/// journal (needed for long, hashed names), else the name of the journal without its dot and
-/// suffix. `None` when neither leads back to `journal`.
+/// The file a journal belongs to: a name recorded in it (one of several in a 006 file) when
+/// that name leads back to this journal (needed for long, hashed names), else the name of the
+/// journal without its dot and suffix. `None` when neither leads back to `journal`.
 pub fn target_of(journal: &Path, rec: &[u8]) -> Option<PathBuf> {
     let belongs = |t: PathBuf| (journal_path(&t) == journal).then_some(t);
-    let recorded = split_name(rec)
-        .map(|(name, _)| journal.with_file_name(OsString::from_vec(name.to_vec())))
-        .and_then(belongs);
+    let names = match rec.starts_with(super::bundle::MAGIC) {
+        true => super::bundle::names(rec),
+        false => recorded_name(rec).into_iter().collect(),
+    };
+    let recorded = names
+        .into_iter()
+        .find_map(|n| belongs(journal.with_file_name(n)));
     recorded.or_else(|| {
         let name = journal.file_name()?.as_bytes();
         let stem = name
@@ -69,6 +71,11 @@ pub fn target_of(journal: &Path, rec: &[u8]) -> Option<PathBuf> {
             .strip_suffix(JOURNAL_SUFFIX.as_bytes())?;
         belongs(journal.with_file_name(OsString::from_vec(stem.to_vec())))
     })
+}
+
+/// The file name a single record gives.
+pub fn recorded_name(rec: &[u8]) -> Option<&OsStr> {
+    split_name(rec).map(|(name, _)| OsStr::from_bytes(name))
 }
 
 /// Splits a record after the magic into the recorded file name and the rest.
@@ -250,11 +257,56 @@ fn decode(body: &[u8]) -> Option<Decoded> {
     })
 }
 
+/// The record of one in-place write: `new_bytes` are the bytes each region of `undo` gets.
+/// Errors when the two do not match or the change is too large for a journal.
+pub fn record(
+    target: &Path,
+    snap: &Snapshot,
+    new_size: u64,
+    undo: &[Undo],
+    new_bytes: &[&[u8]],
+) -> Result<Vec<u8>> {
+    if undo.len() != new_bytes.len()
+        || undo
+            .iter()
+            .zip(new_bytes)
+            .any(|(u, n)| u.new_len != n.len() as u64)
+    {
+        return Err(bad!(
+            Refused,
+            "internal check: journal regions do not match the write"
+        ));
+    }
+    let name = target.file_name().unwrap_or_default().as_bytes();
+    let changes: Vec<(&Undo, &[u8])> = undo.iter().zip(new_bytes.iter().copied()).collect();
+    let rec = encode(name, snap, new_size, &changes);
+    // Room for the 006 frame around it, so it is never refused when written.
+    if rec.len() as u64 > MAX_BYTES - 64 || undo.len() as u64 > MAX_REGIONS {
+        return Err(bad!(
+            Refused,
+            "the in-place change is too large for an undo journal ({} bytes, {} regions); not written",
+            rec.len(),
+            undo.len()
+        ));
+    }
+    Ok(rec)
+}
+
 impl Journal {
-    /// Writes the journal (not synced: the batch's `sync` makes every journal durable before
-    /// any file changes). `new_bytes` are the bytes each region of `undo` gets. Errors if one
-    /// already exists: an earlier run was interrupted and its recovery has not happened, or
-    /// another process is writing.
+    /// A journal (or a link to one) at `path`.
+    pub(super) fn at(path: PathBuf) -> Journal {
+        Journal { path }
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes the journal of one file (not synced: the batch's `sync` makes every journal
+    /// durable before any file changes). Errors if one already exists: an earlier run was
+    /// interrupted and its recovery has not happened, or another process is writing. A batch
+    /// writes its folders' journals with `bundle::write` instead.
+    #[cfg(test)]
     pub fn create(
         target: &Path,
         snap: &Snapshot,
@@ -262,49 +314,13 @@ impl Journal {
         undo: &[Undo],
         new_bytes: &[&[u8]],
     ) -> Result<Journal> {
-        if undo.len() != new_bytes.len()
-            || undo
-                .iter()
-                .zip(new_bytes)
-                .any(|(u, n)| u.new_len != n.len() as u64)
-        {
-            return Err(bad!(
-                Refused,
-                "internal check: journal regions do not match the write"
-            ));
-        }
-        let name = target.file_name().unwrap_or_default().as_bytes();
-        let changes: Vec<(&Undo, &[u8])> = undo.iter().zip(new_bytes.iter().copied()).collect();
-        let rec = encode(name, snap, new_size, &changes);
-        if rec.len() as u64 > MAX_BYTES || undo.len() as u64 > MAX_REGIONS {
-            return Err(bad!(
-                Refused,
-                "the in-place change is too large for an undo journal ({} bytes, {} regions); not written",
-                rec.len(),
-                undo.len()
-            ));
-        }
-        let path = journal_path(target);
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| {
-                FileError::io_write(
-                    &format!("cannot create the undo journal {}", path.display()),
-                    &e,
-                )
-            })?;
-        let journal = Journal { path };
-        if let Err(e) = f.write_all(&rec) {
-            journal.finish();
-            return Err(FileError::io_write("cannot write the undo journal", &e));
-        }
-        Ok(journal)
+        let rec = record(target, snap, new_size, undo, new_bytes)?;
+        let mut out = super::bundle::write(&[(target, rec)]);
+        out.pop()
+            .unwrap_or_else(|| Err(bad!(Refused, "internal check: no journal written")))
     }
 
-    /// Removes the journal once the write is durable (or undone).
+    /// Removes the journal (this file's name for it) once the write is durable (or undone).
     pub fn finish(self) {
         let _ = std::fs::remove_file(&self.path);
     }

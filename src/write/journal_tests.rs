@@ -3,18 +3,7 @@
 use super::*;
 
 fn snap(size: u64) -> Snapshot {
-    Snapshot {
-        dev: 1,
-        ino: 2,
-        size,
-        mtime: (0, 0),
-        atime: (0, 0),
-        ctime: (0, 0),
-        mode: 0o644,
-        nlink: 1,
-        uid: 0,
-        gid: 0,
-    }
+    Snapshot::made_up(size)
 }
 
 fn record(old_size: u64, new_size: u64, regions: &[(u64, &[u8], &[u8])]) -> Vec<u8> {

@@ -7,12 +7,13 @@
 //!   hash equal, our fields readable) and renamed over the original.
 //!
 //! Writes go in steps so a batch of files shares its syncs (group commit): `stage` every file
-//! (journal or temp file), `sync` once, `apply` every file, `sync` once, `finish` (drop the
-//! journals). The ordering is what makes a crash safe: a journal or temp file is durable before
+//! (temp file, or the journal record), `journal` the batch (one journal file per folder,
+//! `bundle`), `sync` once, `apply` every file, `sync` once, `finish` (drop the journals). The ordering is what makes a crash safe: a journal or temp file is durable before
 //! the user's file changes. Before `apply`, the file must still be the one that was scanned.
 
 mod access;
 mod attrs;
+mod bundle;
 mod clone;
 mod durable;
 mod in_place;
@@ -63,6 +64,23 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// A made-up snapshot of a `size`-byte file, for unit tests of the journal formats.
+    #[cfg(test)]
+    pub(crate) fn made_up(size: u64) -> Snapshot {
+        Snapshot {
+            dev: 1,
+            ino: 2,
+            size,
+            mtime: (0, 0),
+            atime: (0, 0),
+            ctime: (0, 0),
+            mode: 0o644,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
     pub fn of(meta: &std::fs::Metadata) -> Snapshot {
         Snapshot {
             dev: meta.dev(),
@@ -143,8 +161,9 @@ enum Kind {
     Rewrite(rewrite::Temp),
 }
 
-/// Step 1, per file: checks, then writes the undo journal or the verified temp file. Nothing is
-/// durable yet and the user's file is unchanged.
+/// Step 1, per file: checks, then writes the verified temp file, or makes the undo record an
+/// in-place write needs (written by `journal`). Nothing is durable yet and the user's file is
+/// unchanged.
 pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Staged> {
     access::check(t, matches!(plan, Plan::Rewrite { .. }))?;
     #[cfg(debug_assertions)]
@@ -171,7 +190,50 @@ pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Stage
     })
 }
 
-/// Steps 2 and 4, once per batch: makes everything written so far durable (`files`: device
+/// Step 2, once per batch: writes the undo journals of the staged in-place writes, one file per
+/// folder with a hard link per other file (`bundle`), instead of one new file each. One result
+/// per staged write, in order; a write whose journal failed must be `abort`ed (nothing of it
+/// was written to the user's file).
+pub fn journal(staged: &mut [&mut Staged]) -> Vec<Result<()>> {
+    use rayon::prelude::*;
+    type Group<'a> = Vec<(usize, &'a Path, &'a mut InPlace)>;
+    let n = staged.len();
+    let mut folders: Vec<Group> = Vec::new();
+    let mut at: std::collections::HashMap<&Path, usize> = std::collections::HashMap::new();
+    for (i, s) in staged.iter_mut().enumerate() {
+        let Staged { path, kind, .. } = &mut **s;
+        let Kind::InPlace(w) = kind else {
+            continue;
+        };
+        let g = *at.entry(parent_dir(path)).or_insert_with(|| {
+            folders.push(Vec::new());
+            folders.len() - 1
+        });
+        folders[g].push((i, path.as_path(), w));
+    }
+    let done: Vec<(usize, Result<()>)> = folders
+        .into_par_iter()
+        .flat_map_iter(|mut group| {
+            let items: Vec<(&Path, Vec<u8>)> = group
+                .iter_mut()
+                .map(|(_, p, w)| (*p, std::mem::take(&mut w.record)))
+                .collect();
+            let written = bundle::write(&items);
+            group
+                .into_iter()
+                .zip(written)
+                .map(|((i, _, w), j)| (i, j.map(|j| w.journal = Some(j))))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut out: Vec<Result<()>> = (0..n).map(|_| Ok(())).collect();
+    for (i, r) in done {
+        out[i] = r;
+    }
+    out
+}
+
+/// Steps 3 and 5, once per batch: makes everything written so far durable (`files`: device
 /// and path) with one `syncfs` per file system, instead of an fsync per file and folder; on
 /// FUSE and network file systems, where `syncfs` does not reach the data, an fsync per file.
 pub fn sync<'a>(files: impl IntoIterator<Item = (u64, &'a Path)>) -> Result<()> {
@@ -211,7 +273,9 @@ impl Staged {
         match self.kind {
             Kind::InPlace(w) => {
                 let bytes = w.bytes();
-                w.journal.finish();
+                if let Some(j) = w.journal {
+                    j.finish();
+                }
                 Written {
                     strategy: Strategy::InPlace,
                     bytes,

@@ -83,7 +83,7 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
 /// The record of a journal of the current format; `None` for one cut short while it was being
 /// written (safe to remove: the file is touched only after its journal is durable).
 fn decode(journal: &Path, rec: &[u8]) -> Result<Option<Decoded>> {
-    match journal::parse(rec) {
+    match super::bundle::parse_for(rec, journal) {
         Parsed::Torn => Ok(None),
         Parsed::Current(d) => Ok(Some(d)),
         Parsed::OtherVersion(v) => Err(bad!(

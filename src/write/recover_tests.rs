@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::write::Snapshot;
-use crate::write::journal::{Journal, Undo, journal_path};
+use crate::write::journal::{self, Journal, Undo, journal_path};
 use std::path::PathBuf;
 
 fn undo(offset: u64, old: &[u8], new_len: u64) -> Undo {
@@ -207,4 +207,42 @@ fn rollback_puts_the_mtime_and_atime_back() {
         (1_200_000_000, 123_456_789)
     );
     assert_eq!((back.atime(), back.atime_nsec()), (1_000_000_000, 7));
+}
+
+/// A folder's batch shares one journal file through hard links: each file is judged by its
+/// own record and only its own link goes; the one another program changed keeps its link.
+#[test]
+fn each_file_of_a_shared_journal_recovers_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["torn.mp3", "done.mp3", "untouched.mp3", "changed.mp3"];
+    let paths: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
+    let mut items = Vec::new();
+    for p in &paths {
+        std::fs::write(p, b"HEADER-OLD-AUDIO").unwrap();
+        let snap = Snapshot::of(&std::fs::metadata(p).unwrap());
+        let rec = journal::record(p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap();
+        items.push((p.as_path(), rec));
+    }
+    for j in super::super::bundle::write(&items) {
+        std::mem::forget(j.unwrap());
+    }
+    write_at(&paths[0], 7, b"NE");
+    write_at(&paths[1], 7, b"NEW");
+    write_at(&paths[3], 7, b"XYZ");
+    assert_eq!(
+        recover(&journal_path(&paths[0])).unwrap(),
+        Recovery::RolledBack
+    );
+    assert_eq!(recover(&journal_path(&paths[1])).unwrap(), Recovery::Clean);
+    assert_eq!(recover(&journal_path(&paths[2])).unwrap(), Recovery::Clean);
+    let e = recover(&journal_path(&paths[3])).unwrap_err();
+    assert!(e.to_string().contains("changed by another program"), "{e}");
+    let read = |i: usize| std::fs::read(&paths[i]).unwrap();
+    assert_eq!(read(0), b"HEADER-OLD-AUDIO");
+    assert_eq!(read(1), b"HEADER-NEW-AUDIO");
+    assert_eq!(read(2), b"HEADER-OLD-AUDIO");
+    assert_eq!(read(3), b"HEADER-XYZ-AUDIO");
+    for (i, p) in paths.iter().enumerate() {
+        assert_eq!(journal_path(p).exists(), i == 3, "{}", names[i]);
+    }
 }

@@ -142,9 +142,8 @@ fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
             t.container.name()
         ));
     }
-    if formats::sha256_ranges(&old_src, t.payload)?
-        != formats::payload_sha256(&new_src, t.container).map_err(FileError::in_check)?
-    {
+    let kept = formats::payload(&new_src, t.container).map_err(FileError::in_check)?;
+    if !formats::same_bytes(&old_src, t.payload, &new_src, &kept)? {
         return Err(bad!(
             Refused,
             "internal check: the audio data would change; not written"

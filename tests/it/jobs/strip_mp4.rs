@@ -106,7 +106,13 @@ fn stage_strip_and_kill(f: &Path) -> Vec<u8> {
     child.wait().unwrap();
     assert_eq!(bytes(f), before, "the file changed before the pause");
     let j = bytes(&journal);
-    assert!(j.starts_with(b"NOAIJ005"), "a cut needs journal format 005");
+    // 006 frames 005 records: the record starts after magic, count and length.
+    assert!(j.starts_with(b"NOAIJ006"), "the journal file format is 006");
+    assert_eq!(
+        &j[24..32],
+        b"NOAIJ005",
+        "a cut needs journal record format 005"
+    );
     j
 }
 

@@ -145,6 +145,18 @@ fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> 
 
 /// `journal_bytes` in the format `m` (an older one a user may still have on disk).
 fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> {
+    // 006 frames 005 records: the count, per record its length and the record, then the
+    // SHA-256 of everything before.
+    if m == "NOAIJ006" {
+        let inner = journal_bytes_as("NOAIJ005", target, offset, old, new);
+        let mut f = m.as_bytes().to_vec();
+        push_u64(&mut f, 1);
+        push_u64(&mut f, inner.len() as u64);
+        f.extend_from_slice(&inner);
+        let sum = Sha256::digest(&f);
+        f.extend_from_slice(&sum);
+        return f;
+    }
     let meta = std::fs::metadata(target).unwrap();
     let name = target.file_name().unwrap().as_bytes();
     let mut rec = Vec::new();
@@ -253,9 +265,28 @@ fn in_place_change(sample: &str) -> (Vec<u8>, Vec<u8>, usize, usize) {
 /// `noai tag` left has the layout `journal_bytes` writes (header, regions, checksum), and
 /// `journal_bytes` rebuilds its header and its first region byte for byte. (Not the file times,
 /// taken when noai read the file, nor the region count: the hand-built journal has one region.)
+/// The one record of a 006 journal file of one file (its frame checked); older formats are
+/// a record.
+fn framed_record(j: &[u8]) -> Vec<u8> {
+    if !j.starts_with(b"NOAIJ006") {
+        return j.to_vec();
+    }
+    let (body, sum) = j.split_at(j.len() - 32);
+    assert_eq!(
+        sum,
+        &Sha256::digest(body)[..],
+        "a 006 file ends with the SHA-256 of the rest"
+    );
+    let num = |at: usize| u64::from_le_bytes(body[at..at + 8].try_into().unwrap()) as usize;
+    assert_eq!(num(8), 1, "the journal of one file holds one record");
+    assert_eq!(24 + num(16), body.len(), "the record fills the frame");
+    body[24..].to_vec()
+}
+
 #[test]
 fn a_hand_built_journal_is_the_one_the_binary_writes() {
     let (_d, p, real) = real_journal();
+    let real = framed_record(&real);
     let (body, sum) = real.split_at(real.len() - 32);
     assert_eq!(
         sum,
@@ -283,7 +314,7 @@ fn a_hand_built_journal_is_the_one_the_binary_writes() {
     }
     assert_eq!(at, body.len(), "the regions end where the checksum starts");
     let (offset, old, new, span) = regions.first().cloned().expect("a journal has a region");
-    let hand = journal_bytes(&p, offset as u64, old, new);
+    let hand = framed_record(&journal_bytes(&p, offset as u64, old, new));
     assert!(
         hand[..times] == real[..times],
         "magic, name, dev, ino or sizes differ"
