@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use super::budget::{self, Budget};
-use super::{Pending, Prepared, catch, verify_written};
+use super::{Pending, Prepared, catch, judge_written, verify_written};
 use crate::config::Config;
 use crate::error::FileError;
 use crate::formats::{self, Source};
@@ -298,7 +298,10 @@ fn apply(slot: Slot) -> Slot {
     }
 }
 
-fn finish(p: Pending, staged: Staged) -> FileReport {
+fn finish(p: Pending, mut staged: Staged) -> FileReport {
+    // The scan staging made of the new bytes: the written file holds exactly those (read back
+    // in place, or the renamed temp file it was read from), so it is not opened and read again.
+    let after = staged.take_after();
     let written = staged.finish();
     let Pending {
         mut report,
@@ -307,7 +310,11 @@ fn finish(p: Pending, staged: Staged) -> FileReport {
         ..
     } = p;
     drop(opened);
-    match catch(|| verify_written(&report.path, expect.as_ref())) {
+    let judged = match &after {
+        Some(scan) => catch(|| judge_written(scan, expect.as_ref())),
+        None => catch(|| verify_written(&report.path, expect.as_ref())),
+    };
+    match judged {
         Ok(Ok(v)) => {
             if let Some(h) = &mut report.hashes {
                 match hash_after(&report.path) {

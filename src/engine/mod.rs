@@ -277,7 +277,13 @@ pub(crate) fn verify_written(path: &Path, expect: Option<&Wanted>) -> Result<pol
     };
     let after = open(path, mode)
         .map_err(|e| e.map_message(|m| format!("written, but cannot be read back: {m}")))?;
-    let verdict = policy::evaluate(&after.scan.carriers, expect);
+    judge_written(&after.scan, expect)
+}
+
+/// The verdict on a written file as our reader read it: it must now verify as `expect`ed
+/// (tagged with that policy, or untagged after `strip`).
+pub(crate) fn judge_written(after: &Scan, expect: Option<&Wanted>) -> Result<policy::Verdict> {
+    let verdict = policy::evaluate(&after.carriers, expect);
     match expect {
         Some(_) if verdict.status != Status::Tagged => Err(bad!(
             Internal,

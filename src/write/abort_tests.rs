@@ -37,6 +37,7 @@ fn an_undone_write_keeps_the_mtime() {
             record: Vec::new(),
             journal: Some(journal),
             cut: None,
+            after: None,
         }),
         applied: false,
     };

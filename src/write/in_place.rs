@@ -10,11 +10,12 @@ use std::ops::Range;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 
 use super::journal::{self, Journal, Undo};
+use super::overlay::Overlay;
 use super::{Options, Snapshot, Target, proof, set_mtime, set_times};
 use crate::bad;
 use crate::error::FileError;
 use crate::formats::{Region, Result, Source};
-use crate::model::Edit;
+use crate::model::{Edit, Scan};
 
 /// A staged in-place write: its journal record is ready (written by `journal`, not yet
 /// durable), the file untouched.
@@ -27,6 +28,8 @@ pub(super) struct InPlace {
     pub(super) journal: Option<Journal>,
     /// The length the file is cut to after the writes.
     pub(super) cut: Option<u64>,
+    /// The new file as our own reader reads it (from the view, before the write).
+    pub(super) after: Option<Scan>,
 }
 
 /// The planned regions as the writes to make and the old bytes to journal.
@@ -62,6 +65,8 @@ impl InPlace {
         }
         proof::in_place(t, &regions, cut.unwrap_or(t.snapshot.size), edit)?;
         let new_size = cut.unwrap_or(t.snapshot.size.max(end));
+        let view = Overlay::new(t.file, cut.unwrap_or(t.snapshot.size), &regions);
+        let after = super::judge(&Source::over(&view, new_size), t.container, edit)?;
         let out = open_for_writing(t)?;
         let record = journal::record(t.path, &t.snapshot, new_size, &undo, &new)?;
         Ok(InPlace {
@@ -71,6 +76,7 @@ impl InPlace {
             record,
             journal: None,
             cut,
+            after: Some(after),
         })
     }
 

@@ -34,12 +34,14 @@ use std::path::{Path, PathBuf};
 
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{Plan, Result};
-use crate::model::{Container, Edit};
+use crate::formats::{self, Plan, Result};
+use crate::model::{Container, Edit, Scan};
 
 pub use clone::clone_block;
 use in_place::InPlace;
 pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
+#[cfg(test)]
+pub(crate) use proof::ogg_crc;
 /// The proof's own Ogg FLAC walker (public for the `ogg_flac` fuzz target).
 pub use proof::ogg_flac_metadata;
 pub use recover::{Recovery, journal_target, recover, recover_idle};
@@ -190,6 +192,48 @@ pub fn stage(t: &Target, plan: Plan, edit: &Edit, opts: Options) -> Result<Stage
     })
 }
 
+/// The new file as our own reader reads it (`src`: the temp file, or the view of an in-place
+/// write), judged before anything is renamed or written: the same container, and every field
+/// of the edit there. The engine takes its verdict from this scan instead of reading the
+/// written file again (the write's read-back and the rename keep exactly these bytes).
+fn judge(src: &formats::Source, container: Container, edit: &Edit) -> Result<Scan> {
+    same_container(src, container)?;
+    let scan = formats::scan(src, container).map_err(|e| {
+        bad!(
+            Refused,
+            "internal check: the new tags do not parse ({e}); not written"
+        )
+    })?;
+    let fields: Vec<_> = scan.carriers.iter().flat_map(|c| c.fields.iter()).collect();
+    for (k, v) in &edit.set {
+        if !fields.iter().any(|f| &f.key == k && &f.value == v) {
+            return Err(bad!(
+                Refused,
+                "internal check: {k} is missing from the new file; not written"
+            ));
+        }
+    }
+    Ok(scan)
+}
+
+/// The new file must still sniff as the original's container.
+fn same_container(src: &formats::Source, container: Container) -> Result<()> {
+    let unreadable = |e: FileError| {
+        bad!(
+            Refused,
+            "internal check: the new file does not parse ({e}); not written"
+        )
+    };
+    if formats::sniff::container(src).map_err(unreadable)? != container {
+        return Err(bad!(
+            Refused,
+            "internal check: the new file is no longer {}; not written",
+            container.name()
+        ));
+    }
+    Ok(())
+}
+
 /// Step 2, once per batch: writes the undo journals of the staged in-place writes, one file per
 /// folder with a hard link per other file (`bundle`), instead of one new file each. One result
 /// per staged write, in order; a write whose journal failed must be `abort`ed (nothing of it
@@ -243,6 +287,15 @@ pub fn sync<'a>(files: impl IntoIterator<Item = (u64, &'a Path)>) -> Result<()> 
 impl Staged {
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The new file as our own reader read it while staging (`None` for a signing): what the
+    /// engine reports once the write is done.
+    pub fn take_after(&mut self) -> Option<Scan> {
+        match &mut self.kind {
+            Kind::InPlace(w) => w.after.take(),
+            Kind::Rewrite(t) => t.after.take(),
+        }
     }
 
     /// The file system device of the file, for `sync`.

@@ -146,6 +146,46 @@ impl Seek for Overlay<'_> {
     }
 }
 
+/// Positioned reads of the view, so our own reader can judge the file as it will be (a
+/// `Source::over` it) before a byte of it is written.
+impl crate::formats::source::Backing for Overlay<'_> {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        if offset.saturating_add(buf.len() as u64) > self.len {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let (mut pos, mut done) = (offset, 0);
+        while done < buf.len() {
+            let next = self
+                .regions
+                .iter()
+                .find(|r| r.offset + r.bytes.len() as u64 > pos);
+            let want = buf.len() - done;
+            let n = match next {
+                Some(r) if r.offset <= pos => {
+                    let at = (pos - r.offset) as usize;
+                    let n = want.min(r.bytes.len() - at);
+                    buf[done..done + n].copy_from_slice(&r.bytes[at..at + n]);
+                    n
+                }
+                _ => {
+                    let stop = next.map_or(self.len, |r| r.offset).min(self.base);
+                    if stop <= pos {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "a gap between the end of the file and an appended region",
+                        ));
+                    }
+                    let n = want.min((stop - pos) as usize);
+                    self.file.read_exact_at(&mut buf[done..done + n], pos)?;
+                    n
+                }
+            };
+            (pos, done) = (pos + n as u64, done + n);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +216,36 @@ mod tests {
         let regions = [region(0, b"ab"), region(5, b"XYZ")];
         let mut o = Overlay::new(&f, 10, &regions);
         assert_eq!(read_all(&mut o), b"ab234XYZ89");
+    }
+
+    /// The positioned reads give the bytes the cursor reads give, at every offset and length,
+    /// with an append and with a cut.
+    #[test]
+    fn positioned_reads_agree_with_the_cursor() {
+        use crate::formats::source::Backing;
+        let f = file_of(b"0123456789");
+        for (base, regions) in [
+            (
+                10,
+                vec![region(0, b"ab"), region(5, b"XYZ"), region(10, b"+tail")],
+            ),
+            (7, vec![region(2, b"cd")]),
+        ] {
+            let whole = read_all(&mut Overlay::new(&f, base, &regions));
+            let o = Overlay::new(&f, base, &regions);
+            for at in 0..whole.len() {
+                for n in 0..=whole.len() - at {
+                    let mut buf = vec![0u8; n];
+                    o.read_at(&mut buf, at as u64).unwrap();
+                    assert_eq!(buf, whole[at..at + n], "at {at}, {n} bytes");
+                }
+            }
+            let mut past = vec![0u8; 2];
+            assert!(
+                o.read_at(&mut past, whole.len() as u64 - 1).is_err(),
+                "past the end"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,9 @@ mod fault;
 mod items;
 mod mkv;
 mod oggflac;
+/// The proof's own bit-by-bit Ogg CRC: the reference the planner's fast one is tested against.
+#[cfg(test)]
+pub(crate) use oggflac::crc as ogg_crc;
 mod raw;
 pub(super) mod signed;
 mod xmp;

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use super::{Options, Target, attrs, clone, set_mtime};
 use crate::bad;
 use crate::error::FileError;
-use crate::formats::{self, Part, Result, Source, sniff};
-use crate::model::Edit;
+use crate::formats::{self, Part, Result, Source};
+use crate::model::{Edit, Scan};
 
 const TEMP_MARK: &str = ".noai-";
 const TEMP_SUFFIX: &str = ".tmp";
@@ -80,6 +80,8 @@ pub struct Temp {
     pub path: PathBuf,
     pub len: u64,
     pub cloned: u64,
+    /// The new file as our own reader read it from the temp file; `None` for a signing.
+    pub after: Option<Scan>,
 }
 
 /// Writes and verifies the temp file. Not synced (the batch's
@@ -94,10 +96,11 @@ pub fn stage(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<T
     }
     let (tmp, out) = create_temp(t.path)?;
     match fill_and_verify(t, &out, parts, edit, opts) {
-        Ok((len, cloned)) => Ok(Temp {
+        Ok((len, cloned, after)) => Ok(Temp {
             path: tmp,
             len,
             cloned,
+            after: Some(after),
         }),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -112,36 +115,25 @@ fn fill_and_verify(
     parts: &[Part],
     edit: &Edit,
     opts: Options,
-) -> Result<(u64, u64)> {
+) -> Result<(u64, u64, Scan)> {
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     attrs::take_owner(t, out)?;
     let cloned = clone::write_parts(t.file, t.snapshot.dev, parts, out)?;
     let len = out.metadata().map_err(io)?.len();
-    verify(t, out, len, edit)?;
+    let after = verify(t, out, len, edit)?;
     attrs::carry(t, out)?;
     if opts.preserve_mtime {
         set_mtime(out, t.snapshot.mtime)?;
     }
-    Ok((len, cloned))
+    Ok((len, cloned, after))
 }
 
-/// The new file must be the same container, with the same audio payload, and carry the edit.
-fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
+/// The new file must be the same container, with the same audio payload, and carry the edit;
+/// returns it as our reader reads it.
+fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<Scan> {
     let old_src = Source::new(t.file, t.snapshot.size);
     let new_src = Source::new(out, len);
-    let container = sniff::container(&new_src).map_err(|e| {
-        bad!(
-            Refused,
-            "internal check: the new file does not parse ({e}); not written"
-        )
-    })?;
-    if container != t.container {
-        return Err(bad!(
-            Refused,
-            "internal check: the new file is no longer {}; not written",
-            t.container.name()
-        ));
-    }
+    super::same_container(&new_src, t.container)?;
     let kept = formats::payload(&new_src, t.container).map_err(FileError::in_check)?;
     if !formats::same_bytes(&old_src, t.payload, &new_src, &kept)? {
         return Err(bad!(
@@ -150,22 +142,7 @@ fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
         ));
     }
     super::proof::rewrite(t, out, len, edit)?;
-    let scan = formats::scan(&new_src, container).map_err(|e| {
-        bad!(
-            Refused,
-            "internal check: the new tags do not parse ({e}); not written"
-        )
-    })?;
-    let fields: Vec<_> = scan.carriers.iter().flat_map(|c| c.fields.iter()).collect();
-    for (k, v) in &edit.set {
-        if !fields.iter().any(|f| &f.key == k && &f.value == v) {
-            return Err(bad!(
-                Refused,
-                "internal check: {k} is missing from the new file; not written"
-            ));
-        }
-    }
-    Ok(())
+    super::judge(&new_src, t.container, edit)
 }
 
 #[cfg(test)]

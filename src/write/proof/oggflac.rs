@@ -121,7 +121,7 @@ fn header_packets<R: Read + Seek>(r: &mut R) -> io::Result<Vec<Vec<u8>>> {
 
 /// The Ogg CRC-32 (polynomial 0x04c11db7, no reflection), bit by bit: slow, but it shares
 /// nothing with the planner's table and covers only the header pages.
-fn crc(parts: &[&[u8]]) -> u32 {
+pub(crate) fn crc(parts: &[&[u8]]) -> u32 {
     let mut c = 0u32;
     for &b in parts.iter().flat_map(|p| p.iter()) {
         c ^= u32::from(b) << 24;

@@ -244,6 +244,21 @@ fn strip_edit() -> Edit {
 fn crc_matches_the_check_value_and_a_real_page() {
     // CRC-32/CKSUM without its final xor: !0x765e7680.
     assert_eq!(page::crc_update(0, b"123456789"), 0x89a1_897f);
+    // Eight bytes at a time must agree with the proof's bit-by-bit CRC, at every length and split.
+    let data: Vec<u8> = (0..300u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let slow = |d: &[u8]| crate::write::ogg_crc(&[d]);
+    for n in 0..data.len() {
+        assert_eq!(
+            page::crc_update(0, &data[..n]),
+            slow(&data[..n]),
+            "length {n}"
+        );
+        let split = n / 3;
+        let two = page::crc_update(page::crc_update(0, &data[..split]), &data[split..n]);
+        assert_eq!(two, slow(&data[..n]), "length {n} split at {split}");
+    }
     // The OpusHead page of a file made by ffmpeg/libopus; its stored CRC is 0x4000eca9.
     let real: [u8; 47] = [
         0x4f, 0x67, 0x67, 0x53, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x6c,
