@@ -373,6 +373,67 @@ fn on_fuse_every_journal_temp_file_file_and_folder_is_fsynced() {
     assert_eq!(names(&fs.root), ["flac-pad.flac", "mp3-noid3.mp3"]);
 }
 
+/// The in-place files of one folder share one journal file, hard-linked under each file's
+/// journal name; where the file system refuses hard links, each gets a journal of its own. Seen
+/// in the pause between staging and applying (journals written and synced, files untouched),
+/// on a plain folder and on the FUSE file system with links refused.
+#[test]
+fn a_folder_shares_one_journal_file_unless_links_are_refused() {
+    if !is_root("a_folder_shares_one_journal_file_unless_links_are_refused") {
+        return;
+    }
+    let plain = tempdir();
+    let d = tempdir();
+    let fs = LogFs::mount(d.path());
+    std::fs::write(&fs.nolink, b"").unwrap();
+    for (dir, root, shared) in [
+        (plain.path(), plain.path(), true),
+        (fs.mnt.as_path(), fs.root.as_path(), false),
+    ] {
+        let names = ["flac-pad.flac", "mp3-v23-pad.mp3", "wav-plain.wav"];
+        for s in names {
+            copy_sample(root, s);
+        }
+        let mut child = interrupted::spawn_tag(&[p(dir)], Some(30_000));
+        let journals: Vec<PathBuf> = names.iter().map(|n| journal_of(&root.join(n))).collect();
+        let start = Instant::now();
+        while !journals.iter().all(|j| j.exists()) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no journals in {dir:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let meta: Vec<std::fs::Metadata> = journals
+            .iter()
+            .map(|j| std::fs::symlink_metadata(j).unwrap())
+            .collect();
+        let one_inode = meta.iter().all(|m| m.ino() == meta[0].ino());
+        assert_eq!(one_inode, shared, "{dir:?}: one shared journal inode?");
+        let links = if shared { 3 } else { 1 };
+        assert!(
+            meta.iter().all(|m| m.nlink() == links),
+            "{dir:?}: {links} links each"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // The next run recovers each file from its own name for the journal, and tags them.
+        let doc = noai_json(&["tag", p(dir)], 0);
+        for n in names {
+            assert_eq!(action(&doc, n), written("in-place"), "{n}");
+            assert_tagged(&root.join(n));
+        }
+        let mut left: Vec<String> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        left.sort();
+        assert!(left.is_empty(), "{dir:?}: left behind: {left:?}");
+    }
+}
+
 #[test]
 fn on_fuse_a_failing_fsync_leaves_the_files_as_they_were() {
     if !is_root("on_fuse_a_failing_fsync_leaves_the_files_as_they_were") {

@@ -1,7 +1,9 @@
 """A FUSE passthrough file system for tests/attributes.rs (Debian's python3-fusepy, run with
 /usr/bin/python3): mounts ROOT at MOUNT, appends one line per fsync/fsyncdir to LOG
-("fsync <path>" / "fsyncdir <path>"), and fails every fsync/fsyncdir with EIO while the file
-FAIL exists. Usage: logfs.py ROOT MOUNT LOG FAIL (runs in the foreground until unmounted)."""
+("fsync <path>" / "fsyncdir <path>"), fails every fsync/fsyncdir with EIO while the file
+FAIL exists, and refuses every hard link with EPERM (as some FUSE and network file systems do)
+while FAIL.nolink exists. Usage: logfs.py ROOT MOUNT LOG FAIL (runs in the foreground until
+unmounted)."""
 
 import errno
 import os
@@ -77,6 +79,8 @@ class LogFS(Operations):
         os.rename(self._p(old), self._p(new))
 
     def link(self, target, name):
+        if os.path.exists(self.fail + ".nolink"):
+            raise FuseOSError(errno.EPERM)
         os.link(self._p(name), self._p(target))
 
     def symlink(self, name, target):

@@ -147,6 +147,8 @@ pub struct LogFs {
     pub log: PathBuf,
     /// While this file exists every fsync fails with EIO.
     pub fail: PathBuf,
+    /// While this file exists every hard link is refused with EPERM.
+    pub nolink: PathBuf,
     daemon: Child,
 }
 
@@ -169,11 +171,13 @@ impl LogFs {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start /usr/bin/python3 for the FUSE daemon: {e}"));
+        let nolink = dir.join("fail-fsync.nolink");
         let mut fs = LogFs {
             root,
             mnt,
             log,
             fail,
+            nolink,
             daemon,
         };
         fs.wait_mounted();
