@@ -91,12 +91,26 @@ pub fn sha256_file(src: &Source) -> Result<[u8; 32]> {
 
 /// Lowercase hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    // Not `format!` per byte: the Matroska proof hex-encodes a digest per element, and the
+    // formatter made that 3 % of `tag`'s time.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
+    }
 
     #[test]
     #[allow(clippy::single_range_in_vec_init)] // a list of one range is what is meant
