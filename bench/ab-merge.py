@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """ab-merge.py BASE NEW LIB -- two noai release builds on one library, in alternating turns: verify
 (5 pairs), tag on a fresh `cp -a` copy (3 pairs), re-tag of that copy (5 pairs); medians and
-ratios. Used for the "not slower" check of BENCHMARKS.md (the merge of issues 13 and 17)."""
+ratios. Used for the "not slower" check of BENCHMARKS.md (the merge of issues 13 and 17) and the
+before/after of issue 11's per-file overhead work."""
 import shutil, statistics, subprocess, sys, time
 BASE, NEW = sys.argv[1], sys.argv[2]
 LIB = sys.argv[3]
