@@ -77,8 +77,9 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> (Vec<Option<FileReport>>
     (out, peak)
 }
 
-/// One batch: stage, journal, sync, apply, sync, finish. Returns the writes to try again alone (out of
-/// space while staging beside others) and the reports of the rest, by place in the chunk.
+/// One batch: stage, journal, sync, apply, sync, finish. Returns the writes to try again alone
+/// (out of space while staging beside others) and the reports of the rest, by place in the
+/// chunk.
 fn commit_batch(
     cfg: &Config,
     opts: write::Options,

@@ -105,39 +105,33 @@ pub fn names(file: &[u8]) -> Vec<&std::ffi::OsStr> {
 /// is synced: the batch's `sync` does that. One result per item, in order.
 pub fn write(items: &[(&Path, Vec<u8>)]) -> Vec<Result<Journal>> {
     let mut out: Vec<Result<Journal>> = Vec::with_capacity(items.len());
-    let mut start = 0;
-    while start < items.len() {
-        let group = take_group(&items[start..]);
-        let recs: Vec<&[u8]> = items[start..start + group]
-            .iter()
-            .map(|(_, r)| r.as_slice())
-            .collect();
-        let file = encode(&recs);
-        // The first target whose journal can be created holds the file; the ones before it
-        // failed on their own (their error is theirs).
-        let mut first = None;
-        for (t, _) in &items[start..start + group] {
-            if first.is_some() {
-                break;
-            }
-            match create(t, &file) {
-                Ok(j) => first = Some(j),
-                Err(e) => out.push(Err(e)),
-            }
-        }
-        let Some(primary) = first else {
-            start += group;
-            continue;
-        };
-        let linked_from = out.len() - start + 1;
-        let primary_path = primary.path().to_path_buf();
-        out.push(Ok(primary));
-        for (t, rec) in &items[start + linked_from..start + group] {
-            out.push(link(&primary_path, t, rec));
-        }
-        start += group;
+    let mut rest = items;
+    while !rest.is_empty() {
+        let (group, more) = rest.split_at(take_group(rest));
+        write_group(group, &mut out);
+        rest = more;
     }
     out
+}
+
+/// One journal file for `group`: under the first target whose journal can be created (the
+/// ones before it failed on their own: their error is theirs), linked for the rest.
+fn write_group(group: &[(&Path, Vec<u8>)], out: &mut Vec<Result<Journal>>) {
+    let recs: Vec<&[u8]> = group.iter().map(|(_, r)| r.as_slice()).collect();
+    let file = encode(&recs);
+    let mut rest = group.iter();
+    let primary = loop {
+        let Some((t, _)) = rest.next() else {
+            return;
+        };
+        match create(t, &file) {
+            Ok(j) => break j,
+            Err(e) => out.push(Err(e)),
+        }
+    };
+    let path = primary.path().to_path_buf();
+    out.push(Ok(primary));
+    out.extend(rest.map(|(t, rec)| link(&path, t, rec)));
 }
 
 /// How many of `items` go into one file: up to `MAX_RECORDS` and `MAX_FILE_BYTES`, at least one.

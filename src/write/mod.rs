@@ -8,8 +8,9 @@
 //!
 //! Writes go in steps so a batch of files shares its syncs (group commit): `stage` every file
 //! (temp file, or the journal record), `journal` the batch (one journal file per folder,
-//! `bundle`), `sync` once, `apply` every file, `sync` once, `finish` (drop the journals). The ordering is what makes a crash safe: a journal or temp file is durable before
-//! the user's file changes. Before `apply`, the file must still be the one that was scanned.
+//! `bundle`), `sync` once, `apply` every file, `sync` once, `finish` (drop the journals). The
+//! ordering is what makes a crash safe: a journal or temp file is durable before the user's file
+//! changes. Before `apply`, the file must still be the one that was scanned.
 
 mod access;
 mod attrs;
