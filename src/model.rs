@@ -211,9 +211,10 @@ pub struct Edit {
     pub xmp: bool,
     /// Whether `strip` may remove a carrier whole.
     pub layout: Layout,
-    /// Bytes added to a rewrite's fresh padding (less than one file-system block) so that the
-    /// audio moves by whole blocks and the write layer can clone it (`engine/decide.rs`).
-    pub extra_padding: u32,
+    /// Bytes added to (or, negative, taken from) a rewrite's fresh padding, less than one
+    /// file-system block, so that the audio moves by whole blocks and the write layer can clone
+    /// it (`engine/decide.rs`).
+    pub extra_padding: i32,
 }
 
 /// What an edit may do to the file's layout.

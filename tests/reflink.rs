@@ -7,7 +7,7 @@
 //! looks like a file system that clones until the first clone fails) the same run copies.
 
 mod common;
-use common::loopfs::{LoopFs, has_shared_extent};
+use common::loopfs::{LoopFs, extent_layout, has_shared_extent};
 use common::system;
 
 use std::path::{Path, PathBuf};
@@ -20,8 +20,11 @@ use serde_json::Value;
 /// Loop devices are attached one test at a time.
 static LOOP: Mutex<()> = Mutex::new(());
 
-/// Three files that all need a rewrite, each with a title a tag must keep: an MP3 whose ID3v2
-/// tag has no padding, a FLAC without a PADDING block, a faststart M4A (moov before the audio).
+/// Four files that all need a rewrite, each with a title a tag must keep: an MP3 whose ID3v2
+/// tag has no padding, a FLAC without a PADDING block, a faststart M4A (moov before the audio),
+/// and an Ogg Vorbis file (no padding after the framing bit) whose 120 KB comment packet spans
+/// two pages: the audio pages keep their numbers and are cloned, and so are the comment
+/// pages before the one that changes.
 fn make_library(dir: &Path) -> Vec<PathBuf> {
     let make = |name: &str, codec: &[&str]| {
         let p = dir.join(name);
@@ -46,6 +49,10 @@ fn make_library(dir: &Path) -> Vec<PathBuf> {
             .args(["--remove", "--block-type=PADDING", "--dont-use-padding"])
             .arg(&flac),
     );
+    let notes: String = (0..120_000u32)
+        .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
+        .collect();
+    let notes = format!("comment={notes}");
     vec![
         make("a.mp3", &["-c:a", "libmp3lame", "-b:a", "128k"]),
         flac,
@@ -53,6 +60,7 @@ fn make_library(dir: &Path) -> Vec<PathBuf> {
             "c.m4a",
             &["-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"],
         ),
+        make("d.ogg", &["-c:a", "libvorbis", "-metadata", &notes]),
     ]
 }
 
@@ -118,7 +126,8 @@ fn count(summary: &Value, key: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {key}: {summary:#}"))
 }
 
-/// Every rewrite cloned, the audio extents shared, and far fewer bytes written than the audio.
+/// Every rewrite cloned, the audio extents shared up to the end of the file, the rewrites'
+/// padding left as holes, and far fewer bytes written than the audio.
 fn clones_on(test: &str, mkfs: &[&str]) {
     if !system::is_root(test) {
         return;
@@ -126,9 +135,18 @@ fn clones_on(test: &str, mkfs: &[&str]) {
     let _one = LOOP.lock().unwrap_or_else(|e| e.into_inner());
     let fs = LoopFs::with(mkfs, 400);
     let (summary, shared, written, audio) = tag_library(&fs, true);
-    assert_eq!(count(&summary, "rewritten"), 3, "{summary:#}");
-    assert_eq!(count(&summary, "cloned"), 3, "{summary:#}");
+    assert_eq!(count(&summary, "rewritten"), 4, "{summary:#}");
+    assert_eq!(count(&summary, "cloned"), 4, "{summary:#}");
     assert!(shared.iter().all(|s| *s), "extents not shared: {shared:?}");
+    // The Ogg file's padding is what its last header page had room for: not a whole block.
+    for (name, padded) in [("a.mp3", true), ("b.flac", true), ("d.ogg", false)] {
+        let (last_shared, hole) = extent_layout(&fs.mnt.join("lib").join(name));
+        assert!(last_shared, "{name}: the last block was copied, not cloned");
+        assert!(
+            hole || !padded,
+            "{name}: the padding was written, not a hole"
+        );
+    }
     assert!(
         written * 4 < audio,
         "the device wrote {written} bytes for {audio} bytes of files"
@@ -143,7 +161,7 @@ fn copies_on(test: &str, mkfs: &[&str]) {
     let _one = LOOP.lock().unwrap_or_else(|e| e.into_inner());
     let fs = LoopFs::with(mkfs, 400);
     let (summary, shared, _, _) = tag_library(&fs, false);
-    assert_eq!(count(&summary, "rewritten"), 3, "{summary:#}");
+    assert_eq!(count(&summary, "rewritten"), 4, "{summary:#}");
     assert_eq!(count(&summary, "cloned"), 0, "{summary:#}");
     assert!(shared.iter().all(|s| !*s), "shared extents: {shared:?}");
 }

@@ -292,8 +292,10 @@ fn plan(
 const MAX_EXTRA_PADDING: u64 = 4096;
 
 /// Plans the edit. A rewrite on a file system that clones is planned once more with the extra
-/// padding that moves the audio by whole blocks, so the write layer can share its extents
-/// instead of copying them; the first plan stands when the second is not aligned either.
+/// padding that moves the audio by whole blocks (or, where that does not fit, as for Ogg
+/// header pages that must keep their count, with that much less padding), so the write layer
+/// can share its extents instead of copying them; the first plan stands when neither is
+/// aligned.
 fn plan_aligned(o: &Opened, src: &Source, edit: &mut Edit) -> formats::Result<Option<Planned>> {
     let first = formats::plan_with_payload(src, o.container, edit)?;
     let Some(Planned {
@@ -306,22 +308,25 @@ fn plan_aligned(o: &Opened, src: &Source, edit: &mut Edit) -> formats::Result<Op
     let Some(block) = write::clone_block(&o.file, o.snapshot.dev) else {
         return Ok(first);
     };
-    let extra = match misalignment(parts, block) {
-        Some(n) if n > 0 && block - n <= MAX_EXTRA_PADDING => block - n,
+    let n = match misalignment(parts, block) {
+        Some(n) if n > 0 => n,
         _ => return Ok(first),
     };
-    let padded = Edit {
-        extra_padding: extra as u32,
-        ..edit.clone()
-    };
-    match formats::plan_with_payload(src, o.container, &padded) {
-        Ok(Some(p)) if matches!(&p.plan, Plan::Rewrite { parts } if misalignment(parts, block) == Some(0)) =>
+    let grow = (block - n <= MAX_EXTRA_PADDING).then_some((block - n) as i32);
+    let shrink = (n <= MAX_EXTRA_PADDING).then_some(-(n as i32));
+    for extra in [grow, shrink].into_iter().flatten() {
+        let padded = Edit {
+            extra_padding: extra,
+            ..edit.clone()
+        };
+        if let Ok(Some(p)) = formats::plan_with_payload(src, o.container, &padded)
+            && matches!(&p.plan, Plan::Rewrite { parts } if misalignment(parts, block) == Some(0))
         {
             *edit = padded;
-            Ok(Some(p))
+            return Ok(Some(p));
         }
-        _ => Ok(first),
     }
+    Ok(first)
 }
 
 /// How far the largest unchanged range of a rewrite moves, modulo `block`: 0 when it can be

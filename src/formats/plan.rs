@@ -10,9 +10,11 @@ use crate::model::{Edit, Strategy};
 pub const REWRITE_PADDING: usize = 8192;
 
 impl Edit {
-    /// The fresh padding a rewrite leaves: `REWRITE_PADDING`, plus what aligns the audio.
+    /// The fresh padding a rewrite leaves: `REWRITE_PADDING`, plus (or less) what aligns the
+    /// audio. The engine keeps `extra_padding` within one block (4 KiB for the usual block), so
+    /// at most half of `REWRITE_PADDING` is ever taken away; a larger block leaves none.
     pub fn rewrite_padding(&self) -> usize {
-        REWRITE_PADDING + self.extra_padding as usize
+        REWRITE_PADDING.saturating_add_signed(self.extra_padding as isize)
     }
 }
 

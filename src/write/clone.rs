@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 
 use crate::error::FileError;
@@ -59,20 +60,29 @@ pub fn clone_block(file: &File, dev: u64) -> Option<u64> {
 }
 
 /// Writes `parts` to the empty `out` (the original is `src` on device `dev`), cloning where it
-/// can; returns the bytes cloned rather than written.
+/// can; returns the bytes cloned rather than written. Where it clones, whole blocks of zeros in
+/// new bytes (a rewrite's padding) are left as holes: they read as zeros all the same, and on a
+/// file system that shares extents writing into them later allocates no more than writing
+/// into a cloned block does.
 pub fn write_parts(src: &File, dev: u64, parts: &[Part], out: &File) -> Result<u64> {
     clone_block(src, dev);
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
+    let src_len = src.metadata().map_err(io)?.len();
     let mut pos = 0u64;
     let mut cloned = 0u64;
     let mut w = out;
     for part in parts {
-        let len = match part {
-            Part::Copy { offset, len } => {
-                cloned += copy_or_clone(src, dev, *offset, *len, out, pos)?;
+        let len = match (part, known(dev)) {
+            (Part::Copy { offset, len }, _) => {
+                let at_eof = offset + len == src_len;
+                cloned += copy_or_clone(src, dev, (*offset, *len, at_eof), out, pos)?;
                 *len
             }
-            other => {
+            (Part::Bytes(bytes), Some(Some(block))) => {
+                cloned += write_new(src, src_len, out, pos, bytes, block).map_err(io)?;
+                bytes.len() as u64
+            }
+            (other, _) => {
                 render::write_parts(src, std::slice::from_ref(other), &mut w)?;
                 w.stream_position().map_err(io)? - pos
             }
@@ -80,14 +90,108 @@ pub fn write_parts(src: &File, dev: u64, parts: &[Part], out: &File) -> Result<u
         pos += len;
         w.seek(SeekFrom::Start(pos)).map_err(io)?;
     }
-    // A clone that failed half way may have left the file longer than its parts.
-    out.set_len(pos).map_err(io)?;
+    // A clone that failed half way may have left the file longer than its parts; holes at the
+    // end need the length set. Only when it differs: setting the same length zeroes the rest
+    // of the last block, which unshares a block cloned at the end of the file.
+    if out.metadata().map_err(io)?.len() != pos {
+        out.set_len(pos).map_err(io)?;
+    }
     Ok(cloned)
 }
 
-/// One unchanged range at `pos` in `out`: the head up to a block boundary copied, the whole
-/// blocks cloned, the rest copied. Returns the bytes cloned (0 when it copied everything).
-fn copy_or_clone(src: &File, dev: u64, offset: u64, len: u64, out: &File, pos: u64) -> Result<u64> {
+/// New bytes at `pos` in `out`. Runs of whole blocks equal to the original's at the same
+/// offset (a big comment or picture before the first change of length, say) are cloned from
+/// it and read back: a block that does not hold the new bytes after all (the original changed
+/// meanwhile) is written over. The rest is written, but for whole blocks of zeros. Returns the
+/// bytes cloned.
+fn write_new(
+    src: &File,
+    src_len: u64,
+    out: &File,
+    pos: u64,
+    bytes: &[u8],
+    block: u64,
+) -> std::io::Result<u64> {
+    let mut cloned = 0;
+    let mut from = 0;
+    for run in same_blocks(src, src_len, pos, bytes, block)? {
+        write_sparse(out, pos + from as u64, &bytes[from..run.start], block)?;
+        let (at, new) = (pos + run.start as u64, &bytes[run.clone()]);
+        let mut back = vec![0; new.len()];
+        let ok = clone_range(src, at, new.len() as u64, out, at).is_ok()
+            && out.read_exact_at(&mut back, at).is_ok()
+            && back == new;
+        if ok {
+            cloned += new.len() as u64;
+        } else {
+            out.write_all_at(new, at)?;
+        }
+        from = run.end;
+    }
+    write_sparse(out, pos + from as u64, &bytes[from..], block)?;
+    Ok(cloned)
+}
+
+/// The runs (ranges in `bytes`, at least `MIN_CLONE` long) of whole blocks, aligned in the
+/// new file at `pos`, that are the same bytes as the original's at the same offset and not
+/// all zeros (those become holes).
+fn same_blocks(
+    src: &File,
+    src_len: u64,
+    pos: u64,
+    bytes: &[u8],
+    block: u64,
+) -> std::io::Result<Vec<std::ops::Range<usize>>> {
+    let overlap = src_len.saturating_sub(pos).min(bytes.len() as u64) as usize;
+    if overlap < MIN_CLONE as usize {
+        return Ok(Vec::new());
+    }
+    let mut old = vec![0; overlap];
+    src.read_exact_at(&mut old, pos)?;
+    let block = block as usize;
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut at = (block - (pos % block as u64) as usize) % block;
+    while at + block <= overlap {
+        let new = &bytes[at..at + block];
+        if new == &old[at..at + block] && new.iter().any(|&b| b != 0) {
+            match runs.last_mut() {
+                Some(run) if run.end == at => run.end += block,
+                _ => runs.push(at..at + block),
+            }
+        }
+        at += block;
+    }
+    runs.retain(|r| r.len() >= MIN_CLONE as usize);
+    Ok(runs)
+}
+
+/// Writes `bytes` at `pos`, skipping each whole block (aligned in `out`) of zeros.
+fn write_sparse(out: &File, pos: u64, bytes: &[u8], block: u64) -> std::io::Result<()> {
+    let block = block as usize;
+    let mut pending = 0;
+    let mut at = (block - (pos % block as u64) as usize) % block;
+    while at + block <= bytes.len() {
+        if bytes[at..at + block].iter().all(|&b| b == 0) {
+            out.write_all_at(&bytes[pending..at], pos + pending as u64)?;
+            pending = at + block;
+        }
+        at += block;
+    }
+    out.write_all_at(&bytes[pending..], pos + pending as u64)
+}
+
+/// One unchanged range (`offset`, `len`, and whether it ends the original) at `pos` in `out`:
+/// the head up to a block boundary copied, the whole blocks cloned, the rest copied. A range
+/// that ends the original is cloned to its end in one piece where the file system allows it
+/// (Linux lets a clone end unaligned at the source's end of file), saving the last partial
+/// block. Returns the bytes cloned (0 when it copied everything).
+fn copy_or_clone(
+    src: &File,
+    dev: u64,
+    (offset, len, at_eof): (u64, u64, bool),
+    out: &File,
+    pos: u64,
+) -> Result<u64> {
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     let copy = |offset: u64, len: u64, at: u64| -> Result<()> {
         let mut w = out;
@@ -107,8 +211,12 @@ fn copy_or_clone(src: &File, dev: u64, offset: u64, len: u64, out: &File, pos: u
         copy(offset, len, pos)?;
         return Ok(0);
     }
-    let middle = (len - head) / block * block;
     copy(offset, head, pos)?;
+    // Any refusal here falls back to the aligned clone below, which decides about the device.
+    if at_eof && clone_range(src, offset + head, len - head, out, pos + head).is_ok() {
+        return Ok(len - head);
+    }
+    let middle = (len - head) / block * block;
     let cloned = match clone_range(src, offset + head, middle, out, pos + head) {
         Ok(()) => middle,
         Err(e) => {
@@ -158,6 +266,50 @@ mod tests {
 
     use super::*;
 
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len as u32).map(|i| (i * 31 % 251 + 1) as u8).collect()
+    }
+
+    /// Equal runs of at least `MIN_CLONE`, block-aligned in the new file, not counting blocks
+    /// of zeros or blocks past the original's end.
+    #[test]
+    fn same_blocks_are_aligned_equal_runs_of_the_original() {
+        let old = pattern(80_000);
+        let src = tempfile::tempfile().unwrap();
+        src.write_all_at(&old, 0).unwrap();
+        // New bytes from 100 on: the same but for one byte in block 3 and a zero block 10.
+        let mut new = old[100..].to_vec();
+        new[3 * 4096 + 5 - 100] ^= 0xff;
+        new[10 * 4096 - 100..11 * 4096 - 100].fill(0);
+        let runs = same_blocks(&src, old.len() as u64, 100, &new, 4096).unwrap();
+        let at = |b: usize| b * 4096 - 100;
+        assert_eq!(runs, vec![at(4)..at(10), at(11)..at(19)]);
+        // Past the original's end nothing is the same; a short overlap is not worth a read.
+        assert!(
+            same_blocks(&src, 16_000, 100, &new, 4096)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    /// Where the file system refuses clones (or the runs are too short), every byte arrives
+    /// all the same: written, or a hole where a whole block is zeros.
+    #[test]
+    fn write_new_gives_the_new_bytes_whatever_it_clones() {
+        let old = pattern(70_000);
+        let src = tempfile::tempfile().unwrap();
+        src.write_all_at(&old, 0).unwrap();
+        let mut new = old.clone();
+        new[..5000].fill(7);
+        new[20_000..30_000].fill(0);
+        let out = tempfile::tempfile().unwrap();
+        write_new(&src, old.len() as u64, &out, 0, &new, 4096).unwrap();
+        out.set_len(new.len() as u64).unwrap();
+        let mut back = vec![1u8; new.len()];
+        out.read_exact_at(&mut back, 0).unwrap();
+        assert!(back == new, "the new bytes differ");
+    }
+
     /// A range shorter than one block past its head (64 KiB blocks) is copied, not cloned with a
     /// negative length: the bytes arrive whole and nothing is reported cloned.
     #[test]
@@ -170,7 +322,7 @@ mod tests {
         // a block on both sides, so its head alone (64,536 bytes) is longer than the range.
         let dev = u64::MAX - 1;
         remember(dev, Some(64 * 1024));
-        let cloned = copy_or_clone(&src, dev, 1000, 20_000, &out, 1000).unwrap();
+        let cloned = copy_or_clone(&src, dev, (1000, 20_000, false), &out, 1000).unwrap();
         assert_eq!(cloned, 0);
         let mut back = vec![0u8; 20_000];
         out.read_exact_at(&mut back, 1000).unwrap();

@@ -279,11 +279,21 @@ impl CommentPacket {
         })
     }
 
-    /// Whether the bytes after the comments are Opus padding we may resize: RFC 7845 §5.2 lets
-    /// editors discard them when the first byte's least significant bit is 0. Vorbis must end at
-    /// the framing bit, and Speex has no such rule, so their tails are kept exactly.
+    /// Whether the bytes after the comments are padding we may resize. Opus: RFC 7845 §5.2 lets
+    /// editors discard them when the first byte's least significant bit is 0. Vorbis: the
+    /// framing byte (exactly 0x01) then only zeros; Speex: only zeros. Zeros after the comments
+    /// of those two are what mutagen has written as padding for years, and libvorbis, Speex,
+    /// ffmpeg and TagLib stop reading at the last comment (or the framing bit). Any other tail
+    /// is bytes we cannot explain, and is kept exactly.
     pub fn paddable(&self) -> bool {
-        self.codec == Codec::Opus && self.tail.first().is_none_or(|b| b & 1 == 0)
+        match self.codec {
+            Codec::Opus => self.tail.first().is_none_or(|b| b & 1 == 0),
+            Codec::Vorbis => {
+                self.tail.first() == Some(&1) && self.tail[1..].iter().all(|&b| b == 0)
+            }
+            Codec::Speex => self.tail.iter().all(|&b| b == 0),
+            Codec::Flac => false,
+        }
     }
 
     /// The packet with `pad` zero bytes of padding (when paddable) or the original tail.
@@ -292,7 +302,13 @@ impl CommentPacket {
         let mut out = self.codec.comment_magic().to_vec();
         out.extend_from_slice(&self.comments.encode());
         match pad {
-            Some(n) if self.paddable() => out.resize(out.len() + n, 0),
+            Some(n) if self.paddable() => {
+                // Vorbis keeps its framing byte before the zeros.
+                if self.codec == Codec::Vorbis {
+                    out.push(1);
+                }
+                out.resize(out.len() + n, 0)
+            }
             _ => out.extend_from_slice(&self.tail),
         }
         if self.codec == Codec::Flac {

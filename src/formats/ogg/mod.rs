@@ -73,7 +73,7 @@ fn plan_walked(src: &Source, edit: &Edit) -> Result<Option<Planned>> {
     let pages = Repaginate::new(&headers, start, end)?;
     let plan = match pages.in_place(&packet)? {
         Some(p) => p,
-        None => pages.rewrite(src, &packet)?,
+        None => pages.rewrite(src, &packet, edit.extra_padding as i64)?,
     };
     Ok(Some(Planned { plan, payload }))
 }
@@ -206,13 +206,51 @@ impl<'a> Repaginate<'a> {
         Ok(Some(Plan::at(self.start, bytes)))
     }
 
-    /// The rewrite, leaving room for the next edit where the format allows it (Opus, and Ogg
-    /// FLAC with a PADDING block).
-    fn rewrite(&self, src: &Source, packet: &CommentPacket) -> Result<Plan> {
-        let comment = packet.encode(Some(REWRITE_PADDING))?;
-        let pad = self.pad_at.map(|_| REWRITE_PADDING);
-        let bytes = self.build(&comment, pad)?;
-        let seq_delta = self.layout(comment.len(), pad).1 as i64 - self.old_pages as i64;
+    /// Bytes and page count of the pages with `pad` bytes of padding wherever this stream can
+    /// take it: in the comment packet (Opus, and Vorbis and Speex whose tails are padding), in
+    /// the Ogg FLAC PADDING block, or nowhere. `base` is the packet's length without padding.
+    fn padded_layout(&self, packet: &CommentPacket, base: usize, pad: usize) -> (u64, usize) {
+        if packet.paddable() {
+            self.layout(base + pad, None)
+        } else {
+            self.layout(base, self.pad_at.map(|_| pad))
+        }
+    }
+
+    /// The rewrite, leaving room for the next edit where the format allows it. The header pages
+    /// keep their count where some padding allows it (up to `REWRITE_PADDING`), so the audio
+    /// pages are copied unchanged, not renumbered; `extra` bytes more (or fewer) padding then
+    /// move them by exactly that much more (or less): the engine asks for that to move them by
+    /// whole blocks, so they can be cloned.
+    fn rewrite(&self, src: &Source, packet: &CommentPacket, extra: i64) -> Result<Plan> {
+        let base = packet.encode(Some(0))?.len();
+        let size = |p| self.padded_layout(packet, base, p);
+        let mut pad = REWRITE_PADDING;
+        if size(pad).1 != self.old_pages && size(0).1 == self.old_pages {
+            // The most padding that keeps the count: the page count grows with the padding.
+            let (mut lo, mut hi) = (0, REWRITE_PADDING);
+            while lo < hi {
+                let mid = lo + (hi - lo).div_ceil(2);
+                if size(mid).1 == self.old_pages {
+                    lo = mid
+                } else {
+                    hi = mid - 1
+                }
+            }
+            pad = lo;
+        }
+        let (bytes, pages) = size(pad);
+        if extra != 0 && pages == self.old_pages {
+            let target = bytes.checked_add_signed(extra);
+            // Lacing values make a few lengths unreachable; the engine then copies instead.
+            if let Some(p) = target.and_then(|t| fit_padding(t, pages, size)) {
+                pad = p;
+            }
+        }
+        let comment = packet.encode(Some(pad))?;
+        let flac_pad = self.pad_at.map(|_| pad);
+        let bytes = self.build(&comment, flac_pad)?;
+        let seq_delta = self.layout(comment.len(), flac_pad).1 as i64 - self.old_pages as i64;
         let (end, len) = (self.end, src.len() - self.end);
         let mut plan = Plan::splice(src, self.start, bytes, end);
         // The audio pages after the headers are renumbered when the header page count changed.

@@ -8,6 +8,7 @@ use super::*;
 use crate::formats::vorbis::Comments;
 
 mod flac;
+mod padding;
 mod plans;
 mod refusals;
 
