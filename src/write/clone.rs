@@ -60,16 +60,16 @@ pub fn clone_block(file: &File, dev: u64) -> Option<u64> {
 }
 
 /// Writes `parts` to the empty `out` (the original is `src` on device `dev`), cloning where it
-/// can; returns the bytes cloned rather than written. Where it clones, whole blocks of zeros in
+/// can; returns the bytes cloned and the bytes left as holes, neither written. Where it clones, whole blocks of zeros in
 /// new bytes (a rewrite's padding) are left as holes: they read as zeros all the same, and on a
 /// file system that shares extents writing into them later allocates no more than writing
 /// into a cloned block does.
-pub fn write_parts(src: &File, dev: u64, parts: &[Part], out: &File) -> Result<u64> {
+pub fn write_parts(src: &File, dev: u64, parts: &[Part], out: &File) -> Result<(u64, u64)> {
     clone_block(src, dev);
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     let src_len = src.metadata().map_err(io)?.len();
     let mut pos = 0u64;
-    let mut cloned = 0u64;
+    let (mut cloned, mut holes) = (0u64, 0u64);
     let mut w = out;
     for part in parts {
         let len = match (part, known(dev)) {
@@ -79,7 +79,8 @@ pub fn write_parts(src: &File, dev: u64, parts: &[Part], out: &File) -> Result<u
                 *len
             }
             (Part::Bytes(bytes), Some(Some(block))) => {
-                cloned += write_new(src, src_len, out, pos, bytes, block).map_err(io)?;
+                let (c, h) = write_new(src, src_len, out, pos, bytes, block).map_err(io)?;
+                (cloned, holes) = (cloned + c, holes + h);
                 bytes.len() as u64
             }
             (other, _) => {
@@ -96,14 +97,14 @@ pub fn write_parts(src: &File, dev: u64, parts: &[Part], out: &File) -> Result<u
     if out.metadata().map_err(io)?.len() != pos {
         out.set_len(pos).map_err(io)?;
     }
-    Ok(cloned)
+    Ok((cloned, holes))
 }
 
 /// New bytes at `pos` in `out`. Runs of whole blocks equal to the original's at the same
 /// offset (a big comment or picture before the first change of length, say) are cloned from
 /// it and read back: a block that does not hold the new bytes after all (the original changed
 /// meanwhile) is written over. The rest is written, but for whole blocks of zeros. Returns the
-/// bytes cloned.
+/// bytes cloned and the bytes left as holes.
 fn write_new(
     src: &File,
     src_len: u64,
@@ -111,11 +112,11 @@ fn write_new(
     pos: u64,
     bytes: &[u8],
     block: u64,
-) -> std::io::Result<u64> {
-    let mut cloned = 0;
+) -> std::io::Result<(u64, u64)> {
+    let (mut cloned, mut holes) = (0, 0);
     let mut from = 0;
     for run in same_blocks(src, src_len, pos, bytes, block)? {
-        write_sparse(out, pos + from as u64, &bytes[from..run.start], block)?;
+        holes += write_sparse(out, pos + from as u64, &bytes[from..run.start], block)?;
         let (at, new) = (pos + run.start as u64, &bytes[run.clone()]);
         let mut back = vec![0; new.len()];
         let ok = clone_range(src, at, new.len() as u64, out, at).is_ok()
@@ -128,8 +129,8 @@ fn write_new(
         }
         from = run.end;
     }
-    write_sparse(out, pos + from as u64, &bytes[from..], block)?;
-    Ok(cloned)
+    holes += write_sparse(out, pos + from as u64, &bytes[from..], block)?;
+    Ok((cloned, holes))
 }
 
 /// The runs (ranges in `bytes`, at least `MIN_CLONE` long) of whole blocks, aligned in the
@@ -165,19 +166,22 @@ fn same_blocks(
     Ok(runs)
 }
 
-/// Writes `bytes` at `pos`, skipping each whole block (aligned in `out`) of zeros.
-fn write_sparse(out: &File, pos: u64, bytes: &[u8], block: u64) -> std::io::Result<()> {
+/// Writes `bytes` at `pos`, skipping each whole block (aligned in `out`) of zeros; returns the
+/// bytes skipped.
+fn write_sparse(out: &File, pos: u64, bytes: &[u8], block: u64) -> std::io::Result<u64> {
     let block = block as usize;
-    let mut pending = 0;
+    let (mut pending, mut holes) = (0, 0);
     let mut at = (block - (pos % block as u64) as usize) % block;
     while at + block <= bytes.len() {
         if bytes[at..at + block].iter().all(|&b| b == 0) {
             out.write_all_at(&bytes[pending..at], pos + pending as u64)?;
             pending = at + block;
+            holes += block as u64;
         }
         at += block;
     }
-    out.write_all_at(&bytes[pending..], pos + pending as u64)
+    out.write_all_at(&bytes[pending..], pos + pending as u64)?;
+    Ok(holes)
 }
 
 /// One unchanged range (`offset`, `len`, and whether it ends the original) at `pos` in `out`:
@@ -303,7 +307,8 @@ mod tests {
         new[..5000].fill(7);
         new[20_000..30_000].fill(0);
         let out = tempfile::tempfile().unwrap();
-        write_new(&src, old.len() as u64, &out, 0, &new, 4096).unwrap();
+        let (_, holes) = write_new(&src, old.len() as u64, &out, 0, &new, 4096).unwrap();
+        assert_eq!(holes, 8192, "two whole blocks of zeros: 20,480..28,672");
         out.set_len(new.len() as u64).unwrap();
         let mut back = vec![1u8; new.len()];
         out.read_exact_at(&mut back, 0).unwrap();

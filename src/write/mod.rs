@@ -338,7 +338,7 @@ impl Staged {
             }
             Kind::Rewrite(temp) => Written {
                 strategy: Strategy::Rewrite,
-                bytes: temp.len - temp.cloned,
+                bytes: temp.len - temp.cloned - temp.holes,
                 cloned: temp.cloned > 0,
             },
         }

@@ -75,11 +75,12 @@ pub fn remove_stale_temp(path: &Path) -> Result<bool> {
 }
 
 /// What `stage` left: the verified temp file, its length and how many of its bytes were
-/// cloned from the original rather than written.
+/// cloned from the original or left as holes rather than written.
 pub struct Temp {
     pub path: PathBuf,
     pub len: u64,
     pub cloned: u64,
+    pub holes: u64,
     /// The new file as our own reader read it from the temp file; `None` for a signing.
     pub after: Option<Scan>,
 }
@@ -96,10 +97,11 @@ pub fn stage(t: &Target, parts: &[Part], edit: &Edit, opts: Options) -> Result<T
     }
     let (tmp, out) = create_temp(t.path)?;
     match fill_and_verify(t, &out, parts, edit, opts) {
-        Ok((len, cloned, after)) => Ok(Temp {
+        Ok((len, (cloned, holes), after)) => Ok(Temp {
             path: tmp,
             len,
             cloned,
+            holes,
             after: Some(after),
         }),
         Err(e) => {
@@ -115,7 +117,7 @@ fn fill_and_verify(
     parts: &[Part],
     edit: &Edit,
     opts: Options,
-) -> Result<(u64, u64, Scan)> {
+) -> Result<(u64, (u64, u64), Scan)> {
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     attrs::take_owner(t, out)?;
     let cloned = clone::write_parts(t.file, t.snapshot.dev, parts, out)?;

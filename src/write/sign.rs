@@ -61,6 +61,7 @@ pub fn stage(t: &Target, signer: &Signer, mime: &str, opts: Options) -> Result<S
                 path: tmp,
                 len,
                 cloned: 0,
+                holes: 0,
                 after: None,
             }),
             applied: false,
