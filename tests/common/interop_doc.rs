@@ -8,7 +8,7 @@ use std::sync::{Mutex, OnceLock};
 use crate::common::readers::{Cell, reader_versions};
 
 /// Why a reader cannot read a carrier that is there (the ✗ cells).
-pub const NOTES: [(&str, &str); 6] = [
+pub const NOTES: [(&str, &str); 7] = [
     (
         "exiftool-appl",
         "ExifTool 12.57 does not parse the AIFF/AIFC `APPL` chunk with signature `XMP ` as XMP: it shows the chunk only as `AIFF:ApplicationData`, raw text starting `XMP <?xpacket` with our four values inside (asserted). The same fields are in the `ID3 ` chunk, which ExifTool reads.",
@@ -32,6 +32,10 @@ pub const NOTES: [(&str, &str); 6] = [
     (
         "kid3-aifc",
         "kid3-cli 3.9.3 does not open a file named `.aifc` (its file filter lists `.aif`/`.aiff`): it prints nothing and exits 0. The same bytes copied to a `.aif` name show all four values (asserted).",
+    ),
+    (
+        "kid3-small-ogg",
+        "kid3-cli 3.9.3 shows no tags of an Ogg Vorbis file of 4,096 bytes or less (the 4,010-byte sample, tagged in place into its padding, stays that size); it shows no tags of the untouched sample (TITLE, ARTIST) either (asserted).",
     ),
 ];
 

@@ -142,7 +142,17 @@ fn row(dir: &Path, name: &str, c: C, want: &Want) -> Vec<Cell> {
         _ => expect_none(&pr.priv_xmp()),
     };
 
+    let small_ogg = c == C::Ogg && std::fs::metadata(&f).unwrap().len() <= 4096;
     let kid = match kid3(&f) {
+        Some(fields) if small_ogg && judge(&fields, want).is_err() => {
+            // The limit is kid3's, not the tag's: it shows no tags of the untouched sample
+            // (TITLE, ARTIST) either.
+            let orig = copy_as(dir, name, format!("untouched-{name}"));
+            let ev = ensure(kid3(&orig).is_some_and(|o| o.is_empty()), || {
+                "kid3-cli shows the untouched sample's tags, so the tag broke it".to_string()
+            });
+            expect_unsupported(&fields, want, "kid3-small-ogg", ev)
+        }
         Some(fields) => expect_values(&fields, want, ""),
         None if name.ends_with(".aifc") => {
             let aif = copy_as(dir, name, "aifc-renamed.aif");
