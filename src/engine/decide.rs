@@ -288,7 +288,7 @@ fn plan(
     }))
 }
 
-/// The most padding added to align a rewrite: one block of the usual size.
+/// The most padding added to, or taken from, a rewrite to align it: one block of the usual size.
 const MAX_EXTRA_PADDING: u64 = 4096;
 
 /// Plans the edit. A rewrite on a file system that clones is planned once more with the extra

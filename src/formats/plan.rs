@@ -11,8 +11,8 @@ pub const REWRITE_PADDING: usize = 8192;
 
 impl Edit {
     /// The fresh padding a rewrite leaves: `REWRITE_PADDING`, plus (or less) what aligns the
-    /// audio. The engine keeps `extra_padding` within one block (4 KiB for the usual block), so
-    /// at most half of `REWRITE_PADDING` is ever taken away; a larger block leaves none.
+    /// audio. The engine keeps `extra_padding` within ±4 KiB (`MAX_EXTRA_PADDING`), so at least
+    /// half of `REWRITE_PADDING` is always left.
     pub fn rewrite_padding(&self) -> usize {
         REWRITE_PADDING.saturating_add_signed(self.extra_padding as isize)
     }

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
+use std::ops::Range;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
@@ -59,32 +60,38 @@ pub fn clone_block(file: &File, dev: u64) -> Option<u64> {
     block
 }
 
-/// Writes `parts` to the empty `out` (the original is `src` on device `dev`), cloning where it
-/// can; returns the bytes cloned and the bytes left as holes, neither written. Where it clones, whole blocks of zeros in
-/// new bytes (a rewrite's padding) are left as holes: they read as zeros all the same, and on a
-/// file system that shares extents writing into them later allocates no more than writing
-/// into a cloned block does.
-pub fn write_parts(src: &File, dev: u64, parts: &[Part], out: &File) -> Result<(u64, u64)> {
-    clone_block(src, dev);
+/// The original a rewrite is built from: its file, its device, and its length when scanned.
+#[derive(Clone, Copy)]
+pub struct Original<'a> {
+    pub file: &'a File,
+    pub dev: u64,
+    pub len: u64,
+}
+
+/// Writes `parts` to the empty `out`, cloning from the original where it can; returns the
+/// bytes cloned and the bytes left as holes, neither written. Where it clones, whole blocks of
+/// zeros in new bytes (a rewrite's padding) are left as holes: they read as zeros all the
+/// same, and on a file system that shares extents writing into them later allocates no more
+/// than writing into a cloned block does.
+pub fn write_parts(orig: Original, parts: &[Part], out: &File) -> Result<(u64, u64)> {
+    clone_block(orig.file, orig.dev);
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
-    let src_len = src.metadata().map_err(io)?.len();
     let mut pos = 0u64;
     let (mut cloned, mut holes) = (0u64, 0u64);
     let mut w = out;
     for part in parts {
-        let len = match (part, known(dev)) {
+        let len = match (part, known(orig.dev)) {
             (Part::Copy { offset, len }, _) => {
-                let at_eof = offset + len == src_len;
-                cloned += copy_or_clone(src, dev, (*offset, *len, at_eof), out, pos)?;
+                cloned += copy_or_clone(orig, *offset, *len, out, pos)?;
                 *len
             }
             (Part::Bytes(bytes), Some(Some(block))) => {
-                let (c, h) = write_new(src, src_len, out, pos, bytes, block).map_err(io)?;
+                let (c, h) = write_new(orig, out, pos, bytes, block).map_err(io)?;
                 (cloned, holes) = (cloned + c, holes + h);
                 bytes.len() as u64
             }
             (other, _) => {
-                render::write_parts(src, std::slice::from_ref(other), &mut w)?;
+                render::write_parts(orig.file, std::slice::from_ref(other), &mut w)?;
                 w.stream_position().map_err(io)? - pos
             }
         };
@@ -100,14 +107,24 @@ pub fn write_parts(src: &File, dev: u64, parts: &[Part], out: &File) -> Result<(
     Ok((cloned, holes))
 }
 
+/// The whole file-system blocks of a span of `len` bytes that starts at `pos` in its file, as
+/// ranges within the span.
+fn whole_blocks(pos: u64, len: usize, block: u64) -> impl Iterator<Item = Range<usize>> {
+    let block = block as usize;
+    let first = (block - (pos % block as u64) as usize) % block;
+    (first..)
+        .step_by(block)
+        .take_while(move |at| at + block <= len)
+        .map(move |at| at..at + block)
+}
+
 /// New bytes at `pos` in `out`. Runs of whole blocks equal to the original's at the same
 /// offset (a big comment or picture before the first change of length, say) are cloned from
 /// it and read back: a block that does not hold the new bytes after all (the original changed
 /// meanwhile) is written over. The rest is written, but for whole blocks of zeros. Returns the
 /// bytes cloned and the bytes left as holes.
 fn write_new(
-    src: &File,
-    src_len: u64,
+    orig: Original,
     out: &File,
     pos: u64,
     bytes: &[u8],
@@ -115,11 +132,11 @@ fn write_new(
 ) -> std::io::Result<(u64, u64)> {
     let (mut cloned, mut holes) = (0, 0);
     let mut from = 0;
-    for run in same_blocks(src, src_len, pos, bytes, block)? {
+    for run in same_blocks(orig, pos, bytes, block)? {
         holes += write_sparse(out, pos + from as u64, &bytes[from..run.start], block)?;
         let (at, new) = (pos + run.start as u64, &bytes[run.clone()]);
         let mut back = vec![0; new.len()];
-        let ok = clone_range(src, at, new.len() as u64, out, at).is_ok()
+        let ok = try_clone(orig, at, new.len() as u64, out, at)
             && out.read_exact_at(&mut back, at).is_ok()
             && back == new;
         if ok {
@@ -137,30 +154,26 @@ fn write_new(
 /// new file at `pos`, that are the same bytes as the original's at the same offset and not
 /// all zeros (those become holes).
 fn same_blocks(
-    src: &File,
-    src_len: u64,
+    orig: Original,
     pos: u64,
     bytes: &[u8],
     block: u64,
-) -> std::io::Result<Vec<std::ops::Range<usize>>> {
-    let overlap = src_len.saturating_sub(pos).min(bytes.len() as u64) as usize;
+) -> std::io::Result<Vec<Range<usize>>> {
+    let overlap = orig.len.saturating_sub(pos).min(bytes.len() as u64) as usize;
     if overlap < MIN_CLONE as usize {
         return Ok(Vec::new());
     }
     let mut old = vec![0; overlap];
-    src.read_exact_at(&mut old, pos)?;
-    let block = block as usize;
-    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-    let mut at = (block - (pos % block as u64) as usize) % block;
-    while at + block <= overlap {
-        let new = &bytes[at..at + block];
-        if new == &old[at..at + block] && new.iter().any(|&b| b != 0) {
+    orig.file.read_exact_at(&mut old, pos)?;
+    let mut runs: Vec<Range<usize>> = Vec::new();
+    for b in whole_blocks(pos, overlap, block) {
+        let new = &bytes[b.clone()];
+        if new == &old[b.clone()] && new.iter().any(|&x| x != 0) {
             match runs.last_mut() {
-                Some(run) if run.end == at => run.end += block,
-                _ => runs.push(at..at + block),
+                Some(run) if run.end == b.start => run.end = b.end,
+                _ => runs.push(b),
             }
         }
-        at += block;
     }
     runs.retain(|r| r.len() >= MIN_CLONE as usize);
     Ok(runs)
@@ -169,67 +182,55 @@ fn same_blocks(
 /// Writes `bytes` at `pos`, skipping each whole block (aligned in `out`) of zeros; returns the
 /// bytes skipped.
 fn write_sparse(out: &File, pos: u64, bytes: &[u8], block: u64) -> std::io::Result<u64> {
-    let block = block as usize;
     let (mut pending, mut holes) = (0, 0);
-    let mut at = (block - (pos % block as u64) as usize) % block;
-    while at + block <= bytes.len() {
-        if bytes[at..at + block].iter().all(|&b| b == 0) {
-            out.write_all_at(&bytes[pending..at], pos + pending as u64)?;
-            pending = at + block;
-            holes += block as u64;
+    for b in whole_blocks(pos, bytes.len(), block) {
+        if bytes[b.clone()].iter().all(|&x| x == 0) {
+            out.write_all_at(&bytes[pending..b.start], pos + pending as u64)?;
+            holes += b.len() as u64;
+            pending = b.end;
         }
-        at += block;
     }
     out.write_all_at(&bytes[pending..], pos + pending as u64)?;
     Ok(holes)
 }
 
-/// One unchanged range (`offset`, `len`, and whether it ends the original) at `pos` in `out`:
-/// the head up to a block boundary copied, the whole blocks cloned, the rest copied. A range
-/// that ends the original is cloned to its end in one piece where the file system allows it
-/// (Linux lets a clone end unaligned at the source's end of file), saving the last partial
-/// block. Returns the bytes cloned (0 when it copied everything).
-fn copy_or_clone(
-    src: &File,
-    dev: u64,
-    (offset, len, at_eof): (u64, u64, bool),
-    out: &File,
-    pos: u64,
-) -> Result<u64> {
+/// One unchanged range of the original at `pos` in `out`: the head up to a block boundary
+/// copied, the whole blocks cloned, the rest copied. A range that ends the original is cloned
+/// to its end in one piece where the file system allows it (Linux lets a clone end unaligned
+/// at the source's end of file), saving the last partial block. Returns the bytes cloned (0
+/// when it copied everything).
+fn copy_or_clone(orig: Original, offset: u64, len: u64, out: &File, pos: u64) -> Result<u64> {
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     let copy = |offset: u64, len: u64, at: u64| -> Result<()> {
         let mut w = out;
         w.seek(SeekFrom::Start(at)).map_err(io)?;
-        render::write_parts(src, &[Part::Copy { offset, len }], &mut w)
+        render::write_parts(orig.file, &[Part::Copy { offset, len }], &mut w)
     };
-    let block = match known(dev) {
-        Some(Some(b)) if len >= MIN_CLONE && offset % b == pos % b => b,
-        _ => {
-            copy(offset, len, pos)?;
-            return Ok(0);
-        }
-    };
-    let head = (block - pos % block) % block;
     // With blocks larger than the range (64 KiB blocks), there may be no whole block to clone.
-    if len < head + block {
+    let first = match known(orig.dev) {
+        Some(Some(b)) if len >= MIN_CLONE && offset % b == pos % b => usize::try_from(len)
+            .ok()
+            .and_then(|n| whole_blocks(pos, n, b).next())
+            .map(|r| (b, r.start as u64)),
+        _ => None,
+    };
+    let Some((block, head)) = first else {
         copy(offset, len, pos)?;
         return Ok(0);
-    }
+    };
     copy(offset, head, pos)?;
-    // Any refusal here falls back to the aligned clone below, which decides about the device.
-    if at_eof && clone_range(src, offset + head, len - head, out, pos + head).is_ok() {
+    // Any error here falls back to the aligned clone below, which decides about the device
+    // (an unaligned end may be refused where aligned clones work).
+    let at_eof = offset + len == orig.len;
+    if at_eof && clone_range(orig.file, offset + head, len - head, out, pos + head).is_ok() {
         return Ok(len - head);
     }
     let middle = (len - head) / block * block;
-    let cloned = match clone_range(src, offset + head, middle, out, pos + head) {
-        Ok(()) => middle,
-        Err(e) => {
-            if refuses(&e) {
-                remember(dev, None);
-            }
-            copy(offset + head, middle, pos + head)?;
-            0
-        }
+    let cloned = if try_clone(orig, offset + head, middle, out, pos + head) {
+        middle
+    } else {
+        copy(offset + head, middle, pos + head)?;
+        0
     };
     copy(
         offset + head + middle,
@@ -237,6 +238,20 @@ fn copy_or_clone(
         pos + head + middle,
     )?;
     Ok(cloned)
+}
+
+/// Clones `len` bytes of the original at `offset` to `at` in `out`. A refusal that means the
+/// file system does not clone is remembered, so the rest of the run copies without trying.
+fn try_clone(orig: Original, offset: u64, len: u64, out: &File, at: u64) -> bool {
+    match clone_range(orig.file, offset, len, out, at) {
+        Ok(()) => true,
+        Err(e) => {
+            if refuses(&e) {
+                remember(orig.dev, None);
+            }
+            false
+        }
+    }
 }
 
 /// Errors that mean "this file system does not clone these files": fall back for good.
@@ -285,12 +300,17 @@ mod tests {
         let mut new = old[100..].to_vec();
         new[3 * 4096 + 5 - 100] ^= 0xff;
         new[10 * 4096 - 100..11 * 4096 - 100].fill(0);
-        let runs = same_blocks(&src, old.len() as u64, 100, &new, 4096).unwrap();
+        let orig = |len| Original {
+            file: &src,
+            dev: 0,
+            len,
+        };
+        let runs = same_blocks(orig(old.len() as u64), 100, &new, 4096).unwrap();
         let at = |b: usize| b * 4096 - 100;
         assert_eq!(runs, vec![at(4)..at(10), at(11)..at(19)]);
         // Past the original's end nothing is the same; a short overlap is not worth a read.
         assert!(
-            same_blocks(&src, 16_000, 100, &new, 4096)
+            same_blocks(orig(16_000), 100, &new, 4096)
                 .unwrap()
                 .is_empty()
         );
@@ -307,7 +327,12 @@ mod tests {
         new[..5000].fill(7);
         new[20_000..30_000].fill(0);
         let out = tempfile::tempfile().unwrap();
-        let (_, holes) = write_new(&src, old.len() as u64, &out, 0, &new, 4096).unwrap();
+        let orig = Original {
+            file: &src,
+            dev: u64::MAX - 2,
+            len: old.len() as u64,
+        };
+        let (_, holes) = write_new(orig, &out, 0, &new, 4096).unwrap();
         assert_eq!(holes, 8192, "two whole blocks of zeros: 20,480..28,672");
         out.set_len(new.len() as u64).unwrap();
         let mut back = vec![1u8; new.len()];
@@ -327,7 +352,12 @@ mod tests {
         // a block on both sides, so its head alone (64,536 bytes) is longer than the range.
         let dev = u64::MAX - 1;
         remember(dev, Some(64 * 1024));
-        let cloned = copy_or_clone(&src, dev, (1000, 20_000, false), &out, 1000).unwrap();
+        let orig = Original {
+            file: &src,
+            dev,
+            len: 40_000,
+        };
+        let cloned = copy_or_clone(orig, 1000, 20_000, &out, 1000).unwrap();
         assert_eq!(cloned, 0);
         let mut back = vec![0u8; 20_000];
         out.read_exact_at(&mut back, 1000).unwrap();

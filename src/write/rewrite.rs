@@ -120,7 +120,12 @@ fn fill_and_verify(
 ) -> Result<(u64, (u64, u64), Scan)> {
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     attrs::take_owner(t, out)?;
-    let cloned = clone::write_parts(t.file, t.snapshot.dev, parts, out)?;
+    let orig = clone::Original {
+        file: t.file,
+        dev: t.snapshot.dev,
+        len: t.snapshot.size,
+    };
+    let cloned = clone::write_parts(orig, parts, out)?;
     let len = out.metadata().map_err(io)?.len();
     let after = verify(t, out, len, edit)?;
     attrs::carry(t, out)?;

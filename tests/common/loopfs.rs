@@ -125,21 +125,18 @@ pub fn has_shared_extent(path: &Path) -> bool {
     run_ok(Command::new("filefrag").arg("-v").arg(path)).contains("shared")
 }
 
-/// What `filefrag -v` says of a file's extents: whether the last one (holding the end of the
-/// file) is shared, and whether there is a hole between two of them.
-pub fn extent_layout(path: &Path) -> (bool, bool) {
+/// A file's extents as `filefrag -v` lists them: first and last logical block, and whether
+/// the extent is shared with another file.
+pub fn extents(path: &Path) -> Vec<(u64, u64, bool)> {
     let out = run_ok(Command::new("filefrag").arg("-v").arg(path));
     // Extent lines: "   N:   first..  last:   physical..: length: [expected:] flags"
-    let extents: Vec<(u64, u64, &str)> = out
-        .lines()
+    out.lines()
         .filter_map(|l| {
             let (_, rest) = l.split_once(':')?;
             let (logical, rest) = rest.split_once(':')?;
             let (a, b) = logical.trim().split_once("..")?;
-            Some((a.trim().parse().ok()?, b.trim().parse().ok()?, rest))
+            let shared = rest.contains("shared");
+            Some((a.trim().parse().ok()?, b.trim().parse().ok()?, shared))
         })
-        .collect();
-    let last_shared = extents.last().is_some_and(|e| e.2.contains("shared"));
-    let hole = extents.windows(2).any(|w| w[1].0 > w[0].1 + 1);
-    (last_shared, hole)
+        .collect()
 }

@@ -282,9 +282,9 @@ impl CommentPacket {
     /// Whether the bytes after the comments are padding we may resize. Opus: RFC 7845 §5.2 lets
     /// editors discard them when the first byte's least significant bit is 0. Vorbis: the
     /// framing byte (exactly 0x01) then only zeros; Speex: only zeros. Zeros after the comments
-    /// of those two are what mutagen has written as padding for years, and libvorbis, Speex,
-    /// ffmpeg and TagLib stop reading at the last comment (or the framing bit). Any other tail
-    /// is bytes we cannot explain, and is kept exactly.
+    /// of those two are what mutagen writes as padding by default, and TagLib, ffprobe, mutagen,
+    /// ExifTool, kid3-cli and MediaInfo show such files as before (tests/it/containers/
+    /// ogg_real.rs). Any other tail is bytes we cannot explain, and is kept exactly.
     pub fn paddable(&self) -> bool {
         match self.codec {
             Codec::Opus => self.tail.first().is_none_or(|b| b & 1 == 0),

@@ -175,28 +175,15 @@ impl<'a> Repaginate<'a> {
         Ok(out)
     }
 
-    /// The same bytes and page count, so nothing after the header pages moves; Opus padding
-    /// or the Ogg FLAC PADDING block is resized to get there.
+    /// The same bytes and page count, so nothing after the header pages moves; the padding
+    /// (`padded_layout`) is resized to get there, and a stream without any fits only as it is.
     fn in_place(&self, packet: &CommentPacket) -> Result<Option<Plan>> {
         let old = (self.end - self.start, self.old_pages);
-        let bytes = if packet.paddable() {
-            let base = packet.encode(Some(0))?.len();
-            let fit = fit_padding(old.0, old.1, |pad| self.layout(base + pad, None));
-            let Some(pad) = fit else {
-                return Ok(None);
-            };
-            self.build(&packet.encode(Some(pad))?, None)?
-        } else {
-            let comment = packet.encode(None)?;
-            let pad = match self.pad_at {
-                Some(_) => fit_padding(old.0, old.1, |pad| self.layout(comment.len(), Some(pad))),
-                None => None,
-            };
-            if pad.is_none() && (self.pad_at.is_some() || self.layout(comment.len(), None) != old) {
-                return Ok(None);
-            }
-            self.build(&comment, pad)?
+        let base = packet.encode(Some(0))?.len();
+        let Some(pad) = fit_padding(old.0, old.1, |p| self.padded_layout(packet, base, p)) else {
+            return Ok(None);
         };
+        let bytes = self.padded_build(packet, pad)?;
         if bytes.len() as u64 != old.0 {
             return Err(bad!(
                 Internal,
@@ -217,6 +204,15 @@ impl<'a> Repaginate<'a> {
         }
     }
 
+    /// The header pages with `pad` bytes of padding where `padded_layout` puts them.
+    fn padded_build(&self, packet: &CommentPacket, pad: usize) -> Result<Vec<u8>> {
+        if packet.paddable() {
+            self.build(&packet.encode(Some(pad))?, None)
+        } else {
+            self.build(&packet.encode(None)?, self.pad_at.map(|_| pad))
+        }
+    }
+
     /// The rewrite, leaving room for the next edit where the format allows it. The header pages
     /// keep their count where some padding allows it (up to `REWRITE_PADDING`), so the audio
     /// pages are copied unchanged, not renumbered; `extra` bytes more (or fewer) padding then
@@ -225,20 +221,12 @@ impl<'a> Repaginate<'a> {
     fn rewrite(&self, src: &Source, packet: &CommentPacket, extra: i64) -> Result<Plan> {
         let base = packet.encode(Some(0))?.len();
         let size = |p| self.padded_layout(packet, base, p);
-        let mut pad = REWRITE_PADDING;
-        if size(pad).1 != self.old_pages && size(0).1 == self.old_pages {
-            // The most padding that keeps the count: the page count grows with the padding.
-            let (mut lo, mut hi) = (0, REWRITE_PADDING);
-            while lo < hi {
-                let mid = lo + (hi - lo).div_ceil(2);
-                if size(mid).1 == self.old_pages {
-                    lo = mid
-                } else {
-                    hi = mid - 1
-                }
-            }
-            pad = lo;
-        }
+        let keeps_count = |p| size(p).1 == self.old_pages;
+        let mut pad = if keeps_count(0) {
+            most_padding(REWRITE_PADDING, keeps_count)
+        } else {
+            REWRITE_PADDING
+        };
         let (bytes, pages) = size(pad);
         if extra != 0 && pages == self.old_pages {
             let target = bytes.checked_add_signed(extra);
@@ -247,10 +235,8 @@ impl<'a> Repaginate<'a> {
                 pad = p;
             }
         }
-        let comment = packet.encode(Some(pad))?;
-        let flac_pad = self.pad_at.map(|_| pad);
-        let bytes = self.build(&comment, flac_pad)?;
-        let seq_delta = self.layout(comment.len(), flac_pad).1 as i64 - self.old_pages as i64;
+        let bytes = self.padded_build(packet, pad)?;
+        let seq_delta = size(pad).1 as i64 - self.old_pages as i64;
         let (end, len) = (self.end, src.len() - self.end);
         let mut plan = Plan::splice(src, self.start, bytes, end);
         // The audio pages after the headers are renumbered when the header page count changed.
@@ -267,6 +253,17 @@ impl<'a> Repaginate<'a> {
         }
         Ok(plan)
     }
+}
+
+/// The most padding up to `max` for which `fits` holds, where it holds for 0 and, once it
+/// fails, fails for every larger padding (a page count only grows with the padding).
+fn most_padding(max: usize, fits: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, max);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fits(mid) { lo = mid } else { hi = mid - 1 }
+    }
+    lo
 }
 
 /// The smallest padding whose pages are exactly `len` bytes in `pages` pages, if any. The size

@@ -9,10 +9,35 @@ use std::process::Command;
 
 use noai::formats::{Edit, Part, Plan, ogg};
 
+use crate::common::matrix;
 use crate::common::planning::{carry_out, with_src};
 use crate::common::{audio_md5, decode_errors, lavfi, mutagen_tags, tempdir, tool_ok};
 
 const DMI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
+
+/// Every reader of the matrix (TagLib, ffprobe, mutagen, ExifTool, kid3-cli, MediaInfo) shows
+/// the same fields of `orig` but ours in each of `after`, whose comment packets end in the
+/// padding a rewrite leaves; TagLib shows ours in the first.
+fn same_for_every_reader(orig: &Path, after: &[&Path]) {
+    for reader in matrix::READERS {
+        let before = matrix::without_ours(&matrix::read(reader, orig));
+        for a in after {
+            let seen = matrix::read(reader, a);
+            assert_eq!(
+                matrix::without_ours(&seen),
+                before,
+                "{reader}: {}",
+                a.display()
+            );
+        }
+    }
+    let taglib = matrix::read("TagLib", after[0]);
+    assert!(
+        taglib.iter().any(|e| matrix::is_ours(e)),
+        "TagLib shows no field of ours in {}: {taglib:?}",
+        after[0].display()
+    );
+}
 
 fn require_tools() {
     tool_ok(Command::new("python3").args(["-c", "import mutagen"]));
@@ -202,6 +227,7 @@ fn real_files_round_trip() {
         let plan = edit_and_check(&tagged, &stripped, &strip_edit());
         assert!(plan.single().is_some(), "{name}: {plan:?}");
         assert_eq!(mutagen_tags(&stripped), mutagen_tags(&orig));
+        same_for_every_reader(&orig, &[&tagged, &stripped]);
     }
 
     // mutagen leaves padding in OpusTags: the first edit is in place.

@@ -117,6 +117,28 @@ fn stream(id: &[u8], headers: &[&[u8]], segs: usize, audio: &[usize]) -> Vec<u8>
     out
 }
 
+fn speex_id() -> Vec<u8> {
+    let mut id = b"Speex   ".to_vec();
+    id.resize(80, 0);
+    id
+}
+
+/// Where the last part of a rewrite (the audio pages) lands in the new file, and whether it is
+/// a plain copy (not renumbered).
+fn audio_at(plan: &Plan) -> (u64, bool) {
+    let Plan::Rewrite { parts } = plan else {
+        panic!("{plan:?}")
+    };
+    let at = parts[..parts.len() - 1]
+        .iter()
+        .map(|p| match p {
+            Part::Bytes(b) => b.len() as u64,
+            Part::Copy { len, .. } | Part::OggPages { len, .. } => *len,
+        })
+        .sum();
+    (at, matches!(parts.last(), Some(Part::Copy { .. })))
+}
+
 fn opus_file(entries: &[&str], pad: usize) -> Vec<u8> {
     stream(
         &opus_id(),

@@ -5,10 +5,15 @@
 
 use super::*;
 
-fn speex_id() -> Vec<u8> {
-    let mut id = b"Speex   ".to_vec();
-    id.resize(80, 0);
-    id
+/// A Vorbis file as a plain encoder writes it: one comment, no padding, comment and setup
+/// on one page.
+fn plain_vorbis() -> Vec<u8> {
+    stream(
+        &vorbis_id(),
+        &[&vorbis_comment(&["TITLE=t"]), &vorbis_setup(3000)],
+        255,
+        &[200, 5000, 70],
+    )
 }
 
 /// The bytes after the comments of a Vorbis or Speex comment packet (framing, padding).
@@ -26,12 +31,7 @@ fn tail_of(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn vorbis_rewrite_pads_after_the_framing_byte_and_the_next_edit_is_in_place() {
-    let orig = stream(
-        &vorbis_id(),
-        &[&vorbis_comment(&["TITLE=t"]), &vorbis_setup(3000)],
-        255,
-        &[200, 5000, 70],
-    );
+    let orig = plain_vorbis();
     let (plan, tagged) = edit_and_check(&orig, &tag_edit());
     let Plan::Rewrite { parts } = &plan else {
         panic!("{plan:?}")
@@ -85,34 +85,10 @@ fn speex_zeros_are_padding_and_other_tails_are_kept() {
     assert_eq!(tail_of(&out), [0, 9]);
 }
 
-/// Where the last part of a rewrite (the audio pages) lands in the new file, and whether it is
-/// a plain copy.
-fn audio_at(plan: &Plan) -> (u64, bool) {
-    let Plan::Rewrite { parts } = plan else {
-        panic!("{plan:?}")
-    };
-    let at = parts[..parts.len() - 1]
-        .iter()
-        .map(|p| match p {
-            Part::Bytes(b) => b.len() as u64,
-            Part::Copy { len, .. } | Part::OggPages { len, .. } => *len,
-        })
-        .sum();
-    (at, matches!(parts.last(), Some(Part::Copy { .. })))
-}
-
 #[test]
 fn extra_padding_moves_the_audio_by_exactly_that_much_more() {
     let files = [
-        (
-            "vorbis",
-            stream(
-                &vorbis_id(),
-                &[&vorbis_comment(&["TITLE=t"]), &vorbis_setup(3000)],
-                255,
-                &[200, 5000, 70],
-            ),
-        ),
+        ("vorbis", plain_vorbis()),
         ("opus", opus_file(&["TITLE=song"], 0)),
         (
             "speex",

@@ -129,8 +129,7 @@ fn same_length_vorbis_change_is_in_place_and_unchanged_is_none() {
 
 #[test]
 fn speex_extra_headers_are_kept() {
-    let mut id = b"Speex   ".to_vec();
-    id.resize(80, 0);
+    let mut id = speex_id();
     id[68] = 1; // one extra header packet
     let extra = vec![0xabu8; 600];
     let orig = stream(&id, &[&block(&["X=y"]), &extra], 255, &[30, 30]);
