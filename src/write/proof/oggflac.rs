@@ -3,7 +3,9 @@
 //! CRC), gathers the header packets and lays them out as the native FLAC metadata they carry
 //! (`fLaC`, STREAMINFO, every metadata block). lofty's FLAC reader and `raw::flac_blocks` then
 //! compare that view exactly as they compare a FLAC file (lofty cannot read Ogg FLAC itself), and
-//! the mapping header before `fLaC` (version, header count) is compared byte for byte.
+//! the mapping header before `fLaC` is compared byte for byte, but for its header count: an
+//! edit that adds a PADDING block raises it, so each version's count must be 0 ("unknown") in
+//! both or match that version's own number of header packets.
 
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 
@@ -21,12 +23,7 @@ const MAX_PACKETS: usize = 1024;
 pub(super) fn prove(old: &mut View, new: &mut View, edit: &Edit) -> Result<()> {
     let (old_map, old_flac) = view(old, "old")?;
     let (new_map, new_flac) = view(new, "new")?;
-    if old_map != new_map {
-        return Err(bad!(
-            Refused,
-            "internal check: the write would change the Ogg FLAC mapping header; not written"
-        ));
-    }
+    check_mapping(&old_map, &new_map)?;
     let (mut old, mut new) = (Cursor::new(old_flac), Cursor::new(new_flac));
     let (was, now) = lofty_items(Container::OggFlac, &mut old, &mut new, edit)?;
     compare(&was, &now)?;
@@ -41,13 +38,50 @@ pub(super) fn prove(old: &mut View, new: &mut View, edit: &Edit) -> Result<()> {
     compare(&blocks(&mut old, "old")?, &blocks(&mut new, "new")?)
 }
 
-fn view(r: &mut View, which: &str) -> Result<(Vec<u8>, Vec<u8>)> {
-    native(r).map_err(|e| {
+/// The mapping headers agree but for the header count, which is 0 in both or right in each.
+fn check_mapping(old_map: &Mapping, new_map: &Mapping) -> Result<()> {
+    if old_map.magic != new_map.magic || (old_map.count == 0) != (new_map.count == 0) {
+        return Err(bad!(
+            Refused,
+            "internal check: the write would change the Ogg FLAC mapping header; not written"
+        ));
+    }
+    for (map, which) in [(&old_map, "old"), (&new_map, "new")] {
+        if map.count != 0 && usize::from(map.count) != map.packets {
+            return Err(bad!(
+                Refused,
+                "internal check: the {which} Ogg FLAC mapping header counts {} header packets, \
+                 the stream has {}; not written",
+                map.count,
+                map.packets
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The mapping header of one version: its first 7 bytes (magic, version), the header count it
+/// declares and the number of header packets after it.
+struct Mapping {
+    magic: Vec<u8>,
+    count: u16,
+    packets: usize,
+}
+
+fn view(r: &mut View, which: &str) -> Result<(Mapping, Vec<u8>)> {
+    let packets = header_packets(r).map_err(|e| {
         bad!(
             Refused,
             "internal check: cannot read the {which} Ogg FLAC header pages ({e}); not written"
         )
-    })
+    })?;
+    let first = &packets[0];
+    let map = Mapping {
+        magic: first[..7].to_vec(),
+        count: u16::from_be_bytes([first[7], first[8]]),
+        packets: packets.len() - 1,
+    };
+    Ok((map, flac_of(&packets)))
 }
 
 fn invalid(msg: &str) -> io::Error {
@@ -58,12 +92,16 @@ fn invalid(msg: &str) -> io::Error {
 /// packets carry: `fLaC`, then every block up to the one flagged last.
 pub fn native<R: Read + Seek>(r: &mut R) -> io::Result<(Vec<u8>, Vec<u8>)> {
     let packets = header_packets(r)?;
-    let first = &packets[0];
-    let mut flac = first[9..].to_vec();
+    Ok((packets[0][..9].to_vec(), flac_of(&packets)))
+}
+
+/// `fLaC`, STREAMINFO and every metadata block of the header packets, as a FLAC file has them.
+fn flac_of(packets: &[Vec<u8>]) -> Vec<u8> {
+    let mut flac = packets[0][9..].to_vec();
     for p in &packets[1..] {
         flac.extend_from_slice(p);
     }
-    Ok((first[..9].to_vec(), flac))
+    flac
 }
 
 /// The header packets, page by page from the start (CRC and serial checked), until a metadata
@@ -155,6 +193,35 @@ mod tests {
     fn crc_matches_the_ogg_check_value() {
         // CRC-32/MPEG-2 family without inversion: "123456789" gives 0x89a1897f.
         assert_eq!(crc(&[b"123456789"]), 0x89a1_897f);
+    }
+
+    fn map(count: u16, packets: usize) -> Mapping {
+        Mapping {
+            magic: b"\x7fFLAC\x01\x00".to_vec(),
+            count,
+            packets,
+        }
+    }
+
+    #[test]
+    fn the_header_count_may_only_follow_the_blocks() {
+        assert!(check_mapping(&map(1, 1), &map(2, 2)).is_ok());
+        assert!(check_mapping(&map(0, 1), &map(0, 2)).is_ok());
+        for (old, new) in [
+            (map(1, 1), map(1, 2)),
+            (map(0, 1), map(2, 2)),
+            (map(1, 1), map(0, 2)),
+        ] {
+            let e = check_mapping(&old, &new).unwrap_err().to_string();
+            assert!(e.contains("mapping header"), "{e}");
+        }
+        let mut other = map(2, 2);
+        other.magic[5] = 2;
+        assert!(check_mapping(&map(1, 1), &other).is_err(), "a new version");
+        assert!(
+            check_mapping(&map(3, 1), &map(4, 2)).is_err(),
+            "an old wrong count"
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Ogg FLAC end to end, on files the reference tools make: `flac --ogg` (one header packet per
-//! page, SEEKTABLE, PICTURE, 8 KiB PADDING) and ffmpeg (a lone comment block, no padding). Each
-//! `tag` must verify, be read by mutagen, ffprobe, ExifTool and kid3-cli (TagLib), keep the
-//! audio packets (ffmpeg's MD5), STREAMINFO, the header count and every other block and comment
-//! (mutagen's own Ogg page reader), and decode cleanly in `flac -t`; `strip` removes only ours.
+//! page, SEEKTABLE, PICTURE, 8 KiB PADDING) and ffmpeg (a lone comment block, no padding: the
+//! first tag adds a PADDING block on the comment's page). Each `tag` must verify, be read by
+//! mutagen, ffprobe, ExifTool and kid3-cli (TagLib), keep the audio packets (ffmpeg's MD5),
+//! STREAMINFO, a header count that matches the blocks, the header page count and every other
+//! block and comment (mutagen's own Ogg page reader), and decode cleanly in `flac -t`; `strip`
+//! removes only ours.
 //! Damaged, truncated and sabotaged writes leave the file as it was. A missing tool fails the
 //! test.
 
@@ -82,7 +84,10 @@ fn tag_check_strip(f: &Path) -> bool {
     let after = dump(f);
     assert_eq!(ours(&after), ["TDM-RESERVATION=1", DMI], "{}", f.display());
     assert_eq!(others(&after), others(&before), "other items kept");
-    assert_eq!(after["packets_per_page"], before["packets_per_page"]);
+    assert_eq!(
+        after["header_pages"], before["header_pages"],
+        "page count kept"
+    );
     assert_eq!(audio_md5(f), md5, "audio packets unchanged");
     assert_eq!(decode_errors(f), "", "ffmpeg decodes cleanly");
     flac_decodes(f);
@@ -111,19 +116,23 @@ fn tag_check_strip(f: &Path) -> bool {
         k.iter().any(|(a, v)| a == "TDM-RESERVATION" && v == "1"),
         "kid3-cli (TagLib): {k:?}"
     );
-    let in_place = bytes(f).len() == bytes_before.len();
+    let tagged_len = bytes(f).len();
+    let in_place = tagged_len == bytes_before.len();
     noai(&["strip", p(f)]).expect(0);
     let stripped = dump(f);
     assert!(ours(&stripped).is_empty());
     assert_eq!(others(&stripped), others(&before), "strip keeps the rest");
     assert_eq!(audio_md5(f), md5);
     noai(&["verify", p(f)]).expect(1);
+    flac_decodes(f);
     if in_place {
         assert_eq!(
             bytes(f),
             bytes_before,
             "in-place strip gives the padding back"
         );
+    } else {
+        assert_eq!(bytes(f).len(), tagged_len, "strip in place after a rewrite");
     }
     in_place
 }
@@ -141,13 +150,29 @@ fn flac_cli_file_is_tagged_in_place_in_its_padding() {
 }
 
 #[test]
-fn ffmpeg_file_without_padding_is_rewritten_with_its_header_count_kept() {
+fn ffmpeg_file_without_padding_gets_a_padding_block_on_the_comment_page() {
     let d = tempdir();
     let f = ffmpeg_oga(d.path());
+    assert_eq!(dump(&f)["header_count"], 1);
     assert!(!tag_check_strip(&f), "no room: a rewrite");
     let after = dump(&f);
-    assert_eq!(after["header_count"], 1);
-    assert_eq!(after["block_types"], serde_json::json!([4]));
+    assert_eq!(after["header_count"], 2);
+    assert_eq!(after["block_types"], serde_json::json!([4, 1]));
+    assert_eq!(after["packets_per_page"], serde_json::json!([1, 2]));
+    // mutagen edits the file after us without losing the padding block or the audio.
+    let md5 = audio_md5(&f);
+    tool_ok(Command::new("python3").args([
+        "-c",
+        "import sys; from mutagen.oggflac import OggFLAC; f = OggFLAC(sys.argv[1]); \
+         f['ARTIST'] = 'Later'; f.save()",
+        p(&f),
+    ]));
+    let later = dump(&f);
+    assert_eq!(later["block_types"], serde_json::json!([4, 1]));
+    assert_eq!(later["header_count"], 2);
+    assert_eq!(audio_md5(&f), md5);
+    flac_decodes(&f);
+    noai(&["verify", p(&f)]).expect(1);
 }
 
 #[test]

@@ -32,6 +32,7 @@ const TAGGABLE: &[&str] = &[
     "mp3-v23-pad.mp3",
     "mp3-v24-nopad.mp3",
     "noncanonical-lowercase.flac",
+    "ogg-flac.oga",
     "opus.opus",
     "speex.spx",
     "tagged-allow.mp3",
@@ -105,6 +106,10 @@ fn a_write_that_would_damage_another_item_is_refused_and_names_it() {
         ("vorbis.ogg", "ffmpeg", "Vorbis comment vendor string"),
         ("opus.opus", "Noai Test", "Vorbis comment ARTIST"),
         ("speex.spx", "Noai Test", "Vorbis comment ARTIST"),
+        ("ogg-flac.oga", "ffmpeg", "Vorbis comment vendor string"),
+        // The identification page is written again (its header count grows with the new
+        // PADDING block): damage there (STREAMINFO's block sizes) must be caught too.
+        ("ogg-flac.oga", "\u{2}@\u{2}@", "FLAC STREAMINFO block"),
         ("m4a-aac-faststart.m4a", "IHDR", "MP4 atom covr"),
         (
             "m4a-aac-moovend.m4a",

@@ -1,6 +1,7 @@
 //! Ogg FLAC on synthetic streams: the comment block grows into the PADDING block in place (one
-//! header packet per page, as libFLAC writes them, or packed), rewrites keep the header count and
-//! the last-block flag, and malformed mappings are refused, never panic.
+//! header packet per page, as libFLAC writes them, or packed); a stream without one gets one on
+//! the comment's page, its header count raised and the last-block flag passed on; malformed
+//! mappings are refused, never panic.
 
 use super::*;
 use crate::error::ErrorKind;
@@ -88,7 +89,21 @@ fn flac_edit(orig: &[u8], edit: &Edit) -> (Plan, Vec<u8>, Vec<Vec<u8>>) {
     assert_eq!(audio(orig), audio(&out), "audio unchanged");
     let old = with(orig, |s| Headers::read(s, true)).unwrap();
     let new = with(&out, |s| Headers::read(s, true)).unwrap();
-    assert_eq!(old.packets[0], new.packets[0], "identification packet kept");
+    let (o, n) = (&old.packets[0], &new.packets[0]);
+    assert_eq!(
+        (&o[..7], &o[9..]),
+        (&n[..7], &n[9..]),
+        "mapping and STREAMINFO kept"
+    );
+    let count = |h: &Headers| u16::from_be_bytes([h.packets[0][7], h.packets[0][8]]) as usize;
+    for h in [&old, &new] {
+        assert!([0, h.packets.len() - 1].contains(&count(h)), "header count");
+    }
+    assert_eq!(
+        count(&old) == 0,
+        count(&new) == 0,
+        "an unknown count stays unknown"
+    );
     let kept = |h: &Headers| {
         h.packets[2..]
             .iter()
@@ -97,8 +112,15 @@ fn flac_edit(orig: &[u8], edit: &Edit) -> (Plan, Vec<u8>, Vec<Vec<u8>>) {
             .collect::<Vec<_>>()
     };
     assert_eq!(kept(&old), kept(&new), "other blocks byte-identical");
-    let flags = |h: &Headers| h.packets[1..].iter().map(|p| p[0]).collect::<Vec<_>>();
-    assert_eq!(flags(&old), flags(&new), "block types and last flag kept");
+    let types = |h: &Headers| {
+        let t = h.packets[1..].iter().map(|p| p[0] & 0x7f);
+        t.filter(|&t| t != 1).collect::<Vec<_>>()
+    };
+    assert_eq!(types(&old), types(&new), "block types kept");
+    let lasts = |h: &Headers| h.packets[1..].iter().map(|p| p[0] >> 7).collect::<Vec<_>>();
+    let mut want = vec![0; new.packets.len() - 2];
+    want.push(1);
+    assert_eq!(lasts(&new), want, "only the last block is flagged last");
     (plan, out, new.packets)
 }
 
@@ -153,34 +175,106 @@ fn extra_padding_goes_into_the_padding_block_and_moves_the_audio_exactly() {
     }
 }
 
+/// The header count the identification packet declares, and the header pages after it.
+fn count_and_pages(file: &[u8]) -> (u16, usize) {
+    let h = with(file, |s| Headers::read(s, true)).unwrap();
+    let id = &h.packets[0];
+    (u16::from_be_bytes([id[7], id[8]]), h.pages.len() - 1)
+}
+
 #[test]
-fn without_padding_a_rewrite_keeps_the_block_count_and_last_flag() {
-    let orig = flac_file(&[vc(&["title=T", "encoder=Lavc"], true)], true);
-    let (plan, out, packets) = flac_edit(&orig, &tag_edit());
-    assert!(matches!(plan, Plan::Rewrite { .. }), "{plan:?}");
-    assert_eq!(packets.len(), 2);
-    assert_eq!(packets[1][0], 0x84, "still the last block");
-    assert_eq!(
-        fields(&out),
-        [
-            "title=T",
-            "encoder=Lavc",
-            "TDM-RESERVATION=1",
-            "DATAMINING=http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
-        ]
-    );
-    let (_, stripped, _) = flac_edit(&out, &strip_edit());
-    assert_eq!(stripped, orig);
+fn without_padding_a_rewrite_adds_one_on_the_comment_page() {
+    for count in [1u16, 0] {
+        let mut orig = flac_file(&[vc(&["title=T", "encoder=Lavc"], true)], true);
+        if count == 0 {
+            orig = unknown_count(orig);
+        }
+        let (plan, out, packets) = flac_edit(&orig, &tag_edit());
+        assert!(matches!(plan, Plan::Rewrite { .. }), "{plan:?}");
+        assert_eq!(packets.len(), 3);
+        assert_eq!(
+            (packets[1][0], packets[2][0]),
+            (0x04, 0x81),
+            "the flag moves"
+        );
+        assert_eq!(packets[2].len(), 4 + REWRITE_PADDING);
+        assert_eq!(
+            count_and_pages(&out),
+            (count * 2, 1),
+            "one page, count raised"
+        );
+        assert!(audio_at(&plan).1, "the audio pages are copied unrenumbered");
+        assert_eq!(
+            fields(&out),
+            [
+                "title=T",
+                "encoder=Lavc",
+                "TDM-RESERVATION=1",
+                "DATAMINING=http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"
+            ]
+        );
+        // The next edit happens in place, in the new padding.
+        let (plan, stripped, packets) = flac_edit(&out, &strip_edit());
+        assert!(plan.single().is_some(), "{plan:?}");
+        assert_eq!((stripped.len(), packets.len()), (out.len(), 3));
+        assert_eq!(fields(&stripped), ["title=T", "encoder=Lavc"]);
+    }
+}
+
+#[test]
+fn a_new_padding_block_keeps_later_blocks_on_their_own_pages() {
+    let orig = flac_file(&[vc(&["A=b"], false), app(true)], true);
+    for extra in [0i32, 1, 255, 4095, -1, -4095] {
+        let edit = Edit {
+            extra_padding: extra,
+            ..tag_edit()
+        };
+        let (plan, out, packets) = flac_edit(&orig, &edit);
+        let base = audio_at(&flac_edit(&orig, &tag_edit()).0).0;
+        assert_eq!(
+            audio_at(&plan),
+            (base.saturating_add_signed(extra.into()), true)
+        );
+        assert_eq!(packets[2][0], 0x01, "PADDING, not last: {extra}");
+        assert_eq!(packets[3], app(true), "the APPLICATION block stays last");
+        let h = with(&out, |s| Headers::read(s, true)).unwrap();
+        assert_eq!(h.ends[1..], [(1, false), (1, true), (2, true)], "{extra}");
+        assert_eq!(count_and_pages(&out), (3, 2));
+    }
+}
+
+#[test]
+fn a_shorter_comment_without_padding_gets_one_in_place() {
+    let tagged = fields_file(&[
+        "title=T",
+        "TDM-RESERVATION=1",
+        "DATAMINING=http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING",
+    ]);
+    let (plan, out, packets) = flac_edit(&tagged, &strip_edit());
+    assert!(plan.single().is_some(), "{plan:?}");
+    assert_eq!(out.len(), tagged.len());
+    assert_eq!(packets[2][0], 0x81);
+    assert_eq!(count_and_pages(&out), (2, 1));
+    assert_eq!(fields(&out), ["title=T"]);
+}
+
+/// A libFLAC-like stream whose lone comment block (flagged last) holds `entries`.
+fn fields_file(entries: &[&str]) -> Vec<u8> {
+    flac_file(&[vc(entries, true)], true)
+}
+
+/// `file` with its header count set to 0 ("unknown") and the identification page's CRC fixed.
+fn unknown_count(mut file: Vec<u8>) -> Vec<u8> {
+    file[27 + 1 + 7..27 + 1 + 9].copy_from_slice(&[0, 0]);
+    let id = file[28..28 + 51].to_vec();
+    let fixed = raw_page(FLAG_BOS, 0, SERIAL, 0, lace(51), &id);
+    file[..fixed.len()].copy_from_slice(&fixed);
+    file
 }
 
 #[test]
 fn an_unknown_header_count_is_read_to_the_last_block() {
-    let mut orig = flac_file(&[vc(&["A=b"], false), pad(200, true)], true);
-    // Count 0 ("unknown") in the identification packet; fix the page's CRC.
-    orig[27 + 1 + 7..27 + 1 + 9].copy_from_slice(&[0, 0]);
-    let id = orig[28..28 + 51].to_vec();
-    let fixed = raw_page(FLAG_BOS, 0, SERIAL, 0, lace(51), &id);
-    orig[..fixed.len()].copy_from_slice(&fixed);
+    let orig = unknown_count(flac_file(&[vc(&["A=b"], false), pad(200, true)], true));
     let (plan, _, packets) = flac_edit(&orig, &tag_edit());
     assert!(plan.single().is_some());
     assert_eq!(packets.len(), 3);

@@ -6,6 +6,7 @@ use std::io::Write;
 use super::page::{self, FLAG_BOS, FLAG_CONTINUED, FLAG_EOS, NO_GRANULE, PageHeader, Stream};
 use super::*;
 use crate::formats::vorbis::Comments;
+use crate::formats::{Part, REWRITE_PADDING};
 
 mod flac;
 mod padding;
