@@ -20,25 +20,33 @@ use serde_json::Value;
 /// Loop devices are attached one test at a time.
 static LOOP: Mutex<()> = Mutex::new(());
 
-/// Four files that all need a rewrite, each with a title a tag must keep: an MP3 whose ID3v2
-/// tag has no padding, a FLAC without a PADDING block, a faststart M4A (moov before the audio),
-/// and an Ogg Vorbis file (no padding after the framing bit) whose 120 KB comment packet spans
-/// two pages: the audio pages keep their numbers and are cloned, and so are the comment
-/// pages before the one that changes.
+/// Five files that need a rewrite, each with a title a tag must keep: an MP3 whose ID3v2 tag
+/// has no padding, a FLAC without a PADDING block, a faststart M4A (moov before the audio), an
+/// Ogg Vorbis file (no padding after the framing bit) whose 120 KB comment packet spans two
+/// pages: the audio pages keep their numbers and are cloned, and so are the comment pages
+/// before the one that changes; and an Ogg FLAC file without a PADDING block (ffmpeg's), which
+/// gets one on its comment page, so its audio pages are cloned too. And a WAV file, tagged in
+/// place by appending an ID3 chunk (it has no other tags), whose 8 KiB of padding is left as a
+/// hole.
 fn make_library(dir: &Path) -> Vec<PathBuf> {
     let make = |name: &str, codec: &[&str]| {
         let p = dir.join(name);
+        // The WAV gets no RIFF INFO, which `tag` would copy into its new ID3 chunk.
+        let meta = match name.ends_with(".wav") {
+            true => &[][..],
+            false => &[
+                "-metadata",
+                "title=Reflink test",
+                "-metadata",
+                "artist=noai",
+            ],
+        };
         system::run_ok(
             Command::new("ffmpeg")
                 .args(["-loglevel", "error", "-y", "-f", "lavfi"])
                 .args(["-i", "sine=frequency=440:duration=180"])
                 .args(codec)
-                .args([
-                    "-metadata",
-                    "title=Reflink test",
-                    "-metadata",
-                    "artist=noai",
-                ])
+                .args(meta)
                 .arg(&p),
         );
         p
@@ -61,6 +69,8 @@ fn make_library(dir: &Path) -> Vec<PathBuf> {
             &["-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"],
         ),
         make("d.ogg", &["-c:a", "libvorbis", "-metadata", &notes]),
+        make("e.oga", &["-c:a", "flac", "-f", "ogg"]),
+        make("f.wav", &[]),
     ]
 }
 
@@ -135,19 +145,19 @@ fn clones_on(test: &str, mkfs: &[&str]) {
     let _one = LOOP.lock().unwrap_or_else(|e| e.into_inner());
     let fs = LoopFs::with(mkfs, 400);
     let (summary, shared, written, audio) = tag_library(&fs, true);
-    assert_eq!(count(&summary, "rewritten"), 4, "{summary:#}");
-    assert_eq!(count(&summary, "cloned"), 4, "{summary:#}");
+    assert_eq!(count(&summary, "rewritten"), 5, "{summary:#}");
+    assert_eq!(count(&summary, "cloned"), 5, "{summary:#}");
     assert!(shared.iter().all(|s| *s), "extents not shared: {shared:?}");
     let lib = fs.mnt.join("lib");
-    for name in ["a.mp3", "b.flac", "d.ogg"] {
+    for name in ["a.mp3", "b.flac", "d.ogg", "e.oga"] {
         let e = extents(&lib.join(name));
         assert!(
             e.last().is_some_and(|x| x.2),
             "{name}: the last block was copied: {e:?}"
         );
     }
-    // The Ogg file's padding is what its last header page had room for, not a whole block.
-    for name in ["a.mp3", "b.flac"] {
+    // The Ogg files' padding is what their last header page had room for, not a whole block.
+    for name in ["a.mp3", "b.flac", "f.wav"] {
         let e = extents(&lib.join(name));
         let hole = e.windows(2).any(|w| w[1].0 > w[0].1 + 1);
         assert!(
@@ -176,7 +186,7 @@ fn copies_on(test: &str, mkfs: &[&str]) {
     let _one = LOOP.lock().unwrap_or_else(|e| e.into_inner());
     let fs = LoopFs::with(mkfs, 400);
     let (summary, shared, _, _) = tag_library(&fs, false);
-    assert_eq!(count(&summary, "rewritten"), 4, "{summary:#}");
+    assert_eq!(count(&summary, "rewritten"), 5, "{summary:#}");
     assert_eq!(count(&summary, "cloned"), 0, "{summary:#}");
     assert!(shared.iter().all(|s| !*s), "shared extents: {shared:?}");
 }

@@ -37,6 +37,8 @@ fn an_undone_write_keeps_the_mtime() {
             record: Vec::new(),
             journal: Some(journal),
             cut: None,
+            holes: Vec::new(),
+            len: 16,
             after: None,
         }),
         applied: false,

@@ -1,7 +1,8 @@
 //! The in-place strategy: positioned writes into the file itself, made crash-safe by an undo
 //! journal. Staging narrows each planned region to the bytes that really change, checks that
-//! none touches the audio, proves the result (`proof::in_place`) and writes the journal; the
-//! file is opened for writing but not changed. `apply` writes (and cuts the file, for a
+//! none touches the audio, proves the result (`proof::in_place`), leaves an append's long runs
+//! of zeros out (holes: neither written nor journalled) and writes the journal; the file is
+//! opened for writing but not changed. `apply` writes (and cuts the file, for a
 //! `Plan::Cut`: the cut tail is journalled like any old bytes), `abort` puts the old bytes,
 //! length and times back.
 
@@ -28,6 +29,11 @@ pub(super) struct InPlace {
     pub(super) journal: Option<Journal>,
     /// The length the file is cut to after the writes.
     pub(super) cut: Option<u64>,
+    /// The parts of an append left as holes: the file is extended past them, and they read back
+    /// as zeros.
+    pub(super) holes: Vec<Range<u64>>,
+    /// The file's length after the write.
+    pub(super) len: u64,
     /// The new file as our own reader reads it (from the view, before the write).
     pub(super) after: Option<Scan>,
 }
@@ -50,10 +56,15 @@ impl InPlace {
     ) -> Result<InPlace> {
         let src = Source::new(t.file, t.snapshot.size);
         let Narrowed {
-            regions,
+            mut regions,
             mut undo,
             end,
         } = narrow(&src, t.payload, regions, cut)?;
+        proof::in_place(t, &regions, cut.unwrap_or(t.snapshot.size), edit)?;
+        let new_size = cut.unwrap_or(t.snapshot.size.max(end));
+        let view = Overlay::new(t.file, cut.unwrap_or(t.snapshot.size), &regions);
+        let after = super::judge(&Source::over(&view, new_size), t.container, edit)?;
+        let holes = leave_holes(&mut regions, &mut undo, t.snapshot.size);
         let mut new: Vec<&[u8]> = regions.iter().map(|r| r.bytes.as_slice()).collect();
         if let Some(len) = cut {
             undo.push(Undo {
@@ -63,10 +74,6 @@ impl InPlace {
             });
             new.push(&[]);
         }
-        proof::in_place(t, &regions, cut.unwrap_or(t.snapshot.size), edit)?;
-        let new_size = cut.unwrap_or(t.snapshot.size.max(end));
-        let view = Overlay::new(t.file, cut.unwrap_or(t.snapshot.size), &regions);
-        let after = super::judge(&Source::over(&view, new_size), t.container, edit)?;
         let out = open_for_writing(t)?;
         let record = journal::record(t.path, &t.snapshot, new_size, &undo, &new)?;
         Ok(InPlace {
@@ -76,6 +83,8 @@ impl InPlace {
             record,
             journal: None,
             cut,
+            holes,
+            len: new_size,
             after: Some(after),
         })
     }
@@ -92,11 +101,16 @@ impl InPlace {
         for r in &self.regions {
             self.out.write_all_at(&r.bytes, r.offset).map_err(io)?;
         }
-        if let Some(len) = self.cut {
-            self.out.set_len(len).map_err(io)?;
-            if self.out.metadata().map_err(io)?.len() != len {
-                return Err(bad!(IoWrite, "the file is not the length it was cut to"));
-            }
+        // A cut, or an append whose last bytes are holes: the file gets its new length. (Never
+        // set to the length it has: on XFS that can unshare a cloned last block.)
+        if self.cut.is_some() || self.out.metadata().map_err(io)?.len() < self.len {
+            self.out.set_len(self.len).map_err(io)?;
+        }
+        if self.out.metadata().map_err(io)?.len() != self.len {
+            return Err(bad!(
+                IoWrite,
+                "the file is not the length it was written to"
+            ));
         }
         if opts.preserve_mtime {
             set_mtime(&self.out, snap.mtime)?;
@@ -108,6 +122,16 @@ impl InPlace {
                 .map_err(|e| FileError::io_read("cannot read back the written region", &e))?;
             if check != r.bytes {
                 return Err(bad!(IoWrite, "read-back of the written region differs"));
+            }
+        }
+        for h in &self.holes {
+            let zeros = super::recover::zeros(&self.out, h.clone())
+                .map_err(|e| FileError::io_read("cannot read back the written region", &e))?;
+            if !zeros {
+                return Err(bad!(
+                    IoWrite,
+                    "read-back of the appended padding is not zeros"
+                ));
             }
         }
         Ok(())
@@ -200,6 +224,71 @@ fn narrow(
     Ok(out)
 }
 
+/// The smallest run of zeros an append leaves as a hole: a file-system block's worth, so the
+/// run spans at least part of a block never written (shorter runs would only split the write).
+const HOLE: usize = 4096;
+
+/// Splits the append (the last region, at the old end of the file), and its undo entry, around
+/// its runs of at least `HOLE` zeros (the padding of an appended tag): those bytes are neither
+/// written nor journalled (format 007), and `apply` extends the file over them. Returns them.
+fn leave_holes(regions: &mut Vec<Region>, undo: &mut Vec<Undo>, size: u64) -> Vec<Range<u64>> {
+    let appends = |r: &Region| r.offset == size && r.bytes.len() >= HOLE;
+    if !regions.last().is_some_and(appends) || undo.last().map(|u| u.offset) != Some(size) {
+        return Vec::new();
+    }
+    let (Some(r), Some(_)) = (regions.pop(), undo.pop()) else {
+        return Vec::new();
+    };
+    let mut holes = Vec::new();
+    let mut at = 0;
+    for (start, len) in outside_zero_runs(&r.bytes, HOLE) {
+        if start > at {
+            holes.push(size + at as u64..size + start as u64);
+        }
+        let offset = size + start as u64;
+        undo.push(Undo {
+            offset,
+            old: Vec::new(),
+            new_len: len as u64,
+        });
+        regions.push(Region {
+            offset,
+            bytes: r.bytes[start..start + len].to_vec(),
+        });
+        at = start + len;
+    }
+    if at < r.bytes.len() {
+        holes.push(size + at as u64..size + r.bytes.len() as u64);
+    }
+    holes
+}
+
+/// The parts of `bytes` outside its runs of at least `min` zeros, as (start, length).
+fn outside_zero_runs(bytes: &[u8], min: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let (mut from, mut i) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] != 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] == 0 {
+            i += 1;
+        }
+        if i - start >= min {
+            if start > from {
+                out.push((from, start - from));
+            }
+            from = i;
+        }
+    }
+    if from < bytes.len() {
+        out.push((from, bytes.len() - from));
+    }
+    out
+}
+
 /// A cut must shorten the file and leave the audio and every write region whole.
 fn check_cut(len: u64, size: u64, payload: &[Range<u64>], regions: &[Region]) -> Result<()> {
     if len >= size || payload.iter().any(|p| p.end > len) {
@@ -277,7 +366,7 @@ fn differing_runs(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Region, check_cut, differing_runs};
+    use super::{HOLE, Region, Undo, check_cut, differing_runs, leave_holes, outside_zero_runs};
 
     #[test]
     fn a_cut_shortens_the_file_and_keeps_audio_and_writes_whole() {
@@ -316,5 +405,60 @@ mod tests {
             one[at] = 7;
             assert_eq!(differing_runs(&old, &one), vec![(at, 1)], "change at {at}");
         }
+    }
+
+    #[test]
+    fn long_zero_runs_are_left_out() {
+        let mut b = vec![1u8; 10];
+        b.extend(vec![0; 5000]);
+        b.extend([2; 3]);
+        b.extend(vec![0; 100]);
+        b.extend([3; 3]);
+        b.extend(vec![0; 4096]);
+        assert_eq!(outside_zero_runs(&b, HOLE), vec![(0, 10), (5010, 106)]);
+        assert_eq!(outside_zero_runs(&[0; 4095], HOLE), vec![(0, 4095)]);
+        assert_eq!(outside_zero_runs(&[0; 4096], HOLE), vec![]);
+        assert_eq!(outside_zero_runs(&[], HOLE), vec![]);
+    }
+
+    #[test]
+    fn only_an_append_gets_holes() {
+        let undo = |offset, new_len| Undo {
+            offset,
+            old: Vec::new(),
+            new_len,
+        };
+        let mut bytes = b"ID3".to_vec();
+        bytes.extend(vec![0; 8192]);
+        bytes.extend(b"_PMX");
+        let append = Region {
+            offset: 100,
+            bytes: bytes.clone(),
+        };
+        let mut regions = vec![
+            Region {
+                offset: 4,
+                bytes: vec![0; 8192],
+            },
+            append,
+        ];
+        let mut undos = vec![undo(4, 8192), undo(100, bytes.len() as u64)];
+        assert_eq!(leave_holes(&mut regions, &mut undos, 100), vec![103..8295]);
+        let at: Vec<_> = regions.iter().map(|r| (r.offset, r.bytes.len())).collect();
+        assert_eq!(
+            at,
+            [(4, 8192), (100, 3), (8295, 4)],
+            "zeros inside the file stay"
+        );
+        let at: Vec<_> = undos.iter().map(|u| (u.offset, u.new_len)).collect();
+        assert_eq!(at, [(4, 8192), (100, 3), (8295, 4)]);
+        // Not an append (the file is longer): nothing changes.
+        let mut same = vec![Region {
+            offset: 100,
+            bytes: vec![0; 8192],
+        }];
+        let mut u = vec![undo(100, 8192)];
+        assert!(leave_holes(&mut same, &mut u, 200).is_empty());
+        assert_eq!(same[0].bytes.len(), 8192);
     }
 }

@@ -8,8 +8,12 @@
 //! it also keeps the file's mtime and atime, which a rollback puts back. Format 005 (same layout
 //! as 004) may also shrink the file: the cut tail is a region with old bytes and no new ones; an
 //! older noai reports a 005 journal instead of misreading it. Since format 006 a journal file
-//! frames one or more 005 records, one per file of a folder's batch, and the other files reach
-//! it through hard links (`bundle.rs`); a record is still what one file's recovery reads.
+//! frames one or more records, one per file of a folder's batch, and the other files reach it
+//! through hard links (`bundle.rs`); a record is still what one file's recovery reads. Record
+//! format 007 (same layout as 005) may leave parts of an append out: the write leaves long runs
+//! of zeros (the padding of an appended tag) as holes, so neither the file nor the journal
+//! holds them, and recovery takes any byte between the old and the new end that no region
+//! covers to be a zero of the new version.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -24,11 +28,13 @@ use crate::formats::Result;
 pub const JOURNAL_SUFFIX: &str = ".noai-journal";
 /// The format: the family (`NOAIJ`) and its version. Another version of the family is reported
 /// and kept, never deleted: it may hold the only way back for a torn file.
-const MAGIC: &[u8; 8] = b"NOAIJ005";
-/// Older versions, still read (a user may have one on disk): 004 is 005 without a cut, 003 is
-/// 004 without the times.
+const MAGIC: &[u8; 8] = b"NOAIJ007";
+/// Older versions, still read (a user may have one on disk): 005 is 007 with every appended
+/// byte journalled, 004 is 005 without a cut, 003 is 004 without the times.
+const MAGIC_005: &[u8; 8] = b"NOAIJ005";
 const MAGIC_004: &[u8; 8] = b"NOAIJ004";
 const MAGIC_003: &[u8; 8] = b"NOAIJ003";
+const KNOWN: [&[u8; 8]; 4] = [MAGIC, MAGIC_005, MAGIC_004, MAGIC_003];
 const FAMILY: &[u8] = b"NOAIJ";
 /// No journal of ours is larger, or has more regions: a bigger one is not trusted.
 pub const MAX_BYTES: u64 = 64 << 20;
@@ -80,9 +86,7 @@ pub fn recorded_name(rec: &[u8]) -> Option<&OsStr> {
 
 /// Splits a record after the magic into the recorded file name and the rest.
 fn split_name(rec: &[u8]) -> Option<(&[u8], &[u8])> {
-    let rest = [MAGIC, MAGIC_004, MAGIC_003]
-        .iter()
-        .find_map(|m| rec.strip_prefix(*m))?;
+    let rest = KNOWN.iter().find_map(|m| rec.strip_prefix(*m))?;
     let n = usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
     let name = rest.get(8..8usize.checked_add(n)?)?;
     Some((name, &rest[8 + n..]))
@@ -169,6 +173,25 @@ pub struct Decoded {
     pub changes: Vec<Change>,
 }
 
+impl Decoded {
+    /// The parts of the appended bytes no region holds: zeros in the new version (007 only;
+    /// the regions are in order and do not overlap).
+    pub fn gaps(&self) -> Vec<std::ops::Range<u64>> {
+        let mut out = Vec::new();
+        let mut at = self.old_size;
+        for c in &self.changes {
+            if c.offset > at && c.offset <= self.new_size {
+                out.push(at..c.offset);
+            }
+            at = at.max(c.offset + c.new.len() as u64);
+        }
+        if at < self.new_size {
+            out.push(at..self.new_size);
+        }
+        out
+    }
+}
+
 /// What a journal file holds.
 #[derive(Debug)]
 pub enum Parsed {
@@ -187,10 +210,7 @@ pub fn parse(rec: &[u8]) -> Parsed {
     if rec.len() < MAGIC.len() && MAGIC.starts_with(rec) || rec.iter().all(|&b| b == 0) {
         return Parsed::Torn;
     }
-    if ![MAGIC, MAGIC_004, MAGIC_003]
-        .iter()
-        .any(|m| rec.starts_with(*m))
-    {
+    if !KNOWN.iter().any(|m| rec.starts_with(*m)) {
         return match rec.strip_prefix(FAMILY) {
             Some(v) => Parsed::OtherVersion(String::from_utf8_lossy(&v[..v.len().min(3)]).into()),
             None => Parsed::Foreign("it does not start with noai's journal signature"),
@@ -209,7 +229,8 @@ pub fn parse(rec: &[u8]) -> Parsed {
 }
 
 /// The fields of a record whose checksum held; `None` unless every region lies inside the old
-/// (old bytes) and new (new bytes) file, in order, and the appended part (new bytes) or the cut
+/// (old bytes) and new (new bytes) file, in order, and the appended part (new bytes, but for
+/// the holes of a 007 record) or the cut
 /// part (old bytes) is all journalled.
 fn decode(body: &[u8]) -> Option<Decoded> {
     let (name, rest) = split_name(body)?;
@@ -223,7 +244,11 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         false => None,
     };
     let count = c.num()?;
-    if count > MAX_REGIONS || (new_size < old_size && !body.starts_with(MAGIC)) {
+    let (cuts, gaps) = (
+        body.starts_with(MAGIC) || body.starts_with(MAGIC_005),
+        body.starts_with(MAGIC),
+    );
+    if count > MAX_REGIONS || (new_size < old_size && !cuts) {
         return None;
     }
     let (mut changes, mut prev_end) = (Vec::new(), 0u64);
@@ -233,7 +258,8 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         let (offset, old_len, new_len) = (c.num()?, c.num()?, c.num()?);
         let (old, new) = (c.take(old_len)?.to_vec(), c.take(new_len)?.to_vec());
         let (old_end, new_end) = (offset.checked_add(old_len)?, offset.checked_add(new_len)?);
-        if offset < prev_end || old_end > old_size || new_end > new_size {
+        // An append's regions hold no old bytes (and in 007 may start past the old end).
+        if offset < prev_end || (old_len > 0 && old_end > old_size) || new_end > new_size {
             return None;
         }
         if offset <= covered && new_end > covered {
@@ -245,7 +271,8 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         prev_end = old_end.max(new_end);
         changes.push(Change { offset, old, new });
     }
-    let whole = covered >= new_size && cut_covered >= old_size;
+    // 007 may leave holes in the appended part; everything else must be journalled.
+    let whole = (covered >= new_size || gaps) && cut_covered >= old_size;
     (c.0.is_empty() && whole).then(|| Decoded {
         name: name.to_vec(),
         dev,

@@ -66,10 +66,11 @@ fn another_version_or_another_file_is_not_ours_to_delete() {
 
 #[test]
 fn regions_outside_the_sizes_are_refused_even_with_a_good_checksum() {
-    // Old bytes past the old size, an append not journalled to its end, regions out of order.
+    // Old bytes past the old size, an append not journalled to its end (before 007, which
+    // leaves holes), regions out of order.
     for rec in [
         record(16, 16, &[(15, b"ab", b"xy")]),
-        record(16, 24, &[(16, b"", b"tail")]),
+        rec_with_magic(&record(16, 24, &[(16, b"", b"tail")]), MAGIC_005),
         record(16, 16, &[(8, b"ab", b"xy"), (2, b"ab", b"xy")]),
         record(16, 8, &[]),
     ] {
@@ -186,4 +187,28 @@ fn rec_with_magic(rec: &[u8], magic: &[u8; 8]) -> Vec<u8> {
     let sum = Sha256::digest(&out);
     out.extend_from_slice(&sum);
     out
+}
+
+#[test]
+fn a_007_record_may_leave_holes_in_the_append_only() {
+    // 16 -> 40 bytes: the append journals 4 bytes at 16 and 4 at 30; 20..30 and 34..40 are
+    // holes (zeros in the new version).
+    let rec = record(
+        16,
+        40,
+        &[(2, b"ab", b"xy"), (16, b"", b"ID3x"), (30, b"", b"_PMX")],
+    );
+    let Parsed::Current(d) = parse(&rec) else {
+        panic!("{:?}", parse(&rec))
+    };
+    assert_eq!(d.gaps(), vec![20..30, 34..40]);
+    // A whole append has none, and a 005 record with a hole is not ours.
+    let Parsed::Current(whole) = parse(&record(16, 20, &[(16, b"", b"tail")])) else {
+        panic!()
+    };
+    assert!(whole.gaps().is_empty());
+    let holed = rec_with_magic(&rec, MAGIC_005);
+    assert!(matches!(parse(&holed), Parsed::Foreign(_)));
+    let whole_005 = rec_with_magic(&record(16, 20, &[(16, b"", b"tail")]), MAGIC_005);
+    assert!(matches!(parse(&whole_005), Parsed::Current(_)), "005 reads");
 }

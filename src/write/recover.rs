@@ -245,11 +245,33 @@ fn state(f: &File, d: &Decoded) -> Result<State> {
         old = old && c.old.len() as u64 <= have;
         new = new && c.new.len() as u64 <= have;
     }
+    // What the write left as holes reads as zeros, or is not there yet (a torn append).
+    for gap in d.gaps() {
+        let end = gap.end.min(size);
+        if gap.start < end && !zeros(f, gap.start..end).map_err(io)? {
+            return Ok(State::Changed);
+        }
+    }
     Ok(match (old, new) {
         (true, _) => State::Old,
         (_, true) => State::New,
         _ => State::Torn,
     })
+}
+
+/// Whether `range` of `f` holds only zeros (read 64 KiB at a time).
+pub(super) fn zeros(f: &File, range: std::ops::Range<u64>) -> std::io::Result<bool> {
+    let mut buf = vec![0u8; 64 << 10];
+    let mut at = range.start;
+    while at < range.end {
+        let n = (range.end - at).min(buf.len() as u64) as usize;
+        f.read_exact_at(&mut buf[..n], at)?;
+        if buf[..n].iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        at += n as u64;
+    }
+    Ok(true)
 }
 
 fn roll_back(f: &File, d: &Decoded) -> Result<()> {

@@ -246,3 +246,41 @@ fn each_file_of_a_shared_journal_recovers_on_its_own() {
         assert_eq!(journal_path(p).exists(), i == 3, "{}", names[i]);
     }
 }
+
+/// The journal of an append that left holes: 16 bytes become 40, `ID3x` at 16 and `_PMX` at
+/// 30 written, 20..30 and 34..40 zeros never written (format 007).
+fn staged_holes(dir: &Path) -> (PathBuf, PathBuf) {
+    let p = dir.join("a.wav");
+    std::fs::write(&p, b"RIFF....data....").unwrap();
+    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
+    let regions = [undo(16, b"", 4), undo(30, b"", 4)];
+    std::mem::forget(Journal::create(&p, &snap, 40, &regions, &[b"ID3x", b"_PMX"]).unwrap());
+    (p.clone(), journal_path(&p))
+}
+
+#[test]
+fn an_append_with_holes_is_judged_by_its_bytes_and_its_zeros() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = b"RIFF....data....".to_vec();
+    let mut new = old.clone();
+    new.extend_from_slice(b"ID3x\0\0\0\0\0\0\0\0\0\0_PMX\0\0\0\0\0\0");
+    // Killed part way (the pieces are written in order, then the file is extended): in the
+    // first piece, after it, in the second (past the first hole), before the extension.
+    for cut in [18, 20, 33, 34] {
+        let (p, jp) = staged_holes(dir.path());
+        std::fs::write(&p, &new[..cut]).unwrap();
+        assert_eq!(recover(&jp).unwrap(), Recovery::RolledBack, "{cut}");
+        assert_eq!(std::fs::read(&p).unwrap(), old, "{cut}");
+    }
+    let (p, jp) = staged_holes(dir.path());
+    std::fs::write(&p, &new).unwrap(); // complete: kept
+    assert_eq!(recover(&jp).unwrap(), Recovery::Clean);
+    assert_eq!(std::fs::read(&p).unwrap(), new);
+    // Something other than zeros where the holes were: not ours to roll back.
+    let (p, jp) = staged_holes(dir.path());
+    let mut other = new.clone();
+    other[25] = b'!';
+    std::fs::write(&p, &other).unwrap();
+    assert!(refused(&p, &jp).contains("another program"));
+    assert_eq!(std::fs::read(&p).unwrap(), other);
+}

@@ -131,6 +131,38 @@ fn xmp_append_wav_plain() {
     xmp_append("wav-plain.wav", b"_PMX");
 }
 
+/// The offset of the first hole at or after `from` (the end of the file when there is none).
+fn first_hole(f: &Path, from: u64) -> u64 {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::File::open(f).unwrap();
+    let at = unsafe { libc::lseek(file.as_raw_fd(), from as libc::off_t, libc::SEEK_HOLE) };
+    assert!(at >= 0, "SEEK_HOLE failed on {}", f.display());
+    at as u64
+}
+
+/// The ID3 chunk a WAV or AIFF file gets appended carries 8 KiB of zero padding: at least one
+/// whole block of it is left as a hole (never written, nor journalled), and reads as zeros.
+#[test]
+fn an_appended_chunks_padding_is_left_as_a_hole() {
+    for sample in ["wav-plain.wav", "aiff-plain.aiff"] {
+        let dir = tempdir();
+        let f = copy_sample(dir.path(), sample);
+        let (_, size, ..) = stat(&f);
+        let doc = tag_json(&f, &[]);
+        assert_eq!(action(&doc, sample).1, "in-place", "{doc:#}");
+        let (_, size2, ..) = stat(&f);
+        let hole = first_hole(&f, size);
+        assert!(hole < size2, "{sample}: no hole in the appended bytes");
+        let now = bytes(&f);
+        assert!(now[hole as usize..].starts_with(&[0; 4096]), "{sample}");
+        // The written bytes count only what was written.
+        let written = doc["summary"]["bytes_written"].as_u64().unwrap();
+        assert!(written + 4096 <= size2 - size, "{sample}: {written} bytes");
+        noai(&["verify", f.to_str().unwrap()]).expect(0);
+        no_leftovers(dir.path(), sample);
+    }
+}
+
 /// First tag needs a rewrite (new inode, larger file, mode kept, no temp left); a second tag
 /// with another policy must then fit in place: the rewrite left padding.
 fn rewrite_then_in_place(dir: &Path, f: &Path) {

@@ -145,10 +145,10 @@ fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> 
 
 /// `journal_bytes` in the format `m` (an older one a user may still have on disk).
 fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> {
-    // 006 frames 005 records: the count, per record its length and the record, then the
+    // 006 frames 007 records: the count, per record its length and the record, then the
     // SHA-256 of everything before.
     if m == "NOAIJ006" {
-        let inner = journal_bytes_as("NOAIJ005", target, offset, old, new);
+        let inner = journal_bytes_as("NOAIJ007", target, offset, old, new);
         let mut f = m.as_bytes().to_vec();
         push_u64(&mut f, 1);
         push_u64(&mut f, inner.len() as u64);
@@ -202,8 +202,9 @@ fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8])
             rec.extend_from_slice(new);
         }
         // as 003, with the original mtime and atime (seconds, nanoseconds) before the count;
-        // 005 has the layout of 004 (it may also cut the file, which this write does not)
-        "NOAIJ004" | "NOAIJ005" => {
+        // 005 and 007 have the layout of 004 (they may also cut the file, 007 leave holes in
+        // an append, which this write does not)
+        "NOAIJ004" | "NOAIJ005" | "NOAIJ007" => {
             for n in [meta.dev(), meta.ino(), meta.size(), meta.size()] {
                 push_u64(&mut rec, n);
             }
@@ -416,18 +417,20 @@ fn torn_in_place_write_is_rolled_back_by_strip_too() {
 }
 
 #[test]
-fn a_journal_of_format_003_is_still_rolled_back() {
+fn journals_of_formats_003_and_005_are_still_rolled_back() {
     let (old, new, lo, hi) = in_place_change("flac-pad.flac");
-    let d = tempdir();
-    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
-    let journal = journal_of(&p);
-    let rec = journal_bytes_as("NOAIJ003", &p, lo as u64, &old[lo..hi], &new[lo..hi]);
-    std::fs::write(&journal, rec).unwrap();
-    write_at(&p, lo as u64, &new[lo..lo + 1]);
-    let o = noai_raw(&["strip", d.path().to_str().unwrap()]);
-    assert_eq!(code(&o), 0, "{}", text(&o));
-    assert!(!journal.exists());
-    assert_eq!(bytes(&p), old, "a 003 journal no longer rolls back");
+    for m in ["NOAIJ003", "NOAIJ005"] {
+        let d = tempdir();
+        let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
+        let journal = journal_of(&p);
+        let rec = journal_bytes_as(m, &p, lo as u64, &old[lo..hi], &new[lo..hi]);
+        std::fs::write(&journal, rec).unwrap();
+        write_at(&p, lo as u64, &new[lo..lo + 1]);
+        let o = noai_raw(&["strip", d.path().to_str().unwrap()]);
+        assert_eq!(code(&o), 0, "{}", text(&o));
+        assert!(!journal.exists());
+        assert_eq!(bytes(&p), old, "a {m} journal no longer rolls back");
+    }
 }
 
 #[test]
