@@ -434,6 +434,37 @@ fn a_folder_shares_one_journal_file_unless_links_are_refused() {
     }
 }
 
+/// Where a file cannot grow by a truncate (some FUSE and network file systems), an append's
+/// holes are written as zeros instead: the same bytes as on a file system with holes.
+#[test]
+fn on_fuse_without_a_growing_truncate_an_appends_zeros_are_written() {
+    if !is_root("on_fuse_without_a_growing_truncate_an_appends_zeros_are_written") {
+        return;
+    }
+    let plain = tempdir();
+    let want = copy_sample(plain.path(), "wav-plain.wav");
+    noai_json(&["tag", p(&want)], 0);
+    let d = tempdir();
+    let fs = LogFs::mount(d.path());
+    std::fs::write(&fs.notrunc, b"").unwrap();
+    let f = copy_sample(&fs.root, "wav-plain.wav");
+    let grown = std::fs::File::options()
+        .write(true)
+        .open(fs.mnt.join("wav-plain.wav"));
+    assert!(
+        grown.unwrap().set_len(1 << 20).is_err(),
+        "the FUSE file system let a file grow by a truncate"
+    );
+    let doc = noai_json(&["tag", p(&fs.mnt)], 0);
+    assert_eq!(action(&doc, "wav-plain.wav"), written("in-place"));
+    assert_eq!(
+        bytes(&f),
+        bytes(&want),
+        "not the bytes written where holes work"
+    );
+    assert_eq!(names(&fs.root), ["wav-plain.wav"]);
+}
+
 #[test]
 fn on_fuse_a_failing_fsync_leaves_the_files_as_they_were() {
     if !is_root("on_fuse_a_failing_fsync_leaves_the_files_as_they_were") {

@@ -103,8 +103,16 @@ impl InPlace {
         }
         // A cut, or an append whose last bytes are holes: the file gets its new length. (Never
         // set to the length it has: on XFS that can unshare a cloned last block.)
-        if self.cut.is_some() || self.out.metadata().map_err(io)?.len() < self.len {
+        if self.cut.is_some() {
             self.out.set_len(self.len).map_err(io)?;
+        } else if self.out.metadata().map_err(io)?.len() < self.len
+            && self.out.set_len(self.len).is_err()
+        {
+            // A file system that cannot extend a file this way gets the zeros written.
+            for h in &self.holes {
+                let zeros = vec![0u8; (h.end - h.start) as usize];
+                self.out.write_all_at(&zeros, h.start).map_err(io)?;
+            }
         }
         if self.out.metadata().map_err(io)?.len() != self.len {
             return Err(bad!(

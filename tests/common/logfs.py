@@ -1,8 +1,9 @@
 """A FUSE passthrough file system for tests/attributes.rs (Debian's python3-fusepy, run with
 /usr/bin/python3): mounts ROOT at MOUNT, appends one line per fsync/fsyncdir to LOG
 ("fsync <path>" / "fsyncdir <path>"), fails every fsync/fsyncdir with EIO while the file
-FAIL exists, and refuses every hard link with EPERM (as some FUSE and network file systems do)
-while FAIL.nolink exists. Usage: logfs.py ROOT MOUNT LOG FAIL (runs in the foreground until
+FAIL exists, refuses every hard link with EPERM (as some FUSE and network file systems do)
+while FAIL.nolink exists, and refuses to grow a file by truncating it (EPERM) while
+FAIL.notrunc exists. Usage: logfs.py ROOT MOUNT LOG FAIL (runs in the foreground until
 unmounted)."""
 
 import errno
@@ -100,6 +101,8 @@ class LogFS(Operations):
         return os.pwrite(fh, data, offset)
 
     def truncate(self, path, length, fh=None):
+        if os.path.exists(self.fail + ".notrunc") and length > os.lstat(self._p(path)).st_size:
+            raise FuseOSError(errno.EPERM)
         if fh is None:
             os.truncate(self._p(path), length)
         else:

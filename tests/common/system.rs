@@ -149,6 +149,8 @@ pub struct LogFs {
     pub fail: PathBuf,
     /// While this file exists every hard link is refused with EPERM.
     pub nolink: PathBuf,
+    /// While this file exists no file may grow by a truncate (EPERM).
+    pub notrunc: PathBuf,
     daemon: Child,
 }
 
@@ -172,12 +174,14 @@ impl LogFs {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start /usr/bin/python3 for the FUSE daemon: {e}"));
         let nolink = dir.join("fail-fsync.nolink");
+        let notrunc = dir.join("fail-fsync.notrunc");
         let mut fs = LogFs {
             root,
             mnt,
             log,
             fail,
             nolink,
+            notrunc,
             daemon,
         };
         fs.wait_mounted();
