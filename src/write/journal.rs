@@ -10,10 +10,10 @@
 //! older noai reports a 005 journal instead of misreading it. Since format 006 a journal file
 //! frames one or more records, one per file of a folder's batch, and the other files reach it
 //! through hard links (`bundle.rs`); a record is still what one file's recovery reads. Record
-//! format 007 (same layout as 005) may leave parts of an append out: the write leaves long runs
-//! of zeros (the padding of an appended tag) as holes, so neither the file nor the journal
-//! holds them, and recovery takes any byte between the old and the new end that no region
-//! covers to be a zero of the new version.
+//! format 007 (same layout as 005, and written only where 005 cannot say it) may leave parts
+//! of an append out: the write leaves long runs of zeros (the padding of an appended tag) as
+//! holes, so neither the file nor the journal holds them, and recovery takes any byte between
+//! the old and the new end that no region covers to be a zero of the new version.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -117,7 +117,18 @@ fn encode(name: &[u8], snap: &Snapshot, new_size: u64, changes: &[(&Undo, &[u8])
         .map(|(u, n)| 24 + u.old.len() + n.len())
         .sum();
     let mut rec = Vec::with_capacity(96 + name.len() + body);
-    rec.extend_from_slice(MAGIC);
+    // 005 unless the append leaves holes: a downgraded noai can still read what it knows.
+    let covered = changes
+        .iter()
+        .fold(snap.size, |at, (u, n)| match u.offset <= at {
+            true => at.max(u.offset + n.len() as u64),
+            false => at,
+        });
+    rec.extend_from_slice(if covered >= new_size {
+        MAGIC_005
+    } else {
+        MAGIC
+    });
     rec.extend_from_slice(&(name.len() as u64).to_le_bytes());
     rec.extend_from_slice(name);
     for n in [

@@ -198,10 +198,19 @@ fn a_007_record_may_leave_holes_in_the_append_only() {
         40,
         &[(2, b"ab", b"xy"), (16, b"", b"ID3x"), (30, b"", b"_PMX")],
     );
+    assert!(rec.starts_with(MAGIC), "holes need 007");
     let Parsed::Current(d) = parse(&rec) else {
         panic!("{:?}", parse(&rec))
     };
     assert_eq!(d.gaps(), vec![20..30, 34..40]);
+    // Without holes (a patch, a whole append, a cut) a record is written as 005.
+    for whole in [
+        record(16, 16, &[(2, b"ab", b"xy")]),
+        record(16, 20, &[(2, b"ab", b"xy"), (16, b"", b"tail")]),
+        record(20, 16, &[(16, b"uuid", b"")]),
+    ] {
+        assert!(whole.starts_with(MAGIC_005));
+    }
     // A whole append has none, and a 005 record with a hole is not ours.
     let Parsed::Current(whole) = parse(&record(16, 20, &[(16, b"", b"tail")])) else {
         panic!()

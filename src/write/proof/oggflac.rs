@@ -105,7 +105,8 @@ fn flac_of(packets: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// The header packets, page by page from the start (CRC and serial checked), until a metadata
-/// block packet carries the last-block flag.
+/// block packet carries the last-block flag; it must end its page (audio starts on a fresh one),
+/// so no block can hide after it unread.
 fn header_packets<R: Read + Seek>(r: &mut R) -> io::Result<Vec<Vec<u8>>> {
     r.seek(SeekFrom::Start(0))?;
     let (mut packets, mut cur, mut total) = (Vec::<Vec<u8>>::new(), Vec::new(), 0usize);
@@ -134,7 +135,7 @@ fn header_packets<R: Read + Seek>(r: &mut R) -> io::Result<Vec<Vec<u8>>> {
             return Err(invalid("the header packets are too large"));
         }
         let mut at = 0;
-        for &l in &lacing {
+        for (i, &l) in lacing.iter().enumerate() {
             cur.extend_from_slice(&body[at..at + usize::from(l)]);
             at += usize::from(l);
             if l == 255 {
@@ -147,6 +148,11 @@ fn header_packets<R: Read + Seek>(r: &mut R) -> io::Result<Vec<Vec<u8>>> {
                 _ => p.first().is_some_and(|b| b & 0x80 != 0),
             };
             packets.push(p);
+            if done && i + 1 < lacing.len() {
+                return Err(invalid(
+                    "a packet follows the last metadata block on its page",
+                ));
+            }
             if done {
                 return Ok(packets);
             }
@@ -222,6 +228,39 @@ mod tests {
             check_mapping(&map(3, 1), &map(4, 2)).is_err(),
             "an old wrong count"
         );
+    }
+
+    /// One Ogg page holding `packets` (each under 255 bytes), its CRC set.
+    fn page(flags: u8, seq: u32, packets: &[&[u8]]) -> Vec<u8> {
+        let mut head = b"OggS\0".to_vec();
+        head.push(flags);
+        head.extend_from_slice(&[0; 8]);
+        head.extend_from_slice(&7u32.to_le_bytes());
+        head.extend_from_slice(&seq.to_le_bytes());
+        head.extend_from_slice(&[0; 4]);
+        head.push(packets.len() as u8);
+        head.extend(packets.iter().map(|p| p.len() as u8));
+        let body = packets.concat();
+        let sum = crc(&[&head, &body]);
+        head[22..26].copy_from_slice(&sum.to_le_bytes());
+        head.extend_from_slice(&body);
+        head
+    }
+
+    #[test]
+    fn a_block_after_the_one_flagged_last_is_refused() {
+        let mut id = b"\x7fFLAC\x01\x00\x00\x00fLaC\x00\x00\x00\x22".to_vec();
+        id.resize(51, 0);
+        let comment = b"\x84\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00";
+        let padding = b"\x81\x00\x00\x02\x00\x00";
+        let mut file = page(2, 0, &[&id]);
+        file.extend(page(0, 1, &[comment]));
+        assert!(native(&mut Cursor::new(file.clone())).is_ok());
+        // The comment flagged last, a PADDING block after it on the same page: not read past.
+        let mut hidden = page(2, 0, &[&id]);
+        hidden.extend(page(0, 1, &[comment, padding]));
+        let e = native(&mut Cursor::new(hidden)).unwrap_err();
+        assert!(e.to_string().contains("follows the last"), "{e}");
     }
 
     #[test]

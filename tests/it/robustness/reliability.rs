@@ -145,10 +145,10 @@ fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> 
 
 /// `journal_bytes` in the format `m` (an older one a user may still have on disk).
 fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> {
-    // 006 frames 007 records: the count, per record its length and the record, then the
-    // SHA-256 of everything before.
+    // 006 frames 005 records (007 only for an append that leaves holes): the count, per
+    // record its length and the record, then the SHA-256 of everything before.
     if m == "NOAIJ006" {
-        let inner = journal_bytes_as("NOAIJ007", target, offset, old, new);
+        let inner = journal_bytes_as("NOAIJ005", target, offset, old, new);
         let mut f = m.as_bytes().to_vec();
         push_u64(&mut f, 1);
         push_u64(&mut f, inner.len() as u64);
