@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+mod fds;
 pub mod formats;
 pub mod interrupt;
 pub mod man;
@@ -34,10 +35,6 @@ use crate::config::Config;
 use crate::outcome::{ExitStatus, FileReport, Summary};
 use crate::walk::Found;
 
-/// Files handled per chunk: enough to share a write batch's syncs and keep both cores busy,
-/// few enough that memory stays flat however large the catalogue is.
-const CHUNK: usize = 512;
-
 /// Runs one command line to completion; `Err` only for run-stopping problems (bad arguments,
 /// an unwritable output file). Per-file problems are in the report and the exit status.
 pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
@@ -58,14 +55,15 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         .num_threads(cfg.threads)
         .build()?;
     let mut walker = walk::walk(&cfg.walk);
-    let mut chunk: Vec<Found> = Vec::with_capacity(CHUNK);
+    let size = fds::chunk_size();
+    let mut chunk: Vec<Found> = Vec::with_capacity(size);
     loop {
         chunk.clear();
         let more = walker
             .by_ref()
             .take_while(|_| !interrupt::requested())
             .filter(|f| cfg.shard.is_none_or(|s| s.keeps(f.path())));
-        chunk.extend(more.take(CHUNK));
+        chunk.extend(more.take(size));
         remote::check()?; // an s3:// root that cannot be listed stops the run (exit 2)
         if chunk.is_empty() {
             break;

@@ -335,3 +335,28 @@ fn content_decides_the_container() {
     assert_eq!(ours(&mutagen(&as_mp3)), want("no-ai-training", None, None));
     assert_eq!(audio_md5(&f), md5, "audio changed");
 }
+
+/// A low limit on open files (1024 is common, 256 on some systems; here 80, soft and hard)
+/// does not fail files with "Too many open files": chunks are sized to the limit. 300 files,
+/// half rewritten (temp files), half written in place (journals), all tagged.
+#[test]
+fn a_low_open_file_limit_shrinks_the_chunks_instead_of_failing_files() {
+    let dir = tempdir();
+    for i in 0..150 {
+        copy_as(dir.path(), "mp3-v24-nopad.mp3", format!("{i:03}.mp3"));
+        copy_as(dir.path(), "flac-pad.flac", format!("{i:03}.flac"));
+    }
+    let out = std::process::Command::new("bash")
+        .args([
+            "-c",
+            "ulimit -Sn 80 && ulimit -Hn 80 && exec \"$0\" tag -q \"$1\"",
+        ])
+        .arg(env!("CARGO_BIN_EXE_noai"))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("300 tagged"), "{text}");
+    noai(&["verify", "-q", dir.path().to_str().unwrap()]).expect(0);
+}
