@@ -37,7 +37,6 @@ fn an_undone_write_keeps_the_mtime() {
             record: Vec::new(),
             journal: Some(journal),
             cut: None,
-            holes: Vec::new(),
             len: 16,
             after: None,
         }),

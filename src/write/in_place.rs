@@ -29,10 +29,8 @@ pub(super) struct InPlace {
     pub(super) journal: Option<Journal>,
     /// The length the file is cut to after the writes.
     pub(super) cut: Option<u64>,
-    /// The parts of an append left as holes: the file is extended past them, and they read back
-    /// as zeros.
-    pub(super) holes: Vec<Range<u64>>,
-    /// The file's length after the write.
+    /// The file's length after the write (an append's holes, `journal::gaps` of the regions,
+    /// lie below it).
     pub(super) len: u64,
     /// The new file as our own reader reads it (from the view, before the write).
     pub(super) after: Option<Scan>,
@@ -64,7 +62,7 @@ impl InPlace {
         let new_size = cut.unwrap_or(t.snapshot.size.max(end));
         let view = Overlay::new(t.file, cut.unwrap_or(t.snapshot.size), &regions);
         let after = super::judge(&Source::over(&view, new_size), t.container, edit)?;
-        let holes = leave_holes(&mut regions, &mut undo, t.snapshot.size);
+        leave_holes(&mut regions, &mut undo, t.snapshot.size);
         let mut new: Vec<&[u8]> = regions.iter().map(|r| r.bytes.as_slice()).collect();
         if let Some(len) = cut {
             undo.push(Undo {
@@ -83,7 +81,6 @@ impl InPlace {
             record,
             journal: None,
             cut,
-            holes,
             len: new_size,
             after: Some(after),
         })
@@ -101,6 +98,11 @@ impl InPlace {
         for r in &self.regions {
             self.out.write_all_at(&r.bytes, r.offset).map_err(io)?;
         }
+        let spans = self
+            .regions
+            .iter()
+            .map(|r| (r.offset, r.bytes.len() as u64));
+        let holes = journal::gaps(snap.size, self.len, spans);
         // A cut, or an append whose last bytes are holes: the file gets its new length. (Never
         // set to the length it has: on XFS that can unshare a cloned last block.)
         if self.cut.is_some() {
@@ -109,7 +111,7 @@ impl InPlace {
             && self.out.set_len(self.len).is_err()
         {
             // A file system that cannot extend a file this way gets the zeros written.
-            for h in &self.holes {
+            for h in &holes {
                 let zeros = vec![0u8; (h.end - h.start) as usize];
                 self.out.write_all_at(&zeros, h.start).map_err(io)?;
             }
@@ -132,8 +134,8 @@ impl InPlace {
                 return Err(bad!(IoWrite, "read-back of the written region differs"));
             }
         }
-        for h in &self.holes {
-            let zeros = super::recover::zeros(&self.out, h.clone())
+        for h in holes {
+            let zeros = super::recover::zeros(&self.out, h)
                 .map_err(|e| FileError::io_read("cannot read back the written region", &e))?;
             if !zeros {
                 return Err(bad!(
@@ -238,21 +240,17 @@ const HOLE: usize = 4096;
 
 /// Splits the append (the last region, at the old end of the file), and its undo entry, around
 /// its runs of at least `HOLE` zeros (the padding of an appended tag): those bytes are neither
-/// written nor journalled (format 007), and `apply` extends the file over them. Returns them.
-fn leave_holes(regions: &mut Vec<Region>, undo: &mut Vec<Undo>, size: u64) -> Vec<Range<u64>> {
+/// written nor journalled (format 007: the gaps the regions leave, `journal::gaps`), and
+/// `apply` extends the file over them.
+fn leave_holes(regions: &mut Vec<Region>, undo: &mut Vec<Undo>, size: u64) {
     let appends = |r: &Region| r.offset == size && r.bytes.len() >= HOLE;
     if !regions.last().is_some_and(appends) || undo.last().map(|u| u.offset) != Some(size) {
-        return Vec::new();
+        return;
     }
     let (Some(r), Some(_)) = (regions.pop(), undo.pop()) else {
-        return Vec::new();
+        return;
     };
-    let mut holes = Vec::new();
-    let mut at = 0;
     for (start, len) in outside_zero_runs(&r.bytes, HOLE) {
-        if start > at {
-            holes.push(size + at as u64..size + start as u64);
-        }
         let offset = size + start as u64;
         undo.push(Undo {
             offset,
@@ -263,12 +261,7 @@ fn leave_holes(regions: &mut Vec<Region>, undo: &mut Vec<Undo>, size: u64) -> Ve
             offset,
             bytes: r.bytes[start..start + len].to_vec(),
         });
-        at = start + len;
     }
-    if at < r.bytes.len() {
-        holes.push(size + at as u64..size + r.bytes.len() as u64);
-    }
-    holes
 }
 
 /// The parts of `bytes` outside its runs of at least `min` zeros, as (start, length).

@@ -2,6 +2,7 @@
 //! append leaves.
 
 use super::{HOLE, Region, Undo, check_cut, differing_runs, leave_holes, outside_zero_runs};
+use crate::write::journal::gaps;
 
 #[test]
 fn a_cut_shortens_the_file_and_keeps_audio_and_writes_whole() {
@@ -73,26 +74,28 @@ fn only_an_append_gets_holes() {
     let mut regions = vec![
         Region {
             offset: 4,
-            bytes: vec![0; 8192],
+            bytes: vec![0; 90],
         },
         append,
     ];
-    let mut undos = vec![undo(4, 8192), undo(100, bytes.len() as u64)];
-    assert_eq!(leave_holes(&mut regions, &mut undos, 100), vec![103..8295]);
+    let mut undos = vec![undo(4, 90), undo(100, bytes.len() as u64)];
+    leave_holes(&mut regions, &mut undos, 100);
     let at: Vec<_> = regions.iter().map(|r| (r.offset, r.bytes.len())).collect();
     assert_eq!(
         at,
-        [(4, 8192), (100, 3), (8295, 4)],
+        [(4, 90), (100, 3), (8295, 4)],
         "zeros inside the file stay"
     );
     let at: Vec<_> = undos.iter().map(|u| (u.offset, u.new_len)).collect();
-    assert_eq!(at, [(4, 8192), (100, 3), (8295, 4)]);
+    assert_eq!(at, [(4, 90), (100, 3), (8295, 4)]);
+    // What the journal and `apply` take for the hole.
+    assert_eq!(gaps(100, 8299, at.iter().copied()), vec![103..8295]);
     // Not an append (the file is longer): nothing changes.
     let mut same = vec![Region {
         offset: 100,
         bytes: vec![0; 8192],
     }];
     let mut u = vec![undo(100, 8192)];
-    assert!(leave_holes(&mut same, &mut u, 200).is_empty());
-    assert_eq!(same[0].bytes.len(), 8192);
+    leave_holes(&mut same, &mut u, 200);
+    assert_eq!((same[0].bytes.len(), u[0].new_len), (8192, 8192));
 }

@@ -118,17 +118,9 @@ fn encode(name: &[u8], snap: &Snapshot, new_size: u64, changes: &[(&Undo, &[u8])
         .sum();
     let mut rec = Vec::with_capacity(96 + name.len() + body);
     // 005 unless the append leaves holes: a downgraded noai can still read what it knows.
-    let covered = changes
-        .iter()
-        .fold(snap.size, |at, (u, n)| match u.offset <= at {
-            true => at.max(u.offset + n.len() as u64),
-            false => at,
-        });
-    rec.extend_from_slice(if covered >= new_size {
-        MAGIC_005
-    } else {
-        MAGIC
-    });
+    let spans = changes.iter().map(|(u, n)| (u.offset, n.len() as u64));
+    let holes = !gaps(snap.size, new_size, spans).is_empty();
+    rec.extend_from_slice(if holes { MAGIC } else { MAGIC_005 });
     rec.extend_from_slice(&(name.len() as u64).to_le_bytes());
     rec.extend_from_slice(name);
     for n in [
@@ -184,22 +176,33 @@ pub struct Decoded {
     pub changes: Vec<Change>,
 }
 
+/// The parts of the bytes a write appends (from `old_size` to `new_size`) that none of the
+/// writes (offset, length; in order, not overlapping) holds: the holes of a 007 record, which
+/// read as zeros in the new version. Empty for a write that appends nothing.
+pub fn gaps(
+    old_size: u64,
+    new_size: u64,
+    writes: impl IntoIterator<Item = (u64, u64)>,
+) -> Vec<std::ops::Range<u64>> {
+    let mut out = Vec::new();
+    let mut at = old_size;
+    for (offset, len) in writes {
+        if offset > at && offset <= new_size {
+            out.push(at..offset);
+        }
+        at = at.max(offset.saturating_add(len));
+    }
+    if at < new_size {
+        out.push(at..new_size);
+    }
+    out
+}
+
 impl Decoded {
-    /// The parts of the appended bytes no region holds: zeros in the new version (007 only;
-    /// the regions are in order and do not overlap).
+    /// The holes of the record (`gaps` of its regions' new bytes); only a 007 record has any.
     pub fn gaps(&self) -> Vec<std::ops::Range<u64>> {
-        let mut out = Vec::new();
-        let mut at = self.old_size;
-        for c in &self.changes {
-            if c.offset > at && c.offset <= self.new_size {
-                out.push(at..c.offset);
-            }
-            at = at.max(c.offset + c.new.len() as u64);
-        }
-        if at < self.new_size {
-            out.push(at..self.new_size);
-        }
-        out
+        let spans = self.changes.iter().map(|c| (c.offset, c.new.len() as u64));
+        gaps(self.old_size, self.new_size, spans)
     }
 }
 
@@ -255,7 +258,7 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         false => None,
     };
     let count = c.num()?;
-    let (cuts, gaps) = (
+    let (cuts, holes) = (
         body.starts_with(MAGIC) || body.starts_with(MAGIC_005),
         body.starts_with(MAGIC),
     );
@@ -263,8 +266,8 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         return None;
     }
     let (mut changes, mut prev_end) = (Vec::new(), 0u64);
-    // How far from the shorter length the regions reach unbroken, in new and in old bytes.
-    let (mut covered, mut cut_covered) = (old_size, new_size);
+    // How far from the new length the regions reach unbroken in old bytes (a cut tail).
+    let mut cut_covered = new_size;
     for _ in 0..count {
         let (offset, old_len, new_len) = (c.num()?, c.num()?, c.num()?);
         let (old, new) = (c.take(old_len)?.to_vec(), c.take(new_len)?.to_vec());
@@ -273,9 +276,6 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         if offset < prev_end || (old_len > 0 && old_end > old_size) || new_end > new_size {
             return None;
         }
-        if offset <= covered && new_end > covered {
-            covered = new_end;
-        }
         if offset <= cut_covered && old_end > cut_covered {
             cut_covered = old_end;
         }
@@ -283,7 +283,8 @@ fn decode(body: &[u8]) -> Option<Decoded> {
         changes.push(Change { offset, old, new });
     }
     // 007 may leave holes in the appended part; everything else must be journalled.
-    let whole = (covered >= new_size || gaps) && cut_covered >= old_size;
+    let spans = changes.iter().map(|c| (c.offset, c.new.len() as u64));
+    let whole = (holes || gaps(old_size, new_size, spans).is_empty()) && cut_covered >= old_size;
     (c.0.is_empty() && whole).then(|| Decoded {
         name: name.to_vec(),
         dev,

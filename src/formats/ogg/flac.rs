@@ -58,6 +58,11 @@ fn block_len(b: &[u8]) -> Option<usize> {
     Some(usize::from(h[1]) << 16 | usize::from(h[2]) << 8 | usize::from(h[3]))
 }
 
+/// The number of header packets after it the identification packet declares (0: unknown).
+pub fn header_count(id: &[u8]) -> u16 {
+    id.get(7..9).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
+}
+
 /// The block type of a header packet.
 pub fn kind(packet: &[u8]) -> Option<u8> {
     packet.first().map(|b| b & 0x7f)
@@ -75,10 +80,7 @@ pub fn want(packets: &[Vec<u8>]) -> Result<usize> {
             n - 1
         ));
     }
-    let declared = packets
-        .first()
-        .and_then(|p| p.get(7..9))
-        .map_or(0, |b| usize::from(b[0]) << 8 | usize::from(b[1]));
+    let declared = packets.first().map_or(0, |p| usize::from(header_count(p)));
     if last[0] & LAST == 0 {
         if n > MAX_BLOCKS || (declared != 0 && n > declared) {
             return Err(bad!(

@@ -94,7 +94,7 @@ impl<'a> Repaginate<'a> {
         let (Some(id), Some(page)) = (headers.packets.first(), headers.pages.first()) else {
             return Err(bad!("the Ogg header pages are malformed"));
         };
-        let count = u16::from_be_bytes([id[7], id[8]]);
+        let count = flac::header_count(id);
         if count != 0 {
             let count = count.checked_add(1).ok_or_else(|| {
                 bad!(
