@@ -23,13 +23,34 @@ fn write_at(p: &Path, off: u64, b: &[u8]) {
         .unwrap();
 }
 
+/// `dir/name` holding `old` and the journal (left on disk, as a kill leaves it) of a write of
+/// `new` bytes over `regions` that makes it `new_size` bytes long; the file and the journal.
+fn journalled(
+    dir: &Path,
+    name: &str,
+    old: &[u8],
+    new_size: u64,
+    regions: &[Undo],
+    new: &[&[u8]],
+) -> (PathBuf, PathBuf) {
+    let p = dir.join(name);
+    std::fs::write(&p, old).unwrap();
+    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
+    std::mem::forget(Journal::create(&p, &snap, new_size, regions, new).unwrap());
+    (p.clone(), journal_path(&p))
+}
+
 /// `song.mp3` holding `HEADER-OLD-AUDIO` and the journal of writing `NEW` over `OLD`.
 fn staged(dir: &Path) -> (PathBuf, PathBuf) {
-    let p = dir.join("song.mp3");
-    std::fs::write(&p, b"HEADER-OLD-AUDIO").unwrap();
-    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
-    std::mem::forget(Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap());
-    (p.clone(), journal_path(&p))
+    let regions = [undo(7, b"OLD", 3)];
+    journalled(
+        dir,
+        "song.mp3",
+        b"HEADER-OLD-AUDIO",
+        16,
+        &regions,
+        &[b"NEW"],
+    )
 }
 
 #[test]
@@ -53,25 +74,20 @@ fn torn_write_is_rolled_back_and_complete_write_kept() {
 #[test]
 fn torn_append_is_truncated_back() {
     let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("a.m4a");
-    std::fs::write(&p, b"moov....mdat....").unwrap();
-    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
     let regions = [undo(0, b"moov", 4), undo(16, b"", 8)];
-    std::mem::forget(Journal::create(&p, &snap, 24, &regions, &[b"free", b"uuidXMP!"]).unwrap());
+    let new: [&[u8]; 2] = [b"free", b"uuidXMP!"];
+    let (p, jp) = journalled(dir.path(), "a.m4a", b"moov....mdat....", 24, &regions, &new);
     write_at(&p, 0, b"free");
     write_at(&p, 16, b"uuid"); // the append stopped half way
-    assert_eq!(recover(&journal_path(&p)).unwrap(), Recovery::RolledBack);
+    assert_eq!(recover(&jp).unwrap(), Recovery::RolledBack);
     assert_eq!(std::fs::read(&p).unwrap(), b"moov....mdat....");
 }
 
 /// The journal of a cut: `moov` becomes `free`, the 8-byte tail `uuidXMP!` goes.
 fn staged_cut(dir: &Path) -> (PathBuf, PathBuf) {
-    let p = dir.join("a.m4a");
-    std::fs::write(&p, b"moov....mdat....uuidXMP!").unwrap();
-    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
     let regions = [undo(0, b"moov", 4), undo(16, b"uuidXMP!", 0)];
-    std::mem::forget(Journal::create(&p, &snap, 16, &regions, &[b"free", b""]).unwrap());
-    (p.clone(), journal_path(&p))
+    let old = b"moov....mdat....uuidXMP!";
+    journalled(dir, "a.m4a", old, 16, &regions, &[b"free", b""])
 }
 
 #[test]
@@ -250,12 +266,9 @@ fn each_file_of_a_shared_journal_recovers_on_its_own() {
 /// The journal of an append that left holes: 16 bytes become 40, `ID3x` at 16 and `_PMX` at
 /// 30 written, 20..30 and 34..40 zeros never written (format 007).
 fn staged_holes(dir: &Path) -> (PathBuf, PathBuf) {
-    let p = dir.join("a.wav");
-    std::fs::write(&p, b"RIFF....data....").unwrap();
-    let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
     let regions = [undo(16, b"", 4), undo(30, b"", 4)];
-    std::mem::forget(Journal::create(&p, &snap, 40, &regions, &[b"ID3x", b"_PMX"]).unwrap());
-    (p.clone(), journal_path(&p))
+    let new: [&[u8]; 2] = [b"ID3x", b"_PMX"];
+    journalled(dir, "a.wav", b"RIFF....data....", 40, &regions, &new)
 }
 
 #[test]
