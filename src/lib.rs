@@ -79,6 +79,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             }
         }
     }
+    engine::closer::finish();
     let interrupted = interrupt::requested();
     if !interrupted {
         sink.leftovers(&walker.leftovers())?;

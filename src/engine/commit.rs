@@ -85,6 +85,9 @@ fn commit_batch(
     opts: write::Options,
     batch: Vec<Queued>,
 ) -> (Vec<Queued>, Vec<(usize, Option<FileReport>)>) {
+    // The last chunk's replaced originals are closed (their blocks free) before staging takes
+    // space.
+    super::closer::settle();
     let alone: std::collections::HashSet<usize> =
         batch.iter().filter(|q| q.alone).map(|q| q.at).collect();
     let staged: Vec<(usize, Result<Slot, Queued>)> = batch
@@ -310,7 +313,8 @@ fn finish(p: Pending, mut staged: Staged) -> FileReport {
         expect,
         ..
     } = p;
-    drop(opened);
+    // The original's descriptor may hold the last reference to the replaced inode.
+    super::closer::close(opened.file);
     let judged = match &after {
         Some(scan) => catch(|| judge_written(scan, expect.as_ref())),
         None => catch(|| verify_written(&report.path, expect.as_ref())),

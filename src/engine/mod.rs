@@ -4,6 +4,7 @@
 //! carries the writes out with shared syncs.
 
 mod budget;
+pub(crate) mod closer;
 mod commit;
 mod decide;
 mod sign;

@@ -1,0 +1,125 @@
+//! Closing replaced originals off the workers' path. Once a rewrite is renamed over a file and
+//! made durable, our descriptor of the original is often the last reference to its old inode:
+//! closing it frees the old blocks, and on a file system mounted with `discard` (ext4 here)
+//! waits for the device to trim them. No later step needs that work done, so such a file goes
+//! to one background thread, which closes it while the workers plan the next chunk.
+//!
+//! Only a file with no name left goes there: one still reachable by another name (a hard link)
+//! keeps our lock until it is closed, so it is closed at once, before any later chunk opens it.
+//! `settle` waits until every handed-over file is closed; the commit calls it before it stages
+//! a batch, so the old blocks are free before new ones are taken (the space budget holds) and
+//! the held descriptors never exceed one chunk's files (within `fds::PER_FILE`'s allowance).
+
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+/// The thread and its queue, started on first use.
+struct Worker {
+    queue: Sender<File>,
+    thread: JoinHandle<()>,
+}
+
+static WORKER: Mutex<Option<Worker>> = Mutex::new(None);
+/// Files handed over and not yet closed.
+static PENDING: Mutex<usize> = Mutex::new(0);
+static SETTLED: Condvar = Condvar::new();
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere cannot leave these counters half-updated: keep going.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Closes `file` now, or hands it to the background thread when no name refers to it any more.
+pub fn close(file: File) {
+    let unlinked = file.metadata().is_ok_and(|m| m.nlink() == 0);
+    if !unlinked {
+        return drop(file);
+    }
+    let mut worker = lock(&WORKER);
+    if worker.is_none() {
+        *worker = start();
+    }
+    let Some(w) = worker.as_ref() else {
+        return drop(file);
+    };
+    *lock(&PENDING) += 1;
+    if let Err(mpsc::SendError(file)) = w.queue.send(file) {
+        drop(file);
+        done();
+    }
+}
+
+fn start() -> Option<Worker> {
+    let (queue, files) = mpsc::channel::<File>();
+    let thread = std::thread::Builder::new()
+        .name("noai-closer".into())
+        .spawn(move || {
+            for file in files {
+                drop(file);
+                done();
+            }
+        })
+        .ok()?;
+    Some(Worker { queue, thread })
+}
+
+fn done() {
+    let mut pending = lock(&PENDING);
+    *pending = pending.saturating_sub(1);
+    if *pending == 0 {
+        SETTLED.notify_all();
+    }
+}
+
+/// Waits until every file handed over so far is closed.
+pub fn settle() {
+    let mut pending = lock(&PENDING);
+    while *pending > 0 {
+        pending = SETTLED.wait(pending).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// Closes everything handed over and stops the thread (the end of a run).
+pub fn finish() {
+    let worker = lock(&WORKER).take();
+    if let Some(w) = worker {
+        drop(w.queue);
+        let _ = w.thread.join();
+    }
+    settle();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unlinked_file_is_closed_by_settle_and_a_linked_one_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let gone = File::create(&a).unwrap();
+        let kept = File::create(&b).unwrap();
+        std::fs::remove_file(&a).unwrap();
+        kept.try_lock().unwrap();
+        close(gone);
+        close(kept);
+        // The linked file's lock is free as soon as `close` returns.
+        File::open(&b).unwrap().try_lock().unwrap();
+        settle();
+        assert_eq!(*lock(&PENDING), 0);
+        let open = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok());
+        let a = a.to_string_lossy().into_owned();
+        assert!(
+            !open
+                .into_iter()
+                .any(|t| t.to_string_lossy().starts_with(&a))
+        );
+        finish();
+        assert!(lock(&WORKER).is_none());
+    }
+}
