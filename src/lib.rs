@@ -54,6 +54,8 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()?;
+    // Replaced originals still being closed are closed before `run` returns, however it does.
+    let closer = engine::closer::Finish;
     let mut walker = walk::walk(&cfg.walk);
     let size = fds::chunk_size();
     let mut chunk: Vec<Found> = Vec::with_capacity(size);
@@ -79,7 +81,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
             }
         }
     }
-    engine::closer::finish();
+    drop(closer);
     let interrupted = interrupt::requested();
     if !interrupted {
         sink.leftovers(&walker.leftovers())?;

@@ -6,9 +6,11 @@
 //!
 //! Only a file with no name left goes there: one still reachable by another name (a hard link)
 //! keeps our lock until it is closed, so it is closed at once, before any later chunk opens it.
-//! `settle` waits until every handed-over file is closed; the commit calls it before it stages
-//! a batch, so the old blocks are free before new ones are taken (the space budget holds) and
-//! the held descriptors never exceed one chunk's files (within `fds::PER_FILE`'s allowance).
+//! `settle` waits until every handed-over file is closed; the commit calls it before it measures
+//! free space for a batch and stages it, and signing before it stages its copies, so the old
+//! blocks are free before new ones are taken (the space budget holds) and the held descriptors
+//! never exceed one chunk's files (within `fds::PER_FILE`'s allowance). The unit test below
+//! shares these globals with any other test that commits writes in this process (none today).
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
@@ -58,12 +60,22 @@ fn start() -> Option<Worker> {
         .name("noai-closer".into())
         .spawn(move || {
             for file in files {
+                // Counted down however the close ends, so `settle` can never wait forever.
+                let _done = Done;
                 drop(file);
-                done();
             }
         })
         .ok()?;
     Some(Worker { queue, thread })
+}
+
+/// Counts one handed-over file as closed when dropped.
+struct Done;
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        done();
+    }
 }
 
 fn done() {
@@ -82,7 +94,17 @@ pub fn settle() {
     }
 }
 
-/// Closes everything handed over and stops the thread (the end of a run).
+/// Closes everything handed over and stops the thread when dropped: the end of a run, however
+/// it ends.
+pub struct Finish;
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        finish();
+    }
+}
+
+/// Closes everything handed over and stops the thread.
 pub fn finish() {
     let worker = lock(&WORKER).take();
     if let Some(w) = worker {

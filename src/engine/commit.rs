@@ -61,6 +61,9 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> (Vec<Option<FileReport>>
     }
     let mut peak = 0;
     while !queue.is_empty() && !interrupt::requested() {
+        // The replaced originals handed to the closer so far are closed (their blocks free)
+        // before the budget measures free space and staging takes some.
+        super::closer::settle();
         let mut budget = Budget::default();
         let (batch, rest): (Vec<Queued>, Vec<Queued>) = queue.into_iter().partition(|q| {
             let (dev, dir, extra) = budget::of(&q.pending);
@@ -85,9 +88,6 @@ fn commit_batch(
     opts: write::Options,
     batch: Vec<Queued>,
 ) -> (Vec<Queued>, Vec<(usize, Option<FileReport>)>) {
-    // The last chunk's replaced originals are closed (their blocks free) before staging takes
-    // space.
-    super::closer::settle();
     let alone: std::collections::HashSet<usize> =
         batch.iter().filter(|q| q.alone).map(|q| q.at).collect();
     let staged: Vec<(usize, Result<Slot, Queued>)> = batch

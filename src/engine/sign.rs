@@ -22,6 +22,8 @@ pub fn sign_chunk(
     signer: &Signer,
     reports: Vec<Option<FileReport>>,
 ) -> Vec<Option<FileReport>> {
+    // Signing stages whole temp copies: the chunk's replaced originals go first.
+    super::closer::settle();
     reports
         .into_par_iter()
         .map(|r| r.map(|r| sign_report(cfg, signer, r)))
