@@ -4,6 +4,7 @@
 
 pub mod c2pa;
 pub mod cli;
+mod closer;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -55,7 +56,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
         .num_threads(cfg.threads)
         .build()?;
     // Replaced originals still being closed are closed before `run` returns, however it does.
-    let closer = engine::closer::Finish;
+    let closer = closer::Finish;
     let mut walker = walk::walk(&cfg.walk);
     let size = fds::chunk_size();
     let mut chunk: Vec<Found> = Vec::with_capacity(size);

@@ -63,7 +63,7 @@ pub fn commit(cfg: &Config, prepared: Vec<Prepared>) -> (Vec<Option<FileReport>>
     while !queue.is_empty() && !interrupt::requested() {
         // The replaced originals handed to the closer so far are closed (their blocks free)
         // before the budget measures free space and staging takes some.
-        super::closer::settle();
+        crate::closer::settle();
         let mut budget = Budget::default();
         let (batch, rest): (Vec<Queued>, Vec<Queued>) = queue.into_iter().partition(|q| {
             let (dev, dir, extra) = budget::of(&q.pending);
@@ -314,7 +314,7 @@ fn finish(p: Pending, mut staged: Staged) -> FileReport {
         ..
     } = p;
     // The original's descriptor may hold the last reference to the replaced inode.
-    super::closer::close(opened.file);
+    crate::closer::close(opened.file);
     let judged = match &after {
         Some(scan) => catch(|| judge_written(scan, expect.as_ref())),
         None => catch(|| verify_written(&report.path, expect.as_ref())),

@@ -4,7 +4,6 @@
 //! carries the writes out with shared syncs.
 
 mod budget;
-pub(crate) mod closer;
 mod commit;
 mod decide;
 mod sign;

@@ -23,7 +23,7 @@ pub fn sign_chunk(
     reports: Vec<Option<FileReport>>,
 ) -> Vec<Option<FileReport>> {
     // Signing stages whole temp copies: the chunk's replaced originals go first.
-    super::closer::settle();
+    crate::closer::settle();
     reports
         .into_par_iter()
         .map(|r| r.map(|r| sign_report(cfg, signer, r)))

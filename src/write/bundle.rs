@@ -4,7 +4,10 @@
 //! and every other file of the group gets a hard link to it under its own journal name
 //! (`.<name>.noai-journal`). A link is a directory entry, not an inode. Everything else stays
 //! per file: recovery finds a file's journal by that name, holds that file's lock, uses the
-//! record that names it and removes that one link; the inode goes with its last link.
+//! record that names it and removes that one link; the inode goes with its last link. The
+//! writer keeps the file open, shared by the group's `Journal`s: whoever removes the last name
+//! hands the descriptor to `closer`, so freeing the blocks (a trim on a `discard` mount) is
+//! off the workers' path.
 //!
 //! Layout (little-endian): `NOAIJ006`, the record count, per record its length and the record
 //! (a complete format-005 record with its own checksum), then the SHA-256 of everything before.
@@ -129,9 +132,9 @@ fn write_group(group: &[(&Path, Vec<u8>)], out: &mut Vec<Result<Journal>>) {
             Err(e) => out.push(Err(e)),
         }
     };
-    let path = primary.path().to_path_buf();
+    let (path, inode) = (primary.path().to_path_buf(), primary.inode());
     out.push(Ok(primary));
-    out.extend(rest.map(|(t, rec)| link(&path, t, rec)));
+    out.extend(rest.map(|(t, rec)| link(&path, inode.clone(), t, rec)));
 }
 
 /// How many of `items` go into one file: up to `MAX_RECORDS` and `MAX_FILE_BYTES`, at least one.
@@ -168,20 +171,24 @@ fn create(target: &Path, file: &[u8]) -> Result<Journal> {
                 &e,
             )
         })?;
-    let journal = Journal::at(path);
     if let Err(e) = f.write_all(file) {
-        journal.finish();
+        Journal::at(path, None).finish();
         return Err(FileError::io_write("cannot write the undo journal", &e));
     }
-    Ok(journal)
+    Ok(Journal::at(path, Some(std::sync::Arc::new(f))))
 }
 
 /// Gives `target` the journal `primary` under its own journal name; a file of its own (holding
 /// only `rec`) where the file system refuses hard links.
-fn link(primary: &Path, target: &Path, rec: &[u8]) -> Result<Journal> {
+fn link(
+    primary: &Path,
+    inode: Option<std::sync::Arc<std::fs::File>>,
+    target: &Path,
+    rec: &[u8],
+) -> Result<Journal> {
     let path = journal_path(target);
     match std::fs::hard_link(primary, &path) {
-        Ok(()) => Ok(Journal::at(path)),
+        Ok(()) => Ok(Journal::at(path, inode)),
         Err(e)
             if matches!(
                 e.raw_os_error(),

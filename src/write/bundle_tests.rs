@@ -129,3 +129,34 @@ fn large_groups_are_split_into_several_files() {
     let huge = vec![(Path::new("x"), vec![0u8; MAX_FILE_BYTES * 2])];
     assert_eq!(take_group(&huge), 1, "one record always fits");
 }
+
+/// Our descriptors that refer to `path` (a deleted file shows as `path (deleted)`).
+fn held(path: &Path) -> usize {
+    let path = path.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|t| t.to_string_lossy().starts_with(&path))
+        .count()
+}
+
+#[test]
+fn the_journal_file_stays_open_until_its_last_name_goes_then_the_closer_closes_it() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a.flac"), d.path().join("b.flac"));
+    let items = vec![
+        (a.as_path(), rec(&a, b"aa", b"AA")),
+        (b.as_path(), rec(&b, b"bb", b"BB")),
+    ];
+    let mut js: Vec<Journal> = write(&items).into_iter().map(|j| j.unwrap()).collect();
+    let first = js[0].path().to_path_buf();
+    assert_eq!(held(&first), 1, "the writer keeps the journal file open");
+    js.remove(0).finish();
+    assert!(!first.exists());
+    // The other name still reaches it: its link works, and nothing was handed over.
+    assert!(std::fs::read(js[0].path()).is_ok());
+    js.remove(0).finish();
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
+    crate::closer::settle();
+    assert_eq!(held(&first), 0, "closed once both names are gone");
+}

@@ -43,6 +43,9 @@ pub const MAX_REGIONS: u64 = 1 << 16;
 /// A journal on disk for one in-place write.
 pub struct Journal {
     path: PathBuf,
+    /// The journal file, open, shared by the links of one bundle: whoever removes the last
+    /// name hands it to the closer, so freeing its blocks waits for no one.
+    inode: Option<std::sync::Arc<std::fs::File>>,
 }
 
 /// Where the undo journal of `target` lives.
@@ -333,8 +336,13 @@ pub fn record(
 
 impl Journal {
     /// A journal (or a link to one) at `path`.
-    pub(super) fn at(path: PathBuf) -> Journal {
-        Journal { path }
+    pub(super) fn at(path: PathBuf, inode: Option<std::sync::Arc<std::fs::File>>) -> Journal {
+        Journal { path, inode }
+    }
+
+    /// The open journal file this name refers to, when the writer kept it.
+    pub(super) fn inode(&self) -> Option<std::sync::Arc<std::fs::File>> {
+        self.inode.clone()
     }
 
     pub(super) fn path(&self) -> &Path {
@@ -362,6 +370,9 @@ impl Journal {
     /// Removes the journal (this file's name for it) once the write is durable (or undone).
     pub fn finish(self) {
         let _ = std::fs::remove_file(&self.path);
+        if let Some(file) = self.inode.and_then(std::sync::Arc::into_inner) {
+            crate::closer::close(file);
+        }
     }
 }
 

@@ -1,8 +1,10 @@
-//! Closing replaced originals off the workers' path. Once a rewrite is renamed over a file and
-//! made durable, our descriptor of the original is often the last reference to its old inode:
-//! closing it frees the old blocks, and on a file system mounted with `discard` (ext4 here)
-//! waits for the device to trim them. No later step needs that work done, so such a file goes
-//! to one background thread, which closes it while the workers plan the next chunk.
+//! Closing deleted files off the workers' path. Once a rewrite is renamed over a file and made
+//! durable, our descriptor of the original is often the last reference to its old inode; once
+//! a batch's undo journals are removed, the write layer's descriptor of a journal file is the
+//! last reference to it. Closing such a descriptor frees the blocks, and on a file system
+//! mounted with `discard` (ext4 here) waits for the device to trim them. No later step needs
+//! that work done, so such a file goes to one background thread, which closes it while the
+//! workers plan the next chunk. (Its names are already gone: recovery never sees it.)
 //!
 //! Only a file with no name left goes there: one still reachable by another name (a hard link)
 //! keeps our lock until it is closed, so it is closed at once, before any later chunk opens it.
