@@ -133,4 +133,33 @@ mod tests {
             "nothing and nothing"
         );
     }
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)]
+    fn a_difference_past_the_first_step_counts() {
+        // Two copies of 600 KiB (more than two steps) that differ in one byte near the end.
+        let n = 600 << 10;
+        let mut data: Vec<u8> = (0..2 * n).map(|i| (i % n % 251) as u8).collect();
+        let f = tempfile::tempfile().unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, &data, 0).unwrap();
+        let src = Source::new(&f, data.len() as u64);
+        let (a, b) = (0..n as u64, n as u64..2 * n as u64);
+        assert!(
+            same_bytes(
+                &src,
+                std::slice::from_ref(&a),
+                &src,
+                std::slice::from_ref(&b)
+            )
+            .unwrap()
+        );
+        data[2 * n - 7] ^= 1;
+        std::os::unix::fs::FileExt::write_all_at(&f, &data, 0).unwrap();
+        assert!(
+            !same_bytes(&src, &[a], &src, &[b]).unwrap(),
+            "the last step"
+        );
+        assert!(!same_bytes(&src, &[0..3], &src, &[1..4]).unwrap());
+        assert!(same_bytes(&src, &[0..3], &src, &[n as u64..n as u64 + 3]).unwrap());
+    }
 }
