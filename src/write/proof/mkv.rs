@@ -153,8 +153,7 @@ fn summary<R: Read + Seek>(r: &mut R, edit: &Edit) -> std::result::Result<Summar
             }
         }
         if let Some(h) = cluster.as_mut() {
-            h.update(id.to_be_bytes());
-            h.update(value(&tag).as_bytes());
+            hash_in(h, id, &tag);
         } else {
             record(&mut s, &stack, &tag, edit);
         }
@@ -202,6 +201,21 @@ fn full(tag: &MatroskaSpec) -> &[MatroskaSpec] {
 }
 
 /// A value as text: binary data by its SHA-256, a buffered master by its children.
+/// Feeds one element inside a Cluster to the Cluster's digest: a binary value (a block) by its
+/// bytes, anything else by its text, each tagged and length-prefixed so no two sequences of
+/// elements hash alike. (Hashing each block's own digest as text cost a second SHA-256 pass and
+/// a string per block.)
+fn hash_in(h: &mut Sha256, id: u64, tag: &MatroskaSpec) {
+    h.update(id.to_be_bytes());
+    let (kind, bytes): (&[u8], std::borrow::Cow<[u8]>) = match tag.as_binary() {
+        Some(b) => (b"b", std::borrow::Cow::Borrowed(b)),
+        None => (b"v", value(tag).into_bytes().into()),
+    };
+    h.update(kind);
+    h.update((bytes.len() as u64).to_be_bytes());
+    h.update(&bytes);
+}
+
 fn value(tag: &MatroskaSpec) -> String {
     if let Some(b) = tag.as_binary() {
         return format!("{} bytes sha256 {}", b.len(), hex(&Sha256::digest(b)));
@@ -320,6 +334,22 @@ mod tests {
             ..Edit::default()
         };
         prove(&mut Cursor::new(old), &mut Cursor::new(new), &edit)
+    }
+
+    #[test]
+    fn a_changed_byte_in_a_block_or_a_block_split_differently_is_caught() {
+        let old = file(&[tags(&[("ARTIST", "Me")]), cluster()]);
+        let mut new = old.clone();
+        *new.last_mut().unwrap() ^= 1;
+        let e = check(&old, &new).unwrap_err().to_string();
+        assert!(e.contains("Cluster"), "{e}");
+        // The same bytes in two blocks instead of one: not the same Cluster.
+        let two = el(
+            &[0x1F, 0x43, 0xB6, 0x75],
+            &[el(&[0xA3], &[0x81, 0, 0, 0x80]), el(&[0xA3], &[1, 2, 3])].concat(),
+        );
+        let split = file(&[tags(&[("ARTIST", "Me")]), two]);
+        assert!(check(&old, &split).is_err());
     }
 
     #[test]
