@@ -313,8 +313,12 @@ fn finish(p: Pending, mut staged: Staged) -> FileReport {
         expect,
         ..
     } = p;
-    // The original's descriptor may hold the last reference to the replaced inode.
-    crate::closer::close(opened.file);
+    // After a rewrite, the original's descriptor may hold the last reference to the replaced
+    // inode; an in-place write's file keeps its name, so it is simply closed.
+    match written.strategy {
+        write::Strategy::Rewrite => crate::closer::close(opened.file),
+        write::Strategy::InPlace => drop(opened),
+    }
     let judged = match &after {
         Some(scan) => catch(|| judge_written(scan, expect.as_ref())),
         None => catch(|| verify_written(&report.path, expect.as_ref())),

@@ -130,16 +130,6 @@ fn large_groups_are_split_into_several_files() {
     assert_eq!(take_group(&huge), 1, "one record always fits");
 }
 
-/// Our descriptors that refer to `path` (a deleted file shows as `path (deleted)`).
-fn held(path: &Path) -> usize {
-    let path = path.to_string_lossy().into_owned();
-    std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-        .filter(|t| t.to_string_lossy().starts_with(&path))
-        .count()
-}
-
 #[test]
 fn the_journal_file_stays_open_until_its_last_name_goes_then_the_closer_closes_it() {
     let d = tempfile::tempdir().unwrap();
@@ -150,7 +140,11 @@ fn the_journal_file_stays_open_until_its_last_name_goes_then_the_closer_closes_i
     ];
     let mut js: Vec<Journal> = write(&items).into_iter().map(|j| j.unwrap()).collect();
     let first = js[0].path().to_path_buf();
-    assert_eq!(held(&first), 1, "the writer keeps the journal file open");
+    assert_eq!(
+        crate::closer::held(&first),
+        1,
+        "the writer keeps the journal file open"
+    );
     js.remove(0).finish();
     assert!(!first.exists());
     // The other name still reaches it: its link works, and nothing was handed over.
@@ -158,5 +152,9 @@ fn the_journal_file_stays_open_until_its_last_name_goes_then_the_closer_closes_i
     js.remove(0).finish();
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
     crate::closer::settle();
-    assert_eq!(held(&first), 0, "closed once both names are gone");
+    assert_eq!(
+        crate::closer::held(&first),
+        0,
+        "closed once both names are gone"
+    );
 }
