@@ -215,6 +215,11 @@ pub struct Edit {
     /// file-system block, so that the audio moves by whole blocks and the write layer can clone
     /// it (`engine/decide.rs`).
     pub extra_padding: i32,
+    /// Planners check a new ID3v2 tag with the `id3` crate themselves (`id3v2::precheck`):
+    /// only for `--dry-run`, whose plans are never written, so that it reports what the write
+    /// layer's proof would refuse. A plan that is written gets that same check from the proof,
+    /// on the bytes to be written, before anything is; planning checked it a second time.
+    pub precheck: bool,
 }
 
 /// What an edit may do to the file's layout.

@@ -108,6 +108,7 @@ fn edit_of(o: &Opened, remove: Vec<String>, set: Vec<(String, String)>, xmp: boo
         xmp,
         layout,
         extra_padding: 0,
+        precheck: false,
     }
 }
 
@@ -260,6 +261,7 @@ fn plan(
     expect: Option<Wanted>,
 ) -> Prepared {
     let src = Source::new(&o.file, o.snapshot.size);
+    edit.precheck = dry;
     let Planned { plan, payload } = match plan_aligned(&o, &src, &mut edit) {
         Ok(Some(p)) => p,
         Ok(None) => {

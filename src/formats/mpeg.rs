@@ -70,8 +70,8 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     {
         return Ok(Some(p));
     }
-    let old = src.read(0, tag.region_len, "ID3v2 tag")?;
     let region = tag.region_len;
+    src.check(0, region, "ID3v2 tag")?;
     let Some(need) = tag.min_len_xmp(edit, edit.xmp)? else {
         return Ok(None);
     };
@@ -80,9 +80,10 @@ pub fn plan(src: &Source, edit: &Edit) -> Result<Option<Plan>> {
     let Some(new) = tag.edited_xmp(edit, pad_to, edit.xmp)? else {
         return Ok(None);
     };
-    // The write layer proves every write again; checking here too lets `--dry-run` report a
-    // tag the proof would refuse.
-    id3v2::cross_check(&old, &new, edit)?;
+    // The write layer proves every write; a dry run checks here, to report what it would refuse.
+    if edit.precheck {
+        id3v2::cross_check(&src.read(0, region, "ID3v2 tag")?, &new, edit)?;
+    }
     Ok(Some(match fits {
         true => Plan::at(0, new),
         false => Plan::splice(src, 0, new, region),

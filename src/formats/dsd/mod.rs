@@ -98,7 +98,7 @@ fn edited(slot: Option<&[u8]>, edit: &Edit) -> Result<Option<Tagged>> {
     let Some(new) = tag.edited(edit, pad_to)? else {
         return Ok(None);
     };
-    id3v2::cross_check(&slot[..tag_len], &new, edit)?;
+    id3v2::precheck(&slot[..tag_len], &new, edit)?;
     Ok(Some(Tagged::Bytes(new)))
 }
 

@@ -18,6 +18,15 @@ use super::{Edit, FLAG_UNSYNC, Result, Sizes, Tag, assemble, parse, to_syncsafe}
 use crate::bad;
 use crate::formats::xmp;
 
+/// `cross_check` while planning, for a dry run only (`Edit::precheck`): a plan that is written
+/// is checked by the write layer's proof.
+pub fn precheck(old: &[u8], new: &[u8], edit: &Edit) -> Result<()> {
+    match edit.precheck {
+        true => cross_check(old, new, edit),
+        false => Ok(()),
+    }
+}
+
 /// Checks that `new` is `old` with `edit` applied and nothing else changed (both whole tags,
 /// header included; an empty `old` stands for a file that had no tag). The error says which
 /// frame would change.

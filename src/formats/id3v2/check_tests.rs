@@ -69,3 +69,20 @@ fn cross_check_of_a_new_tag_and_of_a_dropped_xmp_packet() {
     let err = refusal(cross_check(&old, &no_xmp, &e));
     assert!(err.contains("XMP"), "{err}");
 }
+
+#[test]
+fn precheck_runs_the_cross_check_only_for_a_dry_run() {
+    let mut e = edit(&[("TDM-RESERVATION", "1")]);
+    let old = assemble(4, 0, &[], Some(64)).unwrap();
+    let new = carry::new_tag_carrying(&e, false, &[]).unwrap();
+    let mut junk = old.clone();
+    let end = junk.len() - 1;
+    junk[end] = 1;
+    // A written plan is proven by the write layer: planning does not check it again.
+    assert!(!e.precheck);
+    precheck(&junk, &new, &e).unwrap();
+    // A dry run's plan is never proven, so planning checks it and reports the refusal.
+    e.precheck = true;
+    let err = refusal(precheck(&junk, &new, &e));
+    assert!(err.contains("not fully understood"), "{err}");
+}

@@ -11,7 +11,7 @@ mod walk;
 
 use super::{Edit, RawField, Result, Source, xmp};
 use crate::bad;
-pub use check::cross_check;
+pub use check::{cross_check, precheck};
 use frame::{Style, decode_user_text, encode_user_text, encode_xmp, frame_body};
 use walk::Sizes;
 

@@ -94,7 +94,7 @@ fn id3_change(src: &Source, lay: &Layout, edit: &Edit) -> Result<Option<Change>>
                     let Some(new) = tag.edited(edit, pad_to)? else {
                         return Ok(None);
                     };
-                    id3v2::cross_check(&data[..tag_len], &new, edit)?;
+                    id3v2::precheck(&data[..tag_len], &new, edit)?;
                     new
                 }
                 None if edit.set.is_empty() => return Ok(None),
