@@ -26,7 +26,7 @@ mod fault;
 mod items;
 mod mkv;
 mod oggflac;
-/// The proof's own bit-by-bit Ogg CRC: the reference the planner's fast one is tested against.
+/// The proof's Ogg CRC (`crc32fast`): the planner's (`crc-fast`) is tested against it.
 #[cfg(test)]
 pub(crate) use oggflac::crc as ogg_crc;
 mod raw;
