@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 mod fds;
 pub mod formats;
+pub mod heap;
 pub mod interrupt;
 pub mod man;
 pub mod model;

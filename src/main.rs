@@ -4,6 +4,7 @@
 use clap::Parser;
 
 fn main() {
+    noai::heap::tune();
     let cli = noai::cli::Cli::parse();
     let code = match noai::run(cli) {
         Ok(status) => status as i32,
