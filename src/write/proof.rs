@@ -25,6 +25,7 @@ mod chunked;
 mod fault;
 mod items;
 mod mkv;
+mod ogg_pages;
 mod oggflac;
 /// The proof's Ogg CRC (`crc32fast`): the planner's (`crc-fast`) is tested against it.
 #[cfg(test)]
@@ -56,6 +57,17 @@ use items::Item;
 pub fn in_place(t: &Target, regions: &[Region], keep: u64, edit: &Edit) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
     let new = Overlay::new(t.file, keep, regions);
+    if is_ogg(t.container) {
+        // The view's length, and where the last written byte ends: only header pages change.
+        let written = (regions.iter().map(|r| r.offset + r.bytes.len() as u64)).max();
+        let written = written.unwrap_or(0);
+        ogg_pages::check(
+            &mut Overlay::new(t.file, keep, regions),
+            keep.max(written),
+            written,
+        )
+        .map_err(FileError::in_check)?;
+    }
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: None,
@@ -63,10 +75,21 @@ pub fn in_place(t: &Target, regions: &[Region], keep: u64, edit: &Edit) -> Resul
     prove(t.container, old, new, edit, &base).map_err(FileError::in_check)
 }
 
+/// The Ogg containers, whose pages carry checksums (`ogg_pages`).
+fn is_ogg(container: Container) -> bool {
+    matches!(
+        container,
+        Container::OggVorbis | Container::OggOpus | Container::OggSpeex | Container::OggFlac
+    )
+}
+
 /// The finished temp file of a rewrite (`len` bytes) must keep every item of the original.
 pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
     let new = Overlay::plain(out, len);
+    if is_ogg(t.container) {
+        ogg_pages::check(&mut Overlay::plain(out, len), len, len).map_err(FileError::in_check)?;
+    }
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: Some(Source::new(out, len)),
