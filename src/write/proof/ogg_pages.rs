@@ -7,47 +7,32 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use super::oggflac::crc;
+use super::oggflac::Page;
 use crate::bad;
 use crate::formats::Result;
 
 /// Checks the checksum of every page that starts before `upto`, walking from the start of `r`
 /// (`len` bytes) page by page.
 pub(super) fn check<R: Read + Seek>(r: &mut R, len: u64, upto: u64) -> Result<()> {
-    let refuse = |at: u64, why: &str| {
-        bad!(
-            Refused,
-            "internal check: the Ogg page at byte {at} would be unreadable ({why}); not written"
-        )
-    };
     let mut at = 0u64;
-    let mut body = Vec::new();
     while at < upto.min(len) {
-        let mut head = [0u8; 27];
-        let mut lacing = [0u8; 255];
-        let read = |r: &mut R, buf: &mut [u8]| r.read_exact(buf).map_err(|e| e.to_string());
-        r.seek(SeekFrom::Start(at))
-            .map_err(|e| refuse(at, &e.to_string()))?;
-        read(r, &mut head).map_err(|e| refuse(at, &e))?;
-        if &head[..4] != b"OggS" {
-            return Err(refuse(at, "no page starts there"));
-        }
-        let lacing = &mut lacing[..usize::from(head[26])];
-        read(r, lacing).map_err(|e| refuse(at, &e))?;
-        body.resize(lacing.iter().map(|&l| usize::from(l)).sum(), 0);
-        read(r, &mut body).map_err(|e| refuse(at, &e))?;
-        let stored = u32::from_le_bytes([head[22], head[23], head[24], head[25]]);
-        head[22..26].fill(0);
-        if crc(&[&head, lacing, &body]) != stored {
-            return Err(refuse(at, "its checksum is wrong"));
-        }
-        at += (27 + lacing.len() + body.len()) as u64;
+        let page = r
+            .seek(SeekFrom::Start(at))
+            .and_then(|_| Page::read(r))
+            .map_err(|e| {
+                bad!(
+                    Refused,
+                    "internal check: the Ogg page at byte {at} would be unreadable ({e}); not written"
+                )
+            })?;
+        at += page.len();
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::oggflac::crc;
     use super::*;
     use std::io::Cursor;
 
@@ -84,7 +69,7 @@ mod tests {
             err.message().contains(&format!("byte {}", a.len())),
             "{err}"
         );
-        assert!(err.message().contains("checksum is wrong"), "{err}");
+        assert!(err.message().contains("wrong checksum"), "{err}");
         // Not checked when only the pages before it were written.
         check(&mut Cursor::new(&bad), len, a.len() as u64).unwrap();
         // A page cut short, or something that is not a page, is refused too.

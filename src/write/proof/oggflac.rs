@@ -88,6 +88,45 @@ fn invalid(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.to_string())
 }
 
+/// One Ogg page as stored, its checksum verified by the proof's own CRC.
+pub(super) struct Page {
+    pub head: [u8; 27],
+    pub lacing: Vec<u8>,
+    pub body: Vec<u8>,
+}
+
+impl Page {
+    /// Reads the page at the cursor: capture pattern, lacing, body, and a right checksum.
+    pub fn read<R: Read>(r: &mut R) -> io::Result<Page> {
+        let mut head = [0u8; 27];
+        r.read_exact(&mut head)?;
+        if &head[..4] != b"OggS" {
+            return Err(invalid("no Ogg page where one should start"));
+        }
+        let mut lacing = vec![0u8; usize::from(head[26])];
+        r.read_exact(&mut lacing)?;
+        let mut body = vec![0u8; lacing.iter().map(|&l| usize::from(l)).sum()];
+        r.read_exact(&mut body)?;
+        let stored = u32::from_le_bytes([head[22], head[23], head[24], head[25]]);
+        let mut zeroed = head;
+        zeroed[22..26].fill(0);
+        if crc(&[&zeroed, &lacing, &body]) != stored {
+            return Err(invalid("an Ogg page has a wrong checksum"));
+        }
+        Ok(Page { head, lacing, body })
+    }
+
+    fn serial(&self) -> u32 {
+        let h = &self.head;
+        u32::from_le_bytes([h[14], h[15], h[16], h[17]])
+    }
+
+    /// Bytes the page takes in the file.
+    pub fn len(&self) -> u64 {
+        (27 + self.lacing.len() + self.body.len()) as u64
+    }
+}
+
 /// The mapping header (the 9 bytes before `fLaC`) and the native FLAC metadata the header
 /// packets carry: `fLaC`, then every block up to the one flagged last.
 pub fn native<R: Read + Seek>(r: &mut R) -> io::Result<(Vec<u8>, Vec<u8>)> {
@@ -112,24 +151,11 @@ fn header_packets<R: Read + Seek>(r: &mut R) -> io::Result<Vec<Vec<u8>>> {
     let (mut packets, mut cur, mut total) = (Vec::<Vec<u8>>::new(), Vec::new(), 0usize);
     let mut serial = None;
     loop {
-        let mut head = [0u8; 27];
-        r.read_exact(&mut head)?;
-        if &head[..4] != b"OggS" {
-            return Err(invalid("no Ogg page where one should start"));
-        }
-        let s = u32::from_le_bytes([head[14], head[15], head[16], head[17]]);
-        if *serial.get_or_insert(s) != s {
+        let page = Page::read(r)?;
+        if *serial.get_or_insert(page.serial()) != page.serial() {
             return Err(invalid("a page of another stream among the header pages"));
         }
-        let mut lacing = vec![0u8; usize::from(head[26])];
-        r.read_exact(&mut lacing)?;
-        let mut body = vec![0u8; lacing.iter().map(|&l| usize::from(l)).sum()];
-        r.read_exact(&mut body)?;
-        let stored = u32::from_le_bytes([head[22], head[23], head[24], head[25]]);
-        head[22..26].fill(0);
-        if crc(&[&head, &lacing, &body]) != stored {
-            return Err(invalid("an Ogg header page has a wrong checksum"));
-        }
+        let (lacing, body) = (&page.lacing, &page.body);
         total += body.len();
         if total > MAX_HEADERS {
             return Err(invalid("the header packets are too large"));
