@@ -5,7 +5,7 @@
 //! its heap back to the kernel beyond 128 KiB, so the same pages were mapped, faulted in, zeroed
 //! and unmapped again for file after file. Serving blocks below 4 MiB from the heap and keeping up
 //! to 32 MiB of free memory there halved the page faults of `tag --dry-run` on lib5k's MP4 and
-//! APIC MP3 files and cut its CPU time by 17–19 % (BENCHMARKS.md, issue 11 part 6). What is
+//! APIC MP3 files and cut its CPU time by 17–24 % (BENCHMARKS.md, issue 11 part 6). What is
 //! kept is bounded by those 32 MiB per arena (glibc gives each thread that allocates an arena,
 //! up to 8 per core): a few arenas here, the workers', the closer's and the main thread's. A
 //! block of 4 MiB or more is still mapped on its own, now always (setting either value turns

@@ -52,6 +52,11 @@ impl<'a> Overlay<'a> {
     pub fn plain(file: &'a File, len: u64) -> Overlay<'a> {
         Overlay::new(file, len, &[])
     }
+
+    /// The view's length.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
 }
 
 impl Overlay<'_> {

@@ -57,17 +57,13 @@ use items::Item;
 pub fn in_place(t: &Target, regions: &[Region], keep: u64, edit: &Edit) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
     let new = Overlay::new(t.file, keep, regions);
-    if is_ogg(t.container) {
-        // The view's length, and where the last written byte ends: only header pages change.
-        let written = (regions.iter().map(|r| r.offset + r.bytes.len() as u64)).max();
-        let written = written.unwrap_or(0);
-        ogg_pages::check(
-            &mut Overlay::new(t.file, keep, regions),
-            keep.max(written),
-            written,
-        )
-        .map_err(FileError::in_check)?;
-    }
+    // Only the pages up to the last written byte change.
+    let written = (regions.iter().map(|r| r.offset + r.bytes.len() as u64)).max();
+    check_pages(
+        t.container,
+        Overlay::new(t.file, keep, regions),
+        written.unwrap_or(0),
+    )?;
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: None,
@@ -75,21 +71,26 @@ pub fn in_place(t: &Target, regions: &[Region], keep: u64, edit: &Edit) -> Resul
     prove(t.container, old, new, edit, &base).map_err(FileError::in_check)
 }
 
-/// The Ogg containers, whose pages carry checksums (`ogg_pages`).
-fn is_ogg(container: Container) -> bool {
-    matches!(
+/// In an Ogg container, every page of the new version `view` that starts before `upto` must
+/// carry a right checksum (`ogg_pages`).
+fn check_pages(container: Container, mut view: Overlay, upto: u64) -> Result<()> {
+    let ogg = matches!(
         container,
         Container::OggVorbis | Container::OggOpus | Container::OggSpeex | Container::OggFlac
-    )
+    );
+    if !ogg {
+        return Ok(());
+    }
+    let len = view.len();
+    ogg_pages::check(&mut view, len, upto).map_err(FileError::in_check)
 }
 
 /// The finished temp file of a rewrite (`len` bytes) must keep every item of the original.
 pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
     let new = Overlay::plain(out, len);
-    if is_ogg(t.container) {
-        ogg_pages::check(&mut Overlay::plain(out, len), len, len).map_err(FileError::in_check)?;
-    }
+    // A rewrite renumbers every page after the headers: all of them are checked.
+    check_pages(t.container, Overlay::plain(out, len), len)?;
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: Some(Source::new(out, len)),

@@ -2,7 +2,8 @@
 //! refuses a write that would damage another item. `NOAI_TEST_CORRUPT=<text>` alters the first
 //! occurrence of `<text>` in the planned new bytes (letters change case, other bytes flip their
 //! low bit). An Ogg page holding it gets its checksum fixed, so the damage reaches the proof
-//! instead of tripping our own page reader first.
+//! instead of tripping our own page reader first; with `NOAI_TEST_CORRUPT_KEEP_CRC` set it keeps
+//! the old one, which the proof's page check must catch.
 
 use crate::bad;
 use crate::formats::{Part, Plan, Result};
@@ -31,7 +32,9 @@ pub fn test_fault(plan: &mut Plan) -> Result<()> {
             for x in &mut b[at..at + needle.len()] {
                 *x ^= if x.is_ascii_alphabetic() { 0x20 } else { 0x01 };
             }
-            fix_ogg_crc(b, at);
+            if std::env::var_os("NOAI_TEST_CORRUPT_KEEP_CRC").is_none() {
+                fix_ogg_crc(b, at);
+            }
             return Ok(());
         }
     }

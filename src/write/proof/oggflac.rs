@@ -90,9 +90,9 @@ fn invalid(msg: &str) -> io::Error {
 
 /// One Ogg page as stored, its checksum verified by the proof's own CRC.
 pub(super) struct Page {
-    pub head: [u8; 27],
-    pub lacing: Vec<u8>,
-    pub body: Vec<u8>,
+    head: [u8; 27],
+    lacing: Vec<u8>,
+    body: Vec<u8>,
 }
 
 impl Page {

@@ -48,11 +48,17 @@ const TAGGABLE: &[&str] = &[
 
 /// `noai tag <file>` with the fault hook set to `needle`.
 fn tag_corrupted(file: &Path, needle: &str) -> (i32, serde_json::Value) {
+    tag_corrupted_with(file, needle, &[])
+}
+
+/// `tag_corrupted`, with more environment for the hook.
+fn tag_corrupted_with(file: &Path, needle: &str, env: &[(&str, &str)]) -> (i32, serde_json::Value) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_noai"));
     cmd.args(["tag", "--force", "--format", "json"])
         .arg(file)
         .env("NO_COLOR", "1")
-        .env("NOAI_TEST_CORRUPT", needle);
+        .env("NOAI_TEST_CORRUPT", needle)
+        .envs(env.iter().copied());
     let out = output_within(&mut cmd, Duration::from_secs(60));
     let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -91,6 +97,38 @@ fn normal_tags_of_every_sample_container_pass_the_proof() {
             );
         }
         assert_eq!(doc["summary"]["errors"], 0, "{args:?}: {doc:#}");
+    }
+}
+
+#[test]
+fn an_ogg_page_with_a_wrong_checksum_is_refused_before_anything_is_written() {
+    // The damaged page keeps its old checksum: lofty would not notice, the page check must.
+    // (In Ogg FLAC our own page reader, which reads the new header pages first, trips too.)
+    let cases = [
+        ("vorbis.ogg", "Sample Tone"),
+        ("opus.opus", "Noai Test"),
+        ("speex.spx", "Noai Test"),
+    ];
+    for (sample, needle) in cases {
+        let dir = tempdir();
+        let f = copy_sample(dir.path(), sample);
+        let before = bytes(&f);
+        let keep = [("NOAI_TEST_CORRUPT_KEEP_CRC", "1")];
+        let (code, doc) = tag_corrupted_with(&f, needle, &keep);
+        let err = file_entry(&doc, sample)["error"].as_str().unwrap_or("");
+        assert_eq!(code, 2, "{sample}: {doc:#}");
+        assert!(
+            err.starts_with("internal check: the Ogg page at byte")
+                && err.contains("wrong checksum")
+                && err.ends_with("not written"),
+            "{sample}: {err:?}"
+        );
+        assert!(bytes(&f) == before, "{sample}: the file changed");
+        assert_eq!(
+            others_beside(dir.path(), sample),
+            Vec::<String>::new(),
+            "{sample}"
+        );
     }
 }
 
