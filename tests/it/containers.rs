@@ -5,6 +5,7 @@
 mod apev2_real;
 mod asf_real;
 mod contract;
+mod id3_chunk_zeros;
 mod id3_quirks;
 mod mkv_real;
 mod more_samples;

@@ -59,14 +59,37 @@ pub fn has_tail_tags<R: Read + Seek>(r: &mut R) -> io::Result<bool> {
     Ok(v1 || ape)
 }
 
-/// The data of the `ID3 `/`id3 ` chunk of a WAV or AIFF file, or `None`.
+/// The ID3v2 tag of the `ID3 `/`id3 ` chunk of a WAV or AIFF file (see `slot_tag`), or `None`.
 pub fn chunk_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
     for (id, at, len) in chunks(r)? {
         if id.eq_ignore_ascii_case(b"ID3 ") {
-            return read_at(r, at + 8, len).map(Some);
+            return read_at(r, at + 8, len).and_then(slot_tag).map(Some);
         }
     }
     Ok(None)
+}
+
+/// The tag of a chunk or slot that holds an ID3v2 tag: its bytes up to the tag's declared end,
+/// when only zeros follow (taggers reserve room so; the planners accept them). Anything else
+/// after the tag is an error: nothing explains it. A chunk that does not start with a tag
+/// header, or is shorter than the tag says, is returned whole for the parsers to judge.
+pub fn slot_tag(mut bytes: Vec<u8>) -> io::Result<Vec<u8>> {
+    let Some(len) = id3_len(&bytes).and_then(|l| usize::try_from(l).ok()) else {
+        return Ok(bytes);
+    };
+    if len < bytes.len() {
+        if let Some(i) = bytes[len..].iter().position(|&b| b != 0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a non-zero byte after the ID3v2 tag, at byte {} of its chunk",
+                    len + i
+                ),
+            ));
+        }
+        bytes.truncate(len);
+    }
+    Ok(bytes)
 }
 
 /// The XMP packet of a WAV (`_PMX` chunk) or AIFF (`APPL` chunk with signature `XMP `) file.
@@ -205,6 +228,21 @@ mod tests {
         let mut wav = b"RIFF\x1f\x00\x00\x00WAVEdata\x01\x00\x00\x00x\x00".to_vec();
         wav.extend_from_slice(b"id3 \x03\x00\x00\x00tag\x00");
         assert_eq!(chunk_tag(&mut Cursor::new(&wav)).unwrap().unwrap(), b"tag");
+    }
+
+    #[test]
+    fn a_slot_gives_its_tag_without_the_zeros_after_it() {
+        let tag = b"ID3\x03\x00\x00\x00\x00\x00\x02ab".to_vec();
+        let mut zeros = tag.clone();
+        zeros.extend_from_slice(&[0; 6]);
+        assert_eq!(slot_tag(zeros.clone()).unwrap(), tag);
+        assert_eq!(slot_tag(tag.clone()).unwrap(), tag);
+        zeros[14] = 1;
+        let err = slot_tag(zeros).unwrap_err().to_string();
+        assert!(err.contains("at byte 14 of its chunk"), "{err}");
+        // Not a tag, or cut short: whole, for the parsers to refuse.
+        assert_eq!(slot_tag(b"tag\0".to_vec()).unwrap(), b"tag\0");
+        assert_eq!(slot_tag(tag[..11].to_vec()).unwrap(), &tag[..11]);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use common::*;
 const AI: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 
 #[derive(Clone, Copy, PartialEq)]
-enum Kind {
+pub(super) enum Kind {
     Dsf,
     Dff,
     Rf64,
@@ -125,7 +125,7 @@ fn readers_see_ours(kind: Kind, f: &Path, name: &str, probe_reads_id3: bool) {
 }
 
 /// The whole round trip on one file.
-fn roundtrip(kind: Kind, name: &str, orig: &[u8], probe_reads_id3: bool) {
+pub(super) fn roundtrip(kind: Kind, name: &str, orig: &[u8], probe_reads_id3: bool) {
     let dir = tempdir();
     let f = write(dir.path(), name, orig);
     let fs = f.to_str().unwrap();
@@ -217,7 +217,7 @@ fn roundtrip(kind: Kind, name: &str, orig: &[u8], probe_reads_id3: bool) {
     noai(&["verify", fs]).expect(1);
 }
 
-fn tagged_by_mutagen(b: &[u8], ext: &str) -> Vec<u8> {
+pub(super) fn tagged_by_mutagen(b: &[u8], ext: &str) -> Vec<u8> {
     let dir = tempdir();
     let f = write(dir.path(), &format!("m.{ext}"), b);
     mutagen_tag(&f);
@@ -225,7 +225,7 @@ fn tagged_by_mutagen(b: &[u8], ext: &str) -> Vec<u8> {
 }
 
 /// A WAV from ffmpeg (`bitexact`: no LIST/INFO chunk, which makes ffmpeg drop the ID3 chunk).
-fn ffmpeg_wav(dir: &Path, extra: &[&str]) -> Vec<u8> {
+pub(super) fn ffmpeg_wav(dir: &Path, extra: &[&str]) -> Vec<u8> {
     let out = dir.join("src.wav");
     tool_ok(lavfi("sine=f=440:d=0.5").args(extra).arg(&out));
     bytes(&out)

@@ -1,0 +1,141 @@
+//! An ID3 chunk (or DSF tag slot) that holds its tag followed by zero bytes, as taggers that
+//! reserve room leave it: `tag --dry-run` and `tag` must agree, and the write must go through
+//! the whole round trip of tests/it/containers/rf64_dsd.rs (readers, kept chunks, audio, strip).
+//! The zeros are added here by walking each container's chunks by hand, not with noai's parsers.
+
+use crate::common;
+
+use std::path::Path;
+
+use common::dsd::{dff, dsf, frames, to_rf64};
+use common::*;
+
+use super::rf64_dsd::{Kind, ffmpeg_wav, roundtrip, tagged_by_mutagen};
+
+/// Zero bytes added after the tag: even, so the chunk keeps its pad byte or its lack of one.
+const ZEROS: usize = 24;
+
+/// `b` with `ZEROS` zeros at the end of its ID3 chunk. `wide`: 8-byte chunk sizes (DSDIFF);
+/// `big`: big-endian sizes; `first`: where the first chunk starts.
+fn pad_chunk(b: &[u8], wide: bool, big: bool, first: usize) -> Vec<u8> {
+    let n = if wide { 8 } else { 4 };
+    let get = |at: usize| {
+        let mut v = [0u8; 8];
+        let s = &b[at..at + n];
+        if big {
+            v[8 - n..].copy_from_slice(s);
+            u64::from_be_bytes(v) as usize
+        } else {
+            v[..n].copy_from_slice(s);
+            u64::from_le_bytes(v) as usize
+        }
+    };
+    let put = |out: &mut Vec<u8>, at: usize, x: usize| {
+        let bytes = if big {
+            (x as u64).to_be_bytes()[8 - n..].to_vec()
+        } else {
+            (x as u64).to_le_bytes()[..n].to_vec()
+        };
+        out[at..at + n].copy_from_slice(&bytes);
+    };
+    let mut at = first;
+    while at + 4 + n <= b.len() {
+        let len = get(at + 4);
+        if b[at..at + 4].eq_ignore_ascii_case(b"ID3 ") {
+            let end = at + 4 + n + len;
+            let mut out = b[..end].to_vec();
+            out.extend_from_slice(&[0; ZEROS]);
+            out.extend_from_slice(&b[end..]);
+            put(&mut out, at + 4, len + ZEROS);
+            put(&mut out, 4, get(4) + ZEROS);
+            return out;
+        }
+        at += 4 + n + len + (len & 1);
+    }
+    panic!("no ID3 chunk");
+}
+
+/// A DSF with `ZEROS` zeros after its tag (the tag runs to the end of the file), total size fixed.
+fn pad_dsf(b: &[u8]) -> Vec<u8> {
+    assert_ne!(&b[20..28], &[0; 8], "no tag");
+    let mut out = b.to_vec();
+    out.extend_from_slice(&[0; ZEROS]);
+    let total = u64::from_le_bytes(out[12..20].try_into().unwrap()) + ZEROS as u64;
+    out[12..20].copy_from_slice(&total.to_le_bytes());
+    out
+}
+
+/// `tag --dry-run` says it would write; `tag` then writes (the two used to disagree).
+fn dry_run_agrees(dir: &Path, name: &str, b: &[u8]) {
+    let f = dir.join(name);
+    std::fs::write(&f, b).unwrap();
+    let fs = f.to_str().unwrap();
+    let doc = noai_json(&["tag", fs, "--dry-run"], 1);
+    assert_eq!(action(&doc, name).0, "would-write", "{name}: {doc:#}");
+    let doc = noai_json(&["tag", fs], 0);
+    assert_eq!(action(&doc, name).0, "written", "{name}: {doc:#}");
+    std::fs::remove_file(&f).unwrap();
+}
+
+#[test]
+fn dsf_dsdiff_and_rf64_with_zeros_after_the_tag() {
+    let dir = tempdir();
+    let bitexact = ["-fflags", "+bitexact", "-flags:a", "+bitexact"];
+    let wav = pad_chunk(
+        &tagged_by_mutagen(&ffmpeg_wav(dir.path(), &bitexact), "wav"),
+        false,
+        false,
+        12,
+    );
+    let cases = [
+        (
+            Kind::Dsf,
+            "zeros.dsf",
+            pad_dsf(&tagged_by_mutagen(&dsf(2), "dsf")),
+        ),
+        (
+            Kind::Dff,
+            "zeros.dff",
+            pad_chunk(&tagged_by_mutagen(&dff(false), "dff"), true, true, 16),
+        ),
+        (Kind::Rf64, "zeros-rf64.wav", to_rf64(&wav, b"RF64")),
+    ];
+    for (kind, name, b) in cases {
+        dry_run_agrees(dir.path(), name, &b);
+        roundtrip(kind, name, &b, kind != Kind::Dff);
+    }
+}
+
+#[test]
+fn wav_and_aiff_with_zeros_after_the_tag() {
+    let dir = tempdir();
+    let bitexact = ["-fflags", "+bitexact", "-flags:a", "+bitexact"];
+    let wav = tagged_by_mutagen(&ffmpeg_wav(dir.path(), &bitexact), "wav");
+    let aiff_src = dir.path().join("src.aiff");
+    tool_ok(lavfi("sine=f=440:d=0.5").arg(&aiff_src));
+    let aiff = tagged_by_mutagen(&bytes(&aiff_src), "aiff");
+    let cases = [
+        ("zeros.wav", pad_chunk(&wav, false, false, 12)),
+        ("zeros.aiff", pad_chunk(&aiff, false, true, 12)),
+    ];
+    for (name, b) in cases {
+        dry_run_agrees(dir.path(), name, &b);
+        let f = dir.path().join(name);
+        std::fs::write(&f, &b).unwrap();
+        let fs = f.to_str().unwrap();
+        let (before, md5) = (frames(&f), audio_md5(&f));
+        noai(&["tag", fs]).expect(0);
+        noai(&["verify", fs]).expect(0);
+        let after = frames(&f);
+        assert_eq!(after["other"], before["other"], "{name}: other frames");
+        let reserved = serde_json::json!(["TDM-RESERVATION", "1"]);
+        assert!(
+            after["ours"].as_array().unwrap().contains(&reserved),
+            "{name}: {after}"
+        );
+        assert_eq!(audio_md5(&f), md5, "{name}: audio packets");
+        noai(&["strip", fs]).expect(0);
+        assert_eq!(frames(&f)["other"], before["other"], "{name}: after strip");
+        assert_eq!(audio_md5(&f), md5, "{name}: audio packets after strip");
+    }
+}
