@@ -231,12 +231,13 @@ fn tail(w: &mut Walk, end: u64, len: u64, name: &str) {
 }
 
 /// The ID3v2 tag's bytes (with its padding; zeros after it dropped, see `raw::slot_tag`), or
-/// `None`.
+/// `None` (no chunk or slot, or one of nothing but zeros).
 pub fn tag<R: Read + Seek>(c: Container, r: &mut R) -> io::Result<Option<Vec<u8>>> {
     let w = walk(c, r)?;
-    w.tag
+    Ok(w.tag
         .map(|(at, len)| read(r, at, len).and_then(super::raw::slot_tag))
-        .transpose()
+        .transpose()?
+        .flatten())
 }
 
 /// The RF64 `_PMX` packet, or `None`.

@@ -63,7 +63,7 @@ pub fn has_tail_tags<R: Read + Seek>(r: &mut R) -> io::Result<bool> {
 pub fn chunk_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
     for (id, at, len) in chunks(r)? {
         if id.eq_ignore_ascii_case(b"ID3 ") {
-            return read_at(r, at + 8, len).and_then(slot_tag).map(Some);
+            return read_at(r, at + 8, len).and_then(slot_tag);
         }
     }
     Ok(None)
@@ -71,11 +71,16 @@ pub fn chunk_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
 
 /// The tag of a chunk or slot that holds an ID3v2 tag: its bytes up to the tag's declared end,
 /// when only zeros follow (taggers reserve room so; the planners accept them). Anything else
-/// after the tag is an error: nothing explains it. A chunk that does not start with a tag
-/// header, or is shorter than the tag says, is returned whole for the parsers to judge.
-pub fn slot_tag(mut bytes: Vec<u8>) -> io::Result<Vec<u8>> {
+/// after the tag is an error: nothing explains it. A chunk of nothing but zeros (room reserved
+/// for a tag not written yet) holds no tag, as the planners read it. A chunk that does not
+/// start with a tag header, or is shorter than the tag says, is returned whole for the parsers
+/// to judge.
+pub fn slot_tag(mut bytes: Vec<u8>) -> io::Result<Option<Vec<u8>>> {
+    if bytes.iter().all(|&b| b == 0) {
+        return Ok(None);
+    }
     let Some(len) = id3_len(&bytes).and_then(|l| usize::try_from(l).ok()) else {
-        return Ok(bytes);
+        return Ok(Some(bytes));
     };
     if len < bytes.len() {
         if let Some(i) = bytes[len..].iter().position(|&b| b != 0) {
@@ -89,7 +94,7 @@ pub fn slot_tag(mut bytes: Vec<u8>) -> io::Result<Vec<u8>> {
         }
         bytes.truncate(len);
     }
-    Ok(bytes)
+    Ok(Some(bytes))
 }
 
 /// The XMP packet of a WAV (`_PMX` chunk) or AIFF (`APPL` chunk with signature `XMP `) file.
@@ -235,14 +240,18 @@ mod tests {
         let tag = b"ID3\x03\x00\x00\x00\x00\x00\x02ab".to_vec();
         let mut zeros = tag.clone();
         zeros.extend_from_slice(&[0; 6]);
-        assert_eq!(slot_tag(zeros.clone()).unwrap(), tag);
-        assert_eq!(slot_tag(tag.clone()).unwrap(), tag);
+        assert_eq!(slot_tag(zeros.clone()).unwrap().unwrap(), tag);
+        assert_eq!(slot_tag(tag.clone()).unwrap().unwrap(), tag);
         zeros[14] = 1;
         let err = slot_tag(zeros).unwrap_err().to_string();
         assert!(err.contains("at byte 14 of its chunk"), "{err}");
         // Not a tag, or cut short: whole, for the parsers to refuse.
-        assert_eq!(slot_tag(b"tag\0".to_vec()).unwrap(), b"tag\0");
-        assert_eq!(slot_tag(tag[..11].to_vec()).unwrap(), &tag[..11]);
+        assert_eq!(slot_tag(b"tag\0".to_vec()).unwrap().unwrap(), b"tag\0");
+        assert_eq!(slot_tag(tag[..11].to_vec()).unwrap().unwrap(), &tag[..11]);
+        // Only zeros, however many: no tag.
+        for n in [0, 3, 64] {
+            assert_eq!(slot_tag(vec![0; n]).unwrap(), None);
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! An ID3 chunk (or DSF tag slot) that holds its tag followed by zero bytes, as taggers that
-//! reserve room leave it: `tag --dry-run` and `tag` must agree, and the write must go through
-//! the whole round trip of tests/it/containers/rf64_dsd.rs (readers, kept chunks, audio, strip).
-//! The zeros are added here by walking each container's chunks by hand, not with noai's parsers.
+//! reserve room leave it, or nothing but zeros (room for a tag not written yet): `tag --dry-run`
+//! and `tag` must agree, and the write must go through the whole round trip of
+//! tests/it/containers/rf64_dsd.rs (readers, kept chunks, audio, strip), or for the chunks of
+//! zeros tag, verify and keep the audio. The zeros are added here by walking each container's
+//! chunks by hand, not with noai's parsers.
 
 use crate::common;
 
@@ -137,5 +139,100 @@ fn wav_and_aiff_with_zeros_after_the_tag() {
         noai(&["strip", fs]).expect(0);
         assert_eq!(frames(&f)["other"], before["other"], "{name}: after strip");
         assert_eq!(audio_md5(&f), md5, "{name}: audio packets after strip");
+    }
+}
+
+/// `b` with a chunk `id` of `ZEROS` zero bytes at the end: 4-byte sizes (`big`: big-endian, AIFF)
+/// or, `wide`, DSDIFF's 8-byte big-endian ones; the form's size is fixed.
+fn with_zero_chunk(b: &[u8], id: &[u8; 4], wide: bool, big: bool) -> Vec<u8> {
+    let mut out = b.to_vec();
+    out.extend_from_slice(id);
+    let grow = 4 + if wide { 8 } else { 4 } + ZEROS;
+    match (wide, big) {
+        (true, _) => {
+            out.extend_from_slice(&(ZEROS as u64).to_be_bytes());
+            let form = u64::from_be_bytes(out[4..12].try_into().unwrap()) + grow as u64;
+            out[4..12].copy_from_slice(&form.to_be_bytes());
+        }
+        (false, true) => {
+            out.extend_from_slice(&(ZEROS as u32).to_be_bytes());
+            let form = u32::from_be_bytes(out[4..8].try_into().unwrap()) + grow as u32;
+            out[4..8].copy_from_slice(&form.to_be_bytes());
+        }
+        (false, false) => {
+            out.extend_from_slice(&(ZEROS as u32).to_le_bytes());
+            let form = u32::from_le_bytes(out[4..8].try_into().unwrap()) + grow as u32;
+            out[4..8].copy_from_slice(&form.to_le_bytes());
+        }
+    }
+    out.extend_from_slice(&[0; ZEROS]);
+    out
+}
+
+/// A DSF whose tag pointer names a slot of `ZEROS` zeros at the end.
+fn dsf_with_zero_slot(b: &[u8]) -> Vec<u8> {
+    assert_eq!(&b[20..28], &[0; 8], "already has a tag");
+    let mut out = b.to_vec();
+    out[20..28].copy_from_slice(&(b.len() as u64).to_le_bytes());
+    out.extend_from_slice(&[0; ZEROS]);
+    let total = out.len() as u64;
+    out[12..20].copy_from_slice(&total.to_le_bytes());
+    out
+}
+
+/// The planners read a chunk or slot of nothing but zeros as no tag and plan a new one; the
+/// proof must read it the same way (it used to hand the zeros to the ID3v2 parsers, which
+/// refused them), and the new tag must verify with the audio unchanged.
+#[test]
+fn a_chunk_or_slot_of_nothing_but_zeros_is_tagged() {
+    let dir = tempdir();
+    let bitexact = ["-fflags", "+bitexact", "-flags:a", "+bitexact"];
+    let wav = with_zero_chunk(&ffmpeg_wav(dir.path(), &bitexact), b"id3 ", false, false);
+    let aiff_src = dir.path().join("plain.aiff");
+    tool_ok(lavfi("sine=f=440:d=0.5").arg(&aiff_src));
+    let cases = [
+        ("empty-rf64.wav", to_rf64(&wav, b"RF64")),
+        ("empty.dsf", dsf_with_zero_slot(&dsf(2))),
+        (
+            "empty.dff",
+            with_zero_chunk(&dff(false), b"ID3 ", true, true),
+        ),
+    ];
+    for (name, b) in cases {
+        dry_run_agrees(dir.path(), name, &b);
+        let f = dir.path().join(name);
+        std::fs::write(&f, &b).unwrap();
+        let fs = f.to_str().unwrap();
+        let md5 = audio_md5(&f);
+        noai(&["tag", fs]).expect(0);
+        noai(&["verify", fs]).expect(0);
+        assert_eq!(audio_md5(&f), md5, "{name}: audio packets");
+    }
+    // WAV and AIFF are proven by lofty too, which cannot read an ID3 chunk of zeros: nothing
+    // vouches for their other tags, so `tag` refuses them, leaving the file as it was.
+    // (`--dry-run`, which does not run lofty, still says it would write: a known gap.)
+    let plain = [
+        ("empty.wav", wav),
+        (
+            "empty.aiff",
+            with_zero_chunk(&bytes(&aiff_src), b"ID3 ", false, true),
+        ),
+    ];
+    for (name, b) in plain {
+        let own = dir.path().join(format!("{name}.d"));
+        std::fs::create_dir(&own).unwrap();
+        let f = own.join(name);
+        std::fs::write(&f, &b).unwrap();
+        let doc = noai_json(&["tag", f.to_str().unwrap()], 2);
+        let entry = file_entry(&doc, name);
+        assert_eq!(entry["error_code"], "refused", "{name}: {doc:#}");
+        let error = entry["error"].as_str().unwrap_or_default();
+        assert!(error.contains("lofty"), "{name}: {error}");
+        assert!(bytes(&f) == b, "{name}: changed");
+        assert_eq!(
+            others_beside(&own, name),
+            Vec::<String>::new(),
+            "{name}: left files"
+        );
     }
 }
