@@ -103,7 +103,11 @@ fn rf64<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Walk> {
         if at + 8 + size > end {
             return Err(bad("a chunk runs past the ds64 RIFF size"));
         }
+        // A second tag or packet would be left out of every comparison: refused (the planner
+        // refuses such files too).
         match &c[..4] {
+            b"id3 " | b"ID3 " if w.tag.is_some() => return Err(bad("two ID3 chunks")),
+            b"_PMX" if w.xmp.is_some() => return Err(bad("two _PMX chunks")),
             b"id3 " | b"ID3 " => w.tag = Some((at + 8, size)),
             b"_PMX" => w.xmp = Some((at + 8, size)),
             id => {
@@ -299,5 +303,48 @@ mod tests {
         assert_eq!(t.unwrap(), b"tag");
         f[11] += 2; // the form size now claims more than the file has
         assert!(tag(Container::Dsdiff, &mut Cursor::new(&f)).is_err());
+    }
+
+    /// An RF64 with `extra` chunks after `data`.
+    fn rf64(extra: &[&[u8]]) -> Vec<u8> {
+        let mut body = b"WAVEds64".to_vec();
+        body.extend_from_slice(&28u32.to_le_bytes());
+        body.extend_from_slice(&[0; 28]);
+        body.extend_from_slice(b"data\x02\0\0\0ab");
+        for c in extra {
+            body.extend_from_slice(c);
+        }
+        let riff = body.len() as u64 + 4 + 4 - 8;
+        body[12..20].copy_from_slice(&riff.to_le_bytes());
+        body[20..28].copy_from_slice(&2u64.to_le_bytes());
+        let mut f = b"RF64\xff\xff\xff\xff".to_vec();
+        f.extend(body);
+        f
+    }
+
+    #[test]
+    fn a_second_rf64_tag_or_packet_is_refused() {
+        let id3: &[u8] = b"id3 \x04\0\0\0tag\0";
+        let pmx: &[u8] = b"_PMX\x02\0\0\0<x";
+        let one = rf64(&[id3, pmx]);
+        assert_eq!(
+            tag(Container::Rf64, &mut Cursor::new(&one))
+                .unwrap()
+                .unwrap(),
+            b"tag\0"
+        );
+        assert_eq!(
+            xmp(Container::Rf64, &mut Cursor::new(&one))
+                .unwrap()
+                .unwrap(),
+            b"<x"
+        );
+        for (two, what) in [
+            (rf64(&[id3, pmx, id3]), "two ID3"),
+            (rf64(&[pmx, id3, pmx]), "two _PMX"),
+        ] {
+            let e = tag(Container::Rf64, &mut Cursor::new(&two)).unwrap_err();
+            assert!(e.to_string().contains(what), "{e}");
+        }
     }
 }

@@ -61,12 +61,29 @@ pub fn has_tail_tags<R: Read + Seek>(r: &mut R) -> io::Result<bool> {
 
 /// The ID3v2 tag of the `ID3 `/`id3 ` chunk of a WAV or AIFF file (see `slot_tag`), or `None`.
 pub fn chunk_tag<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
-    for (id, at, len) in chunks(r)? {
-        if id.eq_ignore_ascii_case(b"ID3 ") {
-            return read_at(r, at + 8, len).and_then(slot_tag);
-        }
+    let found = only_one(
+        chunks(r)?
+            .into_iter()
+            .filter(|(id, ..)| id.eq_ignore_ascii_case(b"ID3 ")),
+        "ID3",
+    )?;
+    match found {
+        Some((_, at, len)) => read_at(r, at + 8, len).and_then(slot_tag),
+        None => Ok(None),
     }
-    Ok(None)
+}
+
+/// The one chunk of a kind, if any: a second would be left out of every comparison, so it is
+/// an error (the planners refuse such files too).
+fn only_one<T>(mut found: impl Iterator<Item = T>, what: &str) -> io::Result<Option<T>> {
+    let first = found.next();
+    match found.next() {
+        Some(_) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("two {what} chunks"),
+        )),
+        None => Ok(first),
+    }
 }
 
 /// The tag of a chunk or slot that holds an ID3v2 tag: its bytes up to the tag's declared end,
@@ -99,15 +116,18 @@ pub fn slot_tag(mut bytes: Vec<u8>) -> io::Result<Option<Vec<u8>>> {
 
 /// The XMP packet of a WAV (`_PMX` chunk) or AIFF (`APPL` chunk with signature `XMP `) file.
 pub fn chunk_xmp<R: Read + Seek>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
+    let mut packets = Vec::new();
     for (id, at, len) in chunks(r)? {
         if &id == b"_PMX" {
-            return read_at(r, at + 8, len).map(Some);
-        }
-        if &id == b"APPL" && len >= 4 && read_at(r, at + 8, 4)? == b"XMP " {
-            return read_at(r, at + 12, len - 4).map(Some);
+            packets.push((at + 8, len));
+        } else if &id == b"APPL" && len >= 4 && read_at(r, at + 8, 4)? == b"XMP " {
+            packets.push((at + 12, len - 4));
         }
     }
-    Ok(None)
+    match only_one(packets.into_iter(), "XMP")? {
+        Some((at, len)) => read_at(r, at, len).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The chunks of a WAV or AIFF file: id, header offset, data length.
@@ -233,6 +253,25 @@ mod tests {
         let mut wav = b"RIFF\x1f\x00\x00\x00WAVEdata\x01\x00\x00\x00x\x00".to_vec();
         wav.extend_from_slice(b"id3 \x03\x00\x00\x00tag\x00");
         assert_eq!(chunk_tag(&mut Cursor::new(&wav)).unwrap().unwrap(), b"tag");
+    }
+
+    #[test]
+    fn a_second_tag_or_packet_chunk_is_refused() {
+        let wav = |extra: &[u8]| {
+            let mut f = b"RIFF\0\0\0\0WAVEdata\x01\0\0\0x\0".to_vec();
+            f.extend_from_slice(extra);
+            let n = (f.len() - 8) as u32;
+            f[4..8].copy_from_slice(&n.to_le_bytes());
+            f
+        };
+        let two = wav(b"id3 \x03\0\0\0tag\0ID3 \x03\0\0\0tag\0");
+        let e = chunk_tag(&mut Cursor::new(&two)).unwrap_err().to_string();
+        assert!(e.contains("two ID3 chunks"), "{e}");
+        let two = wav(b"_PMX\x02\0\0\0<x_PMX\x02\0\0\0<y");
+        let e = chunk_xmp(&mut Cursor::new(&two)).unwrap_err().to_string();
+        assert!(e.contains("two XMP chunks"), "{e}");
+        let one = wav(b"_PMX\x02\0\0\0<x");
+        assert_eq!(chunk_xmp(&mut Cursor::new(&one)).unwrap().unwrap(), b"<x");
     }
 
     #[test]
