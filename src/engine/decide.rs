@@ -274,6 +274,12 @@ fn plan(
         }
     };
     if dry {
+        // The proof's first step, which needs no new version: a file lofty cannot read would
+        // be refused by `tag`, so the dry run says so instead of "would write".
+        if let Err(e) = write::old_readable(o.container, &o.file, o.snapshot.size, &edit) {
+            report.fail(e);
+            return Prepared::Done(report);
+        }
         report.action = Some(Action::WouldWrite {
             strategy: plan.strategy(),
         });

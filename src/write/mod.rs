@@ -44,7 +44,7 @@ pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
 #[cfg(test)]
 pub(crate) use proof::ogg_crc;
 /// The proof's own Ogg FLAC walker (public for the `ogg_flac` fuzz target).
-pub use proof::ogg_flac_metadata;
+pub use proof::{ogg_flac_metadata, old_readable};
 pub use recover::{Recovery, journal_target, recover, recover_idle};
 pub use rewrite::{is_temp_name, remove_stale_temp};
 

@@ -315,19 +315,7 @@ fn lofty_items<A: Read + Seek, B: Read + Seek>(
     new: &mut B,
     edit: &Edit,
 ) -> Result<(Vec<Item>, Vec<Item>)> {
-    let read = |r: &mut A, mode| items::read(container, r, mode, edit);
-    let lenient = matches!(
-        container,
-        Container::Mpeg | Container::Wav | Container::Aiff
-    ) || container.has_apev2();
-    let (mode, was) = match read(old, ParsingMode::Strict) {
-        Ok(was) => (ParsingMode::Strict, was),
-        Err(_) if lenient => match read(old, ParsingMode::BestAttempt) {
-            Ok(was) => (ParsingMode::BestAttempt, was),
-            Err(e) => return Err(unreadable(container, e)),
-        },
-        Err(e) => return Err(unreadable(container, e)),
-    };
+    let (mode, was) = lofty_old(container, old, edit)?;
     let now = items::read(container, new, mode, edit).map_err(|e| {
         bad!(
             Refused,
@@ -335,6 +323,43 @@ fn lofty_items<A: Read + Seek, B: Read + Seek>(
         )
     })?;
     Ok((was, now))
+}
+
+/// The old version's lofty items, and the parsing mode that read them (the new version is read
+/// the same way).
+fn lofty_old<A: Read + Seek>(
+    container: Container,
+    old: &mut A,
+    edit: &Edit,
+) -> Result<(ParsingMode, Vec<Item>)> {
+    let read = |r: &mut A, mode| items::read(container, r, mode, edit);
+    let lenient = matches!(
+        container,
+        Container::Mpeg | Container::Wav | Container::Aiff
+    ) || container.has_apev2();
+    match read(old, ParsingMode::Strict) {
+        Ok(was) => Ok((ParsingMode::Strict, was)),
+        Err(_) if lenient => match read(old, ParsingMode::BestAttempt) {
+            Ok(was) => Ok((ParsingMode::BestAttempt, was)),
+            Err(e) => Err(unreadable(container, e)),
+        },
+        Err(e) => Err(unreadable(container, e)),
+    }
+}
+
+/// What a dry run can learn of the proof before there is a new version: where the proof reads
+/// the tags with lofty, lofty must read the old version's, or no write of the file can be
+/// proven and `tag` refuses it. (An MPEG file is read by lofty only for its ID3v1 or APE tag.)
+pub fn old_readable(container: Container, file: &File, len: u64, edit: &Edit) -> Result<()> {
+    let by_lofty = !is_chunked(container)
+        && !matches!(
+            container,
+            Container::Mpeg | Container::OggFlac | Container::Asf | Container::Matroska
+        );
+    if by_lofty {
+        lofty_old(container, &mut Overlay::plain(file, len), edit)?;
+    }
+    Ok(())
 }
 
 fn shift_err(e: std::io::Error) -> FileError {

@@ -209,8 +209,8 @@ fn a_chunk_or_slot_of_nothing_but_zeros_is_tagged() {
         assert_eq!(audio_md5(&f), md5, "{name}: audio packets");
     }
     // WAV and AIFF are proven by lofty too, which cannot read an ID3 chunk of zeros: nothing
-    // vouches for their other tags, so `tag` refuses them, leaving the file as it was.
-    // (`--dry-run`, which does not run lofty, still says it would write: a known gap.)
+    // vouches for their other tags, so `tag` refuses them, leaving the file as it was, and
+    // `--dry-run` (which runs that first step of the proof) says so too.
     let plain = [
         ("empty.wav", wav),
         (
@@ -223,11 +223,15 @@ fn a_chunk_or_slot_of_nothing_but_zeros_is_tagged() {
         std::fs::create_dir(&own).unwrap();
         let f = own.join(name);
         std::fs::write(&f, &b).unwrap();
-        let doc = noai_json(&["tag", f.to_str().unwrap()], 2);
-        let entry = file_entry(&doc, name);
-        assert_eq!(entry["error_code"], "refused", "{name}: {doc:#}");
-        let error = entry["error"].as_str().unwrap_or_default();
-        assert!(error.contains("lofty"), "{name}: {error}");
+        for dry in [true, false] {
+            let mut args = vec!["tag", f.to_str().unwrap()];
+            args.extend(dry.then_some("--dry-run"));
+            let doc = noai_json(&args, 2);
+            let entry = file_entry(&doc, name);
+            assert_eq!(entry["error_code"], "refused", "{name}: {doc:#}");
+            let error = entry["error"].as_str().unwrap_or_default();
+            assert!(error.contains("lofty"), "{name}, dry run {dry}: {error}");
+        }
         assert!(bytes(&f) == b, "{name}: changed");
         assert_eq!(
             others_beside(&own, name),
