@@ -240,3 +240,61 @@ fn a_chunk_or_slot_of_nothing_but_zeros_is_tagged() {
         );
     }
 }
+
+/// An ID3v2.4 tag with a footer (`3DI`, counted in the chunk but not in the tag's size field):
+/// one TIT2 frame and 20 bytes of padding, built by hand.
+fn v24_with_footer() -> Vec<u8> {
+    let text = b"\x03A title";
+    let mut frames = b"TIT2".to_vec();
+    frames.extend_from_slice(&[0, 0, 0, text.len() as u8, 0, 0]);
+    frames.extend_from_slice(text);
+    frames.extend_from_slice(&[0; 20]);
+    let size = frames.len() as u32;
+    let syncsafe = [
+        (size >> 21) as u8 & 0x7f,
+        (size >> 14) as u8 & 0x7f,
+        (size >> 7) as u8 & 0x7f,
+        size as u8 & 0x7f,
+    ];
+    let mut tag = b"ID3\x04\x00\x10".to_vec();
+    tag.extend_from_slice(&syncsafe);
+    tag.extend(frames);
+    tag.extend_from_slice(b"3DI\x04\x00\x10");
+    tag.extend_from_slice(&syncsafe);
+    tag
+}
+
+/// The footer is part of the tag, so the zeros after it are what is cut, not the footer.
+#[test]
+fn a_v24_tag_with_a_footer_then_zeros_keeps_its_frames() {
+    let dir = tempdir();
+    let bitexact = ["-fflags", "+bitexact", "-flags:a", "+bitexact"];
+    let plain = ffmpeg_wav(dir.path(), &bitexact);
+    let mut chunk = v24_with_footer();
+    chunk.extend_from_slice(&[0; ZEROS]);
+    let mut wav = plain.clone();
+    wav.extend_from_slice(b"id3 ");
+    wav.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+    wav.extend_from_slice(&chunk);
+    let form = (wav.len() - 8) as u32;
+    wav[4..8].copy_from_slice(&form.to_le_bytes());
+    // mutagen reads the WAV's frames (not RF64's): the title must survive the write.
+    for (name, b, mutagen) in [
+        ("footer.wav", wav.clone(), true),
+        ("footer-rf64.wav", to_rf64(&wav, b"RF64"), false),
+    ] {
+        dry_run_agrees(dir.path(), name, &b);
+        let f = dir.path().join(name);
+        std::fs::write(&f, &b).unwrap();
+        let before = mutagen.then(|| frames(&f));
+        noai(&["tag", f.to_str().unwrap()]).expect(0);
+        noai(&["verify", f.to_str().unwrap()]).expect(0);
+        if let Some(before) = before {
+            assert!(
+                before["other"].as_object().unwrap().contains_key("TIT2"),
+                "{name}: mutagen did not see the title: {before}"
+            );
+            assert_eq!(frames(&f)["other"], before["other"], "{name}: other frames");
+        }
+    }
+}
