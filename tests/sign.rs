@@ -234,13 +234,7 @@ fn unsigned_containers_get_a_note_and_damaged_files_are_refused() {
     let frame =
         |id: &[u8], body: &[u8]| [id, &(body.len() as u32).to_be_bytes(), &[0, 0], body].concat();
     let frames = [frame(b"TIT2", b"\x00Title"), frame(b"TXXX", b"\x07k\x00v")].concat();
-    let size = frames.len() as u32;
-    tag.extend([
-        (size >> 21) as u8 & 0x7f,
-        (size >> 14) as u8 & 0x7f,
-        (size >> 7) as u8 & 0x7f,
-        size as u8 & 0x7f,
-    ]);
+    tag.extend(common::syncsafe(frames.len() as u32));
     tag.extend(frames);
     let audio = std::fs::read(Path::new(common::SAMPLES).join("mp3-noid3.mp3")).unwrap();
     std::fs::write(&bad, [tag, audio].concat()).unwrap();

@@ -8,6 +8,17 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+/// ID3v2's syncsafe integer (7 bits a byte, big-endian), as tag and frame sizes built by hand
+/// need it.
+pub fn syncsafe(n: u32) -> [u8; 4] {
+    [
+        (n >> 21) as u8 & 0x7f,
+        (n >> 14) as u8 & 0x7f,
+        (n >> 7) as u8 & 0x7f,
+        n as u8 & 0x7f,
+    ]
+}
+
 pub fn bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }

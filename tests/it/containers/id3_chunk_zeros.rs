@@ -249,13 +249,7 @@ fn v24_with_footer() -> Vec<u8> {
     frames.extend_from_slice(&[0, 0, 0, text.len() as u8, 0, 0]);
     frames.extend_from_slice(text);
     frames.extend_from_slice(&[0; 20]);
-    let size = frames.len() as u32;
-    let syncsafe = [
-        (size >> 21) as u8 & 0x7f,
-        (size >> 14) as u8 & 0x7f,
-        (size >> 7) as u8 & 0x7f,
-        size as u8 & 0x7f,
-    ];
+    let syncsafe = syncsafe(frames.len() as u32);
     let mut tag = b"ID3\x04\x00\x10".to_vec();
     tag.extend_from_slice(&syncsafe);
     tag.extend(frames);

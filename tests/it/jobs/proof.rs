@@ -245,15 +245,8 @@ fn with_foreign_xmp(dir: &Path, sample: &str) -> std::path::PathBuf {
         frame.extend_from_slice(b"XMP\0");
         frame.extend_from_slice(packet);
         frame.resize(frame.len() + 2048, 0);
-        let n = frame.len() as u32;
-        let size = [
-            (n >> 21) as u8 & 0x7f,
-            (n >> 14) as u8 & 0x7f,
-            (n >> 7) as u8 & 0x7f,
-            n as u8 & 0x7f,
-        ];
         let mut tag = b"ID3\x03\x00\x00".to_vec();
-        tag.extend_from_slice(&size);
+        tag.extend_from_slice(&syncsafe(frame.len() as u32));
         tag.extend_from_slice(&frame);
         tag.extend_from_slice(&b);
         b = tag;
