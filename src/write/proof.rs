@@ -56,14 +56,10 @@ use items::Item;
 /// how much of the original stays under the regions (less than its size for a cut).
 pub fn in_place(t: &Target, regions: &[Region], keep: u64, edit: &Edit) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
-    let new = Overlay::new(t.file, keep, regions);
+    let mut new = Overlay::new(t.file, keep, regions);
     // Only the pages up to the last written byte change.
     let written = (regions.iter().map(|r| r.offset + r.bytes.len() as u64)).max();
-    check_pages(
-        t.container,
-        Overlay::new(t.file, keep, regions),
-        written.unwrap_or(0),
-    )?;
+    check_pages(t.container, &mut new, written.unwrap_or(0))?;
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: None,
@@ -72,8 +68,8 @@ pub fn in_place(t: &Target, regions: &[Region], keep: u64, edit: &Edit) -> Resul
 }
 
 /// In an Ogg container, every page of the new version `view` that starts before `upto` must
-/// carry a right checksum (`ogg_pages`).
-fn check_pages(container: Container, mut view: Overlay, upto: u64) -> Result<()> {
+/// carry a right checksum (`ogg_pages`). (The steps after it seek where they read.)
+fn check_pages(container: Container, view: &mut Overlay, upto: u64) -> Result<()> {
     let ogg = matches!(
         container,
         Container::OggVorbis | Container::OggOpus | Container::OggSpeex | Container::OggFlac
@@ -82,15 +78,15 @@ fn check_pages(container: Container, mut view: Overlay, upto: u64) -> Result<()>
         return Ok(());
     }
     let len = view.len();
-    ogg_pages::check(&mut view, len, upto).map_err(FileError::in_check)
+    ogg_pages::check(view, len, upto).map_err(FileError::in_check)
 }
 
 /// The finished temp file of a rewrite (`len` bytes) must keep every item of the original.
 pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
-    let new = Overlay::plain(out, len);
+    let mut new = Overlay::plain(out, len);
     // A rewrite renumbers every page after the headers: all of them are checked.
-    check_pages(t.container, Overlay::plain(out, len), len)?;
+    check_pages(t.container, &mut new, len)?;
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: Some(Source::new(out, len)),
@@ -152,7 +148,7 @@ fn prove(
             })
         };
         compare(&walk(&mut old, "old")?, &walk(&mut new, "new")?)?;
-    } else if container != Container::Mpeg {
+    } else if lofty_proves(container) {
         let (was, now) = lofty_items(container, &mut old, &mut new, edit)?;
         compare(&was, &now)?;
     } else if mpeg_tail(&mut old) || mpeg_tail(&mut new) {
@@ -351,15 +347,21 @@ fn lofty_old<A: Read + Seek>(
 /// the tags with lofty, lofty must read the old version's, or no write of the file can be
 /// proven and `tag` refuses it. (An MPEG file is read by lofty only for its ID3v1 or APE tag.)
 pub fn old_readable(container: Container, file: &File, len: u64, edit: &Edit) -> Result<()> {
-    let by_lofty = !is_chunked(container)
-        && !matches!(
-            container,
-            Container::Mpeg | Container::OggFlac | Container::Asf | Container::Matroska
-        );
-    if by_lofty {
+    if lofty_proves(container) {
         lofty_old(container, &mut Overlay::plain(file, len), edit)?;
     }
     Ok(())
+}
+
+/// The containers whose items `prove` compares with lofty, whole: not those with a proof of
+/// their own (Ogg FLAC, ASF, Matroska), nor the chunked ones (their walker), nor MPEG (the `id3`
+/// crate; lofty only for a tail tag).
+fn lofty_proves(container: Container) -> bool {
+    !is_chunked(container)
+        && !matches!(
+            container,
+            Container::Mpeg | Container::OggFlac | Container::Asf | Container::Matroska
+        )
 }
 
 fn shift_err(e: std::io::Error) -> FileError {

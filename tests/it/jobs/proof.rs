@@ -70,6 +70,25 @@ fn tag_corrupted_with(file: &Path, needle: &str, env: &[(&str, &str)]) -> (i32, 
     (out.status.code().unwrap_or(-1), doc)
 }
 
+/// `tag_corrupted_with` on `f`, which must be refused (exit 2) and left as it was, with nothing
+/// beside it; the error it gives.
+fn refused_unchanged(f: &Path, needle: &str, env: &[(&str, &str)]) -> String {
+    let name = f.file_name().unwrap().to_str().unwrap();
+    let before = bytes(f);
+    let (code, doc) = tag_corrupted_with(f, needle, env);
+    assert_eq!(code, 2, "{name} / {needle}: {doc:#}");
+    assert!(bytes(f) == before, "{name} / {needle}: the file changed");
+    assert_eq!(
+        others_beside(f.parent().unwrap(), name),
+        Vec::<String>::new(),
+        "{name} / {needle}"
+    );
+    file_entry(&doc, name)["error"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
 #[test]
 fn normal_tags_of_every_sample_container_pass_the_proof() {
     let dir = tempdir();
@@ -112,22 +131,13 @@ fn an_ogg_page_with_a_wrong_checksum_is_refused_before_anything_is_written() {
     for (sample, needle) in cases {
         let dir = tempdir();
         let f = copy_sample(dir.path(), sample);
-        let before = bytes(&f);
         let keep = [("NOAI_TEST_CORRUPT_KEEP_CRC", "1")];
-        let (code, doc) = tag_corrupted_with(&f, needle, &keep);
-        let err = file_entry(&doc, sample)["error"].as_str().unwrap_or("");
-        assert_eq!(code, 2, "{sample}: {doc:#}");
+        let err = refused_unchanged(&f, needle, &keep);
         assert!(
             err.starts_with("internal check: the Ogg page at byte")
                 && err.contains("wrong checksum")
                 && err.ends_with("not written"),
             "{sample}: {err:?}"
-        );
-        assert!(bytes(&f) == before, "{sample}: the file changed");
-        assert_eq!(
-            others_beside(dir.path(), sample),
-            Vec::<String>::new(),
-            "{sample}"
         );
     }
 }
@@ -165,22 +175,12 @@ fn a_write_that_would_damage_another_item_is_refused_and_names_it() {
     for (sample, needle, item) in cases {
         let dir = tempdir();
         let f = copy_sample(dir.path(), sample);
-        let before = bytes(&f);
-        let (code, doc) = tag_corrupted(&f, needle);
-        let entry = file_entry(&doc, sample);
-        let err = entry["error"].as_str().unwrap_or("");
-        assert_eq!(code, 2, "{sample} / {needle}: {doc:#}");
+        let err = refused_unchanged(&f, needle, &[]);
         assert!(
             err.starts_with("internal check:")
                 && err.contains(item)
                 && err.ends_with("not written"),
             "{sample} / {needle}: the error should name {item:?}: {err:?}"
-        );
-        assert!(bytes(&f) == before, "{sample} / {needle}: the file changed");
-        assert_eq!(
-            others_beside(dir.path(), sample),
-            Vec::<String>::new(),
-            "{sample}"
         );
     }
 }
@@ -310,15 +310,11 @@ fn the_xmp_packet_keeps_every_property_but_ours() {
         // A merge that damaged the title would be refused, naming the property.
         let dir = tempdir();
         let f = with_foreign_xmp(dir.path(), sample);
-        let before = bytes(&f);
-        let (code, doc) = tag_corrupted(&f, "Quiet");
-        let err = file_entry(&doc, sample)["error"].as_str().unwrap_or("");
-        assert_eq!(code, 2, "{sample}: {doc:#}");
+        let err = refused_unchanged(&f, "Quiet", &[]);
         assert_eq!(
             err,
             "internal check: the write would drop or change the XMP value of http://purl.org/dc/elements/1.1/title; not written",
             "{sample}"
         );
-        assert!(bytes(&f) == before, "{sample}: the file changed");
     }
 }
