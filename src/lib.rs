@@ -249,7 +249,9 @@ fn clean_leftovers(
             continue;
         }
         if std::fs::symlink_metadata(p).is_err()
-            || write::journal_target(p).is_some_and(|t| errored.contains(&t))
+            || write::journal_targets(p)
+                .iter()
+                .any(|t| errored.contains(t))
         {
             continue;
         }

@@ -373,52 +373,50 @@ fn on_fuse_every_journal_temp_file_file_and_folder_is_fsynced() {
     assert_eq!(names(&fs.root), ["flac-pad.flac", "mp3-noid3.mp3"]);
 }
 
-/// The in-place files of one folder share one journal file, hard-linked under each file's
-/// journal name; where the file system refuses hard links, each gets a journal of its own. Seen
-/// in the pause between staging and applying (journals written and synced, files untouched),
-/// on a plain folder and on the FUSE file system with links refused.
+/// The in-place files of one folder share one journal file that names them all inside it:
+/// no file gets a journal name (a link) of its own. Seen in the pause between staging and
+/// applying (journal written and synced, files untouched), on a plain folder and on the FUSE
+/// file system with hard links refused; the next run finds each file's record by reading the
+/// folder's journal.
 #[test]
-fn a_folder_shares_one_journal_file_unless_links_are_refused() {
-    if !is_root("a_folder_shares_one_journal_file_unless_links_are_refused") {
+fn a_folder_shares_one_journal_file_that_names_its_files_inside_it() {
+    if !is_root("a_folder_shares_one_journal_file_that_names_its_files_inside_it") {
         return;
     }
     let plain = tempdir();
     let d = tempdir();
     let fs = LogFs::mount(d.path());
+    // Links refused there: nothing needs one.
     std::fs::write(&fs.nolink, b"").unwrap();
-    for (dir, root, shared) in [
-        (plain.path(), plain.path(), true),
-        (fs.mnt.as_path(), fs.root.as_path(), false),
+    for (dir, root) in [
+        (plain.path(), plain.path()),
+        (fs.mnt.as_path(), fs.root.as_path()),
     ] {
         let names = ["flac-pad.flac", "mp3-v23-pad.mp3", "wav-plain.wav"];
         for s in names {
             copy_sample(root, s);
         }
         let mut child = interrupted::spawn_tag(&[p(dir)], Some(30_000));
-        let journals: Vec<PathBuf> = names.iter().map(|n| journal_of(&root.join(n))).collect();
         let start = Instant::now();
-        while !journals.iter().all(|j| j.exists()) {
+        while journalled(root).len() < names.len() {
             assert!(
                 start.elapsed() < Duration::from_secs(20),
-                "no journals in {dir:?}"
+                "no journal in {dir:?}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
         std::thread::sleep(Duration::from_millis(300));
-        let meta: Vec<std::fs::Metadata> = journals
-            .iter()
-            .map(|j| std::fs::symlink_metadata(j).unwrap())
-            .collect();
-        let one_inode = meta.iter().all(|m| m.ino() == meta[0].ino());
-        assert_eq!(one_inode, shared, "{dir:?}: one shared journal inode?");
-        let links = if shared { 3 } else { 1 };
-        assert!(
-            meta.iter().all(|m| m.nlink() == links),
-            "{dir:?}: {links} links each"
-        );
+        let mut named = journalled(root);
+        named.sort();
+        let want: Vec<PathBuf> = names.iter().map(|n| root.join(n)).collect();
+        assert_eq!(named, want, "{dir:?}: the journal names every file");
+        let journals = leftovers(root);
+        assert_eq!(journals.len(), 1, "{dir:?}: one journal file: {journals:?}");
+        let meta = std::fs::symlink_metadata(&journals[0]).unwrap();
+        assert_eq!(meta.nlink(), 1, "{dir:?}: no links");
         child.kill().unwrap();
         child.wait().unwrap();
-        // The next run recovers each file from its own name for the journal, and tags them.
+        // The next run recovers each file from its record in the folder's journal, and tags.
         let doc = noai_json(&["tag", p(dir)], 0);
         for n in names {
             assert_eq!(action(&doc, n), written("in-place"), "{n}");

@@ -113,6 +113,11 @@ fn commit_batch(
     test_pause();
     slots = slots.into_par_iter().map(apply).collect();
     barrier(&mut slots, "after writing");
+    for slot in &mut slots {
+        if let Slot::Going(_, staged) = slot {
+            staged.finish_journal();
+        }
+    }
     let reports: Vec<Option<FileReport>> = slots
         .into_par_iter()
         .map(|s| match s {

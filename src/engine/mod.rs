@@ -68,10 +68,7 @@ pub fn run_chunk(
     paths: &[PathBuf],
 ) -> (Vec<Option<FileReport>>, u64) {
     pool.install(|| {
-        let prepared: Vec<Prepared> = paths
-            .par_iter()
-            .map(|p| guarded(p, || prepare(cfg, p)))
-            .collect();
+        let prepared = prepare_chunk(cfg, paths);
         if cfg.job.writes() {
             let (reports, peak) = commit::commit(cfg, prepared);
             match &cfg.sign {
@@ -91,6 +88,102 @@ pub fn run_chunk(
             (reports, peak)
         }
     })
+}
+
+/// A file of the chunk after its first step: opened (and locked), or already decided.
+enum Begun {
+    Done(Prepared),
+    Locked(Locked),
+}
+
+/// Opens (and locks) every file of the chunk, then lists their folders for undo journals and
+/// settles those that name them, and only then reads and plans each file.
+fn prepare_chunk(cfg: &Config, paths: &[PathBuf]) -> Vec<Prepared> {
+    let begun: Vec<Begun> = paths
+        .par_iter()
+        .map(|p| match catch(|| begin(cfg, p)) {
+            Ok(b) => b,
+            Err(e) => Begun::Done(Prepared::Done(FileReport::error(p.clone(), None, e))),
+        })
+        .collect();
+    let reals: Vec<&Path> = (begun.iter())
+        .filter_map(|b| match b {
+            Begun::Locked(l) => Some(l.real.as_path()),
+            Begun::Done(_) => None,
+        })
+        .collect();
+    let journals = Journals::of(&reals, cfg.job.writes());
+    begun
+        .into_par_iter()
+        .zip(paths)
+        .map(|(b, p)| match b {
+            Begun::Done(prepared) => prepared,
+            Begun::Locked(l) => guarded(p, || prepare(cfg, p, l, &journals)),
+        })
+        .collect()
+}
+
+/// The undo journals in a chunk's folders, and (for a writing job) what settling them did to
+/// each file they name.
+pub(crate) struct Journals {
+    named: write::Named,
+    settled: std::collections::HashMap<PathBuf, Result<()>>,
+    write: bool,
+}
+
+impl Journals {
+    /// Lists the folders of `files` (locked already when `write`) and settles what names them.
+    fn of(files: &[&Path], write: bool) -> Journals {
+        let named = write::find_journals(files.iter().copied());
+        let settled = match write {
+            true => named.settle(files),
+            false => Default::default(),
+        };
+        Journals {
+            named,
+            settled,
+            write,
+        }
+    }
+
+    /// Errors if a journal named the file and was not settled (a read-only job never settles
+    /// one: it must not trust the bytes, and says so).
+    fn check(&self, real: &Path) -> Result<()> {
+        let Some(journal) = self.named.of(real).first() else {
+            return Ok(());
+        };
+        if !self.write {
+            return Err(bad!(
+                Refused,
+                "an interrupted write left an undo journal ({}); run `noai tag` (or `strip`) to recover it",
+                journal.display()
+            ));
+        }
+        self.settled.get(real).cloned().unwrap_or(Ok(()))
+    }
+}
+
+/// The first step for one file: the file opened (and locked), unless it needs none.
+fn begin(cfg: &Config, path: &Path) -> Begun {
+    if crate::interrupt::requested() {
+        return Begun::Done(Prepared::Stopped);
+    }
+    if crate::remote::is_remote(path) {
+        return Begun::Done(Prepared::Done(crate::remote::inspect(cfg, path)));
+    }
+    let mode = OpenMode {
+        write: cfg.job.writes(),
+        follow: cfg.walk.follow_symlinks,
+        journal: true,
+    };
+    match lock(path, mode) {
+        Ok(l) => Begun::Locked(l),
+        Err(e) => Begun::Done(Prepared::Done(FileReport::error(
+            path.to_path_buf(),
+            None,
+            e,
+        ))),
+    }
 }
 
 /// The peak extra space the writes a dry run planned would hold, batched as a real run would.
@@ -134,7 +227,24 @@ pub(crate) struct OpenMode {
     pub journal: bool,
 }
 
+/// A file opened (and for a writing job locked) whose bytes are not read yet.
+pub(crate) struct Locked {
+    real: PathBuf,
+    file: File,
+    writable: bool,
+}
+
+/// Opens, then reads, one file; with `mode.journal`, an undo journal in its folder that
+/// names it is settled (or, read-only, refused) in between.
 pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
+    let locked = lock(path, mode)?;
+    if mode.journal {
+        Journals::of(&[locked.real.as_path()], mode.write).check(&locked.real)?;
+    }
+    read(locked)
+}
+
+fn lock(path: &Path, mode: OpenMode) -> Result<Locked> {
     // A followed link arrives as the link's own path (the walker decided to follow it): work on
     // its target. Without -L the walker yields no links, and O_NOFOLLOW refuses one that
     // appeared since. O_NONBLOCK: a FIFO named `.mp3` must not hang the run.
@@ -159,12 +269,7 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
         false => open(false).map(|f| (f, false)),
     }
     .map_err(|e| FileError::io_read("cannot open", &e))?;
-    let stat = |f: &File| {
-        f.metadata()
-            .map_err(|e| FileError::io_read("read failed", &e))
-    };
-    let mut meta = stat(&file)?;
-    if !meta.is_file() {
+    if !stat(&file)?.is_file() {
         return Err(bad!(Unsupported, "not a regular file"));
     }
     // One writer per file across processes: a second `noai tag` skips a busy file.
@@ -172,32 +277,28 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     if mode.write && file.try_lock().is_err() {
         return Err(bad!(Busy, "busy: another process is writing this file"));
     }
-    // An undo journal beside the file means an earlier run was interrupted mid-write. Only now,
-    // holding the lock, may it be touched: a writing job rolls a torn write back first; a
-    // read-only job must not trust the bytes and says so.
-    // `symlink_metadata`: a journal that is a link (even a dangling one) is reported, not missed.
-    let journal = write::journal_path(&real);
-    if mode.journal && std::fs::symlink_metadata(&journal).is_ok() {
-        if !mode.write {
-            return Err(bad!(
-                Refused,
-                "an interrupted write left an undo journal ({}); run `noai tag` (or `strip`) to recover it",
-                journal.display()
-            ));
-        }
-        write::recover(&journal).map_err(|e| {
-            e.map_message(|m| format!("recovery of an interrupted write failed: {m}"))
-        })?;
-        meta = stat(&file)?;
-    }
-    let snapshot = Snapshot::of(&meta);
-    let src = Source::new(&file, snapshot.size);
-    let container = sniff::container(&src)?;
-    let scan = formats::scan(&src, container)?;
-    Ok(Opened {
+    Ok(Locked {
         real,
         file,
         writable,
+    })
+}
+
+fn stat(f: &File) -> Result<std::fs::Metadata> {
+    f.metadata()
+        .map_err(|e| FileError::io_read("read failed", &e))
+}
+
+/// Reads an opened file: its identity now (after any recovery), container and carriers.
+fn read(l: Locked) -> Result<Opened> {
+    let snapshot = Snapshot::of(&stat(&l.file)?);
+    let src = Source::new(&l.file, snapshot.size);
+    let container = sniff::container(&src)?;
+    let scan = formats::scan(&src, container)?;
+    Ok(Opened {
+        real: l.real,
+        file: l.file,
+        writable: l.writable,
         snapshot,
         container,
         scan,
@@ -205,19 +306,8 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
 }
 
 /// Reads one file and decides what the job does with it.
-fn prepare(cfg: &Config, path: &Path) -> Prepared {
-    if crate::interrupt::requested() {
-        return Prepared::Stopped;
-    }
-    if crate::remote::is_remote(path) {
-        return Prepared::Done(crate::remote::inspect(cfg, path));
-    }
-    let mode = OpenMode {
-        write: cfg.job.writes(),
-        follow: cfg.walk.follow_symlinks,
-        journal: true,
-    };
-    let opened = match open(path, mode) {
+fn prepare(cfg: &Config, path: &Path, locked: Locked, journals: &Journals) -> Prepared {
+    let opened = match journals.check(&locked.real).and_then(|()| read(locked)) {
         Ok(o) => o,
         Err(e) => return Prepared::Done(FileReport::error(path.to_path_buf(), None, e)),
     };

@@ -1,42 +1,54 @@
-//! One journal file for the in-place writes of a batch in one folder (format 006). Creating an
-//! inode per edited file cost more than the edit itself (issue 11: on ext4, inode allocation
-//! was 40 % of `noai tag`'s samples), so a folder's records go into one file, written once,
-//! and every other file of the group gets a hard link to it under its own journal name
-//! (`.<name>.noai-journal`). A link is a directory entry, not an inode. Everything else stays
-//! per file: recovery finds a file's journal by that name, holds that file's lock, uses the
-//! record that names it and removes that one link; the inode goes with its last link. The
-//! writer keeps the file open, shared by the group's `Journal`s: whoever removes the last name
-//! hands the descriptor to `closer`, so freeing the blocks (a trim on a `discard` mount) is
-//! off the workers' path.
+//! One journal file for the in-place writes of a batch in one folder. Creating an inode per
+//! edited file cost more than the edit itself (issue 11: on ext4, inode allocation was 40 % of
+//! `noai tag`'s samples), so a folder's records go into one file, written once. Format 008
+//! names each of its files only inside it: no file gets a name (a link) of its own, since a
+//! link and its removal cost two directory updates per file (issue 11, part 7). Recovery finds a
+//! file's journal by reading its folder's journals (`journals.rs`) and settles every record of
+//! one (`settle.rs`). Format 006 (the same framing) gave every other file a hard link under its
+//! own journal name; it is still read, one record per link, for journals an older noai left.
 //!
-//! Layout (little-endian): `NOAIJ006`, the record count, per record its length and the record
-//! (a complete format-005 record with its own checksum), then the SHA-256 of everything before.
-//! A file that does not check out was cut short while it was written: that is before the
-//! batch's sync, so none of its files was touched yet.
+//! The writer holds the file's `flock` from its creation to its removal, after the last of its
+//! files is finished: another process that finds it (it holds one of its files' locks only once
+//! this run let go of it) sees it busy and leaves it alone. The descriptor then goes to `closer`,
+//! so freeing the blocks (a trim on a `discard` mount) is off the workers' path.
+//!
+//! Layout (little-endian): the magic, the record count, per record its length and the record
+//! (a complete format-005 or 007 record with its own checksum), then the SHA-256 of everything
+//! before. A file that does not check out was cut short while it was written: that is before
+//! the batch's sync, so none of its files was touched yet.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::journal::{Journal, MAX_BYTES, Parsed, journal_path, parse};
+use super::journal::{MAX_BYTES, Parsed, journal_path, parse};
 use crate::bad;
 use crate::error::FileError;
 use crate::formats::Result;
 
-pub const MAGIC: &[u8; 8] = b"NOAIJ006";
+/// The current format: one file, its files named only inside it.
+pub const MAGIC: &[u8; 8] = b"NOAIJ008";
+/// The linked format an older noai wrote: one name per file, all links of one inode.
+pub const MAGIC_006: &[u8; 8] = b"NOAIJ006";
 /// At most this many records, or bytes, per journal file: a larger group gets more files, so
 /// recovery never reads a huge journal for one small file.
 pub const MAX_RECORDS: usize = 256;
 pub const MAX_FILE_BYTES: usize = 8 << 20;
 
-/// The journal file holding `records`.
+/// The journal file holding `records`, in the current format.
 pub fn encode(records: &[&[u8]]) -> Vec<u8> {
+    encode_as(MAGIC, records)
+}
+
+/// The journal file holding `records`, in the framing of `magic` (006 or 008).
+pub fn encode_as(magic: &[u8; 8], records: &[&[u8]]) -> Vec<u8> {
     let body: usize = records.iter().map(|r| 8 + r.len()).sum();
     let mut out = Vec::with_capacity(16 + body + 32);
-    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(magic);
     out.extend_from_slice(&(records.len() as u64).to_le_bytes());
     for r in records {
         out.extend_from_slice(&(r.len() as u64).to_le_bytes());
@@ -47,13 +59,20 @@ pub fn encode(records: &[&[u8]]) -> Vec<u8> {
     out
 }
 
-/// The records of a journal file of this format; `None` when it does not check out (torn).
+/// True for a journal file that frames several records (006 or 008).
+pub fn is_framed(file: &[u8]) -> bool {
+    file.starts_with(MAGIC) || file.starts_with(MAGIC_006)
+}
+
+/// The records of a framed journal file; `None` when it does not check out (torn).
 pub fn records(file: &[u8]) -> Option<Vec<&[u8]>> {
     let (body, sum) = file.split_at_checked(file.len().checked_sub(32)?)?;
     if Sha256::digest(body).as_slice() != sum {
         return None;
     }
-    let mut rest = body.strip_prefix(MAGIC)?;
+    let mut rest = body
+        .strip_prefix(MAGIC)
+        .or_else(|| body.strip_prefix(MAGIC_006))?;
     let num = |rest: &mut &[u8]| -> Option<usize> {
         let (n, r) = rest.split_at_checked(8)?;
         *rest = r;
@@ -70,10 +89,11 @@ pub fn records(file: &[u8]) -> Option<Vec<&[u8]>> {
     rest.is_empty().then_some(out)
 }
 
-/// What the journal file at `journal` holds for the file it is named after: for a 006 file,
-/// the record whose name leads back to `journal`; older formats hold one record.
+/// What the 006 journal file at `journal` holds for the file it is named after (the record
+/// whose name leads back to `journal`); a single-record journal is parsed as it is. An 008
+/// file names no one by its own name: `settle` reads all of its records.
 pub fn parse_for(file: &[u8], journal: &Path) -> Parsed {
-    if !file.starts_with(MAGIC) {
+    if !file.starts_with(MAGIC_006) {
         return parse(file);
     }
     let Some(recs) = records(file) else {
@@ -93,7 +113,7 @@ pub fn parse_for(file: &[u8], journal: &Path) -> Parsed {
     }
 }
 
-/// The names the records of a 006 file give (empty for other formats or a torn file).
+/// The names the records of a framed file give (empty for other formats or a torn file).
 pub fn names(file: &[u8]) -> Vec<&std::ffi::OsStr> {
     records(file)
         .unwrap_or_default()
@@ -103,38 +123,22 @@ pub fn names(file: &[u8]) -> Vec<&std::ffi::OsStr> {
 }
 
 /// Writes the journals of one folder's in-place writes: `items` are (target, record). One file
-/// under the first target's journal name, a hard link to it for every other one. Where links
-/// are refused (some FUSE and network file systems) a target gets a file of its own. Nothing
-/// is synced: the batch's `sync` does that. One result per item, in order.
+/// per group of up to `MAX_RECORDS`, under the journal name of one of its targets, shared by
+/// all of them. Nothing is synced: the batch's `sync` does that. One result per item, in order.
 pub fn write(items: &[(&Path, Vec<u8>)]) -> Vec<Result<Journal>> {
     let mut out: Vec<Result<Journal>> = Vec::with_capacity(items.len());
     let mut rest = items;
     while !rest.is_empty() {
         let (group, more) = rest.split_at(take_group(rest));
-        write_group(group, &mut out);
+        let recs: Vec<&[u8]> = group.iter().map(|(_, r)| r.as_slice()).collect();
+        let names = group.iter().map(|(t, _)| journal_path(t));
+        match create(names, &encode(&recs)) {
+            Ok(shared) => out.extend(group.iter().map(|_| Ok(Journal::of(shared.clone())))),
+            Err(e) => out.extend(group.iter().map(|_| Err(e.clone()))),
+        }
         rest = more;
     }
     out
-}
-
-/// One journal file for `group`: under the first target whose journal can be created (the
-/// ones before it failed on their own: their error is theirs), linked for the rest.
-fn write_group(group: &[(&Path, Vec<u8>)], out: &mut Vec<Result<Journal>>) {
-    let recs: Vec<&[u8]> = group.iter().map(|(_, r)| r.as_slice()).collect();
-    let file = encode(&recs);
-    let mut rest = group.iter();
-    let primary = loop {
-        let Some((t, _)) = rest.next() else {
-            return;
-        };
-        match create(t, &file) {
-            Ok(j) => break j,
-            Err(e) => out.push(Err(e)),
-        }
-    };
-    let (path, inode) = (primary.path().to_path_buf(), primary.inode());
-    out.push(Ok(primary));
-    out.extend(rest.map(|(t, rec)| link(&path, inode.clone(), t, rec)));
 }
 
 /// How many of `items` go into one file: up to `MAX_RECORDS` and `MAX_FILE_BYTES`, at least one.
@@ -150,8 +154,17 @@ fn take_group(items: &[(&Path, Vec<u8>)]) -> usize {
     n
 }
 
-/// Creates `target`'s journal name as a new file holding `file`.
-fn create(target: &Path, file: &[u8]) -> Result<Journal> {
+/// The open journal file of a group, locked, and where it is.
+pub struct Shared {
+    pub(super) path: PathBuf,
+    pub(super) file: std::fs::File,
+    /// A file of the group could not be put back: the journal must stay for the next run.
+    pub(super) keep: std::sync::atomic::AtomicBool,
+}
+
+/// Creates a new journal file holding `file` under the first of `names` that is free (a name
+/// may be taken by a journal an interrupted run left, which names other files), locked.
+pub(super) fn create(names: impl IntoIterator<Item = PathBuf>, file: &[u8]) -> Result<Arc<Shared>> {
     if file.len() as u64 > MAX_BYTES {
         return Err(bad!(
             Refused,
@@ -159,48 +172,121 @@ fn create(target: &Path, file: &[u8]) -> Result<Journal> {
             file.len()
         ));
     }
-    let path = journal_path(target);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| {
-            FileError::io_write(
-                &format!("cannot create the undo journal {}", path.display()),
-                &e,
-            )
-        })?;
-    if let Err(e) = f.write_all(file) {
-        Journal::at(path, None).finish();
-        return Err(FileError::io_write("cannot write the undo journal", &e));
+    let mut last = None;
+    for path in names {
+        let opened = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path);
+        let mut f = match opened {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                last = Some((path, e));
+                continue;
+            }
+            Err(e) => return Err(cannot_create(&path, &e)),
+        };
+        // Nobody else can have it yet: created just now, under a new name.
+        let written = f.try_lock().map_err(std::io::Error::other);
+        if let Err(e) = written.and_then(|()| f.write_all(file)) {
+            let _ = std::fs::remove_file(&path);
+            return Err(FileError::io_write("cannot write the undo journal", &e));
+        }
+        let keep = std::sync::atomic::AtomicBool::new(false);
+        return Ok(Arc::new(Shared {
+            path,
+            file: f,
+            keep,
+        }));
     }
-    Ok(Journal::at(path, Some(std::sync::Arc::new(f))))
+    let (path, e) = last.unwrap_or_else(|| (PathBuf::new(), std::io::ErrorKind::NotFound.into()));
+    Err(cannot_create(&path, &e))
 }
 
-/// Gives `target` the journal `primary` under its own journal name; a file of its own (holding
-/// only `rec`) where the file system refuses hard links.
-fn link(
-    primary: &Path,
-    inode: Option<std::sync::Arc<std::fs::File>>,
-    target: &Path,
-    rec: &[u8],
-) -> Result<Journal> {
-    let path = journal_path(target);
-    match std::fs::hard_link(primary, &path) {
-        Ok(()) => Ok(Journal::at(path, inode)),
-        Err(e)
-            if matches!(
-                e.raw_os_error(),
-                Some(libc::EPERM | libc::EOPNOTSUPP | libc::EMLINK | libc::EXDEV | libc::ENOSYS)
-            ) =>
-        {
-            create(target, &encode(&[rec]))
+fn cannot_create(path: &Path, e: &std::io::Error) -> FileError {
+    FileError::io_write(
+        &format!("cannot create the undo journal {}", path.display()),
+        e,
+    )
+}
+
+/// One in-place write's share of a journal file (`bundle::Shared`): the file goes when every
+/// write of its group is finished; a write that could not be put back, or a share dropped
+/// without being finished (a panic), keeps it for the next run.
+pub struct Journal {
+    shared: Option<std::sync::Arc<Shared>>,
+}
+
+impl Journal {
+    /// A write's share of the journal file `shared`.
+    pub(super) fn of(shared: std::sync::Arc<Shared>) -> Journal {
+        Journal {
+            shared: Some(shared),
         }
-        Err(e) => Err(FileError::io_write(
-            &format!("cannot create the undo journal {}", path.display()),
-            &e,
-        )),
+    }
+
+    /// Where the journal file is.
+    #[cfg(test)]
+    pub fn path(&self) -> &Path {
+        self.shared.as_ref().map_or(Path::new(""), |s| &s.path)
+    }
+
+    /// Writes the journal of one file (not synced: the batch's `sync` makes every journal
+    /// durable before any file changes). A batch writes its folders' journals with
+    /// `bundle::write` instead.
+    #[cfg(test)]
+    pub fn create(
+        target: &Path,
+        snap: &super::Snapshot,
+        new_size: u64,
+        undo: &[super::journal::Undo],
+        new_bytes: &[&[u8]],
+    ) -> Result<Journal> {
+        let rec = super::journal::record(target, snap, new_size, undo, new_bytes)?;
+        let mut out = write(&[(target, rec)]);
+        out.pop()
+            .unwrap_or_else(|| Err(bad!(Refused, "internal check: no journal written")))
+    }
+
+    /// This write is durable (or undone): the journal file goes with the last of its group.
+    pub fn finish(mut self) {
+        if let Some(s) = self.shared.take() {
+            release(s);
+        }
+    }
+
+    /// This write could not be put back: the journal file stays for the next run's recovery.
+    pub fn keep(self) {
+        drop(self);
+    }
+
+    /// As a kill leaves it: the file stays and its lock is gone (closed before this returns).
+    #[cfg(test)]
+    pub fn abandon(self) {
+        drop(self);
+        crate::closer::settle();
+    }
+}
+
+impl Drop for Journal {
+    /// A share that was neither finished nor kept (a panic on the way) keeps the file.
+    fn drop(&mut self) {
+        if let Some(s) = self.shared.take() {
+            s.keep.store(true, std::sync::atomic::Ordering::Relaxed);
+            release(s);
+        }
+    }
+}
+
+/// Lets go of one share; the last one removes the file unless a share kept it, and hands the
+/// descriptor (and with it the lock) to the closer.
+fn release(s: std::sync::Arc<Shared>) {
+    if let Some(s) = std::sync::Arc::into_inner(s) {
+        if !s.keep.into_inner() {
+            let _ = std::fs::remove_file(&s.path);
+        }
+        crate::closer::close(s.file);
     }
 }
 

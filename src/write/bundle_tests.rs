@@ -1,5 +1,6 @@
-//! The 006 journal file: records framed and found by name, torn anywhere, hard links per file,
-//! groups split by size.
+//! The folder's journal file (008): every file of a group named inside one file and no link,
+//! torn anywhere, removed with the last of its group, a taken name passed over, groups split
+//! by size; the linked 006 format an older noai wrote is still found by name.
 
 use super::*;
 use crate::write::Snapshot;
@@ -19,7 +20,7 @@ fn rec(target: &Path, old: &[u8], new: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn each_file_finds_its_own_record_through_its_own_link() {
+fn one_file_names_every_file_of_the_group_and_none_gets_a_link() {
     let d = tempfile::tempdir().unwrap();
     let (a, b, c) = (
         d.path().join("a.flac"),
@@ -33,35 +34,50 @@ fn each_file_finds_its_own_record_through_its_own_link() {
     ];
     let js: Vec<Journal> = write(&items).into_iter().map(|j| j.unwrap()).collect();
     use std::os::unix::fs::MetadataExt;
-    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
-    assert_eq!(ino(js[0].path()), ino(js[2].path()), "one inode, linked");
-    assert_eq!(std::fs::metadata(js[0].path()).unwrap().nlink(), 3);
-    for (t, old) in [(&a, b"aa"), (&b, b"bb"), (&c, b"cc")] {
-        let j = journal_path(t);
-        let file = std::fs::read(&j).unwrap();
-        let Parsed::Current(dec) = parse_for(&file, &j) else {
-            panic!("{:?}", parse_for(&file, &j))
+    let j = journal_path(&a);
+    assert!(js.iter().all(|x| x.path() == j), "one file, shared");
+    assert_eq!(std::fs::metadata(&j).unwrap().nlink(), 1, "no links");
+    assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    let file = std::fs::read(&j).unwrap();
+    assert!(file.starts_with(MAGIC));
+    assert_eq!(super::super::journal::targets_of(&j, &file), vec![a, b, c]);
+    for (x, old) in records(&file)
+        .unwrap()
+        .into_iter()
+        .zip([b"aa", b"bb", b"cc"])
+    {
+        let Parsed::Current(dec) = parse(x) else {
+            panic!()
         };
-        assert_eq!(dec.name, t.file_name().unwrap().as_encoded_bytes());
         assert_eq!(dec.changes[0].old, old);
-        assert_eq!(
-            super::super::journal::target_of(&j, &file).as_deref(),
-            Some(t.as_path())
-        );
+    }
+    let mut js = js.into_iter();
+    js.next().unwrap().finish();
+    js.next().unwrap().finish();
+    assert!(j.exists(), "kept until the last of its group is finished");
+    js.next().unwrap().finish();
+    assert!(!j.exists());
+}
+
+#[test]
+fn a_linked_006_journal_gives_each_name_its_own_record() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a.flac"), d.path().join("b.flac"));
+    let file = encode_as(MAGIC_006, &[&rec(&a, b"aa", b"AA"), &rec(&b, b"bb", b"BB")]);
+    std::fs::write(journal_path(&a), &file).unwrap();
+    std::fs::hard_link(journal_path(&a), journal_path(&b)).unwrap();
+    for (t, old) in [(&a, b"aa"), (&b, b"bb")] {
+        let j = journal_path(t);
+        let Parsed::Current(dec) = parse_for(&file, &j) else {
+            panic!()
+        };
+        assert_eq!(dec.changes[0].old, old);
+        let target = super::super::journal::target_of(&j, &file);
+        assert_eq!(target.as_deref(), Some(t.as_path()));
     }
     // A file the journal does not name gets nothing from it, even through a link.
     let stray = journal_path(&d.path().join("other.flac"));
-    std::fs::hard_link(js[0].path(), &stray).unwrap();
-    let file = std::fs::read(&stray).unwrap();
     assert!(matches!(parse_for(&file, &stray), Parsed::Foreign(_)));
-    for j in js {
-        j.finish();
-    }
-    assert_eq!(
-        std::fs::read_dir(d.path()).unwrap().count(),
-        1,
-        "only the stray link is left"
-    );
 }
 
 #[test]
@@ -71,25 +87,30 @@ fn a_journal_file_cut_short_anywhere_is_torn() {
         rec(p, b"aa", b"AA"),
         rec(Path::new("/m/b.flac"), b"bb", b"BB"),
     );
-    let file = encode(&[&r1, &r2]);
-    assert_eq!(records(&file).unwrap(), vec![r1.as_slice(), r2.as_slice()]);
-    let j = journal_path(p);
-    for cut in 0..file.len() {
-        assert!(
-            matches!(parse_for(&file[..cut], &j), Parsed::Torn),
-            "cut at {cut}"
-        );
+    for magic in [MAGIC, MAGIC_006] {
+        let file = encode_as(magic, &[&r1, &r2]);
+        assert_eq!(records(&file).unwrap(), vec![r1.as_slice(), r2.as_slice()]);
+        for cut in 0..file.len() {
+            assert!(records(&file[..cut]).is_none(), "cut at {cut}");
+        }
+        let mut bad = file.clone();
+        bad[20] ^= 1;
+        assert!(records(&bad).is_none(), "a flipped bit");
     }
-    let mut bad = file.clone();
-    bad[20] ^= 1;
-    assert!(matches!(parse_for(&bad, &j), Parsed::Torn), "a flipped bit");
-    let mut other = file;
-    other[5..8].copy_from_slice(b"008");
-    assert!(matches!(parse_for(&other, &j), Parsed::OtherVersion(v) if v == "008"));
+    let j = journal_path(p);
+    let file = encode_as(MAGIC_006, &[&r1, &r2]);
+    for cut in 0..file.len() {
+        let parsed = parse_for(&file[..cut], &j);
+        assert!(matches!(parsed, Parsed::Torn), "cut at {cut}");
+    }
+    let mut other = encode(&[&r1]);
+    other[5..8].copy_from_slice(b"009");
+    assert!(records(&other).is_none());
+    assert!(matches!(parse(&other), Parsed::OtherVersion(v) if v == "009"));
 }
 
 #[test]
-fn a_target_whose_journal_exists_fails_alone() {
+fn a_taken_journal_name_is_passed_over_for_the_next_file_of_the_group() {
     let d = tempfile::tempdir().unwrap();
     let (a, b) = (d.path().join("a.flac"), d.path().join("b.flac"));
     std::fs::write(journal_path(&a), b"left by an earlier run").unwrap();
@@ -97,24 +118,19 @@ fn a_target_whose_journal_exists_fails_alone() {
         (a.as_path(), rec(&a, b"aa", b"AA")),
         (b.as_path(), rec(&b, b"bb", b"BB")),
     ];
-    let out = write(&items);
-    assert!(
-        out[0]
-            .as_ref()
-            .err()
-            .unwrap()
-            .to_string()
-            .contains("cannot create")
-    );
-    let jb = out[1].as_ref().unwrap().path().to_path_buf();
-    let Parsed::Current(dec) = parse_for(&std::fs::read(&jb).unwrap(), &jb) else {
-        panic!()
-    };
-    assert_eq!(dec.name, b"b.flac");
+    let out: Vec<Journal> = write(&items).into_iter().map(|j| j.unwrap()).collect();
+    assert_eq!(out[0].path(), journal_path(&b));
+    assert_eq!(out[1].path(), journal_path(&b));
+    let file = std::fs::read(journal_path(&b)).unwrap();
+    assert_eq!(names(&file), ["a.flac", "b.flac"]);
     assert_eq!(
         std::fs::read(journal_path(&a)).unwrap(),
         b"left by an earlier run"
     );
+    // Every name taken: the whole group fails, and nothing is left behind.
+    let items = vec![(a.as_path(), rec(&a, b"aa", b"AA"))];
+    let e = write(&items).remove(0).err().unwrap().to_string();
+    assert!(e.contains("cannot create"), "{e}");
 }
 
 #[test]
@@ -131,7 +147,7 @@ fn large_groups_are_split_into_several_files() {
 }
 
 #[test]
-fn the_journal_file_stays_open_until_its_last_name_goes_then_the_closer_closes_it() {
+fn the_writer_holds_the_journal_locked_until_the_last_share_goes_then_the_closer_closes_it() {
     let d = tempfile::tempdir().unwrap();
     let (a, b) = (d.path().join("a.flac"), d.path().join("b.flac"));
     let items = vec![
@@ -140,21 +156,37 @@ fn the_journal_file_stays_open_until_its_last_name_goes_then_the_closer_closes_i
     ];
     let mut js: Vec<Journal> = write(&items).into_iter().map(|j| j.unwrap()).collect();
     let first = js[0].path().to_path_buf();
-    assert_eq!(
-        crate::closer::held(&first),
-        1,
-        "the writer keeps the journal file open"
-    );
+    assert_eq!(crate::closer::held(&first), 1, "kept open by the writer");
+    let other = std::fs::File::open(&first).unwrap();
+    assert!(other.try_lock().is_err(), "and locked");
     js.remove(0).finish();
-    assert!(!first.exists());
-    // The other name still reaches it: its link works, and nothing was handed over.
-    assert!(std::fs::read(js[0].path()).is_ok());
+    assert!(first.exists(), "the other write still needs it");
     js.remove(0).finish();
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
     crate::closer::settle();
-    assert_eq!(
-        crate::closer::held(&first),
-        0,
-        "closed once both names are gone"
-    );
+    assert!(other.try_lock().is_ok(), "its lock gone");
+    drop(other);
+    assert_eq!(crate::closer::held(&first), 0, "closed with its last share");
+}
+
+#[test]
+fn a_share_dropped_without_being_finished_keeps_the_journal() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, b) = (d.path().join("a.flac"), d.path().join("b.flac"));
+    let items = vec![
+        (a.as_path(), rec(&a, b"aa", b"AA")),
+        (b.as_path(), rec(&b, b"bb", b"BB")),
+    ];
+    let mut js: Vec<Journal> = write(&items).into_iter().map(|j| j.unwrap()).collect();
+    let path = js[0].path().to_path_buf();
+    drop(js.remove(0));
+    js.remove(0).finish();
+    assert!(path.exists(), "a dropped share (a panic) keeps it");
+    let mut js: Vec<Journal> = write(&[(d.path().join("c.flac").as_path(), rec(&a, b"c", b"C"))])
+        .into_iter()
+        .map(|j| j.unwrap())
+        .collect();
+    let kept = js[0].path().to_path_buf();
+    js.remove(0).keep();
+    assert!(kept.exists(), "kept when asked");
 }

@@ -4,8 +4,9 @@
 //! a flush or commit per open file), so on those each journal, temp file, target and folder is
 //! fsynced instead; the file system type comes from `fstatfs`.
 //!
-//! The files are opened again by path: the journal and temp file names are fixed by the target's
-//! path, and an fsync on any descriptor of an inode flushes that inode.
+//! The files are opened again by path: the temp file's name is fixed by the target's path, a
+//! folder's journal is named after one of its files (`bundle::write`), and an fsync on any
+//! descriptor of an inode flushes that inode.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;

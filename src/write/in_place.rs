@@ -164,10 +164,11 @@ impl InPlace {
             set_times(&self.out, [snap.atime, snap.mtime])?;
             self.out.sync_all()
         };
-        if let Some(j) = self.journal
-            && (!applied || restore().is_ok())
-        {
-            j.finish();
+        if let Some(j) = self.journal {
+            match !applied || restore().is_ok() {
+                true => j.finish(),
+                false => j.keep(),
+            }
         }
     }
 }

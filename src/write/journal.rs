@@ -8,8 +8,10 @@
 //! it also keeps the file's mtime and atime, which a rollback puts back. Format 005 (same layout
 //! as 004) may also shrink the file: the cut tail is a region with old bytes and no new ones; an
 //! older noai reports a 005 journal instead of misreading it. Since format 006 a journal file
-//! frames one or more records, one per file of a folder's batch, and the other files reach it
-//! through hard links (`bundle.rs`); a record is still what one file's recovery reads. Record
+//! frames one or more records, one per file of a folder's batch (`bundle.rs`): in 006 the other
+//! files reached it through hard links, in 008 only the records name them, and a file's journal
+//! is found by reading its folder's (`journals.rs`); a record is still what one file's recovery
+//! reads. Record
 //! format 007 (same layout as 005, and written only where 005 cannot say it) may leave parts
 //! of an append out: the write leaves long runs of zeros (the padding of an appended tag) as
 //! holes, so neither the file nor the journal holds them, and recovery takes any byte between
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::Snapshot;
+pub use super::bundle::Journal;
 use crate::bad;
 use crate::formats::Result;
 
@@ -40,14 +43,6 @@ const FAMILY: &[u8] = b"NOAIJ";
 pub const MAX_BYTES: u64 = 64 << 20;
 pub const MAX_REGIONS: u64 = 1 << 16;
 
-/// A journal on disk for one in-place write.
-pub struct Journal {
-    path: PathBuf,
-    /// The journal file, open, shared by the links of one bundle: whoever removes the last
-    /// name hands it to the closer, so freeing its blocks waits for no one.
-    inode: Option<std::sync::Arc<std::fs::File>>,
-}
-
 /// Where the undo journal of `target` lives.
 pub fn journal_path(target: &Path) -> PathBuf {
     super::sibling(target, JOURNAL_SUFFIX)
@@ -63,10 +58,11 @@ pub fn is_journal_name(name: &std::ffi::OsStr) -> bool {
 
 /// The file a journal belongs to: a name recorded in it (one of several in a 006 file) when
 /// that name leads back to this journal (needed for long, hashed names), else the name of the
-/// journal without its dot and suffix. `None` when neither leads back to `journal`.
+/// journal without its dot and suffix. `None` when neither leads back to `journal`. An 008
+/// journal belongs to every file it names (`targets_of`).
 pub fn target_of(journal: &Path, rec: &[u8]) -> Option<PathBuf> {
     let belongs = |t: PathBuf| (journal_path(&t) == journal).then_some(t);
-    let names = match rec.starts_with(super::bundle::MAGIC) {
+    let names = match super::bundle::is_framed(rec) {
         true => super::bundle::names(rec),
         false => recorded_name(rec).into_iter().collect(),
     };
@@ -80,6 +76,24 @@ pub fn target_of(journal: &Path, rec: &[u8]) -> Option<PathBuf> {
             .strip_suffix(JOURNAL_SUFFIX.as_bytes())?;
         belongs(journal.with_file_name(OsString::from_vec(stem.to_vec())))
     })
+}
+
+/// Every file a journal holds undo data for: each file an 008 journal names (beside it), or
+/// the one file of an older journal (`target_of`). A journal that cannot be read (`rec`
+/// empty) or is torn is judged by its name.
+pub fn targets_of(journal: &Path, rec: &[u8]) -> Vec<PathBuf> {
+    // A folder's journal cut short while it was written is named after one of its files,
+    // none of which was touched: that one settles it (by removing it).
+    if !rec.starts_with(super::bundle::MAGIC) || super::bundle::records(rec).is_none() {
+        return target_of(journal, rec).into_iter().collect();
+    }
+    let plain =
+        |n: &&OsStr| !n.is_empty() && !n.as_bytes().contains(&b'/') && *n != "." && *n != "..";
+    super::bundle::names(rec)
+        .into_iter()
+        .filter(plain)
+        .map(|n| journal.with_file_name(n))
+        .collect()
 }
 
 /// The file name a single record gives.
@@ -332,48 +346,6 @@ pub fn record(
         ));
     }
     Ok(rec)
-}
-
-impl Journal {
-    /// A journal (or a link to one) at `path`.
-    pub(super) fn at(path: PathBuf, inode: Option<std::sync::Arc<std::fs::File>>) -> Journal {
-        Journal { path, inode }
-    }
-
-    /// The open journal file this name refers to, when the writer kept it.
-    pub(super) fn inode(&self) -> Option<std::sync::Arc<std::fs::File>> {
-        self.inode.clone()
-    }
-
-    pub(super) fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Writes the journal of one file (not synced: the batch's `sync` makes every journal
-    /// durable before any file changes). Errors if one already exists: an earlier run was
-    /// interrupted and its recovery has not happened, or another process is writing. A batch
-    /// writes its folders' journals with `bundle::write` instead.
-    #[cfg(test)]
-    pub fn create(
-        target: &Path,
-        snap: &Snapshot,
-        new_size: u64,
-        undo: &[Undo],
-        new_bytes: &[&[u8]],
-    ) -> Result<Journal> {
-        let rec = record(target, snap, new_size, undo, new_bytes)?;
-        let mut out = super::bundle::write(&[(target, rec)]);
-        out.pop()
-            .unwrap_or_else(|| Err(bad!(Refused, "internal check: no journal written")))
-    }
-
-    /// Removes the journal (this file's name for it) once the write is durable (or undone).
-    pub fn finish(self) {
-        let _ = std::fs::remove_file(&self.path);
-        if let Some(file) = self.inode.and_then(std::sync::Arc::into_inner) {
-            crate::closer::close(file);
-        }
-    }
 }
 
 #[cfg(test)]

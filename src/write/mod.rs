@@ -7,8 +7,8 @@
 //!   hash equal, our fields readable) and renamed over the original.
 //!
 //! Writes go in steps so a batch of files shares its syncs (group commit): `stage` every file
-//! (temp file, or the journal record), `journal` the batch (one journal file per folder,
-//! `bundle`), `sync` once, `apply` every file, `sync` once, `finish` (drop the journals). The
+//! (temp file, or the journal record), `journal` the batch (one journal file per folder that
+//! names its files inside it, `bundle`), `sync` once, `apply` every file, `sync` once, `finish` (drop the journals). The
 //! ordering is what makes a crash safe: a journal or temp file is durable before the user's file
 //! changes. Before `apply`, the file must still be the one that was scanned.
 
@@ -19,10 +19,12 @@ mod clone;
 mod durable;
 mod in_place;
 mod journal;
+mod journals;
 mod overlay;
 mod proof;
 mod recover;
 mod rewrite;
+mod settle;
 mod siblings;
 pub mod sign;
 mod sign_ends;
@@ -41,11 +43,12 @@ use crate::model::{Container, Edit, Scan};
 pub use clone::clone_block;
 use in_place::InPlace;
 pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
+pub use journals::{Named, find as find_journals};
 #[cfg(test)]
 pub(crate) use proof::ogg_crc;
 /// The proof's own Ogg FLAC walker (public for the `ogg_flac` fuzz target).
 pub use proof::{ogg_flac_metadata, old_readable};
-pub use recover::{Recovery, journal_target, recover, recover_idle};
+pub use recover::{Recovery, journal_target, journal_targets, recover, recover_idle};
 pub use rewrite::{is_temp_name, remove_stale_temp};
 
 /// The identity and state of a file when it was scanned.
@@ -236,7 +239,7 @@ fn same_container(src: &formats::Source, container: Container) -> Result<()> {
 }
 
 /// Step 2, once per batch: writes the undo journals of the staged in-place writes, one file per
-/// folder with a hard link per other file (`bundle`), instead of one new file each. One result
+/// folder naming its files inside it (`bundle`), instead of one new file each. One result
 /// per staged write, in order; a write whose journal failed must be `abort`ed (nothing of it
 /// was written to the user's file).
 pub fn journal(staged: &mut [&mut Staged]) -> Vec<Result<()>> {
@@ -322,7 +325,18 @@ impl Staged {
         }
     }
 
-    /// Step 5, after the second `sync`: removes the undo journal.
+    /// Step 5a, after the second `sync`: lets go of the undo journal, which goes with the last
+    /// write of its folder's batch. Called for the whole batch before any file is finished (and
+    /// its lock released), so no other process finds the journal naming a file it could lock.
+    pub fn finish_journal(&mut self) {
+        if let Kind::InPlace(w) = &mut self.kind
+            && let Some(j) = w.journal.take()
+        {
+            j.finish();
+        }
+    }
+
+    /// Step 5b: what the write did (the undo journal is let go of, if `finish_journal` was not).
     pub fn finish(self) -> Written {
         match self.kind {
             Kind::InPlace(w) => {

@@ -32,6 +32,9 @@ pub enum Recovery {
 /// naming the journal, which is left in place with its file untouched.
 pub fn recover(journal: &Path) -> Result<Recovery> {
     let (rec, owner) = read_journal(journal)?;
+    if rec.starts_with(super::bundle::MAGIC) {
+        return super::settle::idle(journal)?.ok_or_else(|| busy(journal));
+    }
     let target = journal::target_of(journal, &rec);
     trust_owner(journal, owner, target.as_deref())?;
     let Some(decoded) = decode(journal, &rec)? else {
@@ -46,16 +49,32 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
             journal.display()
         ));
     };
-    let f = open_target(journal, &target)?;
-    match state(&f, &decoded)? {
+    let done = settle_one(journal, &target, &decoded)?;
+    remove(journal).map(|_| done)
+}
+
+/// The error for a journal another process holds: its writer is still running, or another
+/// noai is recovering it.
+pub(super) fn busy(journal: &Path) -> FileError {
+    bad!(
+        Busy,
+        "busy: another noai process is using the undo journal {}",
+        journal.display()
+    )
+}
+
+/// Judges `target` by its record and puts a torn write back (the journal stays: the caller
+/// removes it). `Clean` when the file is wholly old or new, and then durable.
+pub(super) fn settle_one(journal: &Path, target: &Path, decoded: &Decoded) -> Result<Recovery> {
+    let f = open_target(journal, target)?;
+    match state(&f, decoded)? {
         // The bytes judged here may still be only in the page cache after a kill: they must be
         // on disk before the journal that could undo them goes.
         State::Old | State::New => f.sync_all().map_err(|e| {
             FileError::io_write("cannot sync the file before removing its journal", &e)
         })?,
         State::Torn => {
-            roll_back(&f, &decoded)?;
-            remove(journal)?;
+            roll_back(&f, decoded)?;
             return Ok(Recovery::RolledBack);
         }
         State::Changed => {
@@ -77,12 +96,12 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
             ));
         }
     }
-    remove(journal).map(|_| Recovery::Clean)
+    Ok(Recovery::Clean)
 }
 
 /// The record of a journal of the current format; `None` for one cut short while it was being
 /// written (safe to remove: the file is touched only after its journal is durable).
-fn decode(journal: &Path, rec: &[u8]) -> Result<Option<Decoded>> {
+pub(super) fn decode(journal: &Path, rec: &[u8]) -> Result<Option<Decoded>> {
     match super::bundle::parse_for(rec, journal) {
         Parsed::Torn => Ok(None),
         Parsed::Current(d) => Ok(Some(d)),
@@ -137,7 +156,7 @@ fn open_target(journal: &Path, target: &Path) -> Result<File> {
     Ok(f)
 }
 
-fn remove(journal: &Path) -> Result<()> {
+pub(super) fn remove(journal: &Path) -> Result<()> {
     std::fs::remove_file(journal).map_err(|e| {
         FileError::io_write(
             &format!("cannot remove the undo journal {}", journal.display()),
@@ -149,6 +168,12 @@ fn remove(journal: &Path) -> Result<()> {
 /// Reads a journal that is a regular file (never through a link) of at most `MAX_BYTES`;
 /// returns its bytes and its owner.
 fn read_journal(journal: &Path) -> Result<(Vec<u8>, u32)> {
+    let (f, meta) = open_journal(journal)?;
+    Ok((read_open(journal, f)?, meta.uid()))
+}
+
+/// Opens a journal that is a regular file (never through a link) of at most `MAX_BYTES`.
+pub(super) fn open_journal(journal: &Path) -> Result<(File, std::fs::Metadata)> {
     let shown = journal.display();
     let f = File::options()
         .read(true)
@@ -177,7 +202,13 @@ fn read_journal(journal: &Path) -> Result<(Vec<u8>, u32)> {
             meta.len()
         ));
     }
-    let mut rec = Vec::with_capacity(meta.len() as usize);
+    Ok((f, meta))
+}
+
+/// Reads an opened journal, at most `MAX_BYTES` of it.
+pub(super) fn read_open(journal: &Path, f: File) -> Result<Vec<u8>> {
+    let shown = journal.display();
+    let mut rec = Vec::new();
     f.take(MAX_BYTES + 1)
         .read_to_end(&mut rec)
         .map_err(|e| FileError::io_read(&format!("cannot read the undo journal {shown}"), &e))?;
@@ -187,12 +218,12 @@ fn read_journal(journal: &Path) -> Result<(Vec<u8>, u32)> {
             "undo journal {shown} grew past {MAX_BYTES} bytes; not trusted, left in place"
         ));
     }
-    Ok((rec, meta.uid()))
+    Ok(rec)
 }
 
 /// A journal is replayed only if the user running noai wrote it, or, when noai runs as root,
 /// the owner of the file it would change (another user's own noai run).
-fn trust_owner(journal: &Path, owner: u32, target: Option<&Path>) -> Result<()> {
+pub(super) fn trust_owner(journal: &Path, owner: u32, target: Option<&Path>) -> Result<()> {
     let me = super::access::euid();
     let target_owner = || Some(std::fs::symlink_metadata(target?).ok()?.uid());
     if owner == me || (me == 0 && target_owner() == Some(owner)) {
@@ -287,33 +318,50 @@ fn roll_back(f: &File, d: &Decoded) -> Result<()> {
         .map_err(|e| FileError::io_write("rollback failed", &e))
 }
 
-/// The file a journal belongs to (read safely: never through a link, never a huge file; an
-/// unreadable journal is judged by its name).
-pub fn journal_target(journal: &Path) -> Option<std::path::PathBuf> {
-    let rec = read_journal(journal)
-        .map(|(rec, _)| rec)
-        .unwrap_or_default();
-    journal::target_of(journal, &rec)
+/// The files a journal holds undo data for (read safely: never through a link, never a huge
+/// file; an unreadable journal is judged by its name).
+pub fn journal_targets(journal: &Path) -> Vec<std::path::PathBuf> {
+    journal::targets_of(journal, &content(journal))
 }
 
-/// `recover` for a journal found while walking, whose file this run did not process: only when
-/// no other process holds the file's lock (a running `noai` that is writing it); `None` if busy.
+/// A journal's bytes, read safely (as `journal_targets` does); empty when it cannot be read.
+pub(super) fn content(journal: &Path) -> Vec<u8> {
+    read_journal(journal)
+        .map(|(rec, _)| rec)
+        .unwrap_or_default()
+}
+
+/// The first of `journal_targets`.
+pub fn journal_target(journal: &Path) -> Option<std::path::PathBuf> {
+    journal_targets(journal).into_iter().next()
+}
+
+/// `recover` for a journal found while walking, whose files this run did not process: only
+/// when no other process holds its file's lock (a running `noai` that is writing it), or for
+/// a folder's journal its own lock and every file's; `None` if busy.
 pub fn recover_idle(journal: &Path) -> Result<Option<Recovery>> {
-    let open = |t| {
-        File::options()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(t)
-            .ok()
-    };
-    let Some(f) = journal_target(journal).and_then(open) else {
+    let (rec, _) = read_journal(journal)?;
+    if rec.starts_with(super::bundle::MAGIC) {
+        return super::settle::idle(journal);
+    }
+    let Some(f) = journal::target_of(journal, &rec).and_then(|t| lock_target(&t).ok()) else {
         return recover(journal).map(Some);
     };
     // The writer lock `open` takes (`flock`); released when `f` is dropped.
-    if f.try_lock().is_err() {
-        return Ok(None);
+    match f {
+        Some(_held) => recover(journal).map(Some),
+        None => Ok(None),
     }
-    recover(journal).map(Some)
+}
+
+/// Opens `target` and takes the writer lock `open` takes (`flock`), released when the file is
+/// dropped: `Ok(None)` when another process holds it.
+pub(super) fn lock_target(target: &Path) -> std::io::Result<Option<File>> {
+    let f = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(target)?;
+    Ok(f.try_lock().is_ok().then_some(f))
 }
 
 #[cfg(test)]

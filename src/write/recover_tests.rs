@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::write::Snapshot;
+use crate::write::is_journal_name;
 use crate::write::journal::{self, Journal, Undo, journal_path};
 use std::path::PathBuf;
 
@@ -36,7 +37,9 @@ fn journalled(
     let p = dir.join(name);
     std::fs::write(&p, old).unwrap();
     let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
-    std::mem::forget(Journal::create(&p, &snap, new_size, regions, new).unwrap());
+    Journal::create(&p, &snap, new_size, regions, new)
+        .unwrap()
+        .abandon();
     (p.clone(), journal_path(&p))
 }
 
@@ -163,7 +166,9 @@ fn device_and_inode_are_only_a_hint() {
     std::fs::write(&p, b"HEADER-OLD-AUDIO").unwrap();
     let mut snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
     (snap.dev, snap.ino) = (snap.dev + 1, snap.ino + 1);
-    std::mem::forget(Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap());
+    Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"])
+        .unwrap()
+        .abandon();
     write_at(&p, 7, b"NE");
     assert_eq!(recover(&journal_path(&p)).unwrap(), Recovery::RolledBack);
     assert_eq!(std::fs::read(&p).unwrap(), b"HEADER-OLD-AUDIO");
@@ -208,7 +213,9 @@ fn rollback_puts_the_mtime_and_atime_back() {
     let f = File::options().write(true).open(&p).unwrap();
     super::super::set_times(&f, [(1_000_000_000, 7), (1_200_000_000, 123_456_789)]).unwrap();
     let snap = Snapshot::of(&std::fs::metadata(&p).unwrap());
-    std::mem::forget(Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap());
+    Journal::create(&p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"])
+        .unwrap()
+        .abandon();
     write_at(&p, 7, b"NE"); // torn, and the write moved the mtime
     let moved = std::fs::metadata(&p).unwrap();
     assert_ne!(
@@ -225,12 +232,20 @@ fn rollback_puts_the_mtime_and_atime_back() {
     assert_eq!((back.atime(), back.atime_nsec()), (1_000_000_000, 7));
 }
 
-/// A folder's batch shares one journal file through hard links: each file is judged by its
-/// own record and only its own link goes; the one another program changed keeps its link.
+/// A folder's batch shares one journal file (008), naming its files only inside it: it is
+/// settled as a whole; each file is judged by its own record; the one another program changed,
+/// and the one another process holds, keep their records in a new journal, and the others are
+/// never judged again.
 #[test]
-fn each_file_of_a_shared_journal_recovers_on_its_own() {
+fn a_folder_journal_settles_each_file_and_keeps_only_the_unsettled() {
     let dir = tempfile::tempdir().unwrap();
-    let names = ["torn.mp3", "done.mp3", "untouched.mp3", "changed.mp3"];
+    let names = [
+        "torn.mp3",
+        "done.mp3",
+        "untouched.mp3",
+        "changed.mp3",
+        "busy.mp3",
+    ];
     let paths: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
     let mut items = Vec::new();
     for p in &paths {
@@ -239,28 +254,58 @@ fn each_file_of_a_shared_journal_recovers_on_its_own() {
         let rec = journal::record(p, &snap, 16, &[undo(7, b"OLD", 3)], &[b"NEW"]).unwrap();
         items.push((p.as_path(), rec));
     }
-    for j in super::super::bundle::write(&items) {
-        std::mem::forget(j.unwrap());
-    }
+    let js: Vec<Journal> = (super::super::bundle::write(&items).into_iter())
+        .map(|j| j.unwrap())
+        .collect();
+    let jp = journal_path(&paths[0]);
+    let entries = || std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(
+        entries(),
+        names.len() + 1,
+        "one journal file, no link per file"
+    );
+    // Its writer still holds it: nobody else touches it.
     write_at(&paths[0], 7, b"NE");
+    assert_eq!(
+        recover(&jp).unwrap_err().kind(),
+        crate::error::ErrorKind::Busy
+    );
+    js.into_iter().for_each(Journal::abandon);
     write_at(&paths[1], 7, b"NEW");
     write_at(&paths[3], 7, b"XYZ");
-    assert_eq!(
-        recover(&journal_path(&paths[0])).unwrap(),
-        Recovery::RolledBack
-    );
-    assert_eq!(recover(&journal_path(&paths[1])).unwrap(), Recovery::Clean);
-    assert_eq!(recover(&journal_path(&paths[2])).unwrap(), Recovery::Clean);
-    let e = recover(&journal_path(&paths[3])).unwrap_err();
+    write_at(&paths[4], 7, b"N");
+    let holder = std::fs::File::open(&paths[4]).unwrap();
+    holder.try_lock().unwrap();
+    let e = recover(&jp).unwrap_err();
     assert!(e.to_string().contains("changed by another program"), "{e}");
     let read = |i: usize| std::fs::read(&paths[i]).unwrap();
     assert_eq!(read(0), b"HEADER-OLD-AUDIO");
     assert_eq!(read(1), b"HEADER-NEW-AUDIO");
     assert_eq!(read(2), b"HEADER-OLD-AUDIO");
     assert_eq!(read(3), b"HEADER-XYZ-AUDIO");
-    for (i, p) in paths.iter().enumerate() {
-        assert_eq!(journal_path(p).exists(), i == 3, "{}", names[i]);
-    }
+    assert_eq!(read(4), b"HEADER-NLD-AUDIO", "held elsewhere: not touched");
+    // The rest: one new journal naming only the changed and the busy file.
+    let left: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| is_journal_name(p.file_name().unwrap()))
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let mut named = journal_targets(&left[0]);
+    named.sort();
+    assert_eq!(named, vec![paths[4].clone(), paths[3].clone()]);
+    // Once the holder lets go, the busy file is settled from the kept record.
+    drop(holder);
+    let e = recover(&left[0]).unwrap_err();
+    assert!(e.to_string().contains("changed by another program"), "{e}");
+    assert_eq!(read(4), b"HEADER-OLD-AUDIO");
+    let left: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| is_journal_name(p.file_name().unwrap()))
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(journal_targets(&left[0]), vec![paths[3].clone()]);
 }
 
 /// The journal of an append that left holes: 16 bytes become 40, `ID3x` at 16 and `_PMX` at

@@ -66,6 +66,41 @@ pub fn leftovers(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The files the undo journals under `dir` (recursively) hold undo data for: each file a
+/// folder's journal (format 008) names inside it, else the file a journal's own name gives.
+/// A journal read while it is still being written names what it holds so far.
+pub fn journalled(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for j in leftovers(dir) {
+        let name = j.file_name().unwrap().as_bytes();
+        let Some(stem) = (name.strip_prefix(b".")).and_then(|n| n.strip_suffix(b".noai-journal"))
+        else {
+            continue;
+        };
+        let data = std::fs::read(&j).unwrap_or_default();
+        if !data.starts_with(b"NOAIJ008") {
+            out.push(j.with_file_name(std::ffi::OsStr::from_bytes(stem)));
+            continue;
+        }
+        let num = |at: usize| {
+            let b = data.get(at..at + 8)?;
+            usize::try_from(u64::from_le_bytes(b.try_into().ok()?)).ok()
+        };
+        let mut at = 16;
+        for _ in 0..num(8).unwrap_or(0) {
+            let (Some(len), Some(k)) = (num(at), num(at + 16)) else {
+                break;
+            };
+            let Some(n) = data.get(at + 24..at + 24 + k) else {
+                break;
+            };
+            out.push(j.with_file_name(std::ffi::OsStr::from_bytes(n)));
+            at += 8 + len;
+        }
+    }
+    out
+}
+
 /// The names in `dir` other than `keep` (sorted): a write must leave nothing beside its file.
 pub fn others_beside(dir: &Path, keep: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

@@ -3,6 +3,7 @@
 
 mod apev2_cuts;
 mod broken;
+mod folder_journal;
 mod fuzz_regressions;
 mod hostile;
 mod make_library;

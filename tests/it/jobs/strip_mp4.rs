@@ -106,9 +106,9 @@ fn stage_strip_and_kill(f: &Path) -> Vec<u8> {
     child.wait().unwrap();
     assert_eq!(bytes(f), before, "the file changed before the pause");
     let j = bytes(&journal);
-    // 006 frames the records: the record starts after magic, count and length. A cut needs
+    // 008 frames the records: the record starts after magic, count and length. A cut needs
     // record format 005 (007 is written only for an append that leaves holes).
-    assert!(j.starts_with(b"NOAIJ006"), "the journal file format is 006");
+    assert!(j.starts_with(b"NOAIJ008"), "the journal file format is 008");
     assert_eq!(
         &j[24..32],
         b"NOAIJ005",
@@ -213,7 +213,7 @@ fn strip_killed_at_random_moments_of_its_writes_leaves_each_mp4_tagged_or_origin
             .spawn()
             .unwrap();
         let start = Instant::now();
-        while leftovers(&lib).len() < files.len() {
+        while journalled(&lib).len() < files.len() {
             assert!(start.elapsed() < Duration::from_secs(20), "never staged");
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -224,7 +224,7 @@ fn strip_killed_at_random_moments_of_its_writes_leaves_each_mp4_tagged_or_origin
             let f = lib.join(f.strip_prefix(&pristine).unwrap());
             let now = bytes(&f);
             assert!(
-                now == *orig || now == *tagged || journal_of(&f).exists(),
+                now == *orig || now == *tagged || journalled(&lib).contains(&f),
                 "kill {kill}: {} is neither original nor tagged, with no journal",
                 f.display()
             );

@@ -145,9 +145,9 @@ fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> 
 
 /// `journal_bytes` in the format `m` (an older one a user may still have on disk).
 fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> {
-    // 006 frames 005 records (007 only for an append that leaves holes): the count, per
-    // record its length and the record, then the SHA-256 of everything before.
-    if m == "NOAIJ006" {
+    // 006 and 008 frame 005 records (007 only for an append that leaves holes): the count,
+    // per record its length and the record, then the SHA-256 of everything before.
+    if m == "NOAIJ006" || m == "NOAIJ008" {
         let inner = journal_bytes_as("NOAIJ005", target, offset, old, new);
         let mut f = m.as_bytes().to_vec();
         push_u64(&mut f, 1);
@@ -266,17 +266,17 @@ fn in_place_change(sample: &str) -> (Vec<u8>, Vec<u8>, usize, usize) {
 /// `noai tag` left has the layout `journal_bytes` writes (header, regions, checksum), and
 /// `journal_bytes` rebuilds its header and its first region byte for byte. (Not the file times,
 /// taken when noai read the file, nor the region count: the hand-built journal has one region.)
-/// The one record of a 006 journal file of one file (its frame checked); older formats are
-/// a record.
+/// The one record of a 006 or 008 journal file of one file (its frame checked); older
+/// formats are a record.
 fn framed_record(j: &[u8]) -> Vec<u8> {
-    if !j.starts_with(b"NOAIJ006") {
+    if !j.starts_with(b"NOAIJ006") && !j.starts_with(b"NOAIJ008") {
         return j.to_vec();
     }
     let (body, sum) = j.split_at(j.len() - 32);
     assert_eq!(
         sum,
         &Sha256::digest(body)[..],
-        "a 006 file ends with the SHA-256 of the rest"
+        "a framed file ends with the SHA-256 of the rest"
     );
     let num = |at: usize| u64::from_le_bytes(body[at..at + 8].try_into().unwrap()) as usize;
     assert_eq!(num(8), 1, "the journal of one file holds one record");
