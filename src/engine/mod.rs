@@ -6,6 +6,7 @@
 mod budget;
 mod commit;
 mod decide;
+mod journals;
 mod sign;
 mod signature;
 
@@ -23,7 +24,8 @@ use crate::formats::{self, Plan, Result, Source, sniff};
 use crate::model::{Container, Edit, Scan};
 use crate::outcome::FileReport;
 use crate::policy::{self, Status, Wanted};
-use crate::write::{self, Snapshot};
+use crate::write::Snapshot;
+use journals::Journals;
 
 /// An open file, its identity, container and carriers. For writing jobs it holds an exclusive
 /// `flock` until it is dropped.
@@ -96,9 +98,24 @@ enum Begun {
     Locked(Locked),
 }
 
-/// Opens (and locks) every file of the chunk, then lists their folders for undo journals and
-/// settles those that name them, and only then reads and plans each file.
+/// Reads and plans each file of the chunk. A writing job first opens and locks every file,
+/// then lists their folders for undo journals and settles those that name them, and only then
+/// reads a byte. A read-only job needs no such order (nothing it reads is locked against a
+/// writer): each folder is listed when a file there first asks, and files are read as they
+/// open, so a chunk never holds all its files open at once.
 fn prepare_chunk(cfg: &Config, paths: &[PathBuf]) -> Vec<Prepared> {
+    if !cfg.job.writes() {
+        let journals = Journals::lazy();
+        return paths
+            .par_iter()
+            .map(|p| {
+                guarded(p, || match begin(cfg, p) {
+                    Begun::Done(prepared) => prepared,
+                    Begun::Locked(l) => prepare(cfg, p, l, &journals),
+                })
+            })
+            .collect();
+    }
     let begun: Vec<Begun> = paths
         .par_iter()
         .map(|p| match catch(|| begin(cfg, p)) {
@@ -112,7 +129,7 @@ fn prepare_chunk(cfg: &Config, paths: &[PathBuf]) -> Vec<Prepared> {
             Begun::Done(_) => None,
         })
         .collect();
-    let journals = Journals::of(&reals, cfg.job.writes());
+    let journals = Journals::of(&reals, true);
     begun
         .into_par_iter()
         .zip(paths)
@@ -121,46 +138,6 @@ fn prepare_chunk(cfg: &Config, paths: &[PathBuf]) -> Vec<Prepared> {
             Begun::Locked(l) => guarded(p, || prepare(cfg, p, l, &journals)),
         })
         .collect()
-}
-
-/// The undo journals in a chunk's folders, and (for a writing job) what settling them did to
-/// each file they name.
-pub(crate) struct Journals {
-    named: write::Named,
-    settled: std::collections::HashMap<PathBuf, Result<()>>,
-    write: bool,
-}
-
-impl Journals {
-    /// Lists the folders of `files` (locked already when `write`) and settles what names them.
-    fn of(files: &[&Path], write: bool) -> Journals {
-        let named = write::find_journals(files.iter().copied());
-        let settled = match write {
-            true => named.settle(files),
-            false => Default::default(),
-        };
-        Journals {
-            named,
-            settled,
-            write,
-        }
-    }
-
-    /// Errors if a journal named the file and was not settled (a read-only job never settles
-    /// one: it must not trust the bytes, and says so).
-    fn check(&self, real: &Path) -> Result<()> {
-        let Some(journal) = self.named.of(real).first() else {
-            return Ok(());
-        };
-        if !self.write {
-            return Err(bad!(
-                Refused,
-                "an interrupted write left an undo journal ({}); run `noai tag` (or `strip`) to recover it",
-                journal.display()
-            ));
-        }
-        self.settled.get(real).cloned().unwrap_or(Ok(()))
-    }
 }
 
 /// The first step for one file: the file opened (and locked), unless it needs none.

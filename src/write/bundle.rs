@@ -163,8 +163,44 @@ pub struct Shared {
 }
 
 /// Creates a new journal file holding `file` under the first of `names` that is free (a name
-/// may be taken by a journal an interrupted run left, which names other files), locked.
+/// may be taken by a journal an interrupted run left, which names other files), locked. It is
+/// written under a temp name first and renamed into place, never over another file: a journal
+/// name only ever shows complete content, so nobody judges one that is still being written.
 pub(super) fn create(names: impl IntoIterator<Item = PathBuf>, file: &[u8]) -> Result<Arc<Shared>> {
+    let names: Vec<PathBuf> = names.into_iter().collect();
+    let Some(first) = names.first() else {
+        return Err(bad!(
+            Refused,
+            "internal check: no name for the undo journal"
+        ));
+    };
+    let (tmp, f) = write_temp(first, file)?;
+    for path in &names {
+        match rename_new(&tmp, path) {
+            Ok(()) => {
+                let keep = std::sync::atomic::AtomicBool::new(false);
+                let path = path.clone();
+                return Ok(Arc::new(Shared {
+                    path,
+                    file: f,
+                    keep,
+                }));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(cannot_create(path, &e));
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&tmp);
+    let taken = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
+    Err(cannot_create(first, &taken))
+}
+
+/// Writes `file` to a new temp file beside `journal` (a temp name of ours, removed by a later
+/// run if this one dies), locked before anything is in it; the file is not synced.
+pub(super) fn write_temp(journal: &Path, file: &[u8]) -> Result<(PathBuf, std::fs::File)> {
     if file.len() as u64 > MAX_BYTES {
         return Err(bad!(
             Refused,
@@ -172,36 +208,56 @@ pub(super) fn create(names: impl IntoIterator<Item = PathBuf>, file: &[u8]) -> R
             file.len()
         ));
     }
-    let mut last = None;
-    for path in names {
-        let opened = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path);
-        let mut f = match opened {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                last = Some((path, e));
-                continue;
-            }
-            Err(e) => return Err(cannot_create(&path, &e)),
-        };
-        // Nobody else can have it yet: created just now, under a new name.
-        let written = f.try_lock().map_err(std::io::Error::other);
-        if let Err(e) = written.and_then(|()| f.write_all(file)) {
-            let _ = std::fs::remove_file(&path);
-            return Err(FileError::io_write("cannot write the undo journal", &e));
-        }
-        let keep = std::sync::atomic::AtomicBool::new(false);
-        return Ok(Arc::new(Shared {
-            path,
-            file: f,
-            keep,
-        }));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!(".noai-journal-{n}.noai-{}.tmp", std::process::id());
+    let tmp = journal.with_file_name(name);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)
+        .map_err(|e| cannot_create(&tmp, &e))?;
+    let written = f.try_lock().map_err(std::io::Error::other);
+    if let Err(e) = written.and_then(|()| f.write_all(file)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(FileError::io_write("cannot write the undo journal", &e));
     }
-    let (path, e) = last.unwrap_or_else(|| (PathBuf::new(), std::io::ErrorKind::NotFound.into()));
-    Err(cannot_create(&path, &e))
+    Ok((tmp, f))
+}
+
+/// Renames `from` to `to` unless `to` exists (`AlreadyExists` then). Where the file system has
+/// no `RENAME_NOREPLACE`, a check then a plain rename: the names raced for are those of files
+/// this process holds locked.
+fn rename_new(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c =
+        |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(from)?, c(to)?);
+    // SAFETY: two valid NUL-terminated paths, relative to the working directory.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP) => {
+            if std::fs::symlink_metadata(to).is_ok() {
+                return Err(std::io::ErrorKind::AlreadyExists.into());
+            }
+            std::fs::rename(from, to)
+        }
+        _ => Err(e),
+    }
 }
 
 fn cannot_create(path: &Path, e: &std::io::Error) -> FileError {

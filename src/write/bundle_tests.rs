@@ -131,6 +131,12 @@ fn a_taken_journal_name_is_passed_over_for_the_next_file_of_the_group() {
     let items = vec![(a.as_path(), rec(&a, b"aa", b"AA"))];
     let e = write(&items).remove(0).err().unwrap().to_string();
     assert!(e.contains("cannot create"), "{e}");
+    let mut left: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, [".a.flac.noai-journal", ".b.flac.noai-journal"]);
 }
 
 #[test]
@@ -182,7 +188,8 @@ fn a_share_dropped_without_being_finished_keeps_the_journal() {
     drop(js.remove(0));
     js.remove(0).finish();
     assert!(path.exists(), "a dropped share (a panic) keeps it");
-    let mut js: Vec<Journal> = write(&[(d.path().join("c.flac").as_path(), rec(&a, b"c", b"C"))])
+    let c = d.path().join("c.flac");
+    let mut js: Vec<Journal> = write(&[(c.as_path(), rec(&c, b"c", b"C"))])
         .into_iter()
         .map(|j| j.unwrap())
         .collect();

@@ -9,19 +9,26 @@
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use super::recover;
 use super::settle::Settle;
-use super::{is_journal_name, parent_dir, settle};
+use super::{is_journal_name, journal_path, parent_dir, settle};
+use crate::bad;
 use crate::error::FileError;
 use crate::formats::Result;
 
-/// Per folder, per file name, the journals that name it (in name order).
+/// What one folder holds: per file name, the journals that name it (in name order); or why
+/// the folder could not be listed.
+type Folder = std::result::Result<HashMap<OsString, Vec<PathBuf>>, String>;
+
+/// The folders looked at so far. A writing job lists its chunk's folders up front (`find`);
+/// a read-only job lists each folder when it first asks about a file there.
 #[derive(Default)]
 pub struct Named {
-    folders: HashMap<PathBuf, HashMap<OsString, Vec<PathBuf>>>,
+    folders: Mutex<HashMap<PathBuf, Arc<Folder>>>,
 }
 
 /// Lists the folders of `files` (each once, in parallel) and reads the journals found there.
@@ -29,20 +36,18 @@ pub fn find<'a>(files: impl IntoIterator<Item = &'a Path>) -> Named {
     let folders: HashSet<&Path> = files.into_iter().map(parent_dir).collect();
     let folders = folders
         .into_par_iter()
-        .map(|d| (d.to_path_buf(), in_folder(d)))
-        .filter(|(_, m)| !m.is_empty())
+        .map(|d| (d.to_path_buf(), Arc::new(in_folder(d))))
         .collect();
-    Named { folders }
+    Named {
+        folders: Mutex::new(folders),
+    }
 }
 
 /// The journals in `dir` by the file names they hold undo data for. A journal that cannot be
-/// read names the file its own name gives. A folder that cannot be listed names nothing: its
-/// files cannot be opened either, or are reported as they are.
-fn in_folder(dir: &Path) -> HashMap<OsString, Vec<PathBuf>> {
+/// read names the file its own name gives.
+fn in_folder(dir: &Path) -> Folder {
     let mut out: HashMap<OsString, Vec<PathBuf>> = HashMap::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
+    let entries = std::fs::read_dir(dir).map_err(|e| e.to_string())?;
     let mut journals: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .filter(|e| is_journal_name(&e.file_name()))
@@ -56,91 +61,125 @@ fn in_folder(dir: &Path) -> HashMap<OsString, Vec<PathBuf>> {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 impl Named {
-    /// The journals that name `file`.
-    pub fn of(&self, file: &Path) -> &[PathBuf] {
+    /// What `dir` holds, listed now if it was not yet.
+    fn folder(&self, dir: &Path) -> Arc<Folder> {
+        let known = self.lock().get(dir).cloned();
+        known.unwrap_or_else(|| {
+            let listed = Arc::new(in_folder(dir));
+            self.lock().insert(dir.to_path_buf(), listed.clone());
+            listed
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Arc<Folder>>> {
+        self.folders.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The journals that name `file`. In a folder that cannot be listed (search permission
+    /// without read), only the journal named after the file can be seen.
+    pub fn of(&self, file: &Path) -> Vec<PathBuf> {
         let name = file.file_name().unwrap_or_default();
-        (self.folders.get(parent_dir(file)))
-            .and_then(|m| m.get(name))
-            .map_or(&[], |v| v.as_slice())
+        match &*self.folder(parent_dir(file)) {
+            Ok(m) => m.get(name).cloned().unwrap_or_default(),
+            Err(_) => {
+                let j = journal_path(file);
+                let there = std::fs::symlink_metadata(&j).is_ok();
+                there.then_some(j).into_iter().collect()
+            }
+        }
     }
 
     /// Settles every journal that names one of `held` (files this process holds the lock of),
-    /// folder by folder in parallel. Per held file a journal named: `Ok` once it is as it was
-    /// or fully written with no journal left for it, else why not (its journal is kept).
-    pub fn settle(&self, held: &[&Path]) -> HashMap<PathBuf, Result<()>> {
-        let mut by_folder: HashMap<&Path, HashSet<&OsStr>> = HashMap::new();
-        for f in held.iter().filter(|f| !self.of(f).is_empty()) {
+    /// folder by folder in parallel. Per held file, keyed by the path given: `Ok` once it is as
+    /// it was or fully written with no journal left for it, else why not (its journal is kept).
+    /// A file in a folder that cannot be listed cannot be cleared, and is an error.
+    pub fn settle<'a>(&self, held: &[&'a Path]) -> HashMap<&'a Path, Result<()>> {
+        let mut by_folder: HashMap<&Path, HashMap<&OsStr, &'a Path>> = HashMap::new();
+        for f in held {
             let name = f.file_name().unwrap_or_default();
-            by_folder.entry(parent_dir(f)).or_default().insert(name);
+            by_folder.entry(parent_dir(f)).or_default().insert(name, *f);
         }
         by_folder
             .into_par_iter()
-            .flat_map_iter(|(dir, names)| self.settle_folder(dir, &names))
+            .flat_map_iter(|(dir, files)| self.settle_folder(dir, files))
             .collect()
     }
 
-    /// One folder: each journal naming a held file, once, in name order. A journal that
-    /// another process settled meanwhile may have left a new one: the folder is read again.
-    fn settle_folder(&self, dir: &Path, held: &HashSet<&OsStr>) -> Vec<(PathBuf, Result<()>)> {
+    /// One folder: each journal naming a held file, in name order. A journal that another
+    /// process settled meanwhile may have left a new one: the folder is read again.
+    fn settle_folder<'a>(
+        &self,
+        dir: &Path,
+        files: HashMap<&OsStr, &'a Path>,
+    ) -> Vec<(&'a Path, Result<()>)> {
+        let held: HashSet<&OsStr> = files.keys().copied().collect();
         let mut out: HashMap<&OsStr, Result<()>> = held.iter().map(|n| (*n, Ok(()))).collect();
-        let mut named = std::borrow::Cow::Borrowed(&self.folders[dir]);
-        let mut done: HashSet<PathBuf> = HashSet::new();
+        let mut folder = self.folder(dir);
         for _ in 0..RESCANS {
-            let mut journals: Vec<PathBuf> = (held.iter())
-                .filter_map(|n| named.get(*n))
+            let named = match &*folder {
+                Ok(named) => named,
+                Err(e) => {
+                    let e = bad!(
+                        IoRead,
+                        "cannot list the folder to look for undo journals of interrupted writes: {e}"
+                    );
+                    out.values_mut().for_each(|r| *r = Err(e.clone()));
+                    return with_paths(&files, out);
+                }
+            };
+            // Files already refused are not judged again.
+            let mut journals: Vec<&PathBuf> = (out.iter())
+                .filter(|(_, r)| r.is_ok())
+                .filter_map(|(n, _)| named.get(*n))
                 .flatten()
-                .filter(|j| !done.contains(*j))
-                .cloned()
                 .collect();
             journals.sort();
             journals.dedup();
             let mut gone = false;
             for j in journals {
-                match settle_journal(&j, held) {
-                    Some(results) => {
-                        for (name, r) in results {
-                            if let Some(slot) = out.get_mut(name.as_os_str())
-                                && slot.is_ok()
-                            {
-                                *slot = r;
-                            }
-                        }
-                        done.insert(j);
+                let Some(results) = settle_journal(j, &held) else {
+                    gone = true;
+                    continue;
+                };
+                for (name, r) in results {
+                    if let Some(slot) = out.get_mut(name.as_os_str())
+                        && slot.is_ok()
+                    {
+                        *slot = r;
                     }
-                    None => gone = true,
                 }
             }
             if !gone {
-                return with_paths(dir, out);
+                return with_paths(&files, out);
             }
-            named = std::borrow::Cow::Owned(in_folder(dir));
+            folder = Arc::new(in_folder(dir));
         }
         // Still changing after every read: some other process keeps settling this folder.
-        for (n, slot) in out.iter_mut() {
-            if slot.is_ok() && named.contains_key(*n) {
-                *slot = Err(crate::bad!(
-                    Busy,
-                    "busy: another noai process is recovering the undo journals of this folder"
-                ));
-            }
+        for r in out.values_mut().filter(|r| r.is_ok()) {
+            *r = Err(bad!(
+                Busy,
+                "busy: another noai process is recovering the undo journals of this folder"
+            ));
         }
-        with_paths(dir, out)
+        with_paths(&files, out)
     }
 }
 
 /// How many times a folder is read again while other processes settle its journals.
 const RESCANS: usize = 4;
 
-fn with_paths(dir: &Path, out: HashMap<&OsStr, Result<()>>) -> Vec<(PathBuf, Result<()>)> {
-    let path = |n: &OsStr| match dir == Path::new(".") {
-        true => PathBuf::from(n),
-        false => dir.join(n),
-    };
-    out.into_iter().map(|(n, r)| (path(n), r)).collect()
+/// The results by the paths the caller gave.
+fn with_paths<'a>(
+    files: &HashMap<&OsStr, &'a Path>,
+    out: HashMap<&OsStr, Result<()>>,
+) -> Vec<(&'a Path, Result<()>)> {
+    out.into_iter()
+        .filter_map(|(n, r)| Some((*files.get(n)?, r)))
+        .collect()
 }
 
 /// Settles one journal for the `held` files of its folder: per held file it names, the

@@ -4,6 +4,7 @@ use super::*;
 use crate::write::Snapshot;
 use crate::write::journal::{Undo, journal_path, record};
 use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 
 /// `dir/name` holding `HEADER-OLD-AUDIO` and its record of writing `NEW` over `OLD`.
 fn file(dir: &Path, name: &str) -> (PathBuf, Vec<u8>) {
@@ -47,8 +48,8 @@ fn every_file_a_folders_journal_names_is_found_not_only_its_namesake() {
     let j = left(&files);
     assert_eq!(j, journal_path(&files[0].0));
     let named = find([files[1].0.as_path(), other.as_path()]);
-    assert_eq!(named.of(&files[0].0), std::slice::from_ref(&j));
-    assert_eq!(named.of(&files[1].0), std::slice::from_ref(&j));
+    assert_eq!(named.of(&files[0].0), vec![j.clone()]);
+    assert_eq!(named.of(&files[1].0), vec![j.clone()]);
     assert!(named.of(&other).is_empty());
 }
 
@@ -63,7 +64,7 @@ fn a_held_file_is_settled_with_the_rest_of_its_folders_journal() {
     let named = find([files[1].0.as_path()]);
     let out = named.settle(&[files[1].0.as_path()]);
     assert_eq!(out.len(), 1);
-    assert!(out[&files[1].0].is_ok(), "{out:?}");
+    assert!(out[files[1].0.as_path()].is_ok(), "{out:?}");
     for (p, _) in &files {
         assert_eq!(std::fs::read(p).unwrap(), b"HEADER-OLD-AUDIO");
     }
@@ -82,14 +83,68 @@ fn a_journal_gone_since_the_listing_makes_the_folder_read_again() {
     let files = [file(d.path(), "a.flac")];
     let stale = find([files[0].0.as_path()]);
     assert!(stale.of(&files[0].0).is_empty());
-    let mut named = Named::default();
+    let named = Named::default();
     let gone = d.path().join(".x.flac.noai-journal");
     let entry = HashMap::from([(OsString::from("a.flac"), vec![gone])]);
-    named.folders.insert(d.path().to_path_buf(), entry);
+    (named.lock()).insert(d.path().to_path_buf(), Arc::new(Ok(entry)));
     let kept = left(&files);
     tear(&files[0].0);
     let out = named.settle(&[files[0].0.as_path()]);
-    assert!(out[&files[0].0].is_ok(), "{out:?}");
+    assert!(out[files[0].0.as_path()].is_ok(), "{out:?}");
     assert_eq!(std::fs::read(&files[0].0).unwrap(), b"HEADER-OLD-AUDIO");
     assert!(!kept.exists());
+}
+
+/// A journal is written under a temp name and renamed into place: a journal name never shows
+/// a file still being written, and one that another process holds locked is never judged.
+#[test]
+fn a_journal_being_written_or_held_by_another_process_is_left_alone() {
+    let d = tempfile::tempdir().unwrap();
+    let files = [file(d.path(), "a.flac")];
+    let j = left(&files);
+    tear(&files[0].0);
+    let holder = std::fs::File::open(&j).unwrap();
+    holder.try_lock().unwrap();
+    let out = find([files[0].0.as_path()]).settle(&[files[0].0.as_path()]);
+    let e = out[files[0].0.as_path()].as_ref().unwrap_err();
+    assert_eq!(e.kind(), crate::error::ErrorKind::Busy, "{e}");
+    assert!(j.exists());
+    assert_eq!(
+        recover::recover(&j).unwrap_err().kind(),
+        crate::error::ErrorKind::Busy
+    );
+    assert!(j.exists());
+    drop(holder);
+    // A temp file of a journal in the making is not a journal name.
+    let (tmp, _f) = super::super::bundle::write_temp(&j, b"").unwrap();
+    assert!(!is_journal_name(tmp.file_name().unwrap()));
+    assert!(super::super::is_temp_name(tmp.file_name().unwrap()));
+}
+
+/// Settling keeps the records of the files it cannot settle in a journal owned as the old
+/// one was, under the old one's name (root only: it gives the journal away).
+#[test]
+fn the_kept_journal_keeps_its_owner_and_its_name() {
+    use std::os::unix::fs::MetadataExt;
+    if super::super::access::euid() != 0 {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let files = [file(d.path(), "a.flac"), file(d.path(), "b.flac")];
+    for (p, _) in &files {
+        std::os::unix::fs::chown(p, Some(4242), Some(4343)).unwrap();
+    }
+    let j = left(&files);
+    std::os::unix::fs::chown(&j, Some(4242), Some(4343)).unwrap();
+    tear(&files[0].0);
+    let f = std::fs::File::options()
+        .write(true)
+        .open(&files[1].0)
+        .unwrap();
+    f.write_all_at(b"XYZ", 7).unwrap();
+    let out = find([files[0].0.as_path()]).settle(&[files[0].0.as_path()]);
+    assert!(out[files[0].0.as_path()].is_ok(), "{out:?}");
+    let meta = std::fs::metadata(&j).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (4242, 4343));
+    assert_eq!(recover::journal_targets(&j), vec![files[1].0.clone()]);
 }

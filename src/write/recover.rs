@@ -31,8 +31,16 @@ pub enum Recovery {
 /// the old length, if the write appended or cut the file), then removes the journal. Every refusal is an error
 /// naming the journal, which is left in place with its file untouched.
 pub fn recover(journal: &Path) -> Result<Recovery> {
-    let (rec, owner) = read_journal(journal)?;
+    let (f, meta) = open_journal(journal)?;
+    if f.try_lock().is_err() {
+        return Err(busy(journal));
+    }
+    let (rec, owner) = (
+        read_open(journal, f.try_clone().map_err(io_read)?)?,
+        meta.uid(),
+    );
     if rec.starts_with(super::bundle::MAGIC) {
+        drop(f);
         return super::settle::idle(journal)?.ok_or_else(|| busy(journal));
     }
     let target = journal::target_of(journal, &rec);
@@ -51,6 +59,10 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
     };
     let done = settle_one(journal, &target, &decoded)?;
     remove(journal).map(|_| done)
+}
+
+fn io_read(e: std::io::Error) -> FileError {
+    FileError::io_read("cannot read the undo journal", &e)
 }
 
 /// The error for a journal another process holds: its writer is still running, or another

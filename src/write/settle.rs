@@ -13,7 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::journal::{Decoded, Parsed, journal_path, parse};
+use super::journal::{Decoded, Parsed, parse};
 use super::recover::{self, Recovery};
 use crate::bad;
 use crate::error::FileError;
@@ -72,7 +72,7 @@ pub fn bundle(journal: &Path, held: &dyn Fn(&OsStr) -> bool) -> Result<Settle> {
         };
         settled.push(Outcome { target, result });
     }
-    keep_unsettled(journal, &records, &settled)?;
+    keep_unsettled(journal, &meta, &records, &settled)?;
     drop(f);
     Ok(Settle::Done(settled))
 }
@@ -148,29 +148,32 @@ fn settle_unheld(journal: &Path, target: &Path, d: &Decoded) -> Option<Result<Re
     }
 }
 
-/// Removes the journal when every file is settled; otherwise first writes the records of the
-/// rest to a new journal and makes it durable (file and folder).
-fn keep_unsettled(journal: &Path, records: &[&[u8]], settled: &[Outcome]) -> Result<()> {
-    let rest: Vec<(&[u8], &Outcome)> = (records.iter().copied().zip(settled))
+/// Removes the journal when every file is settled; otherwise writes the records of the rest
+/// to a new journal (owned as the old one was), makes it durable and renames it over the old
+/// one: the journal's name never goes away and never shows a partial file.
+fn keep_unsettled(
+    journal: &Path,
+    meta: &std::fs::Metadata,
+    records: &[&[u8]],
+    settled: &[Outcome],
+) -> Result<()> {
+    let rest: Vec<&[u8]> = (records.iter().copied().zip(settled))
         .filter(|(_, s)| !matches!(s.result, Some(Ok(_))))
+        .map(|(r, _)| r)
         .collect();
     if rest.len() == settled.len() {
         return Ok(());
     }
-    if !rest.is_empty() {
-        let recs: Vec<&[u8]> = rest.iter().map(|(r, _)| *r).collect();
-        let names = rest.iter().flat_map(|(_, s)| {
-            let numbered =
-                (1..=9).map(|n| super::sibling(&s.target, &format!(".{n}.noai-journal")));
-            std::iter::once(journal_path(&s.target)).chain(numbered)
-        });
-        let new = super::bundle::create(names, &super::bundle::encode(&recs))?;
-        new.file
-            .sync_all()
-            .and_then(|()| File::open(super::parent_dir(journal))?.sync_all())
-            .map_err(|e| {
-                FileError::io_write("cannot sync the undo journal kept for the rest", &e)
-            })?;
+    if rest.is_empty() {
+        return recover::remove(journal);
     }
-    recover::remove(journal)
+    let (tmp, f) = super::bundle::write_temp(journal, &super::bundle::encode(&rest))?;
+    let durable = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()))
+        .and_then(|()| f.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, journal))
+        .and_then(|()| File::open(super::parent_dir(journal))?.sync_all());
+    durable.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        FileError::io_write("cannot keep the undo journal of the files not settled", &e)
+    })
 }

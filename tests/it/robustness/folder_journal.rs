@@ -152,3 +152,29 @@ fn a_file_another_program_changed_keeps_its_record_and_the_others_go_free() {
     let (c, doc) = run(&["verify", changed.to_str().unwrap()]);
     assert_eq!(c, 2, "{doc:#}");
 }
+
+/// A run started inside the folder (`noai tag .`, `noai tag ./x`, `noai tag x`) gives relative
+/// paths: a journal it cannot settle (here one of a version this noai does not know, named
+/// after the file) must refuse the file however it is spelled, and leave it and the journal be.
+#[test]
+fn a_journal_that_cannot_be_settled_refuses_its_file_under_any_relative_path() {
+    let d = tempdir();
+    for n in NAMES {
+        copy_sample(d.path(), n);
+    }
+    let f = d.path().join(NAMES[0]);
+    let (was, j) = (bytes(&f), journal_of(&f));
+    std::fs::write(&j, b"NOAIJ009 from a newer noai").unwrap();
+    for arg in [".", "./flac-pad.flac", "flac-pad.flac"] {
+        let o = std::process::Command::new(common::BIN)
+            .args(["tag", "--format", "json", arg])
+            .current_dir(d.path())
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 2, "{arg}: {}", text(&o));
+        let e = error(&json(&o), NAMES[0]);
+        assert!(e.contains("version 009"), "{arg}: {e}");
+        assert!(bytes(&f) == was, "{arg}: written");
+        assert!(j.exists(), "{arg}: the journal went");
+    }
+}
