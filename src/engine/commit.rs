@@ -264,11 +264,20 @@ fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Result<Slot, B
 /// Makes what the chunk wrote so far durable; if that fails, every file still going is rolled
 /// back and reported, since its durability cannot be promised.
 fn barrier(slots: &mut [Slot], when: &str) {
-    let paths = slots.iter().filter_map(|s| match s {
-        Slot::Going(_, staged) => Some((staged.dev(), staged.path())),
-        Slot::Done(_) | Slot::Stopped => None,
+    // The journals too: where each file is synced on its own, a journal's name need not be
+    // its file's (each journal file once).
+    let mut journals = std::collections::HashSet::new();
+    let paths = slots.iter().flat_map(|s| match s {
+        Slot::Going(_, staged) => {
+            let journal = (staged.journal_path()).filter(|j| journals.insert(j.to_path_buf()));
+            let journal = journal.map(|j| (staged.dev(), j));
+            [Some((staged.dev(), staged.path())), journal]
+        }
+        Slot::Done(_) | Slot::Stopped => [None, None],
     });
-    let Err(e) = write::sync(paths) else { return };
+    let Err(e) = write::sync(paths.flatten()) else {
+        return;
+    };
     for slot in slots.iter_mut() {
         *slot = match std::mem::replace(slot, Slot::Stopped) {
             Slot::Going(p, staged) => {

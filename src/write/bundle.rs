@@ -30,6 +30,9 @@ use crate::bad;
 use crate::error::FileError;
 use crate::formats::Result;
 
+/// How the temp file of a journal being written is named (then `<n>.noai-<pid>.tmp`): a temp
+/// name of ours, never a journal name. Its writer holds its lock until it is renamed.
+pub const TEMP_PREFIX: &str = ".noai-journal-";
 /// The current format: one file, its files named only inside it.
 pub const MAGIC: &[u8; 8] = b"NOAIJ008";
 /// The linked format an older noai wrote: one name per file, all links of one inode.
@@ -131,7 +134,10 @@ pub fn write(items: &[(&Path, Vec<u8>)]) -> Vec<Result<Journal>> {
     while !rest.is_empty() {
         let (group, more) = rest.split_at(take_group(rest));
         let recs: Vec<&[u8]> = group.iter().map(|(_, r)| r.as_slice()).collect();
-        let names = group.iter().map(|(t, _)| journal_path(t));
+        // Any name will do (a journal is found by listing its folder): a file's own first, then
+        // numbered ones, since a name may hold the kept records of another file.
+        let numbered = (1..=64).map(|n| super::sibling(group[0].0, &format!(".{n}.noai-journal")));
+        let names = group.iter().map(|(t, _)| journal_path(t)).chain(numbered);
         match create(names, &encode(&recs)) {
             Ok(shared) => out.extend(group.iter().map(|_| Ok(Journal::of(shared.clone())))),
             Err(e) => out.extend(group.iter().map(|_| Err(e.clone()))),
@@ -209,16 +215,23 @@ pub(super) fn write_temp(journal: &Path, file: &[u8]) -> Result<(PathBuf, std::f
         ));
     }
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!(".noai-journal-{n}.noai-{}.tmp", std::process::id());
-    let tmp = journal.with_file_name(name);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&tmp)
-        .map_err(|e| cannot_create(&tmp, &e))?;
+    // A name may be left by a killed run whose pid this one got again: take the next.
+    let (tmp, mut f) = loop {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp =
+            journal.with_file_name(format!("{TEMP_PREFIX}{n}.noai-{}.tmp", std::process::id()));
+        let opened = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp);
+        match opened {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n % 1024 != 1023 => {}
+            Err(e) => return Err(cannot_create(&tmp, &e)),
+        }
+    };
     let written = f.try_lock().map_err(std::io::Error::other);
     if let Err(e) = written.and_then(|()| f.write_all(file)) {
         let _ = std::fs::remove_file(&tmp);
@@ -283,7 +296,6 @@ impl Journal {
     }
 
     /// Where the journal file is.
-    #[cfg(test)]
     pub fn path(&self) -> &Path {
         self.shared.as_ref().map_or(Path::new(""), |s| &s.path)
     }

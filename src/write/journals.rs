@@ -54,12 +54,25 @@ fn in_folder(dir: &Path) -> Folder {
         .map(|e| dir.join(e.file_name()))
         .collect();
     journals.sort();
+    let mut unreadable = Vec::new();
     for j in journals {
-        for t in recover::journal_targets(&j) {
+        let rec = match recover::content_listed(&j) {
+            Ok(Some(rec)) => rec,
+            Ok(None) => continue,
+            Err(_) => {
+                unreadable.push(j);
+                continue;
+            }
+        };
+        for t in super::journal::targets_of(&j, &rec) {
             if let Some(name) = t.file_name() {
                 out.entry(name.to_os_string()).or_default().push(j.clone());
             }
         }
+    }
+    // A journal that cannot be read may name any file here: every file is held to it.
+    if !unreadable.is_empty() {
+        out.insert(OsString::new(), unreadable);
     }
     Ok(out)
 }
@@ -84,7 +97,7 @@ impl Named {
     pub fn of(&self, file: &Path) -> Vec<PathBuf> {
         let name = file.file_name().unwrap_or_default();
         match &*self.folder(parent_dir(file)) {
-            Ok(m) => m.get(name).cloned().unwrap_or_default(),
+            Ok(m) => named(m, name),
             Err(_) => {
                 let j = journal_path(file);
                 let there = std::fs::symlink_metadata(&j).is_ok();
@@ -132,15 +145,14 @@ impl Named {
                 }
             };
             // Files already refused are not judged again.
-            let mut journals: Vec<&PathBuf> = (out.iter())
+            let mut journals: Vec<PathBuf> = (out.iter())
                 .filter(|(_, r)| r.is_ok())
-                .filter_map(|(n, _)| named.get(*n))
-                .flatten()
+                .flat_map(|(n, _)| self::named(named, n))
                 .collect();
             journals.sort();
             journals.dedup();
             let mut gone = false;
-            for j in journals {
+            for j in &journals {
                 let Some(results) = settle_journal(j, &held) else {
                     gone = true;
                     continue;
@@ -169,6 +181,13 @@ impl Named {
     }
 }
 
+/// The journals that name `name` in a listed folder, with any that could not be read.
+fn named(folder: &HashMap<OsString, Vec<PathBuf>>, name: &OsStr) -> Vec<PathBuf> {
+    let unreadable = folder.get(OsStr::new("")).into_iter().flatten();
+    let own = folder.get(name).into_iter().flatten();
+    own.chain(unreadable).cloned().collect()
+}
+
 /// How many times a folder is read again while other processes settle its journals.
 const RESCANS: usize = 4;
 
@@ -185,13 +204,20 @@ fn with_paths<'a>(
 /// Settles one journal for the `held` files of its folder: per held file it names, the
 /// result; `None` when the journal was gone (settled by another process) once locked.
 fn settle_journal(journal: &Path, held: &HashSet<&OsStr>) -> Option<Vec<(OsString, Result<()>)>> {
-    let rec = recover::content(journal);
+    // One that cannot be read may name any of them: it refuses every held file here.
+    let (rec, unreadable) = match recover::content_listed(journal) {
+        Ok(Some(rec)) => (rec, false),
+        Ok(None) => return None,
+        Err(_) => (Vec::new(), true),
+    };
     let named = super::journal::targets_of(journal, &rec);
     let names = named.iter().filter_map(|t| t.file_name());
-    let mine: Vec<OsString> = names
-        .filter(|n| held.contains(n))
-        .map(|n| n.to_os_string())
-        .collect();
+    let mine: Vec<OsString> = match unreadable {
+        true => held.iter().map(|n| n.to_os_string()).collect(),
+        false => (names.filter(|n| held.contains(n)))
+            .map(|n| n.to_os_string())
+            .collect(),
+    };
     let failed = |e: FileError| -> Vec<(OsString, Result<()>)> {
         let e = e.map_message(|m| format!("recovery of an interrupted write failed: {m}"));
         mine.iter().map(|n| (n.clone(), Err(e.clone()))).collect()

@@ -95,30 +95,56 @@ fn a_journal_gone_since_the_listing_makes_the_folder_read_again() {
     assert!(!kept.exists());
 }
 
-/// A journal is written under a temp name and renamed into place: a journal name never shows
-/// a file still being written, and one that another process holds locked is never judged.
+/// A journal that another process holds locked is never judged: neither a folder's (its
+/// writer or another settler at work) nor an older one, even cut short (an older noai writing
+/// it). A journal being written has a temp name, never a journal name.
 #[test]
 fn a_journal_being_written_or_held_by_another_process_is_left_alone() {
     let d = tempfile::tempdir().unwrap();
-    let files = [file(d.path(), "a.flac")];
-    let j = left(&files);
+    let files = [file(d.path(), "a.flac"), file(d.path(), "b.flac")];
+    let j = left(&files[..1]);
     tear(&files[0].0);
-    let holder = std::fs::File::open(&j).unwrap();
-    holder.try_lock().unwrap();
-    let out = find([files[0].0.as_path()]).settle(&[files[0].0.as_path()]);
-    let e = out[files[0].0.as_path()].as_ref().unwrap_err();
-    assert_eq!(e.kind(), crate::error::ErrorKind::Busy, "{e}");
-    assert!(j.exists());
-    assert_eq!(
-        recover::recover(&j).unwrap_err().kind(),
-        crate::error::ErrorKind::Busy
-    );
-    assert!(j.exists());
-    drop(holder);
+    let partial = journal_path(&files[1].0);
+    std::fs::write(&partial, b"NOAI").unwrap();
+    let holders: Vec<std::fs::File> = [&j, &partial]
+        .iter()
+        .map(|p| std::fs::File::open(p).unwrap())
+        .collect();
+    holders.iter().for_each(|h| h.try_lock().unwrap());
+    let held = [files[0].0.as_path(), files[1].0.as_path()];
+    let out = find(held).settle(&held);
+    for f in held {
+        let e = out[f].as_ref().unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::Busy, "{e}");
+    }
+    assert!(j.exists() && partial.exists());
+    assert_eq!(std::fs::read(&partial).unwrap(), b"NOAI");
+    drop(holders);
     // A temp file of a journal in the making is not a journal name.
     let (tmp, _f) = super::super::bundle::write_temp(&j, b"").unwrap();
     assert!(!is_journal_name(tmp.file_name().unwrap()));
     assert!(super::super::is_temp_name(tmp.file_name().unwrap()));
+}
+
+/// A journal that cannot be read (here a symbolic link) may name any file of its folder:
+/// every file there is refused, by a writing job and a read-only one alike.
+#[test]
+fn a_journal_that_cannot_be_read_holds_every_file_of_its_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let files = [file(d.path(), "a.flac"), file(d.path(), "b.flac")];
+    let link = d.path().join(".elsewhere.noai-journal");
+    std::os::unix::fs::symlink("/nonexistent", &link).unwrap();
+    let held = [files[0].0.as_path(), files[1].0.as_path()];
+    let named = find(held);
+    for f in held {
+        assert_eq!(named.of(f), vec![link.clone()]);
+    }
+    let out = named.settle(&held);
+    for f in held {
+        let e = out[f].as_ref().unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+    }
+    assert!(link.is_symlink());
 }
 
 /// Settling keeps the records of the files it cannot settle in a journal owned as the old
@@ -147,4 +173,18 @@ fn the_kept_journal_keeps_its_owner_and_its_name() {
     let meta = std::fs::metadata(&j).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (4242, 4343));
     assert_eq!(recover::journal_targets(&j), vec![files[1].0.clone()]);
+}
+
+/// A journal's temp file is judged by its lock, not its pid (which a later run may get again):
+/// kept while its writer holds it, removed once nobody does, even under this run's own pid.
+#[test]
+fn a_journal_temp_file_is_stale_once_nobody_holds_it() {
+    let d = tempfile::tempdir().unwrap();
+    let (tmp, f) =
+        super::super::bundle::write_temp(&d.path().join(".a.noai-journal"), b"x").unwrap();
+    assert!(!super::super::remove_stale_temp(&tmp).unwrap());
+    assert!(tmp.exists());
+    drop(f);
+    assert!(super::super::remove_stale_temp(&tmp).unwrap());
+    assert!(!tmp.exists());
 }

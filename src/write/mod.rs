@@ -302,6 +302,15 @@ impl Staged {
         }
     }
 
+    /// The journal file of an in-place write (its name is not always the file's own), for
+    /// `sync` where each file is synced on its own.
+    pub fn journal_path(&self) -> Option<&Path> {
+        match &self.kind {
+            Kind::InPlace(w) => w.journal.as_ref().map(|j| j.path()),
+            Kind::Rewrite(_) => None,
+        }
+    }
+
     /// The file system device of the file, for `sync`.
     pub fn dev(&self) -> u64 {
         self.snapshot.dev

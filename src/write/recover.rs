@@ -32,7 +32,7 @@ pub enum Recovery {
 /// naming the journal, which is left in place with its file untouched.
 pub fn recover(journal: &Path) -> Result<Recovery> {
     let (f, meta) = open_journal(journal)?;
-    if f.try_lock().is_err() {
+    if f.try_lock().is_err() || !still_named(&f, journal) {
         return Err(busy(journal));
     }
     let (rec, owner) = (
@@ -341,6 +341,26 @@ pub(super) fn content(journal: &Path) -> Vec<u8> {
     read_journal(journal)
         .map(|(rec, _)| rec)
         .unwrap_or_default()
+}
+
+/// A journal's bytes for a folder listing: `Ok(None)` when it is gone, an error when it is
+/// there but cannot be read (then nobody can tell which files it names).
+pub(super) fn content_listed(journal: &Path) -> Result<Option<Vec<u8>>> {
+    match read_journal(journal) {
+        Ok((rec, _)) => Ok(Some(rec)),
+        Err(_) if std::fs::symlink_metadata(journal).is_err() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// True while `journal` still names the file `f` opened (checked once its lock is held): one
+/// that another process settled meanwhile was removed or replaced, and an open descriptor of
+/// it says nothing about what the name holds now (NFS keeps a removed open file's link count).
+pub(super) fn still_named(f: &File, journal: &Path) -> bool {
+    let (Ok(open), Ok(now)) = (f.metadata(), std::fs::symlink_metadata(journal)) else {
+        return false;
+    };
+    open.nlink() > 0 && (open.dev(), open.ino()) == (now.dev(), now.ino())
 }
 
 /// The first of `journal_targets`.

@@ -64,8 +64,20 @@ pub fn remove_stale_temp(path: &Path) -> Result<bool> {
     let Some(pid) = path.file_name().and_then(temp_pid) else {
         return Ok(false);
     };
+    // A journal's temp file is locked by its writer: that says whether it is still at work
+    // (a pid may be reused, even by this run); a rewrite's temp file has only its pid.
+    let journal_temp = (path.file_name()).is_some_and(|n| {
+        n.as_encoded_bytes()
+            .starts_with(super::bundle::TEMP_PREFIX.as_bytes())
+    });
     // SAFETY: kill with signal 0 only checks whether the process exists.
-    let alive = pid == std::process::id() as i32 || unsafe { libc::kill(pid, 0) } == 0;
+    let alive = match journal_temp {
+        true => (OpenOptions::new().read(true))
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)
+            .map_or(true, |f| f.try_lock().is_err()),
+        false => pid == std::process::id() as i32 || unsafe { libc::kill(pid, 0) } == 0,
+    };
     if alive {
         return Ok(false);
     }

@@ -52,8 +52,8 @@ pub fn bundle(journal: &Path, held: &dyn Fn(&OsStr) -> bool) -> Result<Settle> {
     if f.try_lock().is_err() {
         return Ok(Settle::Busy);
     }
-    // Settled and removed by another process between our open and our lock.
-    if f.metadata().map(|m| m.nlink() == 0).unwrap_or(false) {
+    // Settled and removed (or replaced) by another process between our open and our lock.
+    if !recover::still_named(&f, journal) {
         return Ok(Settle::Gone);
     }
     let rec = recover::read_open(journal, f.try_clone().map_err(io)?)?;
@@ -168,7 +168,13 @@ fn keep_unsettled(
         return recover::remove(journal);
     }
     let (tmp, f) = super::bundle::write_temp(journal, &super::bundle::encode(&rest))?;
-    let durable = std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid()))
+    // Root settling a user's journal gives the new one back to that user; anyone else owns
+    // what they create already.
+    let owned = || match super::access::euid() == 0 {
+        true => std::os::unix::fs::fchown(&f, Some(meta.uid()), Some(meta.gid())),
+        false => Ok(()),
+    };
+    let durable = owned()
         .and_then(|()| f.sync_all())
         .and_then(|()| std::fs::rename(&tmp, journal))
         .and_then(|()| File::open(super::parent_dir(journal))?.sync_all());
