@@ -35,7 +35,29 @@ pub fn chunk_size() -> usize {
         }
         lim.rlim_cur
     };
-    allowed(soft)
+    let size = allowed(soft);
+    reserve_table(size as u64 * PER_FILE + RESERVE);
+    size
+}
+
+/// Grows the process's descriptor table to `n` entries now, while it has one thread. A table
+/// grown later, with the worker threads running, waits for an RCU grace period at every
+/// doubling (`expand_fdtable`): a read-only chunk holding its files open took 1.46× as long
+/// (issue 11, part 8). The table never shrinks, so one early growth serves the whole run.
+fn reserve_table(n: u64) {
+    let Ok(at) = libc::c_int::try_from(n.saturating_sub(1)) else {
+        return;
+    };
+    for fd in 0..3 {
+        // SAFETY: F_DUPFD_CLOEXEC duplicates a descriptor we may not own onto a new number,
+        // which is closed again at once; a closed `fd` only makes it fail.
+        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, at) };
+        if dup >= 0 {
+            // SAFETY: `dup` was just opened here and is not used anywhere else.
+            unsafe { libc::close(dup) };
+            return;
+        }
+    }
 }
 
 /// The chunk size a soft limit of `soft` open files allows.

@@ -40,6 +40,8 @@ use crate::walk::Found;
 /// Runs one command line to completion; `Err` only for run-stopping problems (bad arguments,
 /// an unwritable output file). Per-file problems are in the report and the exit status.
 pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
+    // First, while this is the only thread: it also sizes the descriptor table (`fds`).
+    let size = fds::chunk_size();
     if let cli::Command::Report(a) = &cli.command
         && a.merge
     {
@@ -59,7 +61,6 @@ pub fn run(cli: cli::Cli) -> Result<ExitStatus> {
     // Replaced originals still being closed are closed before `run` returns, however it does.
     let closer = closer::Finish;
     let mut walker = walk::walk(&cfg.walk);
-    let size = fds::chunk_size();
     let mut chunk: Vec<Found> = Vec::with_capacity(size);
     loop {
         chunk.clear();
