@@ -158,15 +158,20 @@ fn large_groups_are_split_into_several_files() {
     assert_eq!(take_group(&huge), 1, "one record always fits");
 }
 
-#[test]
-fn the_writer_holds_the_journal_locked_until_the_last_share_goes_then_the_closer_closes_it() {
-    let d = tempfile::tempdir().unwrap();
-    let (a, b) = (d.path().join("a.flac"), d.path().join("b.flac"));
+/// The shares of one journal file for `a.flac` and `b.flac` in `dir`.
+fn two_shares(dir: &Path) -> Vec<Journal> {
+    let (a, b) = (dir.join("a.flac"), dir.join("b.flac"));
     let items = vec![
         (a.as_path(), rec(&a, b"aa", b"AA")),
         (b.as_path(), rec(&b, b"bb", b"BB")),
     ];
-    let mut js: Vec<Journal> = write(&items).into_iter().map(|j| j.unwrap()).collect();
+    write(&items).into_iter().map(|j| j.unwrap()).collect()
+}
+
+#[test]
+fn the_writer_holds_the_journal_locked_until_the_last_share_goes_then_the_closer_closes_it() {
+    let d = tempfile::tempdir().unwrap();
+    let mut js = two_shares(d.path());
     let first = js[0].path().to_path_buf();
     assert_eq!(crate::closer::held(&first), 1, "kept open by the writer");
     let other = std::fs::File::open(&first).unwrap();
@@ -184,12 +189,7 @@ fn the_writer_holds_the_journal_locked_until_the_last_share_goes_then_the_closer
 #[test]
 fn a_share_dropped_without_being_finished_keeps_the_journal() {
     let d = tempfile::tempdir().unwrap();
-    let (a, b) = (d.path().join("a.flac"), d.path().join("b.flac"));
-    let items = vec![
-        (a.as_path(), rec(&a, b"aa", b"AA")),
-        (b.as_path(), rec(&b, b"bb", b"BB")),
-    ];
-    let mut js: Vec<Journal> = write(&items).into_iter().map(|j| j.unwrap()).collect();
+    let mut js = two_shares(d.path());
     let path = js[0].path().to_path_buf();
     drop(js.remove(0));
     js.remove(0).finish();

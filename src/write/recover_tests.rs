@@ -232,6 +232,15 @@ fn rollback_puts_the_mtime_and_atime_back() {
     assert_eq!((back.atime(), back.atime_nsec()), (1_000_000_000, 7));
 }
 
+/// The journal files in `dir`.
+fn journals_in(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| is_journal_name(p.file_name().unwrap()))
+        .collect()
+}
+
 /// A folder's batch shares one journal file (008), naming its files only inside it: it is
 /// settled as a whole; each file is judged by its own record; the one another program changed,
 /// and the one another process holds, keep their records in a new journal, and the others are
@@ -285,11 +294,7 @@ fn a_folder_journal_settles_each_file_and_keeps_only_the_unsettled() {
     assert_eq!(read(3), b"HEADER-XYZ-AUDIO");
     assert_eq!(read(4), b"HEADER-NLD-AUDIO", "held elsewhere: not touched");
     // The rest: one new journal naming only the changed and the busy file.
-    let left: Vec<PathBuf> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| is_journal_name(p.file_name().unwrap()))
-        .collect();
+    let left = journals_in(dir.path());
     assert_eq!(left.len(), 1, "{left:?}");
     let mut named = journal_targets(&left[0]);
     named.sort();
@@ -299,11 +304,7 @@ fn a_folder_journal_settles_each_file_and_keeps_only_the_unsettled() {
     let e = recover(&left[0]).unwrap_err();
     assert!(e.to_string().contains("changed by another program"), "{e}");
     assert_eq!(read(4), b"HEADER-OLD-AUDIO");
-    let left: Vec<PathBuf> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| is_journal_name(p.file_name().unwrap()))
-        .collect();
+    let left = journals_in(dir.path());
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(journal_targets(&left[0]), vec![paths[3].clone()]);
 }
