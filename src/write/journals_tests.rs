@@ -188,3 +188,25 @@ fn a_journal_temp_file_is_stale_once_nobody_holds_it() {
     assert!(super::super::remove_stale_temp(&tmp).unwrap());
     assert!(!tmp.exists());
 }
+
+/// A folder that cannot be listed (search permission without read) hides which journal names
+/// a file: a writing run refuses every file there; a read-only one still sees the journal
+/// named after a file.
+#[test]
+fn a_folder_that_cannot_be_listed_refuses_its_files_to_a_writing_run() {
+    let d = tempfile::tempdir().unwrap();
+    let files = [file(d.path(), "a.flac"), file(d.path(), "b.flac")];
+    let named = Named::default();
+    let denied = Arc::new(Err("Permission denied (os error 13)".to_string()));
+    named.lock().insert(d.path().to_path_buf(), denied);
+    let held = [files[0].0.as_path(), files[1].0.as_path()];
+    let out = named.settle(&held);
+    for f in held {
+        let e = out[f].as_ref().unwrap_err().to_string();
+        assert!(e.contains("cannot list the folder"), "{e}");
+    }
+    assert!(named.of(&files[0].0).is_empty());
+    std::fs::write(journal_path(&files[0].0), b"").unwrap();
+    assert_eq!(named.of(&files[0].0), vec![journal_path(&files[0].0)]);
+    assert!(named.of(&files[1].0).is_empty());
+}
