@@ -265,12 +265,10 @@ fn stage(mut p: Pending, opts: write::Options, evidence: bool) -> Result<Slot, B
 /// back and reported, since its durability cannot be promised.
 fn barrier(slots: &mut [Slot], when: &str) {
     // The journals too: where each file is synced on its own, a journal's name need not be
-    // its file's (each journal file once).
-    let mut journals = std::collections::HashSet::new();
+    // its file's.
     let paths = slots.iter().flat_map(|s| match s {
         Slot::Going(_, staged) => {
-            let journal = (staged.journal_path()).filter(|j| journals.insert(j.to_path_buf()));
-            let journal = journal.map(|j| (staged.dev(), j));
+            let journal = staged.journal_path().map(|j| (staged.dev(), j));
             [Some((staged.dev(), staged.path())), journal]
         }
         Slot::Done(_) | Slot::Stopped => [None, None],

@@ -27,19 +27,17 @@ impl Journals {
         }
     }
 
-    /// Lists the folders of `files` (locked already when `write`) and settles what names them.
-    pub(super) fn of(files: &[&Path], write: bool) -> Journals {
+    /// A writing job's: lists the folders of `files` (locked already) and settles each
+    /// journal that names one of them.
+    pub(super) fn settled(files: &[&Path]) -> Journals {
         let named = write::find_journals(files.iter().copied());
-        let settled = match write {
-            true => (named.settle(files).into_iter())
-                .map(|(p, r)| (p.to_path_buf(), r))
-                .collect(),
-            false => Default::default(),
-        };
+        let settled = (named.settle(files).into_iter())
+            .map(|(p, r)| (p.to_path_buf(), r))
+            .collect();
         Journals {
             named,
             settled,
-            write,
+            write: true,
         }
     }
 

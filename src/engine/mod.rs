@@ -129,7 +129,7 @@ fn prepare_chunk(cfg: &Config, paths: &[PathBuf]) -> Vec<Prepared> {
             Begun::Done(_) => None,
         })
         .collect();
-    let journals = Journals::of(&reals, true);
+    let journals = Journals::settled(&reals);
     begun
         .into_par_iter()
         .zip(paths)
@@ -216,7 +216,11 @@ pub(crate) struct Locked {
 pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     let locked = lock(path, mode)?;
     if mode.journal {
-        Journals::of(&[locked.real.as_path()], mode.write).check(&locked.real)?;
+        let journals = match mode.write {
+            true => Journals::settled(&[locked.real.as_path()]),
+            false => Journals::lazy(),
+        };
+        journals.check(&locked.real)?;
     }
     read(locked)
 }

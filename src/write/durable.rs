@@ -37,14 +37,18 @@ const PER_FILE: [(i64, &str); 13] = [
     (0x7461_636F, "OCFS2"),
 ];
 
-/// Makes everything written so far for `files` (device and target path) durable.
+/// Makes everything written so far for `files` (device and path; a path may come more than
+/// once, as a folder's journal does for each of its files) durable.
 pub(super) fn sync<'a>(files: impl IntoIterator<Item = (u64, &'a Path)>) -> Result<()> {
-    let mut by_dev: HashMap<u64, Vec<&Path>> = HashMap::new();
+    let mut by_dev: HashMap<u64, BTreeSet<&Path>> = HashMap::new();
     for (dev, p) in files {
-        by_dev.entry(dev).or_default().push(p);
+        by_dev.entry(dev).or_default().insert(p);
     }
     for paths in by_dev.values() {
-        let d = File::open(parent_dir(paths[0]))
+        let Some(first) = paths.first() else {
+            continue;
+        };
+        let d = File::open(parent_dir(first))
             .map_err(|e| FileError::io_write("cannot open the folder to sync it", &e))?;
         match per_file(&d)? {
             Some(fs) => fsync_each(paths, fs)?,
@@ -85,7 +89,7 @@ fn syncfs(d: &File) -> Result<()> {
 
 /// fsync of each file's journal and temp file (those that exist), the file, then each folder
 /// once: the folder last, so the names it holds point at durable data.
-fn fsync_each(paths: &[&Path], fs: &str) -> Result<()> {
+fn fsync_each(paths: &BTreeSet<&Path>, fs: &str) -> Result<()> {
     let mut dirs = BTreeSet::new();
     for p in paths {
         for (helper, what) in [

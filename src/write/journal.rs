@@ -87,13 +87,17 @@ pub fn targets_of(journal: &Path, rec: &[u8]) -> Vec<PathBuf> {
     if !rec.starts_with(super::bundle::MAGIC) || super::bundle::records(rec).is_none() {
         return target_of(journal, rec).into_iter().collect();
     }
-    let plain =
-        |n: &&OsStr| !n.is_empty() && !n.as_bytes().contains(&b'/') && *n != "." && *n != "..";
     super::bundle::names(rec)
         .into_iter()
-        .filter(plain)
+        .filter(|n| plain_name(n.as_bytes()))
         .map(|n| journal.with_file_name(n))
         .collect()
+}
+
+/// True for a name that can only be a file of the journal's own folder (no `/`, not `.` or
+/// `..`, not empty): the only names a record may give.
+pub fn plain_name(name: &[u8]) -> bool {
+    !name.is_empty() && !name.contains(&b'/') && name != b"." && name != b".."
 }
 
 /// The file name a single record gives.

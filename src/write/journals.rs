@@ -226,7 +226,7 @@ fn settle_journal(journal: &Path, held: &HashSet<&OsStr>) -> Option<Vec<(OsStrin
         // An older journal: one file's, and that file is held.
         return match recover::recover(journal) {
             Ok(_) => Some(mine.iter().map(|n| (n.clone(), Ok(()))).collect()),
-            Err(_) if std::fs::symlink_metadata(journal).is_err() => None,
+            Err(_) if recover::gone(journal) => None,
             Err(e) => Some(failed(e)),
         };
     }

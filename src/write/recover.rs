@@ -61,7 +61,7 @@ pub fn recover(journal: &Path) -> Result<Recovery> {
     remove(journal).map(|_| done)
 }
 
-fn io_read(e: std::io::Error) -> FileError {
+pub(super) fn io_read(e: std::io::Error) -> FileError {
     FileError::io_read("cannot read the undo journal", &e)
 }
 
@@ -113,7 +113,7 @@ pub(super) fn settle_one(journal: &Path, target: &Path, decoded: &Decoded) -> Re
 
 /// The record of a journal of the current format; `None` for one cut short while it was being
 /// written (safe to remove: the file is touched only after its journal is durable).
-pub(super) fn decode(journal: &Path, rec: &[u8]) -> Result<Option<Decoded>> {
+fn decode(journal: &Path, rec: &[u8]) -> Result<Option<Decoded>> {
     match super::bundle::parse_for(rec, journal) {
         Parsed::Torn => Ok(None),
         Parsed::Current(d) => Ok(Some(d)),
@@ -348,9 +348,14 @@ pub(super) fn content(journal: &Path) -> Vec<u8> {
 pub(super) fn content_listed(journal: &Path) -> Result<Option<Vec<u8>>> {
     match read_journal(journal) {
         Ok((rec, _)) => Ok(Some(rec)),
-        Err(_) if std::fs::symlink_metadata(journal).is_err() => Ok(None),
+        Err(_) if gone(journal) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// True when nothing is at `journal` any more (another process settled and removed it).
+pub(super) fn gone(journal: &Path) -> bool {
+    std::fs::symlink_metadata(journal).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// True while `journal` still names the file `f` opened (checked once its lock is held): one

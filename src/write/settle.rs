@@ -44,7 +44,7 @@ pub enum Settle {
 /// makes a file busy).
 pub fn bundle(journal: &Path, held: &dyn Fn(&OsStr) -> bool) -> Result<Settle> {
     let (f, meta) = match recover::open_journal(journal) {
-        Err(e) if e.kind() == crate::error::ErrorKind::NotFound || missing(journal) => {
+        Err(e) if e.kind() == crate::error::ErrorKind::NotFound || recover::gone(journal) => {
             return Ok(Settle::Gone);
         }
         other => other?,
@@ -56,7 +56,7 @@ pub fn bundle(journal: &Path, held: &dyn Fn(&OsStr) -> bool) -> Result<Settle> {
     if !recover::still_named(&f, journal) {
         return Ok(Settle::Gone);
     }
-    let rec = recover::read_open(journal, f.try_clone().map_err(io)?)?;
+    let rec = recover::read_open(journal, f.try_clone().map_err(recover::io_read)?)?;
     let Some(records) = super::bundle::records(&rec) else {
         // Cut short while it was written, which is before any of its files was touched.
         return recover::remove(journal).map(|()| Settle::Done(Vec::new()));
@@ -75,11 +75,6 @@ pub fn bundle(journal: &Path, held: &dyn Fn(&OsStr) -> bool) -> Result<Settle> {
     keep_unsettled(journal, &meta, &records, &settled)?;
     drop(f);
     Ok(Settle::Done(settled))
-}
-
-/// True when nothing is at `journal` any more.
-fn missing(journal: &Path) -> bool {
-    std::fs::symlink_metadata(journal).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// `bundle` for a journal whose files this run does not hold (found while walking): the first
@@ -102,10 +97,6 @@ pub fn idle(journal: &Path) -> Result<Option<Recovery>> {
     Ok(out)
 }
 
-fn io(e: std::io::Error) -> FileError {
-    FileError::io_read("cannot read the undo journal", &e)
-}
-
 /// The file a record names (beside the journal) and its content; a record that does not
 /// parse or names no plain file makes the whole journal one for a person.
 fn decoded(journal: &Path, r: &[u8]) -> Result<(PathBuf, Decoded)> {
@@ -120,15 +111,13 @@ fn decoded(journal: &Path, r: &[u8]) -> Result<(PathBuf, Decoded)> {
         }
         Parsed::Foreign(why) => return Err(foreign(journal, why)),
     };
-    let name = OsStr::from_bytes(&d.name);
-    let plain = !d.name.is_empty() && !d.name.contains(&b'/') && name != "." && name != "..";
-    if !plain {
+    if !super::journal::plain_name(&d.name) {
         return Err(foreign(
             journal,
             "a record inside it names no file of its folder",
         ));
     }
-    Ok((journal.with_file_name(name), d))
+    Ok((journal.with_file_name(OsStr::from_bytes(&d.name)), d))
 }
 
 fn foreign(journal: &Path, why: &str) -> FileError {

@@ -66,6 +66,34 @@ pub fn leftovers(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The records of a folder's journal (format 008: magic, count, per record its length and the
+/// record), as far as they are there: a journal read while it is still being written gives
+/// what it holds so far; any other file gives none.
+pub fn journal_records(data: &[u8]) -> Vec<&[u8]> {
+    if !data.starts_with(b"NOAIJ008") {
+        return Vec::new();
+    }
+    let num = |at: usize| {
+        let b = data.get(at..at + 8)?;
+        usize::try_from(u64::from_le_bytes(b.try_into().ok()?)).ok()
+    };
+    let (mut out, mut at) = (Vec::new(), 16);
+    for _ in 0..num(8).unwrap_or(0) {
+        let Some(rec) = num(at).and_then(|len| data.get(at + 8..at + 8 + len)) else {
+            break;
+        };
+        out.push(rec);
+        at += 8 + rec.len();
+    }
+    out
+}
+
+/// The file name a journal record gives (after its magic and the name's length).
+pub fn record_name(rec: &[u8]) -> &std::ffi::OsStr {
+    let k = u64::from_le_bytes(rec[8..16].try_into().unwrap()) as usize;
+    std::ffi::OsStr::from_bytes(&rec[16..16 + k])
+}
+
 /// The files the undo journals under `dir` (recursively) hold undo data for: each file a
 /// folder's journal (format 008) names inside it, else the file a journal's own name gives.
 /// A journal read while it is still being written names what it holds so far.
@@ -82,21 +110,8 @@ pub fn journalled(dir: &Path) -> Vec<PathBuf> {
             out.push(j.with_file_name(std::ffi::OsStr::from_bytes(stem)));
             continue;
         }
-        let num = |at: usize| {
-            let b = data.get(at..at + 8)?;
-            usize::try_from(u64::from_le_bytes(b.try_into().ok()?)).ok()
-        };
-        let mut at = 16;
-        for _ in 0..num(8).unwrap_or(0) {
-            let (Some(len), Some(k)) = (num(at), num(at + 16)) else {
-                break;
-            };
-            let Some(n) = data.get(at + 24..at + 24 + k) else {
-                break;
-            };
-            out.push(j.with_file_name(std::ffi::OsStr::from_bytes(n)));
-            at += 8 + len;
-        }
+        let whole = journal_records(&data).into_iter().filter(|r| r.len() >= 16);
+        out.extend(whole.map(|r| j.with_file_name(record_name(r))));
     }
     out
 }

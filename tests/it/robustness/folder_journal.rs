@@ -8,7 +8,7 @@
 use crate::common;
 use common::interrupted;
 use common::{audio_md5, bytes, code, copy_sample, journal_of, journalled, json, leftovers};
-use common::{file_entry, noai_raw, tempdir, text};
+use common::{file_entry, journal_records, noai_raw, record_name, tempdir, text};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -20,20 +20,17 @@ fn regions(journal: &Path) -> Vec<(PathBuf, u64, Vec<u8>)> {
     let data = bytes(journal);
     assert!(data.starts_with(b"NOAIJ008"), "not a folder's journal");
     let num = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) as usize;
-    let (mut out, mut at) = (Vec::new(), 16);
-    for _ in 0..num(&data, 8) {
-        let len = num(&data, at);
-        let rec = &data[at + 8..at + 8 + len];
-        let k = num(rec, 8);
-        let name = std::str::from_utf8(&rec[16..16 + k]).unwrap();
+    let records = journal_records(&data);
+    assert_eq!(records.len(), num(&data, 8), "a whole journal");
+    let region = |rec: &[u8]| {
+        let name = record_name(rec);
         // dev, ino, sizes (32), times (32), region count (8), then offset, old and new length.
-        let r = 16 + k + 72;
+        let r = 16 + name.len() + 72;
         let (offset, old_len, new_len) = (num(rec, r), num(rec, r + 8), num(rec, r + 16));
         let new = rec[r + 24 + old_len..][..new_len].to_vec();
-        out.push((journal.with_file_name(name), offset as u64, new));
-        at += 8 + len;
-    }
-    out
+        (journal.with_file_name(name), offset as u64, new)
+    };
+    records.into_iter().map(region).collect()
 }
 
 fn write_at(p: &Path, offset: u64, b: &[u8]) {
