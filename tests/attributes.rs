@@ -194,6 +194,10 @@ fn a_group_member_does_not_take_over_another_users_file() {
     assert_eq!(owner(&ip), (a.bob.uid, a.share_gid, 0o664));
     assert_tagged(&ip);
     assert_eq!(names(&shared), ["bob-in-place.flac", "bob-rewrite.mp3"]);
+    // Only a file's owner (or root) may read it without moving its access time (O_NOATIME):
+    // alice reads bob's files the usual way, for the write above and for a verify.
+    let r = noai_as(&a.alice, &bin, d.path(), &["verify", p(&ip)]).expect(0);
+    assert!(r.stdout.contains("tagged"), "{}", r.stdout);
 }
 
 #[test]

@@ -217,7 +217,7 @@ fn hashes_before(p: &Pending) -> crate::formats::Result<Hashes> {
 
 fn hash_after(path: &std::path::Path) -> crate::formats::Result<String> {
     let io = |e: std::io::Error| FileError::io_read("read failed", &e);
-    let f = std::fs::File::open(path).map_err(io)?;
+    let f = super::open_unseen(path, false, 0).map_err(io)?;
     let src = Source::new(&f, f.metadata().map_err(io)?.len());
     Ok(formats::hex(&formats::sha256_file(&src)?))
 }

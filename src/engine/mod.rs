@@ -235,13 +235,7 @@ fn lock(path: &Path, mode: OpenMode) -> Result<Locked> {
     } else {
         path.to_path_buf()
     };
-    let open = |write: bool| {
-        File::options()
-            .read(true)
-            .write(write)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(&real)
-    };
+    let open = |write: bool| open_unseen(&real, write, libc::O_NONBLOCK | libc::O_NOFOLLOW);
     // A file that cannot be opened for writing is still read (and reported read-only later).
     let (file, writable) = match mode.write {
         true => open(true)
@@ -262,6 +256,22 @@ fn lock(path: &Path, mode: OpenMode) -> Result<Locked> {
         real,
         file,
         writable,
+    })
+}
+
+/// Opens `path` for reading (and writing) without moving its access time where the kernel
+/// allows (`O_NOATIME`: the file's owner, or root; anyone else opens it the usual way). Reading
+/// a file's tags is not a use of it: a scan of a catalogue must not mark every file as just
+/// accessed, and each access time update is a metadata write the next sync pays for.
+pub(crate) fn open_unseen(path: &Path, write: bool, flags: libc::c_int) -> std::io::Result<File> {
+    let open = |more| {
+        (File::options().read(true).write(write))
+            .custom_flags(flags | more)
+            .open(path)
+    };
+    open(libc::O_NOATIME).or_else(|e| match e.raw_os_error() {
+        Some(libc::EPERM) => open(0),
+        _ => Err(e),
     })
 }
 

@@ -28,7 +28,8 @@ pub(super) fn temp_path(target: &Path) -> PathBuf {
 }
 
 /// Creates the temp file beside `target` (new, mode 600, never through a symlink): its path and
-/// handle, for reading back as well as writing.
+/// handle, for reading back as well as writing. Reading it back (the proofs) leaves its access
+/// time alone where the kernel allows (`O_NOATIME`), so that read costs no metadata write.
 pub(super) fn create_temp(target: &Path) -> Result<(PathBuf, File)> {
     let tmp = temp_path(target);
     let out = OpenOptions::new()
@@ -39,7 +40,23 @@ pub(super) fn create_temp(target: &Path) -> Result<(PathBuf, File)> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(&tmp)
         .map_err(|e| FileError::io_write("cannot create a temp file beside it", &e))?;
+    // Set after the open, not in it: an open that creates the file and then fails the owner
+    // check (a squashed owner on NFS) would leave the file behind. A refusal here changes
+    // nothing but the access time.
+    no_atime(&out);
     Ok((tmp, out))
+}
+
+/// Asks the kernel not to update `f`'s access time on reads; allowed to its owner (and root).
+fn no_atime(f: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a valid descriptor; F_GETFL/F_SETFL only read and set its status flags.
+    unsafe {
+        let flags = libc::fcntl(f.as_raw_fd(), libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(f.as_raw_fd(), libc::F_SETFL, flags | libc::O_NOATIME);
+        }
+    }
 }
 
 /// The pid in one of our temp names (`.<name>.noai-<pid>.tmp`), if it is one.

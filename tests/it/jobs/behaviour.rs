@@ -360,3 +360,43 @@ fn a_low_open_file_limit_shrinks_the_chunks_instead_of_failing_files() {
     assert!(text.contains("300 tagged"), "{text}");
     noai(&["verify", "-q", dir.path().to_str().unwrap()]).expect(0);
 }
+
+/// Reading is not using: `verify`, `report` and `tag` (in place, and a file already tagged)
+/// leave each file's access time as it was (O_NOATIME; the owner's files). A control copy read
+/// the usual way shows that this mount would have moved it.
+#[test]
+fn reading_leaves_the_access_time_alone() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempdir();
+    let at = |f: &Path| std::fs::metadata(f).unwrap().atime();
+    // An access time older than the modification time: `relatime` updates it on the next read.
+    let old = |f: &Path| {
+        let t = |s| std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s);
+        let times = std::fs::FileTimes::new()
+            .set_accessed(t(1_000_000_000))
+            .set_modified(t(1_600_000_000));
+        let file = std::fs::File::options().write(true).open(f).unwrap();
+        file.set_times(times).unwrap();
+        f.to_path_buf()
+    };
+    let control = old(&copy_as(dir.path(), "flac-pad.flac", "control.flac"));
+    let tagged = old(&copy_sample(dir.path(), "tagged-no-ai-training.mp3"));
+    let patched = old(&copy_sample(dir.path(), "flac-pad.flac"));
+    std::fs::read(&control).unwrap();
+    assert_ne!(
+        at(&control),
+        1_000_000_000,
+        "this mount does not update access times on reads (noatime?), so the test cannot tell; run it on a relatime or strictatime mount"
+    );
+    for args in [
+        ["verify", p(&tagged)],
+        ["report", p(&tagged)],
+        ["tag", p(&tagged)],
+    ] {
+        noai(&args).expect(0);
+        assert_eq!(at(&tagged), 1_000_000_000, "{args:?} moved the access time");
+    }
+    noai(&["tag", p(&patched)]).expect(0);
+    assert_eq!(at(&patched), 1_000_000_000, "tag moved the access time");
+    assert_tagged(&patched);
+}
