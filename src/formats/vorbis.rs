@@ -56,7 +56,7 @@ impl Comments {
             .filter_map(|e| {
                 let eq = e.iter().position(|&b| b == b'=')?;
                 let key = std::str::from_utf8(&e[..eq]).ok()?;
-                let value = String::from_utf8_lossy(&e[eq + 1..]).into_owned();
+                let value = text(&e[eq + 1..]);
                 Some(RawField {
                     key: key.to_string(),
                     value,
@@ -77,6 +77,16 @@ impl Comments {
             self.entries.push(format!("{k}={v}").into_bytes());
         }
         self.entries != before
+    }
+}
+
+/// `bytes` as text, lossy only where they are not UTF-8. `from_utf8` checks a word at a time
+/// where `from_utf8_lossy` goes byte by byte: a picture's base64 (100 KB and more) was 5 % of
+/// `verify`'s CPU time on lib5k.
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
