@@ -24,7 +24,7 @@ use crate::formats::{self, Plan, Result, Source, sniff};
 use crate::model::{Container, Edit, Scan};
 use crate::outcome::FileReport;
 use crate::policy::{self, Status, Wanted};
-use crate::write::Snapshot;
+use crate::write::{self, Snapshot};
 use journals::Journals;
 
 /// An open file, its identity, container and carriers. For writing jobs it holds an exclusive
@@ -105,13 +105,16 @@ enum Begun {
 /// open, so a chunk never holds all its files open at once.
 fn prepare_chunk(cfg: &Config, paths: &[PathBuf]) -> Vec<Prepared> {
     if !cfg.job.writes() {
-        let journals = Journals::lazy();
+        let journals = Journals::default();
         return paths
             .par_iter()
             .map(|p| {
                 guarded(p, || match begin(cfg, p) {
                     Begun::Done(prepared) => prepared,
-                    Begun::Locked(l) => prepare(cfg, p, l, &journals),
+                    Begun::Locked(l) => {
+                        let cleared = journals.check(&l.real);
+                        prepare(cfg, p, l, cleared)
+                    }
                 })
             })
             .collect();
@@ -129,13 +132,19 @@ fn prepare_chunk(cfg: &Config, paths: &[PathBuf]) -> Vec<Prepared> {
             Begun::Done(_) => None,
         })
         .collect();
-    let journals = Journals::settled(&reals);
+    let mut cleared = journals::settle(&reals).into_iter();
+    let begun: Vec<(Begun, Result<()>)> = (begun.into_iter())
+        .map(|b| match b {
+            Begun::Locked(_) => (b, cleared.next().unwrap_or_else(|| Err(write::unchecked()))),
+            Begun::Done(_) => (b, Ok(())),
+        })
+        .collect();
     begun
         .into_par_iter()
         .zip(paths)
-        .map(|(b, p)| match b {
+        .map(|((b, cleared), p)| match b {
             Begun::Done(prepared) => prepared,
-            Begun::Locked(l) => guarded(p, || prepare(cfg, p, l, &journals)),
+            Begun::Locked(l) => guarded(p, || prepare(cfg, p, l, cleared)),
         })
         .collect()
 }
@@ -216,11 +225,10 @@ pub(crate) struct Locked {
 pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
     let locked = lock(path, mode)?;
     if mode.journal {
-        let journals = match mode.write {
-            true => Journals::settled(&[locked.real.as_path()]),
-            false => Journals::lazy(),
-        };
-        journals.check(&locked.real)?;
+        match mode.write {
+            true => journals::settle(&[locked.real.as_path()]).remove(0)?,
+            false => Journals::default().check(&locked.real)?,
+        }
     }
     read(locked)
 }
@@ -296,9 +304,10 @@ fn read(l: Locked) -> Result<Opened> {
     })
 }
 
-/// Reads one file and decides what the job does with it.
-fn prepare(cfg: &Config, path: &Path, locked: Locked, journals: &Journals) -> Prepared {
-    let opened = match journals.check(&locked.real).and_then(|()| read(locked)) {
+/// Reads one file and decides what the job does with it; `cleared` says whether the undo
+/// journal check let it through.
+fn prepare(cfg: &Config, path: &Path, locked: Locked, cleared: Result<()>) -> Prepared {
+    let opened = match cleared.and_then(|()| read(locked)) {
         Ok(o) => o,
         Err(e) => return Prepared::Done(FileReport::error(path.to_path_buf(), None, e)),
     };

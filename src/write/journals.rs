@@ -11,8 +11,6 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
-
 use super::recover;
 use super::settle::Settle;
 use super::{is_journal_name, journal_path, parent_dir, settle};
@@ -29,18 +27,6 @@ type Folder = std::result::Result<HashMap<OsString, Vec<PathBuf>>, String>;
 #[derive(Default)]
 pub struct Named {
     folders: Mutex<HashMap<PathBuf, Arc<Folder>>>,
-}
-
-/// Lists the folders of `files` (each once, in parallel) and reads the journals found there.
-pub fn find<'a>(files: impl IntoIterator<Item = &'a Path>) -> Named {
-    let folders: HashSet<&Path> = files.into_iter().map(parent_dir).collect();
-    let folders = folders
-        .into_par_iter()
-        .map(|d| (d.to_path_buf(), Arc::new(in_folder(d))))
-        .collect();
-    Named {
-        folders: Mutex::new(folders),
-    }
 }
 
 /// The journals in `dir` by the file names they hold undo data for. A journal that cannot be
@@ -77,6 +63,34 @@ fn in_folder(dir: &Path) -> Folder {
     Ok(out)
 }
 
+/// A writing job's check of one folder: settles the journals in `dir` that name any of `files`
+/// (all in `dir`, all held by this process). Per file, in the order given: `Ok` once it is as
+/// it was or fully written with no journal left for it, else why not. A folder without any
+/// journal, the common case, costs one listing and nothing more.
+pub fn settle_in(dir: &Path, files: &[&Path]) -> Vec<Result<()>> {
+    let listed = in_folder(dir);
+    if listed.as_ref().is_ok_and(|m| m.is_empty()) {
+        return vec![Ok(()); files.len()];
+    }
+    let named = Named::default();
+    named.lock().insert(dir.to_path_buf(), Arc::new(listed));
+    let by_name = (files.iter())
+        .map(|f| (f.file_name().unwrap_or_default(), *f))
+        .collect();
+    let out: HashMap<&Path, Result<()>> = named.settle_folder(dir, by_name).into_iter().collect();
+    (files.iter())
+        .map(|f| out.get(f).cloned().unwrap_or_else(|| Err(unchecked())))
+        .collect()
+}
+
+/// The error of a file that was somehow not checked for undo journals: never read, never written.
+pub fn unchecked() -> FileError {
+    bad!(
+        Internal,
+        "internal check: the folder was not checked for undo journals; not written"
+    )
+}
+
 impl Named {
     /// What `dir` holds, listed now if it was not yet.
     fn folder(&self, dir: &Path) -> Arc<Folder> {
@@ -106,23 +120,8 @@ impl Named {
         }
     }
 
-    /// Settles every journal that names one of `held` (files this process holds the lock of),
-    /// folder by folder in parallel. Per held file, keyed by the path given: `Ok` once it is as
-    /// it was or fully written with no journal left for it, else why not (its journal is kept).
-    /// A file in a folder that cannot be listed cannot be cleared, and is an error.
-    pub fn settle<'a>(&self, held: &[&'a Path]) -> HashMap<&'a Path, Result<()>> {
-        let mut by_folder: HashMap<&Path, HashMap<&OsStr, &'a Path>> = HashMap::new();
-        for f in held {
-            let name = f.file_name().unwrap_or_default();
-            by_folder.entry(parent_dir(f)).or_default().insert(name, *f);
-        }
-        by_folder
-            .into_par_iter()
-            .flat_map_iter(|(dir, files)| self.settle_folder(dir, files))
-            .collect()
-    }
-
-    /// One folder: each journal naming a held file, in name order. A journal that another
+    /// Settles each journal in `dir` that names one of its held `files` (by name), in name
+    /// order. A journal that another
     /// process settled meanwhile may have left a new one: the folder is read again.
     fn settle_folder<'a>(
         &self,

@@ -35,6 +35,21 @@ fn left(files: &[(PathBuf, Vec<u8>)]) -> PathBuf {
     path
 }
 
+/// Settles `held` (files of one folder) as `named` lists that folder; keyed by path.
+fn settled<'a>(named: &Named, held: &[&'a Path]) -> HashMap<&'a Path, Result<()>> {
+    let by_name = held.iter().map(|f| (f.file_name().unwrap(), *f)).collect();
+    (named
+        .settle_folder(parent_dir(held[0]), by_name)
+        .into_iter())
+    .collect()
+}
+
+/// `settle_in` for `held`, keyed by path.
+fn settle_all<'a>(held: &[&'a Path]) -> HashMap<&'a Path, Result<()>> {
+    let out = settle_in(parent_dir(held[0]), held);
+    held.iter().copied().zip(out).collect()
+}
+
 fn tear(p: &Path) {
     let f = std::fs::File::options().write(true).open(p).unwrap();
     f.write_all_at(b"NE", 7).unwrap();
@@ -47,7 +62,7 @@ fn every_file_a_folders_journal_names_is_found_not_only_its_namesake() {
     let (other, _) = file(d.path(), "c.flac");
     let j = left(&files);
     assert_eq!(j, journal_path(&files[0].0));
-    let named = find([files[1].0.as_path(), other.as_path()]);
+    let named = Named::default();
     assert_eq!(named.of(&files[0].0), vec![j.clone()]);
     assert_eq!(named.of(&files[1].0), vec![j.clone()]);
     assert!(named.of(&other).is_empty());
@@ -61,8 +76,7 @@ fn a_held_file_is_settled_with_the_rest_of_its_folders_journal() {
     files.iter().for_each(|(p, _)| tear(p));
     let held = std::fs::File::open(&files[1].0).unwrap();
     held.try_lock().unwrap();
-    let named = find([files[1].0.as_path()]);
-    let out = named.settle(&[files[1].0.as_path()]);
+    let out = settle_all(&[files[1].0.as_path()]);
     assert_eq!(out.len(), 1);
     assert!(out[files[1].0.as_path()].is_ok(), "{out:?}");
     for (p, _) in &files {
@@ -81,7 +95,7 @@ fn a_held_file_is_settled_with_the_rest_of_its_folders_journal() {
 fn a_journal_gone_since_the_listing_makes_the_folder_read_again() {
     let d = tempfile::tempdir().unwrap();
     let files = [file(d.path(), "a.flac")];
-    let stale = find([files[0].0.as_path()]);
+    let stale = Named::default();
     assert!(stale.of(&files[0].0).is_empty());
     let named = Named::default();
     let gone = d.path().join(".x.flac.noai-journal");
@@ -89,7 +103,7 @@ fn a_journal_gone_since_the_listing_makes_the_folder_read_again() {
     (named.lock()).insert(d.path().to_path_buf(), Arc::new(Ok(entry)));
     let kept = left(&files);
     tear(&files[0].0);
-    let out = named.settle(&[files[0].0.as_path()]);
+    let out = settled(&named, &[files[0].0.as_path()]);
     assert!(out[files[0].0.as_path()].is_ok(), "{out:?}");
     assert_eq!(std::fs::read(&files[0].0).unwrap(), b"HEADER-OLD-AUDIO");
     assert!(!kept.exists());
@@ -112,7 +126,7 @@ fn a_journal_being_written_or_held_by_another_process_is_left_alone() {
         .collect();
     holders.iter().for_each(|h| h.try_lock().unwrap());
     let held = [files[0].0.as_path(), files[1].0.as_path()];
-    let out = find(held).settle(&held);
+    let out = settle_all(&held);
     for f in held {
         let e = out[f].as_ref().unwrap_err();
         assert_eq!(e.kind(), crate::error::ErrorKind::Busy, "{e}");
@@ -135,11 +149,11 @@ fn a_journal_that_cannot_be_read_holds_every_file_of_its_folder() {
     let link = d.path().join(".elsewhere.noai-journal");
     std::os::unix::fs::symlink("/nonexistent", &link).unwrap();
     let held = [files[0].0.as_path(), files[1].0.as_path()];
-    let named = find(held);
+    let named = Named::default();
     for f in held {
         assert_eq!(named.of(f), vec![link.clone()]);
     }
-    let out = named.settle(&held);
+    let out = settle_all(&held);
     for f in held {
         let e = out[f].as_ref().unwrap_err().to_string();
         assert!(e.contains("symbolic link"), "{e}");
@@ -168,7 +182,7 @@ fn the_kept_journal_keeps_its_owner_and_its_name() {
         .open(&files[1].0)
         .unwrap();
     f.write_all_at(b"XYZ", 7).unwrap();
-    let out = find([files[0].0.as_path()]).settle(&[files[0].0.as_path()]);
+    let out = settle_all(&[files[0].0.as_path()]);
     assert!(out[files[0].0.as_path()].is_ok(), "{out:?}");
     let meta = std::fs::metadata(&j).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (4242, 4343));
@@ -200,7 +214,7 @@ fn a_folder_that_cannot_be_listed_refuses_its_files_to_a_writing_run() {
     let denied = Arc::new(Err("Permission denied (os error 13)".to_string()));
     named.lock().insert(d.path().to_path_buf(), denied);
     let held = [files[0].0.as_path(), files[1].0.as_path()];
-    let out = named.settle(&held);
+    let out = settled(&named, &held);
     for f in held {
         let e = out[f].as_ref().unwrap_err().to_string();
         assert!(e.contains("cannot list the folder"), "{e}");

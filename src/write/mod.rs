@@ -43,7 +43,7 @@ use crate::model::{Container, Edit, Scan};
 pub use clone::clone_block;
 use in_place::InPlace;
 pub use journal::{JOURNAL_SUFFIX, is_journal_name, journal_path};
-pub use journals::{Named, find as find_journals};
+pub use journals::{Named, settle_in, unchecked};
 #[cfg(test)]
 pub(crate) use proof::ogg_crc;
 /// The proof's own Ogg FLAC walker (public for the `ogg_flac` fuzz target).
