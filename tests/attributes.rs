@@ -200,6 +200,30 @@ fn a_group_member_does_not_take_over_another_users_file() {
     assert!(r.stdout.contains("tagged"), "{}", r.stdout);
 }
 
+/// A folder its user may search and write but not list hides which undo journal names a file:
+/// a write there is refused, and the file stays as it was.
+#[test]
+fn a_folder_that_cannot_be_listed_refuses_a_write_there() {
+    if !is_root("a_folder_that_cannot_be_listed_refuses_a_write_there") {
+        return;
+    }
+    let (a, d) = (accounts(), tempdir());
+    let hidden = folder(d.path(), "hidden", 0, 0o333);
+    let alices = (a.alice.uid, a.alice.gid);
+    let f = file_of(&hidden, "flac-pad.flac", "alice.flac", alices, 0o644);
+    let before = bytes(&f);
+    let args = ["tag", "--format", "json", p(&f)];
+    let doc = noai_as(&a.alice, &shared_binary(d.path()), d.path(), &args)
+        .expect(2)
+        .json();
+    let err = error_of(&doc, "alice.flac");
+    assert!(
+        err.contains("cannot list the folder"),
+        "unclear error: {err}"
+    );
+    assert_eq!(bytes(&f), before);
+}
+
 #[test]
 fn another_users_file_in_a_world_writable_folder_is_refused() {
     if !is_root("another_users_file_in_a_world_writable_folder_is_refused") {

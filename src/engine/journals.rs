@@ -17,8 +17,10 @@ use crate::write::{self, parent_dir};
 /// are settled. Per file, in the order given, `Ok` when it may be read and written.
 pub(super) fn settle(files: &[&Path]) -> Vec<Result<()>> {
     // Files come grouped by folder from the walk, but not from every caller: group them by
-    // sorting, which needs no hashing of paths.
-    let dir = |i: usize| parent_dir(files[i]).as_os_str();
+    // sorting, which needs no hashing of paths. Paths compare by components, so `a/./x` and
+    // `a//y` share the folder `a` (two groups of one folder would each find the other's held
+    // files busy).
+    let dir = |i: usize| parent_dir(files[i]);
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by(|&a, &b| dir(a).cmp(dir(b)));
     let folders: Vec<&[usize]> = order.chunk_by(|&a, &b| dir(a) == dir(b)).collect();

@@ -268,19 +268,18 @@ fn lock(path: &Path, mode: OpenMode) -> Result<Locked> {
 }
 
 /// Opens `path` for reading (and writing) without moving its access time where the kernel
-/// allows (`O_NOATIME`: the file's owner, or root; anyone else opens it the usual way). Reading
-/// a file's tags is not a use of it: a scan of a catalogue must not mark every file as just
-/// accessed, and each access time update is a metadata write the next sync pays for.
+/// allows (`O_NOATIME`: the file's owner, or root). Reading a file's tags is not a use of it:
+/// a scan of a catalogue must not mark every file as just accessed, and each access time update
+/// is a metadata write the next sync pays for. Any refusal (the kernel's EPERM for someone
+/// else's file, or whatever a FUSE or network file system says to the flag) gets an ordinary
+/// open, whose error, if any, is the one reported.
 pub(crate) fn open_unseen(path: &Path, write: bool, flags: libc::c_int) -> std::io::Result<File> {
     let open = |more| {
         (File::options().read(true).write(write))
             .custom_flags(flags | more)
             .open(path)
     };
-    open(libc::O_NOATIME).or_else(|e| match e.raw_os_error() {
-        Some(libc::EPERM) => open(0),
-        _ => Err(e),
-    })
+    open(libc::O_NOATIME).or_else(|_| open(0))
 }
 
 fn stat(f: &File) -> Result<std::fs::Metadata> {

@@ -22,23 +22,27 @@ use crate::formats::Result;
 /// the folder could not be listed.
 type Folder = std::result::Result<HashMap<OsString, Vec<PathBuf>>, String>;
 
-/// The folders looked at so far. A writing job lists its chunk's folders up front (`find`);
-/// a read-only job lists each folder when it first asks about a file there.
+/// The folders looked at so far, each listed when a file there is first asked about (a
+/// read-only job's check; a writing job's `settle_in` lists one folder at a time).
 #[derive(Default)]
 pub struct Named {
     folders: Mutex<HashMap<PathBuf, Arc<Folder>>>,
 }
 
 /// The journals in `dir` by the file names they hold undo data for. A journal that cannot be
-/// read names the file its own name gives.
+/// read may name any file of the folder: it is kept under the empty name, which every file
+/// matches. A listing that fails part way is a folder that cannot be listed, never a shorter
+/// list.
 fn in_folder(dir: &Path) -> Folder {
     let mut out: HashMap<OsString, Vec<PathBuf>> = HashMap::new();
     let entries = std::fs::read_dir(dir).map_err(|e| e.to_string())?;
-    let mut journals: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| is_journal_name(&e.file_name()))
-        .map(|e| dir.join(e.file_name()))
-        .collect();
+    let mut journals = Vec::new();
+    for e in entries {
+        let name = e.map_err(|e| e.to_string())?.file_name();
+        if is_journal_name(&name) {
+            journals.push(dir.join(name));
+        }
+    }
     journals.sort();
     let mut unreadable = Vec::new();
     for j in journals {
@@ -121,8 +125,8 @@ impl Named {
     }
 
     /// Settles each journal in `dir` that names one of its held `files` (by name), in name
-    /// order. A journal that another
-    /// process settled meanwhile may have left a new one: the folder is read again.
+    /// order. A journal that another process settled meanwhile may have left a new one: the
+    /// folder is read again.
     fn settle_folder<'a>(
         &self,
         dir: &Path,
