@@ -3,7 +3,7 @@
 //! every file's lock, and settles each journal there that names one of them before any is
 //! read (`settle`); a read-only job refuses a file a journal names, and never touches one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -17,13 +17,16 @@ use crate::write::{self, parent_dir};
 /// are settled. Per file, in the order given, `Ok` when it may be read and written.
 pub(super) fn settle(files: &[&Path]) -> Vec<Result<()>> {
     // Files come grouped by folder from the walk, but not from every caller: group them by
-    // sorting, which needs no hashing of paths. Paths compare by components, so `a/./x` and
-    // `a//y` share the folder `a` (two groups of one folder would each find the other's held
-    // files busy).
-    let dir = |i: usize| parent_dir(files[i]);
+    // sorting. The key is each file's folder rebuilt from its components, once per file, so
+    // `a/./x` and `a//y` share the folder `a` (two groups of one folder would each find the
+    // other's held files busy), and keys compare as bytes, not component by component.
+    let keys: Vec<PathBuf> = (files.iter())
+        .map(|f| parent_dir(f).components().collect())
+        .collect();
+    let key = |i: usize| keys[i].as_os_str();
     let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by(|&a, &b| dir(a).cmp(dir(b)));
-    let folders: Vec<&[usize]> = order.chunk_by(|&a, &b| dir(a) == dir(b)).collect();
+    order.sort_by(|&a, &b| key(a).cmp(key(b)));
+    let folders: Vec<&[usize]> = order.chunk_by(|&a, &b| key(a) == key(b)).collect();
     let settled: Vec<(usize, Result<()>)> = folders
         .into_par_iter()
         .flat_map_iter(|at| {
