@@ -53,7 +53,7 @@ pub(super) fn sync<'a>(files: impl IntoIterator<Item = (u64, &'a Path)>) -> Resu
         match per_file(&d)? {
             Some(fs) => {
                 // Each path once. Only here: a local file system's one `syncfs` needs no list,
-                // and an ordered set of every path cost 1 % of a `tag` run's CPU.
+                // and an ordered set of every path cost about 6 % of a `tag` run's CPU.
                 paths.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
                 paths.dedup();
                 fsync_each(paths, fs)?

@@ -76,12 +76,10 @@ pub fn settle_in(dir: &Path, files: &[&Path]) -> Vec<Result<()>> {
     if listed.as_ref().is_ok_and(|m| m.is_empty()) {
         return vec![Ok(()); files.len()];
     }
-    let named = Named::default();
-    named.lock().insert(dir.to_path_buf(), Arc::new(listed));
     let by_name = (files.iter())
         .map(|f| (f.file_name().unwrap_or_default(), *f))
         .collect();
-    let out: HashMap<&Path, Result<()>> = named.settle_folder(dir, by_name).into_iter().collect();
+    let out: HashMap<&Path, Result<()>> = settle_folder(dir, listed, by_name).into_iter().collect();
     (files.iter())
         .map(|f| out.get(f).cloned().unwrap_or_else(|| Err(unchecked())))
         .collect()
@@ -123,65 +121,65 @@ impl Named {
             }
         }
     }
+}
 
-    /// Settles each journal in `dir` that names one of its held `files` (by name), in name
-    /// order. A journal that another process settled meanwhile may have left a new one: the
-    /// folder is read again.
-    fn settle_folder<'a>(
-        &self,
-        dir: &Path,
-        files: HashMap<&OsStr, &'a Path>,
-    ) -> Vec<(&'a Path, Result<()>)> {
-        let held: HashSet<&OsStr> = files.keys().copied().collect();
-        let mut out: HashMap<&OsStr, Result<()>> = held.iter().map(|n| (*n, Ok(()))).collect();
-        let mut folder = self.folder(dir);
-        for _ in 0..RESCANS {
-            let named = match &*folder {
-                Ok(named) => named,
-                Err(e) => {
-                    let e = bad!(
-                        IoRead,
-                        "cannot list the folder to look for undo journals of interrupted writes: {e}"
-                    );
-                    out.values_mut().for_each(|r| *r = Err(e.clone()));
-                    return with_paths(&files, out);
-                }
-            };
-            // Files already refused are not judged again.
-            let mut journals: Vec<PathBuf> = (out.iter())
-                .filter(|(_, r)| r.is_ok())
-                .flat_map(|(n, _)| self::named(named, n))
-                .collect();
-            journals.sort();
-            journals.dedup();
-            let mut gone = false;
-            for j in &journals {
-                let Some(results) = settle_journal(j, &held) else {
-                    gone = true;
-                    continue;
-                };
-                for (name, r) in results {
-                    if let Some(slot) = out.get_mut(name.as_os_str())
-                        && slot.is_ok()
-                    {
-                        *slot = r;
-                    }
-                }
-            }
-            if !gone {
+/// Settles each journal in `dir` (as `listed` there) that names one of its held `files` (by
+/// name), in name order. A journal that another process settled meanwhile may have left a new
+/// one: the folder is read again.
+fn settle_folder<'a>(
+    dir: &Path,
+    listed: Folder,
+    files: HashMap<&OsStr, &'a Path>,
+) -> Vec<(&'a Path, Result<()>)> {
+    let held: HashSet<&OsStr> = files.keys().copied().collect();
+    let mut out: HashMap<&OsStr, Result<()>> = held.iter().map(|n| (*n, Ok(()))).collect();
+    let mut folder = listed;
+    for _ in 0..RESCANS {
+        let named = match &folder {
+            Ok(named) => named,
+            Err(e) => {
+                let e = bad!(
+                    IoRead,
+                    "cannot list the folder to look for undo journals of interrupted writes: {e}"
+                );
+                out.values_mut().for_each(|r| *r = Err(e.clone()));
                 return with_paths(&files, out);
             }
-            folder = Arc::new(in_folder(dir));
+        };
+        // Files already refused are not judged again.
+        let mut journals: Vec<PathBuf> = (out.iter())
+            .filter(|(_, r)| r.is_ok())
+            .flat_map(|(n, _)| self::named(named, n))
+            .collect();
+        journals.sort();
+        journals.dedup();
+        let mut gone = false;
+        for j in &journals {
+            let Some(results) = settle_journal(j, &held) else {
+                gone = true;
+                continue;
+            };
+            for (name, r) in results {
+                if let Some(slot) = out.get_mut(name.as_os_str())
+                    && slot.is_ok()
+                {
+                    *slot = r;
+                }
+            }
         }
-        // Still changing after every read: some other process keeps settling this folder.
-        for r in out.values_mut().filter(|r| r.is_ok()) {
-            *r = Err(bad!(
-                Busy,
-                "busy: another noai process is recovering the undo journals of this folder"
-            ));
+        if !gone {
+            return with_paths(&files, out);
         }
-        with_paths(&files, out)
+        folder = in_folder(dir);
     }
+    // Still changing after every read: some other process keeps settling this folder.
+    for r in out.values_mut().filter(|r| r.is_ok()) {
+        *r = Err(bad!(
+            Busy,
+            "busy: another noai process is recovering the undo journals of this folder"
+        ));
+    }
+    with_paths(&files, out)
 }
 
 /// The journals that name `name` in a listed folder, with any that could not be read.

@@ -35,13 +35,10 @@ fn left(files: &[(PathBuf, Vec<u8>)]) -> PathBuf {
     path
 }
 
-/// Settles `held` (files of one folder) as `named` lists that folder; keyed by path.
-fn settled<'a>(named: &Named, held: &[&'a Path]) -> HashMap<&'a Path, Result<()>> {
+/// Settles `held` (files of one folder) as if `listed` were its listing; keyed by path.
+fn settled<'a>(listed: Folder, held: &[&'a Path]) -> HashMap<&'a Path, Result<()>> {
     let by_name = held.iter().map(|f| (f.file_name().unwrap(), *f)).collect();
-    (named
-        .settle_folder(parent_dir(held[0]), by_name)
-        .into_iter())
-    .collect()
+    (settle_folder(parent_dir(held[0]), listed, by_name).into_iter()).collect()
 }
 
 /// `settle_in` for `held`, keyed by path.
@@ -97,13 +94,11 @@ fn a_journal_gone_since_the_listing_makes_the_folder_read_again() {
     let files = [file(d.path(), "a.flac")];
     let stale = Named::default();
     assert!(stale.of(&files[0].0).is_empty());
-    let named = Named::default();
     let gone = d.path().join(".x.flac.noai-journal");
     let entry = HashMap::from([(OsString::from("a.flac"), vec![gone])]);
-    (named.lock()).insert(d.path().to_path_buf(), Arc::new(Ok(entry)));
     let kept = left(&files);
     tear(&files[0].0);
-    let out = settled(&named, &[files[0].0.as_path()]);
+    let out = settled(Ok(entry), &[files[0].0.as_path()]);
     assert!(out[files[0].0.as_path()].is_ok(), "{out:?}");
     assert_eq!(std::fs::read(&files[0].0).unwrap(), b"HEADER-OLD-AUDIO");
     assert!(!kept.exists());
@@ -210,15 +205,15 @@ fn a_journal_temp_file_is_stale_once_nobody_holds_it() {
 fn a_folder_that_cannot_be_listed_refuses_its_files_to_a_writing_run() {
     let d = tempfile::tempdir().unwrap();
     let files = [file(d.path(), "a.flac"), file(d.path(), "b.flac")];
-    let named = Named::default();
-    let denied = Arc::new(Err("Permission denied (os error 13)".to_string()));
-    named.lock().insert(d.path().to_path_buf(), denied);
+    let denied = || Err("Permission denied (os error 13)".to_string());
     let held = [files[0].0.as_path(), files[1].0.as_path()];
-    let out = settled(&named, &held);
+    let out = settled(denied(), &held);
     for f in held {
         let e = out[f].as_ref().unwrap_err().to_string();
         assert!(e.contains("cannot list the folder"), "{e}");
     }
+    let named = Named::default();
+    (named.lock()).insert(d.path().to_path_buf(), Arc::new(denied()));
     assert!(named.of(&files[0].0).is_empty());
     std::fs::write(journal_path(&files[0].0), b"").unwrap();
     assert_eq!(named.of(&files[0].0), vec![journal_path(&files[0].0)]);
