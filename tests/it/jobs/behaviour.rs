@@ -361,7 +361,7 @@ fn a_low_open_file_limit_shrinks_the_chunks_instead_of_failing_files() {
     noai(&["verify", "-q", dir.path().to_str().unwrap()]).expect(0);
 }
 
-/// Reading is not using: `verify`, `report` and `tag` (in place, and a file already tagged)
+/// Reading is not using: `verify`, `report`, `show` and `tag` (in place, and a file already tagged)
 /// leave each file's access time as it was (O_NOATIME; the owner's files). A control copy read
 /// the usual way shows that this mount would have moved it.
 #[test]
@@ -391,6 +391,7 @@ fn reading_leaves_the_access_time_alone() {
     for args in [
         ["verify", p(&tagged)],
         ["report", p(&tagged)],
+        ["show", p(&tagged)],
         ["tag", p(&tagged)],
     ] {
         noai(&args).expect(0);
