@@ -112,7 +112,7 @@ impl Baseline<'_> {
     }
 }
 
-type View<'a> = Overlay<'a>;
+pub(super) type View<'a> = Overlay<'a>;
 
 fn prove(
     container: Container,
@@ -170,73 +170,9 @@ fn prove(
         compare(&blocks(&mut old, "old")?, &blocks(&mut new, "new")?)?;
     }
     if container.has_xmp() {
-        xmp_packet(container, &mut old, &mut new, tags)?;
+        xmp::packet(container, &mut old, &mut new, tags)?;
     }
     Ok(())
-}
-
-/// The XMP packet: the new one must parse and keep everything of the old one but ours.
-fn xmp_packet(container: Container, old: &mut View, new: &mut View, tags: Tags) -> Result<()> {
-    // A `PRIV` frame's owner `XMP` stands in the tag bytes as written (unsynchronisation leaves
-    // ASCII alone): a tag that does not mention it is not parsed again, it has no packet. (Only
-    // a compressed frame could hide it; our planner copies such frames verbatim.)
-    let mentioned = |t: Option<Vec<u8>>| t.filter(|t| memchr::memmem::find(t, b"XMP").is_some());
-    let tags = (mentioned(tags.0), mentioned(tags.1));
-    if container == Container::Mpeg && tags.0.is_none() && tags.1.is_none() {
-        return Ok(());
-    }
-    let find =
-        |r: &mut View, tag: Option<Vec<u8>>| -> std::result::Result<Option<Vec<u8>>, String> {
-            match container {
-                Container::Mpeg => {
-                    let Some(tag) = tag else {
-                        return Ok(None);
-                    };
-                    // The id3 crate finds the packet; in a tag it cannot read (plain v2.4 frame
-                    // sizes, grouped frames) our walker does, whose reading of every frame
-                    // `cross_check` has just proven byte for byte.
-                    match id3::Tag::read_from2(std::io::Cursor::new(&tag)) {
-                        Ok(t) => Ok(t.frames().find_map(|f| match f.content() {
-                            id3::Content::Private(p) if p.owner_identifier == "XMP" => {
-                                Some(p.private_data.clone())
-                            }
-                            _ => None,
-                        })),
-                        Err(_) => id3v2::parse(&tag)
-                            .and_then(|t| t.xmp())
-                            .map_err(|e| e.to_string()),
-                    }
-                }
-                Container::Wav | Container::Aiff => raw::chunk_xmp(r).map_err(|e| e.to_string()),
-                Container::Rf64 => chunked::xmp(container, r).map_err(|e| e.to_string()),
-                Container::Mp4 => raw::mp4_xmp(r).map_err(|e| e.to_string()),
-                _ => Ok(None),
-            }
-        };
-    let packets = |r: &mut View, tag, which: &str| {
-        let p = find(r, tag).map_err(|e| {
-            bad!(
-                Refused,
-                "internal check: cannot find the {which} XMP packet ({e}); not written"
-            )
-        })?;
-        p.map(|p| xmp::kept(&p)).transpose().map_err(|e| {
-            bad!(
-                Refused,
-                "internal check: the {which} XMP packet does not parse ({e}); not written"
-            )
-        })
-    };
-    let was = packets(old, tags.0, "old")?.unwrap_or_default();
-    let now = packets(new, tags.1, "new")?.unwrap_or_default();
-    match xmp::missing(&was, &now) {
-        Some(lost) => Err(bad!(
-            Refused,
-            "internal check: the write would drop or change the {}; not written",
-            lost.name
-        )),
-        None => Ok(()),
-    }
 }
 
 /// The ID3v2 tag, through the `id3` crate: at the head of an MPEG file, in the ID3 chunk of a
@@ -300,7 +236,7 @@ fn is_chunked(c: Container) -> bool {
 }
 
 /// The ID3v2 tags of the old and new version, as found by `id3_tags`.
-type Tags = (Option<Vec<u8>>, Option<Vec<u8>>);
+pub(super) type Tags = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// The lofty items of both versions. Strict parsing first; for the containers whose ID3v2 tag
 /// the `id3` crate has already proven, a tag lofty's strict mode rejects (an odd frame) is read
@@ -430,67 +366,5 @@ fn compare(was: &[Item], now: &[Item]) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn it(name: &str, v: &str) -> Item {
-        Item {
-            name: name.into(),
-            value: v.into(),
-        }
-    }
-
-    #[test]
-    fn compare_names_the_first_difference() {
-        let a = [it("x", "1"), it("y", "2")];
-        assert!(compare(&a, &a).is_ok());
-        let changed = compare(&a, &[it("x", "1"), it("y", "3")]).unwrap_err();
-        assert_eq!(
-            changed.to_string(),
-            "internal check: the write would change the y; not written"
-        );
-        let dropped = compare(&a, &a[1..]).unwrap_err();
-        assert!(
-            dropped.to_string().contains("would drop or move the x"),
-            "{dropped}"
-        );
-        let added = compare(&a[..1], &a).unwrap_err();
-        assert!(added.to_string().contains("would add the y"), "{added}");
-    }
-
-    #[test]
-    fn a_shifted_reader_hides_the_head() {
-        let mut inner = std::io::Cursor::new(b"HEADbody".to_vec());
-        let mut r = Shifted::new(&mut inner, 4).unwrap();
-        let mut s = String::new();
-        r.read_to_string(&mut s).unwrap();
-        assert_eq!(s, "body");
-        assert_eq!(r.seek(SeekFrom::End(-2)).unwrap(), 2);
-        assert_eq!(r.seek(SeekFrom::Start(1)).unwrap(), 1);
-        assert!(r.seek(SeekFrom::Current(-3)).is_err());
-    }
-
-    #[test]
-    fn lofty_still_sees_the_id3v1_tag_past_the_hidden_head() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-audio/mp3-v23-pad.mp3");
-        let f = File::open(path).unwrap();
-        let mut view = Overlay::plain(&f, f.metadata().unwrap().len());
-        let tag = raw::head_tag(&mut view).unwrap().unwrap();
-        assert!(raw::has_tail_tags(&mut view).unwrap());
-        let mut again = Overlay::plain(&f, f.metadata().unwrap().len());
-        let mut old = Shifted::new(&mut view, tag.len() as u64).unwrap();
-        let mut new = Shifted::new(&mut again, tag.len() as u64).unwrap();
-        // (Its year field is not 4 digits: lofty reads it in its lenient mode, both alike.)
-        let (was, now) =
-            lofty_items(Container::Mpeg, &mut old, &mut new, &Edit::default()).unwrap();
-        let names: Vec<&str> = was.iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["ID3v1 tag"]);
-        assert_eq!(was, now);
-    }
-
-    #[test]
-    fn a_missing_tag_compares_as_an_empty_one() {
-        let edit = Edit::default();
-        id3v2::cross_check(raw::EMPTY_TAG, raw::EMPTY_TAG, &edit).unwrap();
-    }
-}
+#[path = "proof_tests.rs"]
+mod tests;

@@ -8,3 +8,4 @@ mod fuzz_regressions;
 mod hostile;
 mod make_library;
 mod reliability;
+mod torn_write;

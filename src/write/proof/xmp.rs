@@ -1,13 +1,20 @@
 //! The XMP packet, compared apart because our merge rewrites it: the new packet must parse and
 //! keep every element, attribute and value of the old one other than our properties (and what
 //! is nested inside them). New content is allowed (our fresh `rdf:Description`); nothing of
-//! the old packet may go missing. Namespace declarations and whitespace are not compared.
+//! the old packet may go missing. Namespace declarations and whitespace are not compared. `packet`
+//! finds each version's packet where its container keeps it (an ID3v2 `PRIV` frame, a RIFF or
+//! AIFF chunk, an MP4 `uuid` box).
 
 use quick_xml::events::Event;
 use quick_xml::name::{Namespace, ResolveResult};
 use quick_xml::reader::NsReader;
 
 use super::items::Item;
+
+use super::{Tags, View, chunked, raw};
+use crate::bad;
+use crate::formats::id3v2;
+use crate::model::Container;
 
 const NS_PLUS: &[u8] = b"http://ns.useplus.org/ldf/xmp/1.0/";
 const NS_TDM: &[u8] = b"http://www.w3.org/ns/tdmrep/";
@@ -150,6 +157,76 @@ pub fn missing<'a>(was: &'a [Item], now: &[Item]) -> Option<&'a Item> {
         }
     }
     None
+}
+
+/// The XMP packet of each version, found where its container keeps it: the new one must parse
+/// and keep everything of the old one but ours.
+pub(super) fn packet(
+    container: Container,
+    old: &mut View,
+    new: &mut View,
+    tags: Tags,
+) -> crate::formats::Result<()> {
+    // A `PRIV` frame's owner `XMP` stands in the tag bytes as written (unsynchronisation leaves
+    // ASCII alone): a tag that does not mention it is not parsed again, it has no packet. (Only
+    // a compressed frame could hide it; our planner copies such frames verbatim.)
+    let mentioned = |t: Option<Vec<u8>>| t.filter(|t| memchr::memmem::find(t, b"XMP").is_some());
+    let tags = (mentioned(tags.0), mentioned(tags.1));
+    if container == Container::Mpeg && tags.0.is_none() && tags.1.is_none() {
+        return Ok(());
+    }
+    let find =
+        |r: &mut View, tag: Option<Vec<u8>>| -> std::result::Result<Option<Vec<u8>>, String> {
+            match container {
+                Container::Mpeg => {
+                    let Some(tag) = tag else {
+                        return Ok(None);
+                    };
+                    // The id3 crate finds the packet; in a tag it cannot read (plain v2.4 frame
+                    // sizes, grouped frames) our walker does, whose reading of every frame
+                    // `cross_check` has just proven byte for byte.
+                    match id3::Tag::read_from2(std::io::Cursor::new(&tag)) {
+                        Ok(t) => Ok(t.frames().find_map(|f| match f.content() {
+                            id3::Content::Private(p) if p.owner_identifier == "XMP" => {
+                                Some(p.private_data.clone())
+                            }
+                            _ => None,
+                        })),
+                        Err(_) => id3v2::parse(&tag)
+                            .and_then(|t| t.xmp())
+                            .map_err(|e| e.to_string()),
+                    }
+                }
+                Container::Wav | Container::Aiff => raw::chunk_xmp(r).map_err(|e| e.to_string()),
+                Container::Rf64 => chunked::xmp(container, r).map_err(|e| e.to_string()),
+                Container::Mp4 => raw::mp4_xmp(r).map_err(|e| e.to_string()),
+                _ => Ok(None),
+            }
+        };
+    let packets = |r: &mut View, tag, which: &str| {
+        let p = find(r, tag).map_err(|e| {
+            bad!(
+                Refused,
+                "internal check: cannot find the {which} XMP packet ({e}); not written"
+            )
+        })?;
+        p.map(|p| kept(&p)).transpose().map_err(|e| {
+            bad!(
+                Refused,
+                "internal check: the {which} XMP packet does not parse ({e}); not written"
+            )
+        })
+    };
+    let was = packets(old, tags.0, "old")?.unwrap_or_default();
+    let now = packets(new, tags.1, "new")?.unwrap_or_default();
+    match missing(&was, &now) {
+        Some(lost) => Err(bad!(
+            Refused,
+            "internal check: the write would drop or change the {}; not written",
+            lost.name
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
