@@ -112,7 +112,7 @@ impl Baseline<'_> {
     }
 }
 
-pub(super) type View<'a> = Overlay<'a>;
+type View<'a> = Overlay<'a>;
 
 fn prove(
     container: Container,
@@ -236,7 +236,7 @@ fn is_chunked(c: Container) -> bool {
 }
 
 /// The ID3v2 tags of the old and new version, as found by `id3_tags`.
-pub(super) type Tags = (Option<Vec<u8>>, Option<Vec<u8>>);
+type Tags = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// The lofty items of both versions. Strict parsing first; for the containers whose ID3v2 tag
 /// the `id3` crate has already proven, a tag lofty's strict mode rejects (an odd frame) is read

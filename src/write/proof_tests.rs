@@ -1,4 +1,5 @@
-//! Unit tests of `proof.rs`: the item comparison, the shifted reader, lofty past a hidden head.
+//! Unit tests of `proof.rs`: the item comparison, the shifted reader, lofty past a hidden head,
+//! and a missing ID3v2 tag compared as an empty one.
 
 use super::*;
 

@@ -1,10 +1,10 @@
 //! Reliability of writes under hostile conditions, checked from outside with the built binary and
 //! independent readers (python3 + mutagen for the fields, ffmpeg for the audio): two `noai tag`
-//! runs at once, a file size limit (EFBIG), a
-//! full file system (ENOSPC on a small tmpfs), read-only files and folders, a symlink out of the
-//! tree, and file names that try to inject terminal escapes (a torn in-place write left with its
-//! undo journal: `torn_write.rs`). Each test works in its own temp dir.
-//! A missing tool (python3, mutagen, ffmpeg, prlimit, mount) fails the test; it never skips.
+//! runs at once, a file size limit (EFBIG), a full file system (ENOSPC on a small tmpfs),
+//! read-only files and folders, a symlink out of the tree, and file names that try to inject
+//! terminal escapes (a torn in-place write left with its undo journal: `torn_write.rs`). Each
+//! test works in its own temp dir. A missing tool (python3, mutagen, ffmpeg, prlimit, mount)
+//! fails the test; it never skips.
 //!
 //! Not covered here: a file changed by another program between noai's read and its write. The
 //! guard (`Snapshot::check_unchanged` before `apply`) cannot be hit deterministically from
@@ -29,11 +29,11 @@ use serde_json::Value;
 
 use super::torn_write::{in_place_change, journal_bytes};
 
-pub(super) const DATAMINING: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
-pub(super) const LIMIT: Duration = Duration::from_secs(60);
+const DATAMINING: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
+const LIMIT: Duration = Duration::from_secs(60);
 
 /// Samples that are untagged and writable, by the strategy `tag` uses for them.
-pub(super) const IN_PLACE: [&str; 8] = [
+const IN_PLACE: [&str; 8] = [
     "aiff-id3.aiff",
     "flac-id3prefix.flac",
     "flac-pad.flac",
@@ -43,7 +43,7 @@ pub(super) const IN_PLACE: [&str; 8] = [
     "opus.opus",
     "wav-id3.wav",
 ];
-pub(super) const REWRITE: [&str; 8] = [
+const REWRITE: [&str; 8] = [
     "aifc.aifc",
     "aiff-plain.aiff",
     "flac-nopad.flac",
@@ -82,7 +82,7 @@ print(json.dumps(out))
 "#;
 
 /// Our two fields as mutagen reads them, per file (one python3 process for all files).
-pub(super) fn mutagen_fields(paths: &[PathBuf]) -> BTreeMap<PathBuf, Value> {
+fn mutagen_fields(paths: &[PathBuf]) -> BTreeMap<PathBuf, Value> {
     let out = tool_ok(Command::new("python3").arg("-c").arg(MUTAGEN).args(paths));
     let v: Vec<Value> = serde_json::from_str(&out).expect("mutagen json");
     assert_eq!(v.len(), paths.len());
@@ -101,7 +101,7 @@ pub(super) fn assert_all_tagged(paths: &[PathBuf]) {
     }
 }
 
-pub(super) fn assert_untagged(p: &Path) {
+fn assert_untagged(p: &Path) {
     let wanted = serde_json::json!({"TDM-RESERVATION": [], "DATAMINING": []});
     let got = mutagen_fields(&[p.to_path_buf()]);
     assert_eq!(

@@ -1,7 +1,7 @@
 //! A torn in-place write, built by hand in the journal format the binary writes, and left with
 //! its undo journal: `verify` reports it, `tag` and `strip` roll it back, older journal formats
 //! are still rolled back, and a journal left before or after the write is harmless. Checked from
-//! outside with the built binary and mutagen (`reliability.rs` holds the shared readers).
+//! outside with the built binary, mutagen and ffmpeg (`reliability.rs` holds the shared readers).
 
 use crate::common;
 use common::interrupted;
