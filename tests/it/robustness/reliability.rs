@@ -13,8 +13,8 @@
 use crate::common;
 use common::lavfi;
 use common::{
-    BIN, SAMPLES, audio_md5, bytes, code, copy_as, file_entry, journal_of, json, leftovers,
-    noai_raw, output_within, sha256_hex, tempdir, text, tool_ok,
+    BIN, SAMPLES, audio_md5, bytes, code, copy_as, file_entry, json, leftovers, noai_raw,
+    output_within, sha256_hex, tempdir, text, tool_ok,
 };
 
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::torn_write::{in_place_change, journal_bytes};
+use super::torn_write::Change;
 
 const DATAMINING: &str = "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING";
 const LIMIT: Duration = Duration::from_secs(60);
@@ -134,19 +134,15 @@ fn the_undo_journal_of_a_file_another_writer_holds_is_left_alone() {
     // it. A second run started now must not treat that live journal as a leftover: if it
     // removes it and the first run is killed during its write, the tear can no longer be
     // rolled back.
-    let (old, new, lo, hi) = in_place_change("flac-pad.flac");
-    let d = tempdir();
-    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
-    let journal = journal_of(&p);
-    let j = journal_bytes(&p, lo as u64, &old[lo..hi], &new[lo..hi]);
-    std::fs::write(&journal, &j).unwrap();
+    let c = Change::flac();
+    let (d, p, journal, j) = c.song_with(|p| c.journal(p));
     let lock = Flock::take(&p);
     let o = noai_raw(&["tag", "--format", "json", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 2, "{}", text(&o));
     let doc = json(&o);
     let e = file_entry(&doc, "song.flac");
     assert_eq!(e["status"], "error", "{e:#}");
-    assert_eq!(bytes(&p), old, "a busy file was changed");
+    assert_eq!(bytes(&p), c.old, "a busy file was changed");
     assert!(
         journal.exists(),
         "a second run removed the undo journal of a file another process is writing (held flock): \

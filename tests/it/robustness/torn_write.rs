@@ -42,7 +42,7 @@ fn push_u64(v: &mut Vec<u8>, n: u64) {
 
 /// The undo journal of a write of `new` over `old` at `offset` of `target` (same length, so the
 /// file size does not change), byte for byte as `Journal::create` writes it.
-pub(super) fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> {
+fn journal_bytes(target: &Path, offset: u64, old: &[u8], new: &[u8]) -> Vec<u8> {
     journal_bytes_as(magic(), target, offset, old, new)
 }
 
@@ -81,9 +81,10 @@ fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8])
             rec.extend_from_slice(&Sha256::digest(new));
             rec.extend_from_slice(old);
         }
-        // dev, ino, old size, new size, region count, per region (offset, old length, new
-        // length, old bytes), SHA-256 of all new bytes
-        "NOAIJ002" => {
+        // 002: dev, ino, old size, new size, region count, per region (offset, old length, new
+        // length, old bytes), SHA-256 of all new bytes; 003: the same with the new bytes after
+        // the old ones in each region and no hash of them
+        "NOAIJ002" | "NOAIJ003" => {
             for n in [meta.dev(), meta.ino(), meta.size(), meta.size(), 1] {
                 push_u64(&mut rec, n);
             }
@@ -91,18 +92,10 @@ fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8])
                 push_u64(&mut rec, n);
             }
             rec.extend_from_slice(old);
-            rec.extend_from_slice(&Sha256::digest(new));
-        }
-        // as 002, with the new bytes after the old ones in each region and no hash of them
-        "NOAIJ003" => {
-            for n in [meta.dev(), meta.ino(), meta.size(), meta.size(), 1] {
-                push_u64(&mut rec, n);
+            match m {
+                "NOAIJ002" => rec.extend_from_slice(&Sha256::digest(new)),
+                _ => rec.extend_from_slice(new),
             }
-            for n in [offset, old.len() as u64, new.len() as u64] {
-                push_u64(&mut rec, n);
-            }
-            rec.extend_from_slice(old);
-            rec.extend_from_slice(new);
         }
         // as 003, with the original mtime and atime (seconds, nanoseconds) before the count;
         // 005 and 007 have the layout of 004 (they may also cut the file, 007 leave holes in
@@ -127,7 +120,7 @@ fn journal_bytes_as(m: &str, target: &Path, offset: u64, old: &[u8], new: &[u8])
             rec.extend_from_slice(new);
         }
         other => panic!(
-            "the journal format changed (MAGIC {other}); update journal_bytes in tests/it/robustness/reliability.rs"
+            "the journal format changed (MAGIC {other}); update journal_bytes_as in tests/it/robustness/torn_write.rs"
         ),
     }
     let sum = Sha256::digest(&rec);
@@ -142,9 +135,49 @@ fn write_at(p: &Path, offset: u64, b: &[u8]) {
     f.sync_all().unwrap();
 }
 
-/// What an in-place `tag` of `sample` does: the original bytes, the tagged bytes, and the span
+/// What an in-place `tag` of a sample does: the original bytes, the tagged bytes, and the span
 /// `[lo, hi)` where they differ (learned by tagging a copy).
-pub(super) fn in_place_change(sample: &str) -> (Vec<u8>, Vec<u8>, usize, usize) {
+pub(super) struct Change {
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
+    pub lo: usize,
+    pub hi: usize,
+}
+
+impl Change {
+    /// The tag of flac-pad.flac, which fits in its padding.
+    pub(super) fn flac() -> Change {
+        let (old, new, lo, hi) = in_place_change("flac-pad.flac");
+        Change { old, new, lo, hi }
+    }
+
+    /// The undo journal of this change made to `target`, in the format `m`.
+    fn journal_as(&self, m: &str, target: &Path) -> Vec<u8> {
+        let (old, new) = (&self.old[self.lo..self.hi], &self.new[self.lo..self.hi]);
+        journal_bytes_as(m, target, self.lo as u64, old, new)
+    }
+
+    /// The undo journal of this change made to `target`, as the binary writes it now.
+    pub(super) fn journal(&self, target: &Path) -> Vec<u8> {
+        self.journal_as(magic(), target)
+    }
+
+    /// A fresh copy of the original as `song.flac` in a folder of its own, and beside it the
+    /// journal `journal` gives for it (called after the copy, so it may first change its
+    /// times): the folder, the file, the journal's path and its bytes.
+    pub(super) fn song_with(
+        &self,
+        journal: impl FnOnce(&Path) -> Vec<u8>,
+    ) -> (tempfile::TempDir, PathBuf, PathBuf, Vec<u8>) {
+        let d = tempdir();
+        let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
+        let (path, bytes) = (journal_of(&p), journal(&p));
+        std::fs::write(&path, &bytes).unwrap();
+        (d, p, path, bytes)
+    }
+}
+
+fn in_place_change(sample: &str) -> (Vec<u8>, Vec<u8>, usize, usize) {
     let d = tempdir();
     let p = copy_as(d.path(), sample, sample);
     let dry = noai_raw(&["tag", "--dry-run", "--format", "json", p.to_str().unwrap()]);
@@ -165,10 +198,6 @@ pub(super) fn in_place_change(sample: &str) -> (Vec<u8>, Vec<u8>, usize, usize) 
     (old, new, lo, hi)
 }
 
-/// The journals the tests below build by hand are the binary's own: a journal a killed
-/// `noai tag` left has the layout `journal_bytes` writes (header, regions, checksum), and
-/// `journal_bytes` rebuilds its header and its first region byte for byte. (Not the file times,
-/// taken when noai read the file, nor the region count: the hand-built journal has one region.)
 /// The one record of a 006 or 008 journal file of one file (its frame checked); older
 /// formats are a record.
 fn framed_record(j: &[u8]) -> Vec<u8> {
@@ -187,6 +216,10 @@ fn framed_record(j: &[u8]) -> Vec<u8> {
     body[24..].to_vec()
 }
 
+/// The journals the tests below build by hand are the binary's own: a journal a killed
+/// `noai tag` left has the layout `journal_bytes` writes (header, regions, checksum), and
+/// `journal_bytes` rebuilds its header and its first region byte for byte. (Not the file times,
+/// taken when noai read the file, nor the region count: the hand-built journal has one region.)
 #[test]
 fn a_hand_built_journal_is_the_one_the_binary_writes() {
     let (_d, p, real) = real_journal();
@@ -231,20 +264,14 @@ fn a_hand_built_journal_is_the_one_the_binary_writes() {
 
 #[test]
 fn torn_in_place_write_is_an_error_until_tag_rolls_it_back() {
-    let (old, new, lo, hi) = in_place_change("flac-pad.flac");
-    let d = tempdir();
-    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
+    let c = Change::flac();
+    let (d, p, journal, _) = c.song_with(|p| c.journal(p));
+    let Change { old, new, lo, hi } = &c;
     let audio = audio_md5(&p);
     let mid = lo + (hi - lo) / 2;
-    let journal = journal_of(&p);
-    std::fs::write(
-        &journal,
-        journal_bytes(&p, lo as u64, &old[lo..hi], &new[lo..hi]),
-    )
-    .unwrap();
-    write_at(&p, lo as u64, &new[lo..mid]); // the kill landed half way through the pwrite
+    write_at(&p, *lo as u64, &new[*lo..mid]); // the kill landed half way through the pwrite
     let torn = bytes(&p);
-    assert!(torn != old && torn != new);
+    assert!(torn != *old && torn != *new);
     let dir = d.path().to_str().unwrap();
 
     // Read-only and dry-run jobs must not trust the bytes, and must not recover either.
@@ -273,7 +300,7 @@ fn torn_in_place_write_is_an_error_until_tag_rolls_it_back() {
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(!journal.exists(), "the journal is left after recovery");
     assert_eq!(
-        bytes(&p),
+        &bytes(&p),
         new,
         "recovered and tagged file differs from a clean tag"
     );
@@ -286,17 +313,13 @@ fn torn_in_place_write_is_an_error_until_tag_rolls_it_back() {
 
 #[test]
 fn torn_in_place_write_is_rolled_back_by_strip_too() {
-    let (old, new, lo, hi) = in_place_change("flac-pad.flac");
-    let d = tempdir();
-    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
-    common::age(&p);
-    let journal = journal_of(&p);
-    std::fs::write(
-        &journal,
-        journal_bytes(&p, lo as u64, &old[lo..hi], &new[lo..hi]),
-    )
-    .unwrap();
-    write_at(&p, lo as u64, &new[lo..lo + 1]); // one byte of the region written
+    let c = Change::flac();
+    // The journal keeps the file's times as they were when it was written: aged first.
+    let (d, p, journal, _) = c.song_with(|p| {
+        common::age(p);
+        c.journal(p)
+    });
+    write_at(&p, c.lo as u64, &c.new[c.lo..c.lo + 1]); // one byte of the region written
     assert_ne!(
         common::stat(&p).2,
         1_600_000_000,
@@ -308,7 +331,7 @@ fn torn_in_place_write_is_rolled_back_by_strip_too() {
     assert!(!journal.exists());
     assert_eq!(
         bytes(&p),
-        old,
+        c.old,
         "strip after a torn tag must give back the original"
     );
     let (_, _, secs, nanos) = common::stat(&p);
@@ -321,48 +344,30 @@ fn torn_in_place_write_is_rolled_back_by_strip_too() {
 
 #[test]
 fn journals_of_formats_003_and_005_are_still_rolled_back() {
-    let (old, new, lo, hi) = in_place_change("flac-pad.flac");
+    let c = Change::flac();
     for m in ["NOAIJ003", "NOAIJ005"] {
-        let d = tempdir();
-        let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
-        let journal = journal_of(&p);
-        let rec = journal_bytes_as(m, &p, lo as u64, &old[lo..hi], &new[lo..hi]);
-        std::fs::write(&journal, rec).unwrap();
-        write_at(&p, lo as u64, &new[lo..lo + 1]);
+        let (d, p, journal, _) = c.song_with(|p| c.journal_as(m, p));
+        write_at(&p, c.lo as u64, &c.new[c.lo..c.lo + 1]);
         let o = noai_raw(&["strip", d.path().to_str().unwrap()]);
         assert_eq!(code(&o), 0, "{}", text(&o));
         assert!(!journal.exists());
-        assert_eq!(bytes(&p), old, "a {m} journal no longer rolls back");
+        assert_eq!(bytes(&p), c.old, "a {m} journal no longer rolls back");
     }
 }
 
 #[test]
 fn journal_left_before_or_after_the_write_is_harmless() {
-    let (old, new, lo, hi) = in_place_change("flac-pad.flac");
+    let c = Change::flac();
     // Killed after the journal was durable, before the write: the file is the original.
-    let d = tempdir();
-    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
-    let journal = journal_of(&p);
-    std::fs::write(
-        &journal,
-        journal_bytes(&p, lo as u64, &old[lo..hi], &new[lo..hi]),
-    )
-    .unwrap();
+    let (d, p, journal, _) = c.song_with(|p| c.journal(p));
     let o = noai_raw(&["tag", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(!journal.exists());
-    assert_eq!(bytes(&p), new);
+    assert_eq!(bytes(&p), c.new);
 
     // Killed after the write, before the journal was removed: the file is already new.
-    let d = tempdir();
-    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
-    let journal = journal_of(&p);
-    std::fs::write(
-        &journal,
-        journal_bytes(&p, lo as u64, &old[lo..hi], &new[lo..hi]),
-    )
-    .unwrap();
-    write_at(&p, lo as u64, &new[lo..hi]);
+    let (d, p, journal, _) = c.song_with(|p| c.journal(p));
+    write_at(&p, c.lo as u64, &c.new[c.lo..c.hi]);
     let o = noai_raw(&["tag", "--format", "json", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert_eq!(
@@ -370,16 +375,15 @@ fn journal_left_before_or_after_the_write_is_harmless() {
         "unchanged"
     );
     assert!(!journal.exists());
-    assert_eq!(bytes(&p), new);
+    assert_eq!(bytes(&p), c.new);
 
     // Killed while the journal itself was being written (cut short): discarded, file untouched.
-    let d = tempdir();
-    let p = copy_as(d.path(), "flac-pad.flac", "song.flac");
-    let journal = journal_of(&p);
-    let j = journal_bytes(&p, lo as u64, &old[lo..hi], &new[lo..hi]);
-    std::fs::write(&journal, &j[..j.len() / 2]).unwrap();
+    let (d, p, journal, _) = c.song_with(|p| {
+        let j = c.journal(p);
+        j[..j.len() / 2].to_vec()
+    });
     let o = noai_raw(&["tag", d.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o));
     assert!(!journal.exists());
-    assert_eq!(bytes(&p), new);
+    assert_eq!(bytes(&p), c.new);
 }
