@@ -35,14 +35,12 @@ pub(super) fn settle(files: &[&Path]) -> Vec<Result<()>> {
             at.iter().copied().zip(results)
         })
         .collect();
-    let mut out: Vec<Option<Result<()>>> = vec![None; files.len()];
-    for (i, r) in settled {
-        out[i] = Some(r);
-    }
     // A file without a result is an internal error, never a file read without the check.
-    (out.into_iter())
-        .map(|r| r.unwrap_or_else(|| Err(write::unchecked())))
-        .collect()
+    let mut out = vec![Err(write::unchecked()); files.len()];
+    for (i, r) in settled {
+        out[i] = r;
+    }
+    out
 }
 
 /// The undo journals a read-only job has seen, each folder listed when a file there first asks.

@@ -76,12 +76,12 @@ pub fn settle_in(dir: &Path, files: &[&Path]) -> Vec<Result<()>> {
     if listed.as_ref().is_ok_and(|m| m.is_empty()) {
         return vec![Ok(()); files.len()];
     }
-    let by_name = (files.iter())
-        .map(|f| (f.file_name().unwrap_or_default(), *f))
+    let names: Vec<&OsStr> = (files.iter())
+        .map(|f| f.file_name().unwrap_or_default())
         .collect();
-    let out: HashMap<&Path, Result<()>> = settle_folder(dir, listed, by_name).into_iter().collect();
-    (files.iter())
-        .map(|f| out.get(f).cloned().unwrap_or_else(|| Err(unchecked())))
+    let out = settle_folder(dir, listed, names.iter().copied().collect());
+    (names.iter())
+        .map(|n| out.get(n).cloned().unwrap_or_else(|| Err(unchecked())))
         .collect()
 }
 
@@ -123,15 +123,14 @@ impl Named {
     }
 }
 
-/// Settles each journal in `dir` (as `listed` there) that names one of its held `files` (by
-/// name), in name order. A journal that another process settled meanwhile may have left a new
-/// one: the folder is read again.
+/// Settles each journal in `dir` (as `listed` there) that names one of the `held` files (by
+/// name), in name order; per held name, the result. A journal that another process settled
+/// meanwhile may have left a new one: the folder is read again.
 fn settle_folder<'a>(
     dir: &Path,
     listed: Folder,
-    files: HashMap<&OsStr, &'a Path>,
-) -> Vec<(&'a Path, Result<()>)> {
-    let held: HashSet<&OsStr> = files.keys().copied().collect();
+    held: HashSet<&'a OsStr>,
+) -> HashMap<&'a OsStr, Result<()>> {
     let mut out: HashMap<&OsStr, Result<()>> = held.iter().map(|n| (*n, Ok(()))).collect();
     let mut folder = listed;
     for _ in 0..RESCANS {
@@ -143,7 +142,7 @@ fn settle_folder<'a>(
                     "cannot list the folder to look for undo journals of interrupted writes: {e}"
                 );
                 out.values_mut().for_each(|r| *r = Err(e.clone()));
-                return with_paths(&files, out);
+                return out;
             }
         };
         // Files already refused are not judged again.
@@ -168,7 +167,7 @@ fn settle_folder<'a>(
             }
         }
         if !gone {
-            return with_paths(&files, out);
+            return out;
         }
         folder = in_folder(dir);
     }
@@ -179,7 +178,7 @@ fn settle_folder<'a>(
             "busy: another noai process is recovering the undo journals of this folder"
         ));
     }
-    with_paths(&files, out)
+    out
 }
 
 /// The journals that name `name` in a listed folder, with any that could not be read.
@@ -191,16 +190,6 @@ fn named(folder: &HashMap<OsString, Vec<PathBuf>>, name: &OsStr) -> Vec<PathBuf>
 
 /// How many times a folder is read again while other processes settle its journals.
 const RESCANS: usize = 4;
-
-/// The results by the paths the caller gave.
-fn with_paths<'a>(
-    files: &HashMap<&OsStr, &'a Path>,
-    out: HashMap<&OsStr, Result<()>>,
-) -> Vec<(&'a Path, Result<()>)> {
-    out.into_iter()
-        .filter_map(|(n, r)| Some((*files.get(n)?, r)))
-        .collect()
-}
 
 /// Settles one journal for the `held` files of its folder: per held file it names, the
 /// result; `None` when the journal was gone (settled by another process) once locked.

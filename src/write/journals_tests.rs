@@ -37,8 +37,11 @@ fn left(files: &[(PathBuf, Vec<u8>)]) -> PathBuf {
 
 /// Settles `held` (files of one folder) as if `listed` were its listing; keyed by path.
 fn settled<'a>(listed: Folder, held: &[&'a Path]) -> HashMap<&'a Path, Result<()>> {
-    let by_name = held.iter().map(|f| (f.file_name().unwrap(), *f)).collect();
-    (settle_folder(parent_dir(held[0]), listed, by_name).into_iter()).collect()
+    let names = held.iter().map(|f| f.file_name().unwrap()).collect();
+    let out = settle_folder(parent_dir(held[0]), listed, names);
+    (held.iter())
+        .map(|f| (*f, out[f.file_name().unwrap()].clone()))
+        .collect()
 }
 
 /// `settle_in` for `held`, keyed by path.
