@@ -5,6 +5,8 @@
 //! device writes a fraction of the audio's size, and ffmpeg's audio MD5 and every other tag
 //! mutagen reads are unchanged. Where cloning is refused (ext4; XFS without reflink, which
 //! looks like a file system that clones until the first clone fails) the same run copies.
+//! A clone is proven by the block maps rather than read back; a byte written into it after the
+//! clone must still be caught.
 
 mod common;
 use common::loopfs::{LoopFs, extents, has_shared_extent};
@@ -13,8 +15,9 @@ use common::system;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
+use std::time::Duration;
 
-use common::{audio_md5, mutagen, noai, others, ours};
+use common::{audio_md5, code, mutagen, noai, others, ours, output_within};
 use serde_json::Value;
 
 /// Loop devices are attached one test at a time.
@@ -216,5 +219,82 @@ fn xfs_without_reflink_falls_back_to_copying() {
     copies_on(
         "xfs_without_reflink_falls_back_to_copying",
         &["mkfs.xfs", "-q", "-m", "reflink=0"],
+    );
+}
+
+/// A byte written into a cloned range after the clone, as a bug of ours might (the debug-only
+/// `NOAI_TEST_SCRIBBLE_CLONE` hook), is not vouched for by the block maps: copy-on-write moves
+/// that block at write-back, so it is compared byte by byte, and every rewrite is refused and
+/// left as it was, with no temp file beside it. (The WAV is tagged in place, untouched by it.)
+fn scribble_caught_on(test: &str, mkfs: &[&str]) {
+    if !system::is_root(test) {
+        return;
+    }
+    let _one = LOOP.lock().unwrap_or_else(|e| e.into_inner());
+    let fs = LoopFs::with(mkfs, 400);
+    let src = tempfile::tempdir().unwrap();
+    let lib = fs.mnt.join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    let mut files = Vec::new();
+    for m in make_library(src.path()) {
+        let p = lib.join(m.file_name().unwrap());
+        std::fs::copy(&m, &p).unwrap();
+        files.push((p.clone(), std::fs::read(&p).unwrap()));
+    }
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_noai"))
+            .args(["tag", "--format", "json"])
+            .arg(&lib)
+            .env("NO_COLOR", "1")
+            .env("NOAI_TEST_SCRIBBLE_CLONE", "1"),
+        Duration::from_secs(60),
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(code(&out), 2, "{doc:#}");
+    assert_eq!(count(&doc["summary"], "rewritten"), 0, "{doc:#}");
+    assert_eq!(count(&doc["summary"], "written_in_place"), 1, "{doc:#}");
+    for (p, before) in &files {
+        if p.extension().is_some_and(|e| e == "wav") {
+            continue;
+        }
+        let says = doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str() == p.to_str())
+            .map(|f| f.to_string())
+            .unwrap_or_default();
+        assert!(
+            says.contains("audio data would change"),
+            "{}: {says}",
+            p.display()
+        );
+        assert!(
+            std::fs::read(p).unwrap() == *before,
+            "{}: changed",
+            p.display()
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(&lib)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "left beside the files: {left:?}");
+}
+
+#[test]
+fn xfs_a_write_into_a_clone_is_caught() {
+    scribble_caught_on(
+        "xfs_a_write_into_a_clone_is_caught",
+        &["mkfs.xfs", "-q", "-m", "reflink=1"],
+    );
+}
+
+#[test]
+fn btrfs_a_write_into_a_clone_is_caught() {
+    scribble_caught_on(
+        "btrfs_a_write_into_a_clone_is_caught",
+        &["mkfs.btrfs", "-q"],
     );
 }

@@ -68,26 +68,47 @@ pub struct Original<'a> {
     pub len: u64,
 }
 
-/// Writes `parts` to the empty `out`, cloning from the original where it can; returns the
-/// bytes cloned and the bytes left as holes, neither written. Where it clones, whole blocks of
-/// zeros in new bytes (a rewrite's padding) are left as holes: they read as zeros all the
-/// same, and on a file system that shares extents writing into them later allocates no more
-/// than writing into a cloned block does.
-pub fn write_parts(orig: Original, parts: &[Part], out: &File) -> Result<(u64, u64)> {
+/// A range of the temp file cloned from the original: `len` bytes at `at`, from `from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shared {
+    pub at: u64,
+    pub from: u64,
+    pub len: u64,
+}
+
+/// What `write_parts` did besides writing: the bytes cloned and the bytes left as holes,
+/// neither written, and the unchanged ranges of the original it cloned (not the blocks of new
+/// bytes it cloned: those were read back already).
+#[derive(Debug, Default)]
+pub struct Filled {
+    pub cloned: u64,
+    pub holes: u64,
+    pub shared: Vec<Shared>,
+}
+
+/// Writes `parts` to the empty `out`, cloning from the original where it can. Where it clones,
+/// whole blocks of zeros in new bytes (a rewrite's padding) are left as holes: they read as
+/// zeros all the same, and on a file system that shares extents writing into them later
+/// allocates no more than writing into a cloned block does.
+pub fn write_parts(orig: Original, parts: &[Part], out: &File) -> Result<Filled> {
     clone_block(orig.file, orig.dev);
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     let mut pos = 0u64;
-    let (mut cloned, mut holes) = (0u64, 0u64);
+    let mut filled = Filled::default();
     let mut w = out;
     for part in parts {
         let len = match (part, known(orig.dev)) {
             (Part::Copy { offset, len }, _) => {
-                cloned += copy_or_clone(orig, *offset, *len, out, pos)?;
+                if let Some(s) = copy_or_clone(orig, *offset, *len, out, pos)? {
+                    filled.cloned += s.len;
+                    filled.shared.push(s);
+                }
                 *len
             }
             (Part::Bytes(bytes), Some(Some(block))) => {
                 let (c, h) = write_new(orig, out, pos, bytes, block).map_err(io)?;
-                (cloned, holes) = (cloned + c, holes + h);
+                filled.cloned += c;
+                filled.holes += h;
                 bytes.len() as u64
             }
             (other, _) => {
@@ -104,7 +125,7 @@ pub fn write_parts(orig: Original, parts: &[Part], out: &File) -> Result<(u64, u
     if out.metadata().map_err(io)?.len() != pos {
         out.set_len(pos).map_err(io)?;
     }
-    Ok((cloned, holes))
+    Ok(filled)
 }
 
 /// The whole file-system blocks of a span of `len` bytes that starts at `pos` in its file, as
@@ -197,9 +218,15 @@ fn write_sparse(out: &File, pos: u64, bytes: &[u8], block: u64) -> std::io::Resu
 /// One unchanged range of the original at `pos` in `out`: the head up to a block boundary
 /// copied, the whole blocks cloned, the rest copied. A range that ends the original is cloned
 /// to its end in one piece where the file system allows it (Linux lets a clone end unaligned
-/// at the source's end of file), saving the last partial block. Returns the bytes cloned (0
-/// when it copied everything).
-fn copy_or_clone(orig: Original, offset: u64, len: u64, out: &File, pos: u64) -> Result<u64> {
+/// at the source's end of file), saving the last partial block. Returns the range it cloned
+/// (none when it copied everything).
+fn copy_or_clone(
+    orig: Original,
+    offset: u64,
+    len: u64,
+    out: &File,
+    pos: u64,
+) -> Result<Option<Shared>> {
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     let copy = |offset: u64, len: u64, at: u64| -> Result<()> {
         let mut w = out;
@@ -216,28 +243,31 @@ fn copy_or_clone(orig: Original, offset: u64, len: u64, out: &File, pos: u64) ->
     };
     let Some((block, head)) = first else {
         copy(offset, len, pos)?;
-        return Ok(0);
+        return Ok(None);
+    };
+    let shared = |len| Shared {
+        at: pos + head,
+        from: offset + head,
+        len,
     };
     copy(offset, head, pos)?;
     // Any error here falls back to the aligned clone below, which decides about the device
     // (an unaligned end may be refused where aligned clones work).
     let at_eof = offset + len == orig.len;
     if at_eof && clone_range(orig.file, offset + head, len - head, out, pos + head).is_ok() {
-        return Ok(len - head);
+        return Ok(Some(shared(len - head)));
     }
     let middle = (len - head) / block * block;
-    let cloned = if try_clone(orig, offset + head, middle, out, pos + head) {
-        middle
-    } else {
+    let cloned = try_clone(orig, offset + head, middle, out, pos + head);
+    if !cloned {
         copy(offset + head, middle, pos + head)?;
-        0
-    };
+    }
     copy(
         offset + head + middle,
         len - head - middle,
         pos + head + middle,
     )?;
-    Ok(cloned)
+    Ok(cloned.then(|| shared(middle)))
 }
 
 /// Clones `len` bytes of the original at `offset` to `at` in `out`. A refusal that means the
@@ -358,7 +388,7 @@ mod tests {
             len: 40_000,
         };
         let cloned = copy_or_clone(orig, 1000, 20_000, &out, 1000).unwrap();
-        assert_eq!(cloned, 0);
+        assert_eq!(cloned, None);
         let mut back = vec![0u8; 20_000];
         out.read_exact_at(&mut back, 1000).unwrap();
         assert!(back == data[1000..21_000], "the range was not copied whole");

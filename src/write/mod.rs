@@ -17,6 +17,7 @@ mod attrs;
 mod bundle;
 mod clone;
 mod durable;
+mod extents;
 mod in_place;
 mod journal;
 mod journals;

@@ -57,6 +57,35 @@ impl<'a> Overlay<'a> {
     pub fn len(&self) -> u64 {
         self.len
     }
+
+    /// Where this view and `other` read the very same bytes: views of the same file, below
+    /// both bases and under no region of either. `None` for views of different files (the two
+    /// versions of a rewrite).
+    pub fn unchanged_with(&self, other: &Overlay) -> Option<Unchanged> {
+        std::ptr::eq(self.file, other.file).then(|| Unchanged {
+            below: self.base.min(other.base),
+            regions: (self.regions.iter().chain(other.regions))
+                .map(|r| r.offset..r.offset + r.bytes.len() as u64)
+                .collect(),
+        })
+    }
+}
+
+/// The bytes two views of one file share (`Overlay::unchanged_with`).
+pub struct Unchanged {
+    below: u64,
+    regions: Vec<std::ops::Range<u64>>,
+}
+
+impl Unchanged {
+    /// Whether both views read `r` from the file itself, untouched by any region.
+    pub fn covers(&self, r: &std::ops::Range<u64>) -> bool {
+        r.end <= self.below
+            && !self
+                .regions
+                .iter()
+                .any(|g| g.start < r.end && r.start < g.end)
+    }
 }
 
 impl Overlay<'_> {

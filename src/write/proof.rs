@@ -82,11 +82,14 @@ fn check_pages(container: Container, view: &mut Overlay, upto: u64) -> Result<()
 }
 
 /// The finished temp file of a rewrite (`len` bytes) must keep every item of the original.
-pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<()> {
+/// From `shared` to its end it is on the original's own blocks (`extents`; `len` when not).
+pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit, shared: u64) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
     let mut new = Overlay::plain(out, len);
-    // A rewrite renumbers every page after the headers: all of them are checked.
-    check_pages(t.container, &mut new, len)?;
+    // A rewrite that renumbers the audio pages recomputes their checksums: all of them are
+    // checked. Pages on the original's blocks are the original's bytes, as after an in-place
+    // write.
+    check_pages(t.container, &mut new, shared)?;
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: Some(Source::new(out, len)),
@@ -129,7 +132,8 @@ fn prove(
     }
     if container == Container::Matroska {
         // lofty does not read Matroska: webm-iterable proves it (proof/mkv.rs).
-        return mkv::prove(&mut old, &mut new, edit);
+        let same = old.unchanged_with(&new);
+        return mkv::prove(&mut old, &mut new, edit, same.as_ref());
     }
     let tags = id3_tags(container, &mut old, &mut new, edit, base)?;
     // lofty reads an MPEG file's ID3v1 and APE tags (its ID3v2 is the id3 crate's): with

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::{Options, Target, attrs, clone, set_mtime};
+use super::{Options, Target, attrs, clone, extents, set_mtime};
 use crate::bad;
 use crate::error::FileError;
 use crate::formats::{self, Part, Result, Source};
@@ -154,30 +154,35 @@ fn fill_and_verify(
         dev: t.snapshot.dev,
         len: t.snapshot.size,
     };
-    let cloned = clone::write_parts(orig, parts, out)?;
+    let filled = clone::write_parts(orig, parts, out)?;
+    #[cfg(debug_assertions)]
+    extents::test_scribble(out, &filled.shared).map_err(io)?;
     let len = out.metadata().map_err(io)?.len();
-    let after = verify(t, out, len, edit)?;
+    let after = verify(t, out, len, edit, &filled.shared)?;
     attrs::carry(t, out)?;
     if opts.preserve_mtime {
         set_mtime(out, t.snapshot.mtime)?;
     }
-    Ok((len, cloned, after))
+    Ok((len, (filled.cloned, filled.holes), after))
 }
 
 /// The new file must be the same container, with the same audio payload, and carry the edit;
-/// returns it as our reader reads it.
-fn verify(t: &Target, out: &File, len: u64, edit: &Edit) -> Result<Scan> {
+/// returns it as our reader reads it. The payload is compared byte by byte but where the block
+/// maps prove a cloned range is on the original's very blocks (`extents`).
+fn verify(t: &Target, out: &File, len: u64, edit: &Edit, shared: &[clone::Shared]) -> Result<Scan> {
     let old_src = Source::new(t.file, t.snapshot.size);
     let new_src = Source::new(out, len);
     super::same_container(&new_src, t.container)?;
     let kept = formats::payload(&new_src, t.container).map_err(FileError::in_check)?;
-    if !formats::same_bytes(&old_src, t.payload, &new_src, &kept)? {
+    let proven = extents::proven(t.file, out, shared);
+    let (old_rest, new_rest) = extents::unproven(t.payload, &kept, &proven, shared);
+    if !formats::same_bytes(&old_src, &old_rest, &new_src, &new_rest)? {
         return Err(bad!(
             Refused,
             "internal check: the audio data would change; not written"
         ));
     }
-    super::proof::rewrite(t, out, len, edit)?;
+    super::proof::rewrite(t, out, len, edit, extents::tail(&proven, len))?;
     super::judge(&new_src, t.container, edit)
 }
 
