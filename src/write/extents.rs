@@ -8,13 +8,24 @@
 //!
 //! The maps are taken with `FIEMAP_FLAG_SYNC`: the file system first writes back the file's
 //! dirty pages, so a block written over after the clone (which copy-on-write moves elsewhere
-//! only at write-back) shows at its new place, and a write into a cloned range cannot hide.
+//! only at write-back) shows at its new place, and a write into a cloned range cannot hide
+//! (tests/reflink.rs writes one and must see it refused). XFS remaps such a block before its
+//! write-back counts as done; btrfs waits for its ordered extents there since Linux 6.1, so on
+//! an older kernel btrfs clones are read back as before.
+//!
+//! Which parts of the payload a proven range may stand in for is `payload`'s business.
+
+mod payload;
+pub use payload::{tail, unproven};
 
 use std::fs::File;
 use std::ops::Range;
 use std::os::fd::AsRawFd;
 
 use super::clone::Shared;
+
+/// `statfs` magic of btrfs.
+const BTRFS_MAGIC: i64 = 0x9123_683E;
 
 /// `FS_IOC_FIEMAP`: `_IOWR('f', 11, struct fiemap)`, the header being 32 bytes.
 const FS_IOC_FIEMAP: libc::c_ulong = 0xC020_660B;
@@ -83,7 +94,7 @@ fn map(file: &File, range: Range<u64>) -> Option<Vec<Extent>> {
         }
         let got = &req.extents[..(req.mapped as usize).min(BATCH)];
         for e in got {
-            if e.flags & !PLAIN_FLAGS != 0 {
+            if e.flags & !PLAIN_FLAGS != 0 || e.logical.checked_add(e.length).is_none() {
                 return None;
             }
             out.push(Extent {
@@ -100,14 +111,55 @@ fn map(file: &File, range: Range<u64>) -> Option<Vec<Extent>> {
             _ => break,
         }
     }
-    Some(out)
+    ordered(out)
+}
+
+/// The extents sorted by offset, or `None` when two of them overlap: a map to distrust.
+fn ordered(mut extents: Vec<Extent>) -> Option<Vec<Extent>> {
+    extents.sort_by_key(|e| e.logical);
+    let overlap = extents
+        .windows(2)
+        .any(|w| w[0].logical + w[0].len > w[1].logical);
+    (!overlap).then_some(extents)
+}
+
+/// Whether the maps of `file`'s file system are final once `FIEMAP_FLAG_SYNC` returns (see
+/// the module doc): not on btrfs before Linux 6.1.
+fn maps_settle(file: &File) -> bool {
+    // SAFETY: statfs and utsname are plain data, filled by the calls for an open descriptor
+    // and for the running kernel.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) } != 0 {
+        return false;
+    }
+    #[allow(clippy::unnecessary_cast)] // f_type's width differs between targets
+    if st.f_type as i64 != BTRFS_MAGIC {
+        return true;
+    }
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return false;
+    }
+    let release: String = u.release.iter().map(|&c| c as u8 as char).collect();
+    kernel_at_least(&release, (6, 1))
+}
+
+/// Whether a kernel release string (`6.18.0-1-amd64`) is at least `min` (major, minor).
+pub fn kernel_at_least(release: &str, min: (u32, u32)) -> bool {
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().ok());
+    match (parts.next().flatten(), parts.next().flatten()) {
+        (Some(major), Some(minor)) => (major, minor) >= min,
+        _ => false,
+    }
 }
 
 /// The parts of the cloned `spans` (ranges of `out`) that both block maps place on the same
 /// blocks as the original's range they were cloned from. Where a map cannot be had, nothing
 /// is proven and the caller reads.
 pub fn proven(orig: &File, out: &File, spans: &[Shared]) -> Vec<Range<u64>> {
-    if spans.iter().map(|s| s.len).sum::<u64>() < MIN_PROOF {
+    if spans.iter().map(|s| s.len).sum::<u64>() < MIN_PROOF || !maps_settle(out) {
         return Vec::new();
     }
     let mut all = Vec::new();
@@ -121,19 +173,6 @@ pub fn proven(orig: &File, out: &File, spans: &[Shared]) -> Vec<Range<u64>> {
         all.extend(same_place(s, &new, &old));
     }
     all
-}
-
-/// Where the run of `proven` ranges that reaches the end of the file (`len` bytes) starts;
-/// `len` when none does.
-pub fn tail(proven: &[Range<u64>], len: u64) -> u64 {
-    let mut from = len;
-    for p in proven.iter().rev() {
-        if p.end < from || p.start >= from {
-            break;
-        }
-        from = p.start;
-    }
-    from
 }
 
 /// The parts of `s` (as ranges of the temp file) where the temp file's extents `new` and the
@@ -159,9 +198,10 @@ pub fn same_place(s: &Shared, new: &[Extent], old: &[Extent]) -> Vec<Range<u64>>
         let stop = (n.logical + n.len)
             .min(o.logical + o.len - s.from + s.at)
             .min(end);
+        let here = |e: &Extent, x: u64| e.physical.checked_add(x - e.logical);
         let same = n.shared
             && o.shared
-            && n.physical.checked_add(at - n.logical) == o.physical.checked_add(from - o.logical);
+            && matches!((here(n, at), here(o, from)), (Some(a), Some(b)) if a == b);
         if same {
             match proven.last_mut() {
                 Some(p) if p.end == at => p.end = stop,
@@ -173,91 +213,16 @@ pub fn same_place(s: &Shared, new: &[Extent], old: &[Extent]) -> Vec<Range<u64>>
     proven
 }
 
-/// The extent holding byte `x`.
+/// The extent holding byte `x` (the extents sorted and apart, as `map` gives them).
 fn covering(extents: &[Extent], x: u64) -> Option<&Extent> {
-    extents
-        .iter()
-        .find(|e| e.logical <= x && x < e.logical + e.len)
+    let i = extents.partition_point(|e| e.logical + e.len <= x);
+    extents.get(i).filter(|e| e.logical <= x)
 }
 
 /// Where the first extent after byte `x` starts.
 fn next_start(extents: &[Extent], x: u64) -> Option<u64> {
-    extents.iter().map(|e| e.logical).filter(|&l| l > x).min()
-}
-
-/// The payload ranges still to be compared byte by byte, once the `proven` ranges of the new
-/// file are taken out: a proven range counts only where it lies in the new payload at the same
-/// place in the payload as its source lies in the old payload (a clone from the wrong offset
-/// proves nothing). Returns matching lists (old, new) that cut the payload at the same places.
-pub fn unproven(
-    old: &[Range<u64>],
-    new: &[Range<u64>],
-    proven: &[Range<u64>],
-    spans: &[Shared],
-) -> (Vec<Range<u64>>, Vec<Range<u64>>) {
-    let (mut rest_old, mut rest_new) = (Vec::new(), Vec::new());
-    let (mut oi, mut ni) = (old.iter().cloned(), new.iter().cloned());
-    let (mut o, mut n) = (oi.next(), ni.next());
-    while let (Some(a), Some(b)) = (o.clone(), n.clone()) {
-        let len = (a.end - a.start).min(b.end - b.start);
-        // One stretch where both payloads run on: old `a.start..` is new `b.start..`.
-        let mut at = 0;
-        for cut in cuts(b.start, len, a.start, proven, spans) {
-            if cut.start > at {
-                rest_old.push(a.start + at..a.start + cut.start);
-                rest_new.push(b.start + at..b.start + cut.start);
-            }
-            at = at.max(cut.end);
-        }
-        if at < len {
-            rest_old.push(a.start + at..a.start + len);
-            rest_new.push(b.start + at..b.start + len);
-        }
-        o = if a.start + len < a.end {
-            Some(a.start + len..a.end)
-        } else {
-            oi.next()
-        };
-        n = if b.start + len < b.end {
-            Some(b.start + len..b.end)
-        } else {
-            ni.next()
-        };
-    }
-    // Payloads of different lengths: hand back what is left, so the comparison sees it.
-    rest_old.extend(o.into_iter().chain(oi));
-    rest_new.extend(n.into_iter().chain(ni));
-    (rest_old, rest_new)
-}
-
-/// Within the stretch of `len` bytes at `new_at` in the new payload (`old_at` in the old one),
-/// the proven parts whose clone came from the matching old offset, as offsets into the stretch.
-fn cuts(
-    new_at: u64,
-    len: u64,
-    old_at: u64,
-    proven: &[Range<u64>],
-    spans: &[Shared],
-) -> Vec<Range<u64>> {
-    let mut cuts: Vec<Range<u64>> = Vec::new();
-    for p in proven {
-        let Some(s) = spans
-            .iter()
-            .find(|s| s.at <= p.start && p.end <= s.at + s.len)
-        else {
-            continue;
-        };
-        // The clone's shift must be the payload's shift here.
-        if s.from.wrapping_sub(s.at) != old_at.wrapping_sub(new_at) {
-            continue;
-        }
-        let (start, end) = (p.start.max(new_at), p.end.min(new_at + len));
-        if start < end {
-            cuts.push(start - new_at..end - new_at);
-        }
-    }
-    cuts.sort_by_key(|c| c.start);
-    cuts
+    let i = extents.partition_point(|e| e.logical <= x);
+    extents.get(i).map(|e| e.logical)
 }
 
 /// Debug builds only: with `NOAI_TEST_SCRIBBLE_CLONE` set, one byte in the middle of the first

@@ -121,10 +121,61 @@ fn nothing_is_proven_without_a_clone() {
 }
 
 #[test]
-fn the_tail_is_the_proven_run_that_reaches_the_end() {
-    assert_eq!(tail(&[4096..8192, 8192..20000], 20000), 4096);
-    assert_eq!(tail(&[4096..8192, 12288..20000], 20000), 12288);
+fn the_tail_is_the_last_proven_range_when_the_payload_moves_with_it() {
+    // A clone of everything from 4,096 on (old 8,192 on), the payload's two stretches both
+    // moved by the same 4,096 bytes.
+    let span = [Shared {
+        at: 4096,
+        from: 8192,
+        len: 15904,
+    }];
+    let (old, new) = ([5000..15000, 15100..24096], [904..10904, 11004..20000]);
+    assert_eq!(tail(&[4096..20000], &span, &old, &new, 20000), 4096);
     // The last block copied, not cloned: nothing reaches the end.
-    assert_eq!(tail(&[4096..16384], 20000), 20000);
-    assert_eq!(tail(&[], 20000), 20000);
+    assert_eq!(tail(&[4096..16384], &span, &old, &new, 20000), 20000);
+    assert_eq!(tail(&[], &span, &old, &new, 20000), 20000);
+    // A stretch after the tail's start that moves by another shift (a body cloned from
+    // elsewhere, say): the pages there are checked.
+    let (old, new) = ([5000..15000, 16100..25096], [904..10904, 11004..20000]);
+    assert_eq!(tail(&[4096..20000], &span, &old, &new, 20000), 20000);
+    // Payloads of different lengths: no tail either.
+    let (old, new) = ([5000..15000], [904..10904, 11004..20000]);
+    assert_eq!(tail(&[4096..20000], &span, &old, &new, 20000), 20000);
+}
+
+#[test]
+fn kernel_releases_compare_by_major_and_minor() {
+    assert!(kernel_at_least("6.18.0-1-amd64", (6, 1)));
+    assert!(kernel_at_least("6.1.0", (6, 1)));
+    assert!(!kernel_at_least("6.0.19-foo", (6, 1)));
+    assert!(!kernel_at_least("5.10.0-28-amd64", (6, 1)));
+    assert!(!kernel_at_least("garbage", (6, 1)));
+}
+
+#[test]
+fn overlapping_extents_are_a_map_to_distrust() {
+    let sorted = ordered(vec![ext(8192, 9, 4096), ext(0, 5, 8192)]).unwrap();
+    assert_eq!(sorted[0].logical, 0);
+    assert!(ordered(vec![ext(0, 5, 8192), ext(4096, 9, 8192)]).is_none());
+}
+
+#[test]
+fn many_extents_are_walked_in_order() {
+    // 100,000 one-block extents on both sides, the same places (apart on the disk): proven
+    // whole, as one range, and quickly.
+    let n = 100_000u64;
+    let span = Shared {
+        at: 0,
+        from: 1 << 30,
+        len: n * 4096,
+    };
+    let new: Vec<Extent> = (0..n)
+        .map(|i| ext(i * 4096, (7 << 30) + i * 8192, 4096))
+        .collect();
+    let old: Vec<Extent> = (0..n)
+        .map(|i| ext((1 << 30) + i * 4096, (7 << 30) + i * 8192, 4096))
+        .collect();
+    let start = std::time::Instant::now();
+    assert_eq!(same_place(&span, &new, &old), vec![0..n * 4096]);
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
 }

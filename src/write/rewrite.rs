@@ -182,7 +182,8 @@ fn verify(t: &Target, out: &File, len: u64, edit: &Edit, shared: &[clone::Shared
             "internal check: the audio data would change; not written"
         ));
     }
-    super::proof::rewrite(t, out, len, edit, extents::tail(&proven, len))?;
+    let tail = extents::tail(&proven, shared, t.payload, &kept, len);
+    super::proof::rewrite(t, out, len, edit, tail)?;
     super::judge(&new_src, t.container, edit)
 }
 

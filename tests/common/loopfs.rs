@@ -56,6 +56,15 @@ impl LoopFs {
         sectors * 512
     }
 
+    /// Bytes the loop device has read since it was attached (field 3 of its `stat`).
+    pub fn bytes_read(&self) -> u64 {
+        let name = Path::new(&self.device).file_name().unwrap();
+        let stat =
+            std::fs::read_to_string(Path::new("/sys/block").join(name).join("stat")).unwrap();
+        let sectors: u64 = stat.split_whitespace().nth(2).unwrap().parse().unwrap();
+        sectors * 512
+    }
+
     /// Bytes free for a writer, as `df` shows them.
     pub fn free(&self) -> u64 {
         free_bytes(&self.mnt)

@@ -216,17 +216,15 @@ fn full(tag: &MatroskaSpec) -> &[MatroskaSpec] {
 /// Feeds one element inside a Cluster to the Cluster's digest: a binary value (a block) by its
 /// bytes, anything else by its text, each tagged and length-prefixed so no two sequences of
 /// elements hash alike. (Hashing each block's own digest as text cost a second SHA-256 pass and
-/// a string per block.) A block that both versions read from the same bytes of the file (`same`,
-/// with room for the longest element header on either side of `at`) is fed as its place and
+/// a string per block.) A block that both versions read from the same bytes of the file (`same`:
+/// from its start `at` through the longest header, an 8-byte ID and an 8-byte size, and its
+/// data; unknown IDs pass as binary elements too) is fed as its place and
 /// length instead: hashing the audio of an in-place write's untouched Clusters was most of its
 /// time, and a block moved or cut differently still hashes differently.
 fn hash_in(h: &mut Sha256, id: u64, tag: &MatroskaSpec, at: u64, same: Option<&Unchanged>) {
     h.update(id.to_be_bytes());
     let (kind, bytes): (&[u8], std::borrow::Cow<[u8]>) = match tag.as_binary() {
-        Some(b)
-            if same
-                .is_some_and(|u| u.covers(&(at.saturating_sub(12)..at + 12 + b.len() as u64))) =>
-        {
+        Some(b) if same.is_some_and(|u| u.covers(&(at..at + 16 + b.len() as u64))) => {
             h.update(b"s");
             h.update(at.to_be_bytes());
             h.update((b.len() as u64).to_be_bytes());

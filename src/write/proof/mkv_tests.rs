@@ -109,6 +109,34 @@ fn a_region_over_a_block_is_still_compared_by_its_bytes() {
         let e = prove(&mut old, &mut new, &edit, same.as_ref()).unwrap_err();
         assert!(e.to_string().contains("Cluster"), "byte {at}: {e}");
     }
+    // An unknown element with the longest header (an 8-byte ID, an 8-byte size): a region
+    // over its last byte is still caught.
+    let mut odd = vec![0x01, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xF1, 0x23];
+    odd.extend([0x01, 0, 0, 0, 0, 0, 0, 6]);
+    odd.extend([9, 8, 7, 6, 5, 4]);
+    let cl = el(
+        &[0x1F, 0x43, 0xB6, 0x75],
+        &[el(&[0xA3], &[0x81, 0, 0, 0x80, 1]), odd].concat(),
+    );
+    let odd_file = file(&[tags(&[("ARTIST", "Me")]), cl]);
+    let h = tempfile::tempfile().unwrap();
+    h.write_all_at(&odd_file, 0).unwrap();
+    let hlen = odd_file.len() as u64;
+    let flip = [Region {
+        offset: hlen - 1,
+        bytes: vec![odd_file[odd_file.len() - 1] ^ 1],
+    }];
+    let (mut old, mut new) = (Overlay::plain(&h, hlen), Overlay::new(&h, hlen, &flip));
+    let same = old.unchanged_with(&new);
+    prove(
+        &mut old,
+        &mut Overlay::plain(&h, hlen),
+        &edit,
+        same.as_ref(),
+    )
+    .unwrap();
+    let e = prove(&mut old, &mut new, &edit, same.as_ref()).unwrap_err();
+    assert!(e.to_string().contains("Cluster"), "{e}");
     // Views of two files share nothing.
     let g = tempfile::tempfile().unwrap();
     assert!(
