@@ -82,14 +82,15 @@ fn check_pages(container: Container, view: &mut Overlay, upto: u64) -> Result<()
 }
 
 /// The finished temp file of a rewrite (`len` bytes) must keep every item of the original.
-/// From `shared` to its end it is on the original's own blocks (`extents`; `len` when not).
-pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit, shared: u64) -> Result<()> {
+/// From `original_from` to its end it is the original's own blocks (`extents::tail`; `len`
+/// when not).
+pub fn rewrite(t: &Target, out: &File, len: u64, edit: &Edit, original_from: u64) -> Result<()> {
     let old = Overlay::plain(t.file, t.snapshot.size);
     let mut new = Overlay::plain(out, len);
     // A rewrite that renumbers the audio pages recomputes their checksums: all of them are
     // checked. Pages on the original's blocks are the original's bytes, as after an in-place
     // write.
-    check_pages(t.container, &mut new, shared)?;
+    check_pages(t.container, &mut new, original_from)?;
     let base = Baseline {
         old: Source::new(t.file, t.snapshot.size),
         new: Some(Source::new(out, len)),
