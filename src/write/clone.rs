@@ -16,16 +16,13 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 
+use super::fs_type;
 use crate::error::FileError;
 use crate::formats::{Part, Result, render};
 
 /// Ranges shorter than this are copied: a clone's fixed cost is not worth a block or two.
 /// (Short tracks matter: a 2-second MP3 has about 32 KiB of audio.)
 const MIN_CLONE: u64 = 16 * 1024;
-
-/// `statfs` magic numbers of the file systems that share extents.
-const XFS_MAGIC: i64 = 0x5846_5342;
-const BTRFS_MAGIC: i64 = 0x9123_683E;
 
 /// Per device: `Some(block size)` while cloning works or has not been tried, `None` once it
 /// was refused (or the file system is not one that clones).
@@ -48,13 +45,10 @@ pub fn clone_block(file: &File, dev: u64) -> Option<u64> {
     if let Some(k) = known(dev) {
         return k;
     }
-    // SAFETY: statfs is plain data, and fstatfs fills it for an open descriptor.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) } == 0;
-    #[allow(clippy::unnecessary_cast)] // f_type's width differs between targets
-    let fs = st.f_type as i64;
-    let block = (ok && (fs == XFS_MAGIC || fs == BTRFS_MAGIC) && st.f_bsize > 0)
-        .then_some(st.f_bsize as u64)
+    let block = fs_type::of(file)
+        .ok()
+        .filter(|fs| fs.magic == fs_type::XFS || fs.magic == fs_type::BTRFS)
+        .map(|fs| fs.block)
         .filter(|b| b.is_power_of_two());
     remember(dev, block);
     block

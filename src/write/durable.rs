@@ -14,14 +14,14 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::{journal_path, parent_dir, rewrite};
+use super::{fs_type, journal_path, parent_dir, rewrite};
 use crate::bad;
 use crate::error::FileError;
 use crate::formats::Result;
 
 /// `f_type` of the file systems where `syncfs` does not reach the data (linux/magic.h and the
 /// file systems' own sources).
-const PER_FILE: [(i64, &str); 13] = [
+const PER_FILE: [(u32, &str); 13] = [
     (0x6573_5546, "FUSE"),
     (0x6969, "NFS"),
     (0x517B, "SMB"),
@@ -66,19 +66,11 @@ pub(super) fn sync<'a>(files: impl IntoIterator<Item = (u64, &'a Path)>) -> Resu
 
 /// The file system's name when it needs an fsync per file.
 fn per_file(d: &File) -> Result<Option<&'static str>> {
-    // SAFETY: zeroed statfs is a valid out-parameter for fstatfs.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid fd and a pointer to a statfs.
-    if unsafe { libc::fstatfs(d.as_raw_fd(), &mut st) } != 0 {
-        return Err(bad!(
-            IoWrite,
-            "cannot tell the file system type: {}",
-            std::io::Error::last_os_error()
-        ));
-    }
-    // f_type is signed on some targets: compare its low 32 bits.
-    let magic = (st.f_type as i64) & 0xFFFF_FFFF;
-    Ok(PER_FILE.iter().find(|(m, _)| *m == magic).map(|(_, n)| *n))
+    let fs = fs_type::of(d).map_err(|e| bad!(IoWrite, "cannot tell the file system type: {e}"))?;
+    Ok(PER_FILE
+        .iter()
+        .find(|(m, _)| *m == fs.magic)
+        .map(|(_, n)| *n))
 }
 
 fn syncfs(d: &File) -> Result<()> {

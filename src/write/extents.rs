@@ -16,23 +16,25 @@
 //! Which parts of the payload a proven range may stand in for is `payload`'s business.
 
 mod payload;
-pub use payload::{tail, unproven};
+pub use payload::split;
 
 use std::fs::File;
 use std::ops::Range;
 use std::os::fd::AsRawFd;
+use std::sync::OnceLock;
 
 use super::clone::Shared;
-
-/// `statfs` magic of btrfs.
-const BTRFS_MAGIC: i64 = 0x9123_683E;
+use super::fs_type;
 
 /// `FS_IOC_FIEMAP`: `_IOWR('f', 11, struct fiemap)`, the header being 32 bytes.
 const FS_IOC_FIEMAP: libc::c_ulong = 0xC020_660B;
 const FIEMAP_FLAG_SYNC: u32 = 0x1;
-/// The extent flags that still prove a place on disk: the last extent, merged, shared.
-const PLAIN_FLAGS: u32 = 0x1 | 0x1000 | 0x2000;
+const FIEMAP_EXTENT_LAST: u32 = 0x1;
+const FIEMAP_EXTENT_MERGED: u32 = 0x1000;
 const FIEMAP_EXTENT_SHARED: u32 = 0x2000;
+/// The extent flags that still prove a place on disk; any other (unknown, delayed, encoded,
+/// unwritten, inline, …) does not.
+const PLAIN_FLAGS: u32 = FIEMAP_EXTENT_LAST | FIEMAP_EXTENT_MERGED | FIEMAP_EXTENT_SHARED;
 /// Clones shorter than this (in all) are read back instead: the maps' write-back waits for the
 /// device, which costs more than reading a short clone (lib5k's 2-second tracks: 7 % slower
 /// with every clone proven by its maps, no slower from 256 KiB on).
@@ -65,11 +67,11 @@ struct Request {
 /// One extent of a file: `len` bytes at `logical` in the file are at `physical` on the file
 /// system, shared with another file or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Extent {
-    pub logical: u64,
-    pub physical: u64,
-    pub len: u64,
-    pub shared: bool,
+struct Extent {
+    logical: u64,
+    physical: u64,
+    len: u64,
+    shared: bool,
 }
 
 /// The extents of `file` that overlap `range`, after writing back its dirty pages; `None` when
@@ -105,7 +107,7 @@ fn map(file: &File, range: Range<u64>) -> Option<Vec<Extent>> {
             });
         }
         match got.last() {
-            Some(e) if e.flags & 0x1 == 0 && e.logical + e.length > start => {
+            Some(e) if e.flags & FIEMAP_EXTENT_LAST == 0 && e.logical + e.length > start => {
                 start = e.logical + e.length;
             }
             _ => break,
@@ -126,26 +128,26 @@ fn ordered(mut extents: Vec<Extent>) -> Option<Vec<Extent>> {
 /// Whether the maps of `file`'s file system are final once `FIEMAP_FLAG_SYNC` returns (see
 /// the module doc): not on btrfs before Linux 6.1.
 fn maps_settle(file: &File) -> bool {
-    // SAFETY: statfs and utsname are plain data, filled by the calls for an open descriptor
-    // and for the running kernel.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) } != 0 {
-        return false;
+    match fs_type::of(file) {
+        Ok(fs) if fs.magic == fs_type::BTRFS => *BTRFS_MAPS_SETTLE.get_or_init(|| {
+            // SAFETY: utsname is plain data, filled by the call for the running kernel.
+            let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+            let release: String = match unsafe { libc::uname(&mut u) } {
+                0 => u.release.iter().map(|&c| c as u8 as char).collect(),
+                _ => String::new(),
+            };
+            kernel_at_least(&release, (6, 1))
+        }),
+        Ok(_) => true,
+        Err(_) => false,
     }
-    #[allow(clippy::unnecessary_cast)] // f_type's width differs between targets
-    if st.f_type as i64 != BTRFS_MAGIC {
-        return true;
-    }
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return false;
-    }
-    let release: String = u.release.iter().map(|&c| c as u8 as char).collect();
-    kernel_at_least(&release, (6, 1))
 }
 
+/// The running kernel's answer for btrfs, asked once.
+static BTRFS_MAPS_SETTLE: OnceLock<bool> = OnceLock::new();
+
 /// Whether a kernel release string (`6.18.0-1-amd64`) is at least `min` (major, minor).
-pub fn kernel_at_least(release: &str, min: (u32, u32)) -> bool {
+fn kernel_at_least(release: &str, min: (u32, u32)) -> bool {
     let mut parts = release
         .split(|c: char| !c.is_ascii_digit())
         .map(|p| p.parse::<u32>().ok());
@@ -177,7 +179,7 @@ pub fn proven(orig: &File, out: &File, spans: &[Shared]) -> Vec<Range<u64>> {
 
 /// The parts of `s` (as ranges of the temp file) where the temp file's extents `new` and the
 /// original's extents `old` name the same physical bytes, both marked shared.
-pub fn same_place(s: &Shared, new: &[Extent], old: &[Extent]) -> Vec<Range<u64>> {
+fn same_place(s: &Shared, new: &[Extent], old: &[Extent]) -> Vec<Range<u64>> {
     let mut proven: Vec<Range<u64>> = Vec::new();
     let mut at = s.at;
     let end = s.at + s.len;

@@ -5,6 +5,28 @@
 
 use super::*;
 
+/// The comparison `split` leaves (the tail aside).
+fn unproven(
+    old: &[Range<u64>],
+    new: &[Range<u64>],
+    proven: &[Range<u64>],
+    spans: &[Shared],
+) -> (Vec<Range<u64>>, Vec<Range<u64>>) {
+    let s = split(old, new, proven, spans, u64::MAX);
+    (s.old, s.new)
+}
+
+/// The tail `split` finds.
+fn tail(
+    proven: &[Range<u64>],
+    spans: &[Shared],
+    old: &[Range<u64>],
+    new: &[Range<u64>],
+    len: u64,
+) -> u64 {
+    split(old, new, proven, spans, len).tail
+}
+
 fn ext(logical: u64, physical: u64, len: u64) -> Extent {
     Extent {
         logical,

@@ -175,15 +175,14 @@ fn verify(t: &Target, out: &File, len: u64, edit: &Edit, shared: &[clone::Shared
     super::same_container(&new_src, t.container)?;
     let kept = formats::payload(&new_src, t.container).map_err(FileError::in_check)?;
     let proven = extents::proven(t.file, out, shared);
-    let (old_rest, new_rest) = extents::unproven(t.payload, &kept, &proven, shared);
-    if !formats::same_bytes(&old_src, &old_rest, &new_src, &new_rest)? {
+    let left = extents::split(t.payload, &kept, &proven, shared, len);
+    if !formats::same_bytes(&old_src, &left.old, &new_src, &left.new)? {
         return Err(bad!(
             Refused,
             "internal check: the audio data would change; not written"
         ));
     }
-    let tail = extents::tail(&proven, shared, t.payload, &kept, len);
-    super::proof::rewrite(t, out, len, edit, tail)?;
+    super::proof::rewrite(t, out, len, edit, left.tail)?;
     super::judge(&new_src, t.container, edit)
 }
 

@@ -18,17 +18,20 @@ struct Stretch {
 
 /// The two payloads (lists of ranges read as one stream each) cut where either breaks, and
 /// what is left over on either side when their lengths differ.
-fn stretches(
-    old: &[Range<u64>],
-    new: &[Range<u64>],
-) -> (Vec<Stretch>, Vec<Range<u64>>, Vec<Range<u64>>) {
+struct Paired {
+    stretches: Vec<Stretch>,
+    left_old: Vec<Range<u64>>,
+    left_new: Vec<Range<u64>>,
+}
+
+fn pair(old: &[Range<u64>], new: &[Range<u64>]) -> Paired {
     let size = |r: &Range<u64>| r.end.saturating_sub(r.start);
     let (mut oi, mut ni) = (old.iter().cloned(), new.iter().cloned());
     let (mut o, mut n) = (oi.next(), ni.next());
-    let mut out = Vec::new();
+    let mut stretches = Vec::new();
     while let (Some(a), Some(b)) = (o.clone(), n.clone()) {
         let len = size(&a).min(size(&b));
-        out.push(Stretch {
+        stretches.push(Stretch {
             old: a.start,
             new: b.start,
             len,
@@ -40,26 +43,47 @@ fn stretches(
             .then(|| b.start + len..b.end)
             .or_else(|| ni.next());
     }
-    (
-        out,
-        o.into_iter().chain(oi).collect(),
-        n.into_iter().chain(ni).collect(),
-    )
+    Paired {
+        stretches,
+        left_old: o.into_iter().chain(oi).collect(),
+        left_new: n.into_iter().chain(ni).collect(),
+    }
+}
+
+/// What the proven clones leave of a rewrite's checks: the payload ranges still to compare byte
+/// by byte (`old` and `new`, cut at the same places), and where the Ogg page check may stop.
+pub struct Split {
+    pub old: Vec<Range<u64>>,
+    pub new: Vec<Range<u64>>,
+    pub tail: u64,
+}
+
+/// Splits the payload comparison of a rewrite (old and new payload ranges) and finds its tail,
+/// given the `proven` ranges of the new file (`len` bytes) and the clones (`spans`) they lie in.
+pub fn split(
+    old: &[Range<u64>],
+    new: &[Range<u64>],
+    proven: &[Range<u64>],
+    spans: &[Shared],
+    len: u64,
+) -> Split {
+    let paired = pair(old, new);
+    let (old, new) = unproven(&paired, proven, spans);
+    let tail = tail(&paired, proven, spans, len);
+    Split { old, new, tail }
 }
 
 /// The payload ranges still to be compared byte by byte, once the `proven` ranges of the new
 /// file (from `spans`) are taken out where their shift is the payload's. Returns matching lists
 /// (old, new) that cut the payload at the same places; payloads of different lengths keep their
 /// difference, so the comparison still fails.
-pub fn unproven(
-    old: &[Range<u64>],
-    new: &[Range<u64>],
+fn unproven(
+    paired: &Paired,
     proven: &[Range<u64>],
     spans: &[Shared],
 ) -> (Vec<Range<u64>>, Vec<Range<u64>>) {
-    let (all, left_old, left_new) = stretches(old, new);
     let (mut rest_old, mut rest_new) = (Vec::new(), Vec::new());
-    for s in all {
+    for &s in &paired.stretches {
         let mut at = 0;
         for cut in cuts(s, proven, spans) {
             if cut.start > at {
@@ -73,8 +97,8 @@ pub fn unproven(
             rest_new.push(s.new + at..s.new + s.len);
         }
     }
-    rest_old.extend(left_old);
-    rest_new.extend(left_new);
+    rest_old.extend(paired.left_old.iter().cloned());
+    rest_new.extend(paired.left_new.iter().cloned());
     (rest_old, rest_new)
 }
 
@@ -111,13 +135,7 @@ fn cuts(s: Stretch, proven: &[Range<u64>], spans: &[Shared]) -> Vec<Range<u64>> 
 /// span, and every payload stretch from there on moves by that span's shift (so the page
 /// headers between them, on the same blocks, are the original's headers between the same
 /// bodies). `len` otherwise.
-pub fn tail(
-    proven: &[Range<u64>],
-    spans: &[Shared],
-    old: &[Range<u64>],
-    new: &[Range<u64>],
-    len: u64,
-) -> u64 {
+fn tail(paired: &Paired, proven: &[Range<u64>], spans: &[Shared], len: u64) -> u64 {
     let Some(last) = proven.last().filter(|p| p.end == len && p.start < len) else {
         return len;
     };
@@ -127,10 +145,13 @@ pub fn tail(
     else {
         return len;
     };
-    let (all, left_old, left_new) = stretches(old, new);
-    let after = |s: &Stretch| s.new + s.len > last.start;
-    let fits = left_old.is_empty()
-        && left_new.is_empty()
-        && all.iter().filter(|s| after(s)).all(|s| in_step(span, *s));
+    let after = |s: &&Stretch| s.new + s.len > last.start;
+    let fits = paired.left_old.is_empty()
+        && paired.left_new.is_empty()
+        && paired
+            .stretches
+            .iter()
+            .filter(after)
+            .all(|s| in_step(span, *s));
     if fits { last.start } else { len }
 }
