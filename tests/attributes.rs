@@ -6,12 +6,13 @@
 //! create users, set trusted.* and security.* attributes, mount FUSE): CI runs them as root.
 
 mod common;
+use common::pause::Pause;
 use common::system;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use system::*;
@@ -310,18 +311,6 @@ fn a_rewrite_over_another_users_file_in_a_sticky_folder_is_refused_up_front() {
     assert_eq!(names(&sticky), ["bob.mp3"]);
 }
 
-/// Waits until `dir` holds a journal or temp file of ours: the run has staged its write.
-fn wait_staged(dir: &Path) {
-    let start = Instant::now();
-    while !names(dir).iter().any(|n| n.contains(".noai-")) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "noai staged nothing in 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// A file whose inode changed (chmod there and back: same bytes, size, mode and mtime, only
 /// the ctime moved) between staging and applying is reported and not written, for both
 /// strategies. Uses the debug-build hook `NOAI_TEST_PAUSE_MS`.
@@ -333,16 +322,17 @@ fn a_file_whose_ctime_moved_is_not_written() {
         let before = (bytes(&f), stat(&f), owner(&f));
         // Past the copy's coarse ctime tick, so the chmod below surely gives a new one.
         std::thread::sleep(Duration::from_millis(20));
-        let child = Command::new(env!("CARGO_BIN_EXE_noai"))
-            .args(["tag", "--format", "json", p(&f)])
-            .env("NOAI_TEST_PAUSE_MS", "1500")
+        let pause = Pause::new();
+        let mut child = pause
+            .on(Command::new(env!("CARGO_BIN_EXE_noai")).args(["tag", "--format", "json", p(&f)]))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        wait_staged(d.path());
+        pause.wait(&mut child);
         chmod(&f, 0o600);
         chmod(&f, before.2.2);
+        pause.resume();
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{sample}: not refused");
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -424,16 +414,9 @@ fn a_folder_shares_one_journal_file_that_names_its_files_inside_it() {
         for s in names {
             copy_sample(root, s);
         }
-        let mut child = interrupted::spawn_tag(&[p(dir)], Some(30_000));
-        let start = Instant::now();
-        while journalled(root).len() < names.len() {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "no journal in {dir:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(300));
+        let pause = Pause::new();
+        let mut child = interrupted::spawn_tag(&[p(dir)], Some(&pause));
+        pause.wait(&mut child);
         let mut named = journalled(root);
         named.sort();
         let want: Vec<PathBuf> = names.iter().map(|n| root.join(n)).collect();
@@ -521,23 +504,21 @@ fn on_fuse_a_failing_fsync_after_writing_rolls_the_file_back() {
     let fs = LogFs::mount(d.path());
     let f = copy_sample(&fs.root, "flac-pad.flac");
     let was = bytes(&f);
-    let child = Command::new(env!("CARGO_BIN_EXE_noai"))
-        .args(["tag", "--format", "json", p(&fs.mnt)])
-        .env("NOAI_TEST_PAUSE_MS", "2000")
+    let pause = Pause::new();
+    let mut child = pause
+        .on(Command::new(env!("CARGO_BIN_EXE_noai")).args(["tag", "--format", "json", p(&fs.mnt)]))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The first sync (journal, file, folder) is done when the folder is fsynced.
-    let start = Instant::now();
-    while !std::fs::read_to_string(&fs.log).is_ok_and(|l| l.contains("fsyncdir /")) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "no fsync in 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    // In the pause, the first sync (journal, file, folder) is done: the next one fails.
+    pause.wait(&mut child);
+    assert!(
+        fs.take_log().contains("fsyncdir /"),
+        "no folder sync before writing"
+    );
     std::fs::write(&fs.fail, b"").unwrap();
+    pause.resume();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -6,6 +6,7 @@
 
 mod common;
 use common::interrupted;
+use common::pause::Pause;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -300,18 +301,19 @@ fn sigint_at_any_moment_leaves_every_file_old_or_tagged_and_nothing_behind() {
             7 | 9 | 11 => libc::SIGTERM,
             _ => libc::SIGINT,
         };
-        let pause = matches!(i, 10 | 11).then_some(30_000);
+        let pause = Pause::new();
+        let paused = matches!(i, 10 | 11).then_some(&pause);
         let delay = rng.below(full + full / 4);
         let run = format!("run {i} (signal {sig} after {delay} ms of ~{full} ms)");
         let lib = tempdir();
         copy_tree(pristine.path(), lib.path());
-        let child = spawn_tag(
+        let mut child = spawn_tag(
             &["-j", "2", "--format", "json", lib.path().to_str().unwrap()],
-            pause,
+            paused,
         );
         match i {
             8 | 9 => wait_for_first_writes(lib.path(), &files, &run),
-            10 | 11 => wait_for_the_pause(lib.path(), &run),
+            10 | 11 => pause.wait(&mut child),
             _ => std::thread::sleep(Duration::from_millis(delay)),
         }
         signal(&child, sig);
@@ -341,7 +343,7 @@ fn sigint_at_any_moment_leaves_every_file_old_or_tagged_and_nothing_behind() {
                 String::from_utf8_lossy(&out.stderr)
             ),
         }
-        if pause.is_some() {
+        if paused.is_some() {
             assert_eq!(
                 (code, changed),
                 (Some(130), 0),

@@ -224,17 +224,30 @@ fn hash_after(path: &std::path::Path) -> crate::formats::Result<String> {
 
 /// Debug builds only: `NOAI_TEST_PAUSE_MS` holds the run between staging and applying, so a
 /// test can change a file behind noai's back and check the change is detected and left alone
-/// (or interrupt the run there). An interruption ends the pause.
+/// (or interrupt the run there). An interruption ends the pause. With `NOAI_TEST_PAUSED` set to
+/// a path, the run creates that file when the pause begins and the pause also ends when the
+/// test removes it: tests wait for the file instead of guessing how long staging takes on a
+/// loaded machine.
 fn test_pause() {
-    if cfg!(debug_assertions)
-        && let Some(ms) = std::env::var("NOAI_TEST_PAUSE_MS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let Some(ms) = std::env::var("NOAI_TEST_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let flag = std::env::var_os("NOAI_TEST_PAUSED").map(std::path::PathBuf::from);
+    if let Some(f) = &flag {
+        let _ = std::fs::write(f, b"");
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
+    while std::time::Instant::now() < until
+        && !interrupt::requested()
+        && flag.as_ref().is_none_or(|f| f.exists())
     {
-        let until = std::time::Instant::now() + std::time::Duration::from_millis(ms);
-        while std::time::Instant::now() < until && !interrupt::requested() {
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 

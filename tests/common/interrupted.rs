@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::pause::Pause;
 use crate::common::{
     SAMPLES, audio_md5, bytes, copy_sample, journal_of, leftovers, noai, sha256_hex, tempdir,
 };
@@ -137,11 +138,13 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-pub fn spawn_tag(args: &[&str], pause_ms: Option<u64>) -> Child {
+/// Starts `noai tag` with `args`; with `pause`, the run holds between staging and applying
+/// until the test resumes, interrupts or kills it.
+pub fn spawn_tag(args: &[&str], pause: Option<&Pause>) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_noai"));
     cmd.arg("tag").args(args).env("NO_COLOR", "1");
-    if let Some(ms) = pause_ms {
-        cmd.env("NOAI_TEST_PAUSE_MS", ms.to_string());
+    if let Some(pause) = pause {
+        pause.on(&mut cmd);
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -154,21 +157,14 @@ pub fn spawn_tag(args: &[&str], pause_ms: Option<u64>) -> Child {
 /// SIGKILLs it: the journal is durable and the file untouched, as after a crash or a kill.
 pub fn stage_and_kill(p: &Path) -> PathBuf {
     let before = bytes(p);
-    let mut child = spawn_tag(&[p.to_str().unwrap()], Some(30_000));
-    let journal = journal_of(p);
-    let start = Instant::now();
-    while !journal.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "no journal appeared for {}",
-            p.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(500)); // journal written, sync done: in the pause
+    let pause = Pause::new();
+    let mut child = spawn_tag(&[p.to_str().unwrap()], Some(&pause));
+    pause.wait(&mut child);
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(bytes(p), before, "the file changed before the pause");
+    let journal = journal_of(p);
+    assert!(journal.exists(), "no journal for {}", p.display());
     journal
 }
 
@@ -199,23 +195,6 @@ pub fn torn_copy(dir: &Path, sample: &str) -> (PathBuf, PathBuf) {
     torn[lo..mid].copy_from_slice(&new[lo..mid]);
     std::fs::write(&p, &torn).unwrap();
     (p, journal)
-}
-
-/// Waits until the first chunk is staged (a journal or a temp file each, their number steady):
-/// the run holds in the pause.
-pub fn wait_for_the_pause(lib: &Path, run: &str) {
-    let (start, mut seen, mut steady) = (Instant::now(), 0, Instant::now());
-    while seen == 0 || steady.elapsed() < Duration::from_millis(400) {
-        assert!(
-            start.elapsed() < Duration::from_secs(25),
-            "{run}: never staged"
-        );
-        let n = leftovers(lib).len();
-        if n != seen {
-            (seen, steady) = (n, Instant::now());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Waits until the first file of the library (in the first chunk) is written.

@@ -25,10 +25,13 @@ class LogFS(Operations):
         return os.path.join(self.root, path.lstrip("/"))
 
     def _sync(self, kind, path):
+        # Decide before logging: a test that switches failures on when it sees this line must
+        # not change the outcome of the call that wrote it.
+        failing = os.path.exists(self.fail)
         with self.mutex:
             with open(self.log, "a") as f:
                 f.write(f"{kind} {path}\n")
-        if os.path.exists(self.fail):
+        if failing:
             raise FuseOSError(errno.EIO)
 
     # metadata

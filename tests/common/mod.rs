@@ -25,6 +25,7 @@ pub mod matrix;
 pub mod matrix_layouts;
 pub mod mkv;
 pub mod oggflac;
+pub mod pause;
 pub mod planning;
 pub mod readers;
 mod run;

@@ -14,6 +14,8 @@ pub struct S3Server {
     child: Child,
     pub port: u16,
     pub root: tempfile::TempDir,
+    /// The server's request log (its debug output), in a folder of its own, not under `root`.
+    log: tempfile::TempDir,
 }
 
 /// Where scripts/test installs s3s-fs (`cargo install --root`), unless `NOAI_S3S_FS` names it.
@@ -37,12 +39,15 @@ impl S3Server {
             .expect("no free port")
             .port();
         let bin = s3s_fs();
+        let log = tempfile::tempdir().expect("temp dir");
+        let out = std::fs::File::create(log.path().join("requests")).expect("log file");
         let child = Command::new(&bin)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--access-key", KEY, "--secret-key", SECRET])
             .arg(root.path())
+            .env("RUST_LOG", "s3s::service=debug")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(out)
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
@@ -51,7 +56,12 @@ impl S3Server {
                     bin.display()
                 )
             });
-        let server = S3Server { child, port, root };
+        let server = S3Server {
+            child,
+            port,
+            root,
+            log,
+        };
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -65,6 +75,23 @@ impl S3Server {
 
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits until the server has answered with a body containing `needle` (its log of each
+    /// request and response): a test knows what a client has seen instead of guessing a delay.
+    pub fn wait_for_response(&self, needle: &str) {
+        let start = Instant::now();
+        let log = self.log.path().join("requests");
+        while !std::fs::read_to_string(&log).is_ok_and(|l| {
+            l.lines()
+                .any(|line| line.contains("resp: Response") && line.contains(needle))
+        }) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no response with {needle:?} from s3s-fs in 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// The file that is object `key` of `bucket` (the bucket's folder is created).

@@ -9,10 +9,11 @@
 
 use crate::common;
 use crate::common::interrupted;
+use crate::common::pause::Pause;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -87,21 +88,16 @@ fn a_cut_keeps_hard_links_one_file_and_the_mtime_when_asked() {
 /// SIGKILLs it; returns the journal's bytes (the file is still the tagged one).
 fn stage_strip_and_kill(f: &Path) -> Vec<u8> {
     let before = bytes(f);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_noai"))
-        .args(["strip", p(f)])
-        .env("NOAI_TEST_PAUSE_MS", "30000")
+    let pause = Pause::new();
+    let mut child = pause
+        .on(Command::new(env!("CARGO_BIN_EXE_noai")).args(["strip", p(f)]))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("cannot start noai");
+    pause.wait(&mut child); // written and synced: in the pause
     let journal = journal_of(f);
-    let start = Instant::now();
-    while !journal.exists() {
-        assert!(start.elapsed() < Duration::from_secs(20), "no journal");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(500)); // written and synced: in the pause
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(bytes(f), before, "the file changed before the pause");
@@ -204,19 +200,19 @@ fn strip_killed_at_random_moments_of_its_writes_leaves_each_mp4_tagged_or_origin
         let lib = root.path().join(format!("kill{kill}"));
         std::fs::create_dir_all(&lib).unwrap();
         interrupted::copy_tree(&pristine, &lib);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_noai"))
-            .args(["strip", "-q", p(&lib)])
-            .env("NOAI_TEST_PAUSE_MS", PAUSE.to_string())
+        let pause = Pause::new();
+        let mut child = pause
+            .on_for(
+                Command::new(env!("CARGO_BIN_EXE_noai")).args(["strip", "-q", p(&lib)]),
+                PAUSE,
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let start = Instant::now();
-        while journalled(&lib).len() < files.len() {
-            assert!(start.elapsed() < Duration::from_secs(20), "never staged");
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        pause.wait(&mut child);
+        assert_eq!(journalled(&lib).len(), files.len(), "not all staged");
         std::thread::sleep(Duration::from_millis(PAUSE - 50 + rng.below(150)));
         child.kill().unwrap();
         child.wait().unwrap();

@@ -11,7 +11,6 @@ use crate::common::system;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use common::*;
 use system::*;
@@ -270,16 +269,17 @@ fn a_file_changed_between_scan_and_write_is_changed() {
     let f = copy_sample(d.path(), "flac-pad.flac");
     let mut changed = bytes(&f);
     expect_code("changed", "changed while it was being processed", |fmt| {
-        let child = Command::new(env!("CARGO_BIN_EXE_noai"))
-            .args(["tag", "--format", fmt, p(&f)])
-            .env("NOAI_TEST_PAUSE_MS", "1500")
+        let pause = pause::Pause::new();
+        let mut child = pause
+            .on(Command::new(env!("CARGO_BIN_EXE_noai")).args(["tag", "--format", fmt, p(&f)]))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(500));
+        pause.wait(&mut child);
         changed.extend_from_slice(b"appended by another program");
         std::fs::write(&f, &changed).unwrap();
+        pause.resume();
         let out = child.wait_with_output().unwrap();
         Run {
             code: out.status.code().unwrap_or(-1),

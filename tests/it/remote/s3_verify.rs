@@ -276,7 +276,7 @@ fn an_object_deleted_after_listing_is_its_own_error() {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "s3://music/gone.mp3").unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    server.wait_for_response("<Key>gone.mp3</Key>");
     std::fs::remove_file(server.object("music", "gone.mp3")).unwrap();
     writeln!(stdin, "s3://music/kept.mp3").unwrap();
     drop(stdin);

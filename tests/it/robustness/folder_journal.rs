@@ -7,11 +7,11 @@
 
 use crate::common;
 use common::interrupted;
+use common::pause::Pause;
 use common::{audio_md5, bytes, code, copy_sample, journal_of, journalled, json, leftovers};
 use common::{file_entry, journal_records, noai_raw, record_name, tempdir, text};
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 const NAMES: [&str; 3] = ["flac-pad.flac", "mp3-v23-pad.mp3", "wav-plain.wav"];
 
@@ -46,13 +46,9 @@ fn killed_album(dir: &Path) -> (PathBuf, PathBuf) {
     for n in NAMES {
         copy_sample(&album, n);
     }
-    let mut child = interrupted::spawn_tag(&[album.to_str().unwrap()], Some(30_000));
-    let start = Instant::now();
-    while journalled(&album).len() < NAMES.len() {
-        assert!(start.elapsed() < Duration::from_secs(20), "no journal");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300)); // written and synced: in the pause
+    let pause = Pause::new();
+    let mut child = interrupted::spawn_tag(&[album.to_str().unwrap()], Some(&pause));
+    pause.wait(&mut child); // written and synced: in the pause
     child.kill().unwrap();
     child.wait().unwrap();
     let journals = leftovers(&album);

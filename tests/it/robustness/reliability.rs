@@ -12,6 +12,7 @@
 
 use crate::common;
 use common::lavfi;
+use common::pause::Pause;
 use common::{
     BIN, SAMPLES, audio_md5, bytes, code, copy_as, file_entry, json, leftovers, noai_raw,
     output_within, sha256_hex, tempdir, text, tool_ok,
@@ -547,17 +548,23 @@ fn a_file_changed_behind_our_back_is_left_alone() {
     for sample in ["flac-pad.flac", "flac-nopad.flac"] {
         let d = tempdir();
         let p = copy_as(d.path(), sample, sample);
-        let child = Command::new(env!("CARGO_BIN_EXE_noai"))
-            .args(["tag", "--format", "json", p.to_str().unwrap()])
-            .env("NOAI_TEST_PAUSE_MS", "1500")
+        let pause = Pause::new();
+        let mut child = pause
+            .on(Command::new(env!("CARGO_BIN_EXE_noai")).args([
+                "tag",
+                "--format",
+                "json",
+                p.to_str().unwrap(),
+            ]))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(500));
+        pause.wait(&mut child);
         let mut changed = bytes(&p);
         changed.extend_from_slice(b"appended by another program");
         std::fs::write(&p, &changed).unwrap();
+        pause.resume();
         let out = child.wait_with_output().unwrap();
         assert_eq!(
             out.status.code(),
