@@ -7,11 +7,11 @@ mod budget;
 mod commit;
 mod decide;
 mod journals;
+mod locked;
 mod sign;
 mod signature;
 
 use std::fs::File;
-use std::os::unix::fs::OpenOptionsExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -26,6 +26,8 @@ use crate::outcome::FileReport;
 use crate::policy::{self, Status, Wanted};
 use crate::write::{self, Snapshot};
 use journals::Journals;
+use locked::{Locked, lock, stat};
+pub(crate) use locked::{OpenMode, open_unseen};
 
 /// An open file, its identity, container and carriers. For writing jobs it holds an exclusive
 /// `flock` until it is dropped.
@@ -201,25 +203,6 @@ pub(crate) fn catch<T, F: FnOnce() -> T>(f: F) -> std::result::Result<T, FileErr
     })
 }
 
-/// How `open` treats a file.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct OpenMode {
-    /// A writing job: take the file's lock (and recover an undo journal under it); open it
-    /// for writing too, so an in-place write needs no second open.
-    pub write: bool,
-    /// Symbolic links may arrive (`-L`): resolve them to their target.
-    pub follow: bool,
-    /// Look for an undo journal (not when re-reading a file this run has just written).
-    pub journal: bool,
-}
-
-/// A file opened (and for a writing job locked) whose bytes are not read yet.
-pub(crate) struct Locked {
-    real: PathBuf,
-    file: File,
-    writable: bool,
-}
-
 /// Opens, then reads, one file; with `mode.journal`, an undo journal in its folder that
 /// names it is settled (or, read-only, refused) in between.
 pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
@@ -231,60 +214,6 @@ pub(crate) fn open(path: &Path, mode: OpenMode) -> Result<Opened> {
         }
     }
     read(locked)
-}
-
-fn lock(path: &Path, mode: OpenMode) -> Result<Locked> {
-    // A followed link arrives as the link's own path (the walker decided to follow it): work on
-    // its target. Without -L the walker yields no links, and O_NOFOLLOW refuses one that
-    // appeared since. O_NONBLOCK: a FIFO named `.mp3` must not hang the run.
-    let real = if mode.follow && path.is_symlink() {
-        std::fs::canonicalize(path)
-            .map_err(|e| FileError::io_read("cannot resolve the link", &e))?
-    } else {
-        path.to_path_buf()
-    };
-    let open = |write: bool| open_unseen(&real, write, libc::O_NONBLOCK | libc::O_NOFOLLOW);
-    // A file that cannot be opened for writing is still read (and reported read-only later).
-    let (file, writable) = match mode.write {
-        true => open(true)
-            .map(|f| (f, true))
-            .or_else(|_| open(false).map(|f| (f, false))),
-        false => open(false).map(|f| (f, false)),
-    }
-    .map_err(|e| FileError::io_read("cannot open", &e))?;
-    if !stat(&file)?.is_file() {
-        return Err(bad!(Unsupported, "not a regular file"));
-    }
-    // One writer per file across processes: a second `noai tag` skips a busy file.
-    // `try_lock` is `flock(LOCK_EX | LOCK_NB)` on Linux, the lock other noai processes take.
-    if mode.write && file.try_lock().is_err() {
-        return Err(bad!(Busy, "busy: another process is writing this file"));
-    }
-    Ok(Locked {
-        real,
-        file,
-        writable,
-    })
-}
-
-/// Opens `path` for reading (and writing) without moving its access time where the kernel
-/// allows (`O_NOATIME`: the file's owner, or root). Reading a file's tags is not a use of it:
-/// a scan of a catalogue must not mark every file as just accessed, and each access time update
-/// is a metadata write the next sync pays for. Any refusal (the kernel's EPERM for someone
-/// else's file, or whatever a FUSE or network file system says to the flag) gets an ordinary
-/// open, whose error, if any, is the one reported.
-pub(crate) fn open_unseen(path: &Path, write: bool, flags: libc::c_int) -> std::io::Result<File> {
-    let open = |more| {
-        (File::options().read(true).write(write))
-            .custom_flags(flags | more)
-            .open(path)
-    };
-    open(libc::O_NOATIME).or_else(|_| open(0))
-}
-
-fn stat(f: &File) -> Result<std::fs::Metadata> {
-    f.metadata()
-        .map_err(|e| FileError::io_read("read failed", &e))
 }
 
 /// Reads an opened file: its identity now (after any recovery), container and carriers.

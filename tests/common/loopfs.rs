@@ -9,6 +9,9 @@ use std::process::Command;
 
 use crate::common::system::run_ok;
 
+/// Held while a device is attached and mounted, or unmounted and detached.
+static ATTACH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 pub struct LoopFs {
     pub mnt: PathBuf,
     device: String,
@@ -31,6 +34,8 @@ impl LoopFs {
             .set_len(mib << 20)
             .unwrap();
         run_ok(Command::new(mkfs[0]).args(&mkfs[1..]).arg(&img));
+        // One attach at a time in this process: parallel tests must not race for a free device.
+        let _one = ATTACH.lock().unwrap_or_else(|e| e.into_inner());
         let device = run_ok(Command::new("losetup").args(["--find", "--show"]).arg(&img))
             .trim()
             .to_string();
@@ -113,6 +118,7 @@ impl LoopFs {
 
 impl Drop for LoopFs {
     fn drop(&mut self) {
+        let _one = ATTACH.lock().unwrap_or_else(|e| e.into_inner());
         let umount = Command::new("umount").arg(&self.mnt).status();
         if !umount.is_ok_and(|s| s.success()) {
             let _ = Command::new("umount").arg("-l").arg(&self.mnt).status();

@@ -35,12 +35,7 @@ impl Pause {
 
     /// Makes `cmd` hold in the pause (up to `HOLD_MS`) and signal it through this flag.
     pub fn on<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
-        self.on_for(cmd, HOLD_MS)
-    }
-
-    /// As `on`, holding at most `ms`: for tests that let the pause run out by itself.
-    pub fn on_for<'a>(&self, cmd: &'a mut Command, ms: u64) -> &'a mut Command {
-        cmd.env("NOAI_TEST_PAUSE_MS", ms.to_string())
+        cmd.env("NOAI_TEST_PAUSE_MS", HOLD_MS.to_string())
             .env("NOAI_TEST_PAUSED", &self.flag)
     }
 

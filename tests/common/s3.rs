@@ -32,7 +32,19 @@ pub fn s3s_fs() -> PathBuf {
 }
 
 impl S3Server {
+    /// Starts s3s-fs on a free port. The port is free when asked for but may be taken before
+    /// the server binds it (tests run in parallel): a server that exits is started again on
+    /// another port, and one that answers must be ours (its PID still running).
     pub fn start() -> S3Server {
+        for _ in 0..5 {
+            if let Some(server) = Self::try_start() {
+                return server;
+            }
+        }
+        panic!("s3s-fs did not start on any of 5 free ports");
+    }
+
+    fn try_start() -> Option<S3Server> {
         let root = tempfile::tempdir().expect("temp dir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -56,7 +68,7 @@ impl S3Server {
                     bin.display()
                 )
             });
-        let server = S3Server {
+        let mut server = S3Server {
             child,
             port,
             root,
@@ -64,13 +76,21 @@ impl S3Server {
         };
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(_)) = server.child.try_wait() {
+                return None; // the port was taken first
+            }
             assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "s3s-fs did not listen on port {port} within 10 s"
+                start.elapsed() < Duration::from_secs(60),
+                "s3s-fs did not listen on port {port} within 60 s"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
+        // Someone else's listener may have answered while ours was failing to bind.
+        std::thread::sleep(Duration::from_millis(50));
+        match server.child.try_wait() {
+            Ok(None) => Some(server),
+            _ => None,
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -135,5 +155,47 @@ impl Drop for S3Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A local port nothing answers on, for as long as this lives: a socket bound to it without
+/// listening, so a connection is refused and no other test can take the port meanwhile.
+pub struct ClosedPort {
+    fd: i32,
+    pub port: u16,
+}
+
+impl ClosedPort {
+    pub fn new() -> ClosedPort {
+        // SAFETY: plain socket calls on a zeroed sockaddr_in of the right size; the fd is ours.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+            let size = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let ptr = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
+            assert_eq!(libc::bind(fd, ptr, size), 0, "bind");
+            let mut len = size;
+            assert_eq!(libc::getsockname(fd, ptr, &mut len), 0, "getsockname");
+            ClosedPort {
+                fd,
+                port: u16::from_be(addr.sin_port),
+            }
+        }
+    }
+}
+
+impl Default for ClosedPort {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for ClosedPort {
+    fn drop(&mut self) {
+        // SAFETY: closes the socket this value owns, once.
+        unsafe { libc::close(self.fd) };
     }
 }

@@ -103,12 +103,25 @@ pub fn accounts() -> &'static Accounts {
 }
 
 /// A copy of the `noai` binary another user may run (cargo's target dir may not be reachable).
+/// Returns once the copy can be run: a process another test thread forked while the copy was
+/// open for writing holds it open until that process execs, and running the copy meanwhile
+/// fails with "Text file busy".
 pub fn shared_binary(dir: &Path) -> PathBuf {
     let bin = dir.join("noai");
     std::fs::copy(env!("CARGO_BIN_EXE_noai"), &bin).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin
+    let start = Instant::now();
+    loop {
+        match Command::new(&bin).arg("--version").output() {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) => {
+                assert!(start.elapsed() < Duration::from_secs(60), "{e}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("cannot run {}: {e}", bin.display()),
+            Ok(_) => return bin,
+        }
+    }
 }
 
 /// Runs `bin <args>` as `user` (real and effective ids, with the user's groups).
@@ -209,8 +222,8 @@ impl LogFs {
                 );
             }
             assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "the FUSE file system was not mounted within 15 s"
+                start.elapsed() < Duration::from_secs(60),
+                "the FUSE file system was not mounted within 60 s"
             );
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -193,19 +193,16 @@ fn strip_killed_at_random_moments_of_its_writes_leaves_each_mp4_tagged_or_origin
     let pristine = root.path().join("pristine");
     let files = tagged_library(&pristine);
     let mut rng = interrupted::Lcg(12);
-    // The run holds PAUSE ms between staging (journals written and synced) and applying: a
-    // kill a random moment around its end falls before, during or after the writes and cuts.
-    const PAUSE: u64 = 500;
+    // The run holds in its pause between staging (journals written and synced) and applying
+    // until the test resumes it: a kill up to 50 ms before the resume, or up to 100 ms after
+    // it, falls before, during or after the writes and cuts.
     for kill in 0..10 {
         let lib = root.path().join(format!("kill{kill}"));
         std::fs::create_dir_all(&lib).unwrap();
         interrupted::copy_tree(&pristine, &lib);
         let pause = Pause::new();
         let mut child = pause
-            .on_for(
-                Command::new(env!("CARGO_BIN_EXE_noai")).args(["strip", "-q", p(&lib)]),
-                PAUSE,
-            )
+            .on(Command::new(env!("CARGO_BIN_EXE_noai")).args(["strip", "-q", p(&lib)]))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -213,7 +210,13 @@ fn strip_killed_at_random_moments_of_its_writes_leaves_each_mp4_tagged_or_origin
             .unwrap();
         pause.wait(&mut child);
         assert_eq!(journalled(&lib).len(), files.len(), "not all staged");
-        std::thread::sleep(Duration::from_millis(PAUSE - 50 + rng.below(150)));
+        let at = rng.below(150);
+        if at < 50 {
+            std::thread::sleep(Duration::from_millis(at));
+        } else {
+            pause.resume();
+            std::thread::sleep(Duration::from_millis(at - 50));
+        }
         child.kill().unwrap();
         child.wait().unwrap();
         for (f, orig, tagged) in &files {

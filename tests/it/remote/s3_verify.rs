@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use s3::{S3Server, SECRET};
+use s3::{ClosedPort, S3Server, SECRET};
 use serde_json::Value;
 
 /// Runs `cmd` (60 s at most) and returns (exit code, stdout, stderr).
@@ -318,19 +318,17 @@ fn a_wrong_secret_or_endpoint_stops_the_run() {
         "says what to check: {err}"
     );
     assert!(!err.contains(wrong) && !out.contains(wrong), "{err}");
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let endpoint = format!("http://127.0.0.1:{closed}");
+    let closed = ClosedPort::new();
+    let endpoint = format!("http://127.0.0.1:{}", closed.port);
     let start = std::time::Instant::now();
     let (code, _, err) = run(server
         .noai(&["verify", "s3://music/"], SECRET)
         .env("AWS_ENDPOINT_URL", &endpoint));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&endpoint), "{err}");
+    // Only a hang detector: object_store's own retries (10, growing) would take minutes.
     assert!(
-        start.elapsed() < Duration::from_secs(10),
+        start.elapsed() < Duration::from_secs(30),
         "retries are few and short"
     );
 }
@@ -456,8 +454,9 @@ fn server_errors_are_retried_briefly_and_said() {
         3,
         "1 request + 2 retries"
     );
+    // The count above says the retries are few; this, that they are not slow ones.
     assert!(
-        start.elapsed() < Duration::from_secs(5),
+        start.elapsed() < Duration::from_secs(30),
         "{:?}",
         start.elapsed()
     );
