@@ -5,8 +5,8 @@
 //! campaign kills `noai tag --sign` over the containers C2PA binds (and one it does not): after
 //! each recovery every MP3, FLAC, WAV and MP4 must carry a manifest the C2PA SDK validates. The
 //! full campaign (500+ kills) is `scripts/kill-campaign`; its last results are in the README.
-//! As root, a third campaign runs on a loop-mounted XFS image with reflink (`--xfs`), where
-//! rewrites clone the original's extents.
+//! As root, two more run on loop-mounted XFS (reflink) and btrfs images (`--xfs`, `--btrfs`),
+//! where rewrites clone the original's extents and the clones are proven by the block maps.
 
 use std::path::Path;
 use std::process::Command;
@@ -40,15 +40,29 @@ fn quick_kill_campaign_of_sign_runs_damages_nothing_and_leaves_every_file_signed
     campaign(&["--sign", "--variants", "mp3,flac,wav,m4a,ogg-vorbis"]);
 }
 
-#[test]
-fn quick_kill_campaign_on_an_xfs_reflink_image_damages_nothing() {
+/// The campaign on a loop-mounted image of a file system whose rewrites clone (`--xfs`,
+/// `--btrfs`), as root.
+fn campaign_on(test: &str, fs: &str) {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        eprintln!(
-            "quick_kill_campaign_on_an_xfs_reflink_image_damages_nothing: not run: needs root \
-             (loop device, mount); CI runs as root"
-        );
+        eprintln!("{test}: not run: needs root (loop device, mount); CI runs as root");
         return;
     }
-    campaign(&["--xfs"]);
+    campaign(&[fs]);
+}
+
+#[test]
+fn quick_kill_campaign_on_an_xfs_reflink_image_damages_nothing() {
+    campaign_on(
+        "quick_kill_campaign_on_an_xfs_reflink_image_damages_nothing",
+        "--xfs",
+    );
+}
+
+#[test]
+fn quick_kill_campaign_on_a_btrfs_image_damages_nothing() {
+    campaign_on(
+        "quick_kill_campaign_on_a_btrfs_image_damages_nothing",
+        "--btrfs",
+    );
 }
