@@ -8,9 +8,11 @@
 mod common;
 use common::c2pa::certs;
 use common::c2pa_read::{reference, sign_with_other_tool};
+use common::system::run_ok;
 use common::{Run, audio_md5, copy_sample, mutagen_tags, noai, p, tempdir};
 
 use std::path::Path;
+use std::process::Command;
 
 const SIGNABLE: [&str; 11] = [
     "mp3-v22.mp3",
@@ -60,12 +62,22 @@ fn signs_mp3_flac_wav_m4a_valid_trusted_and_keeps_everything_else() {
     let mut audio = Vec::new();
     for name in SIGNABLE {
         audio.push(audio_md5(&copy_sample(&plain, name)));
-        copy_sample(&signed, name);
+        // A signing rewrites the file: its inode flags (here "no dump") must come along.
+        run_ok(
+            Command::new("chattr")
+                .arg("+d")
+                .arg(copy_sample(&signed, name)),
+        );
     }
     noai(&["tag", "-q", p(&plain)]).expect(0);
     tag_signed(&c.leaf, &c.sec1_key, &["-q"], &signed).expect(0);
     for (name, md5) in SIGNABLE.iter().zip(&audio) {
         let f = signed.join(name);
+        let lsattr = run_ok(Command::new("lsattr").arg(&f));
+        assert!(
+            lsattr.split_whitespace().next().unwrap().contains('d'),
+            "{name}: lost its no-dump flag: {lsattr}"
+        );
         let r = reference(&f, None);
         assert_eq!(r["state"], "Valid", "{name}: {r}");
         assert_eq!(r["first_action"], "c2pa.opened", "{name}: Edit intent: {r}");

@@ -18,6 +18,7 @@ mod bundle;
 mod clone;
 mod durable;
 mod extents;
+mod flags;
 mod fs_type;
 mod in_place;
 mod journal;

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::{Options, Target, attrs, clone, extents, set_mtime};
+use super::{Options, Target, attrs, clone, extents, flags, set_mtime};
 use crate::bad;
 use crate::error::FileError;
 use crate::formats::{self, Part, Result, Source};
@@ -149,6 +149,7 @@ fn fill_and_verify(
 ) -> Result<(u64, (u64, u64), Scan)> {
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     attrs::take_owner(t, out)?;
+    flags::carry(t.file, out)?;
     let orig = clone::Original {
         file: t.file,
         dev: t.snapshot.dev,

@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{Seek, SeekFrom};
 use std::sync::Mutex;
 
-use super::{Kind, Options, Staged, Target, access, attrs, proof, rewrite, set_mtime};
+use super::{Kind, Options, Staged, Target, access, attrs, flags, proof, rewrite, set_mtime};
 use crate::bad;
 use crate::error::FileError;
 use crate::formats::{self, Result, Source, sniff};
@@ -131,6 +131,7 @@ fn fill_and_verify(
 ) -> Result<u64> {
     let io = |e: std::io::Error| FileError::io_write("write failed", &e);
     attrs::take_owner(t, out)?;
+    flags::carry(t.file, out)?;
     let mut from = t.file;
     from.seek(SeekFrom::Start(0))
         .map_err(|e| FileError::io_read("seek failed", &e))?;

@@ -3,6 +3,7 @@
 //! the XMP decision made once per file.
 
 mod behaviour;
+mod inode_flags;
 mod policies;
 mod proof;
 mod readonly_carriers;
