@@ -11,6 +11,7 @@
 use std::fs::File;
 use std::os::fd::AsRawFd;
 
+use super::fs_type;
 use crate::bad;
 use crate::error::FileError;
 use crate::formats::Result;
@@ -19,29 +20,48 @@ use crate::formats::Result;
 const CARRIED: [(libc::c_int, char); 11] = [
     (0x0000_0001, 's'), // FS_SECRM_FL
     (0x0000_0002, 'u'), // FS_UNRM_FL
-    (0x0000_0004, 'c'), // FS_COMPR_FL
+    (COMPR, 'c'),
     (0x0000_0008, 'S'), // FS_SYNC_FL
     (0x0000_0040, 'd'), // FS_NODUMP_FL
     (0x0000_0080, 'A'), // FS_NOATIME_FL
     (0x0000_0400, 'm'), // FS_NOCOMP_FL
-    (0x0000_4000, 'j'), // FS_JOURNAL_DATA_FL
+    (JOURNAL_DATA, 'j'),
     (0x0000_8000, 't'), // FS_NOTAIL_FL
-    (0x0080_0000, 'C'), // FS_NOCOW_FL
+    (NOCOW, 'C'),
     (0x0200_0000, 'x'), // FS_DAX_FL
 ];
+const COMPR: libc::c_int = 0x0000_0004; // FS_COMPR_FL
+const JOURNAL_DATA: libc::c_int = 0x0000_4000; // FS_JOURNAL_DATA_FL
+const NOCOW: libc::c_int = 0x0080_0000; // FS_NOCOW_FL
+/// A file no rename may replace: refused before any work.
+const IMMUTABLE: libc::c_int = 0x0000_0010; // FS_IMMUTABLE_FL
+const APPEND: libc::c_int = 0x0000_0020; // FS_APPEND_FL
 
-fn mask() -> libc::c_int {
-    CARRIED.iter().fold(0, |m, (bit, _)| m | bit)
+/// `statfs` magic numbers of file systems that report a flag they cannot set back.
+const CIFS: u32 = 0xFF53_4D42;
+const SMB2: u32 = 0xFE53_4D42;
+const F2FS: u32 = 0xF2F5_2010;
+
+/// The flags carried on the file system of `f`. SMB reports a compressed file as `c` but can
+/// only ask the server to compress, and f2fs reports a pinned file as `C` but takes no `C`:
+/// those stay as the file system makes them.
+fn mask(f: &File) -> libc::c_int {
+    let all = CARRIED.iter().fold(0, |m, (bit, _)| m | bit);
+    match fs_type::of(f).map(|t| t.magic) {
+        Ok(CIFS | SMB2) => all & !COMPR,
+        Ok(F2FS) => all & !NOCOW,
+        _ => all,
+    }
 }
 
-/// The carried flags in `flags` as `lsattr` letters ("-" for none).
+/// The carried flags in `flags` as `lsattr` letters ("none" for none).
 fn letters(flags: libc::c_int) -> String {
     let s: String = CARRIED
         .iter()
         .filter(|(bit, _)| flags & bit != 0)
         .map(|(_, c)| *c)
         .collect();
-    if s.is_empty() { "-".into() } else { s }
+    if s.is_empty() { "none".into() } else { s }
 }
 
 /// Gives the (empty) temp file `out` the original's carried flags, or refuses.
@@ -53,20 +73,35 @@ pub(super) fn carry(original: &File, out: &File) -> Result<()> {
     let Some(old) = read(original, "its")? else {
         return Ok(());
     };
-    let want = old & mask();
+    if old & (IMMUTABLE | APPEND) != 0 {
+        return Err(bad!(
+            Refused,
+            "it is immutable or append-only (lsattr shows i or a), and this change needs a rewrite, which the system refuses for such a file; not changed"
+        ));
+    }
+    let mask = mask(original);
     let have = read(out, "the temp file's")?.unwrap_or(0);
-    if have & mask() == want {
+    // Data journaling (`j`) inherited from the folder stays: only a process with
+    // CAP_SYS_RESOURCE may clear it, and having it changes nothing the file holds.
+    let want = (old & mask) | (have & JOURNAL_DATA & !(old & mask));
+    let target = (have & !mask) | want;
+    if have == target {
         return Ok(());
     }
-    if let Err(e) = set(out, (have & !mask()) | want) {
-        return Err(bad!(
+    // Flags to drop go first, alone: btrfs refuses to swap `c` for `C` (or back) in one call.
+    let drop = have & mask & !want;
+    if drop != 0 {
+        set(out, have & !drop).map_err(|e| inherited(drop, e))?;
+    }
+    set(out, target).map_err(|e| {
+        bad!(
             Refused,
             "cannot keep its attribute flags ({}, as lsattr shows them): {e}; this change needs a rewrite, which would drop them; not changed",
             letters(want)
-        ));
-    }
-    let now = read(out, "the temp file's")?.unwrap_or(0) & mask();
-    if now != want {
+        )
+    })?;
+    let now = read(out, "the temp file's")?.unwrap_or(0) & mask;
+    if now != want & mask {
         return Err(bad!(
             Refused,
             "the file system did not keep its attribute flags ({}, got {}); this change needs a rewrite, which would change them; not changed",
@@ -77,12 +112,28 @@ pub(super) fn carry(original: &File, out: &File) -> Result<()> {
     Ok(())
 }
 
+/// The flags `drop` a new file in the folder is born with, which the original lacks, could not
+/// be cleared.
+fn inherited(drop: libc::c_int, e: std::io::Error) -> FileError {
+    bad!(
+        Refused,
+        "a new file in its folder gets the attribute flags {} (lsattr), which it does not have and which cannot be cleared ({e}); this change needs a rewrite, which would add them; not changed",
+        letters(drop)
+    )
+}
+
 /// The file's inode flags; `None` where the file system has none.
 fn get(f: &File) -> std::io::Result<Option<libc::c_int>> {
     let mut flags: libc::c_int = 0;
     // SAFETY: FS_IOC_GETFLAGS writes one int (the kernel's size, whatever the macro says) to a
     // valid pointer, on a valid fd.
-    let rc = unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_GETFLAGS, &mut flags) };
+    let rc = unsafe {
+        libc::ioctl(
+            f.as_raw_fd(),
+            libc::FS_IOC_GETFLAGS,
+            &mut flags as *mut libc::c_int,
+        )
+    };
     if rc == 0 {
         return Ok(Some(flags));
     }
@@ -95,7 +146,13 @@ fn get(f: &File) -> std::io::Result<Option<libc::c_int>> {
 
 fn set(f: &File, flags: libc::c_int) -> std::io::Result<()> {
     // SAFETY: FS_IOC_SETFLAGS reads one int from a valid pointer, on a valid fd.
-    let rc = unsafe { libc::ioctl(f.as_raw_fd(), libc::FS_IOC_SETFLAGS, &flags) };
+    let rc = unsafe {
+        libc::ioctl(
+            f.as_raw_fd(),
+            libc::FS_IOC_SETFLAGS,
+            &flags as *const libc::c_int,
+        )
+    };
     if rc == 0 {
         Ok(())
     } else {
@@ -109,9 +166,9 @@ mod tests {
 
     #[test]
     fn letters_follow_lsattr() {
-        assert_eq!(letters(0), "-");
+        assert_eq!(letters(0), "none");
         assert_eq!(letters(0x40 | 0x0080_0000), "dC");
         // Not carried: extents (e), immutable (i), append only (a).
-        assert_eq!(letters(0x0008_0000 | 0x10 | 0x20), "-");
+        assert_eq!(letters(0x0008_0000 | 0x10 | 0x20), "none");
     }
 }

@@ -50,6 +50,14 @@ impl LoopFs {
         fs
     }
 
+    /// Unmounts the file system, runs `f` on its device (e.g. `debugfs -w`, which must not
+    /// change a mounted file system), and mounts it again.
+    pub fn offline(&self, f: impl FnOnce(&str)) {
+        run_ok(Command::new("umount").arg(&self.mnt));
+        f(&self.device);
+        run_ok(Command::new("mount").arg(&self.device).arg(&self.mnt));
+    }
+
     /// Bytes the loop device has written since it was attached (field 7 of its `stat`: sectors
     /// of 512 bytes), after a `sync` of the file system.
     pub fn bytes_written(&self) -> u64 {
