@@ -12,22 +12,23 @@ use common::system::{accounts, chown, is_root, noai_as, run_ok, shared_binary};
 use common::{action, assert_tagged, noai_json};
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Samples that need a rewrite.
 const REWRITTEN: [&str; 2] = ["mp3-noid3.mp3", "flac-nopad.flac"];
 
-/// The flags `lsattr` shows for `p`, but `e` (ext4's extents, the file system's own).
+/// The flags `lsattr -d` shows for the file or folder `p`, but `e` (ext4's extents, the file
+/// system's own).
 fn lsattr(p: &Path) -> BTreeSet<char> {
-    let out = run_ok(Command::new("lsattr").arg(p));
+    let out = run_ok(Command::new("lsattr").arg("-d").arg(p));
     let field = out.split_whitespace().next().unwrap_or_default();
     field.chars().filter(|c| !matches!(c, '-' | 'e')).collect()
 }
 
 /// `sample` copied to `dir` through an empty file that got `flags` first (btrfs takes `C` only
 /// on an empty file).
-fn flagged_copy(dir: &Path, sample: &str, flags: &str) -> std::path::PathBuf {
+fn flagged_copy(dir: &Path, sample: &str, flags: &str) -> PathBuf {
     let f = dir.join(sample);
     std::fs::File::create(&f).unwrap();
     run_ok(Command::new("chattr").arg(format!("+{flags}")).arg(&f));
@@ -38,6 +39,26 @@ fn flagged_copy(dir: &Path, sample: &str, flags: &str) -> std::path::PathBuf {
         .and_then(|mut w| std::io::Write::write_all(&mut w, &bytes))
         .unwrap();
     f
+}
+
+/// The rewrite samples copied into `dir` with `flags`.
+fn flagged_files(dir: &Path, flags: &str) -> Vec<PathBuf> {
+    REWRITTEN
+        .iter()
+        .map(|s| flagged_copy(dir, s, flags))
+        .collect()
+}
+
+/// `noai tag DIR` rewrites each of `files` (the samples, in order), which then shows exactly
+/// the flags `want`.
+fn tag_and_check(dir: &Path, files: &[PathBuf], want: &str, what: &str) {
+    let doc = noai_json(&["tag", dir.to_str().unwrap()], 0);
+    let want: BTreeSet<char> = want.chars().collect();
+    for (f, s) in files.iter().zip(REWRITTEN) {
+        assert_eq!(action(&doc, s), ("written".into(), "rewrite".into()));
+        assert_eq!(lsattr(f), want, "{what}: {s} lost or gained flags");
+        assert_tagged(f);
+    }
 }
 
 #[test]
@@ -52,20 +73,11 @@ fn a_rewrite_keeps_the_files_inode_flags() {
     ];
     for (name, mkfs, flags) in on {
         let fs = LoopFs::with(mkfs, 320);
-        let files: Vec<_> = REWRITTEN
-            .iter()
-            .map(|s| flagged_copy(&fs.mnt, s, flags))
-            .collect();
-        let want: BTreeSet<char> = flags.chars().collect();
+        let files = flagged_files(&fs.mnt, flags);
         for f in &files {
-            assert_eq!(lsattr(f), want, "{name}: chattr did not set them");
+            assert_eq!(lsattr(f), flags.chars().collect(), "{name}: chattr");
         }
-        let doc = noai_json(&["tag", fs.mnt.to_str().unwrap()], 0);
-        for (f, s) in files.iter().zip(REWRITTEN) {
-            assert_eq!(action(&doc, s), ("written".into(), "rewrite".into()));
-            assert_eq!(lsattr(f), want, "{name}: {s} lost or gained flags");
-            assert_tagged(f);
-        }
+        tag_and_check(&fs.mnt, &files, flags, name);
     }
 }
 
@@ -77,17 +89,10 @@ fn a_rewrite_in_a_nocow_btrfs_folder_does_not_gain_nocow() {
     let fs = LoopFs::with(&["mkfs.btrfs", "-q", "-f"], 320);
     let dir = fs.mnt.join("album");
     std::fs::create_dir(&dir).unwrap();
-    let files: Vec<_> = REWRITTEN
-        .iter()
-        .map(|s| flagged_copy(&dir, s, "d"))
-        .collect();
+    let files = flagged_files(&dir, "d");
     // From now on, new files in the folder (noai's temp files too) are born with `C`.
     run_ok(Command::new("chattr").arg("+C").arg(&dir));
-    let doc = noai_json(&["tag", dir.to_str().unwrap()], 0);
-    for (f, s) in files.iter().zip(REWRITTEN) {
-        assert_eq!(action(&doc, s), ("written".into(), "rewrite".into()));
-        assert_eq!(lsattr(f), BTreeSet::from(['d']), "{s}");
-    }
+    tag_and_check(&dir, &files, "d", "+C folder");
 }
 
 /// btrfs refuses to trade `c` for `C` (or back) in one call: a `C` file in a `c` folder and a
@@ -101,17 +106,9 @@ fn btrfs_compression_and_nocow_swap() {
     for (folder, file) in [("c", "C"), ("C", "c")] {
         let dir = fs.mnt.join(folder);
         std::fs::create_dir(&dir).unwrap();
-        let files: Vec<_> = REWRITTEN
-            .iter()
-            .map(|s| flagged_copy(&dir, s, file))
-            .collect();
+        let files = flagged_files(&dir, file);
         run_ok(Command::new("chattr").arg(format!("+{folder}")).arg(&dir));
-        let doc = noai_json(&["tag", dir.to_str().unwrap()], 0);
-        for (f, s) in files.iter().zip(REWRITTEN) {
-            assert_eq!(action(&doc, s), ("written".into(), "rewrite".into()));
-            let want = BTreeSet::from([file.chars().next().unwrap()]);
-            assert_eq!(lsattr(f), want, "{s} in a +{folder} folder");
-        }
+        tag_and_check(&dir, &files, file, &format!("+{folder} folder"));
     }
 }
 
@@ -127,10 +124,7 @@ fn an_inherited_data_journaling_flag_does_not_stop_a_users_rewrite() {
     let fs = LoopFs::with(&["mkfs.ext4", "-q", "-F"], 64);
     let dir = fs.mnt.join("alice");
     std::fs::create_dir(&dir).unwrap();
-    let files: Vec<_> = REWRITTEN
-        .iter()
-        .map(|s| flagged_copy(&dir, s, "d"))
-        .collect();
+    let files = flagged_files(&dir, "d");
     chown(&dir, a.alice.uid, a.alice.gid);
     for f in &files {
         chown(f, a.alice.uid, a.alice.gid);
@@ -140,7 +134,7 @@ fn an_inherited_data_journaling_flag_does_not_stop_a_users_rewrite() {
         let cmd = "set_inode_field /alice flags 0x84000";
         run_ok(Command::new("debugfs").args(["-w", "-R", cmd, dev]));
     });
-    assert!(lsattr_dir(&dir).contains(&'j'), "debugfs did not set j");
+    assert!(lsattr(&dir).contains(&'j'), "debugfs did not set j");
     let bins = common::tempdir();
     let bin = shared_binary(bins.path());
     let run = noai_as(&a.alice, &bin, &dir, &["tag", "--format", "json", "."]);
@@ -179,11 +173,4 @@ fn an_append_only_or_immutable_file_is_refused_up_front() {
         );
         run_ok(Command::new("chattr").arg(format!("-{flag}")).arg(&f));
     }
-}
-
-/// The flags `lsattr -d` shows for the folder `p`, but `e`.
-fn lsattr_dir(p: &Path) -> BTreeSet<char> {
-    let out = run_ok(Command::new("lsattr").arg("-d").arg(p));
-    let field = out.split_whitespace().next().unwrap_or_default();
-    field.chars().filter(|c| !matches!(c, '-' | 'e')).collect()
 }
