@@ -42,11 +42,16 @@ const CIFS: u32 = 0xFF53_4D42;
 const SMB2: u32 = 0xFE53_4D42;
 const F2FS: u32 = 0xF2F5_2010;
 
-/// The flags carried on the file system of `f`. SMB reports a compressed file as `c` but can
-/// only ask the server to compress, and f2fs reports a pinned file as `C` but takes no `C`:
-/// those stay as the file system makes them.
-fn mask(f: &File) -> libc::c_int {
+/// The flags carried on the file system of `f`, where the original and the temp file show
+/// `seen` between them. SMB reports a compressed file as `c` but can only ask the server to
+/// compress, and f2fs reports a pinned file as `C` but takes no `C`: those stay as the file
+/// system makes them. Only a `c` or `C` seen makes the file system's type matter (most
+/// rewrites show neither, and skip the `fstatfs`).
+fn mask(f: &File, seen: libc::c_int) -> libc::c_int {
     let all = CARRIED.iter().fold(0, |m, (bit, _)| m | bit);
+    if seen & (COMPR | NOCOW) == 0 {
+        return all;
+    }
     match fs_type::of(f).map(|t| t.magic) {
         Ok(CIFS | SMB2) => all & !COMPR,
         Ok(F2FS) => all & !NOCOW,
@@ -79,8 +84,8 @@ pub(super) fn carry(original: &File, out: &File) -> Result<()> {
             "it is immutable or append-only (lsattr shows i or a), and this change needs a rewrite, which the system refuses for such a file; not changed"
         ));
     }
-    let mask = mask(original);
     let have = read(out, "the temp file's")?.unwrap_or(0);
+    let mask = mask(original, old | have);
     // Data journaling (`j`) inherited from the folder stays: only a process with
     // CAP_SYS_RESOURCE may clear it, and having it changes nothing the file holds.
     let want = (old & mask) | (have & JOURNAL_DATA & !(old & mask));
@@ -101,7 +106,7 @@ pub(super) fn carry(original: &File, out: &File) -> Result<()> {
         )
     })?;
     let now = read(out, "the temp file's")?.unwrap_or(0) & mask;
-    if now != want & mask {
+    if now != want {
         return Err(bad!(
             Refused,
             "the file system did not keep its attribute flags ({}, got {}); this change needs a rewrite, which would change them; not changed",

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 /// How long a run holds unless the test resumes it or interrupts it first.
-pub const HOLD_MS: u64 = 60_000;
+const HOLD_MS: u64 = 60_000;
 
 pub struct Pause {
     _dir: TempDir,
